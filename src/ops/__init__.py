@@ -1,0 +1,1 @@
+"""ops: operations manager for an outsourced contact center."""

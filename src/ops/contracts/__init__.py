@@ -1,0 +1,1 @@
+"""Contracts: client, contract, queues, calendars, SLA policies, prices and penalty rules."""

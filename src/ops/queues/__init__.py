@@ -1,0 +1,1 @@
+"""Queues: CRM intake, classification, routing to positions, work on tickets and SLA clocks."""

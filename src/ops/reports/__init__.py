@@ -1,0 +1,1 @@
+"""Reports: SLA metrics, penalties, charts, rendering and scheduled delivery."""

@@ -1,0 +1,1 @@
+"""Staffing: history, forecast, Erlang C / A and reinforcement shift planning."""

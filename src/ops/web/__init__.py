@@ -1,0 +1,1 @@
+"""Web: server-rendered pages for back office, managers and the client portal."""
