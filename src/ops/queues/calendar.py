@@ -160,6 +160,7 @@ class Calendar:
     holidays: frozenset[date] = frozenset()
     country: str | None = None
     subdivision: str | None = None
+    # One entry per local date touched (a few hundred a year): the walk revisits the same days constantly.
     _days: dict[date, tuple[Interval, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
