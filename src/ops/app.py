@@ -1,0 +1,99 @@
+"""The composition root: create_app(settings) wires routes, DI, auth, jobs and the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from litestar import Litestar, Request, Response
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from ops.auth import TokenAuthMiddleware
+from ops.config import Settings, get_settings
+from ops.contracts.controllers import ContractController
+from ops.contracts.document import ContractFileError
+from ops.db import import_models, make_engine, make_sessionmaker
+from ops.errors import DomainError
+from ops.health import live, ready
+from ops.jobs.queue import ArqQueue, InProcessQueue, JobQueue, wait_for_flushes
+
+log = logging.getLogger("ops")
+
+ROUTE_HANDLERS: list[Any] = [live, ready, ContractController]
+PUBLIC_PATHS = ["^/health/", "^/schema", "^/static/", "^/login", "^/favicon"]
+
+
+def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.message}
+    if exc.extra is not None:
+        body["errors"] = exc.extra
+    return Response(body, status_code=exc.status_code)
+
+
+def contract_file_error_handler(
+    _: Request[Any, Any, Any], exc: ContractFileError
+) -> Response[dict[str, Any]]:
+    return Response(
+        {"status_code": 422, "detail": str(exc), "errors": [{"field": exc.path, "problem": exc.problem}]},
+        status_code=422,
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    import_models()
+    engine = make_engine(settings.database_url, pool=settings.database_pool)
+    queue: JobQueue = ArqQueue(settings.redis_url) if settings.redis_url else InProcessQueue({})
+    sessionmaker = make_sessionmaker(engine, queue)
+    if isinstance(queue, InProcessQueue):
+        queue.ctx.update(sessionmaker=sessionmaker, settings=settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        scheduler = None
+        if settings.scheduler == "embedded":
+            from ops.jobs.schedule import start_scheduler
+
+            scheduler = await start_scheduler(sessionmaker, queue)
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            await wait_for_flushes()
+            await queue.close()
+            await engine.dispose()
+
+    db_config = SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_maker=sessionmaker,
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        before_send_handler="autocommit",
+        create_all=False,
+    )
+    return Litestar(
+        route_handlers=ROUTE_HANDLERS,
+        plugins=[SQLAlchemyPlugin(config=db_config)],
+        middleware=[DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS)],
+        exception_handlers={
+            DomainError: domain_error_handler,
+            ContractFileError: contract_file_error_handler,
+        },
+        state=State({"settings": settings, "sessionmaker": sessionmaker, "job_queue": queue}),
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="ops", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
+        ),
+        request_max_body_size=settings.max_body_bytes,
+        debug=settings.debug,
+    )
+
+
+__all__ = ["HTTPException", "create_app"]

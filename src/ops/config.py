@@ -1,0 +1,52 @@
+"""Settings read from the environment (OPS_ prefix); nothing is read at import time."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment.
+
+    Secrets are SecretStr so that a settings object printed in a log never shows them.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="OPS_", env_file=None, extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./ops.sqlite3",
+        description="SQLAlchemy async URL; the embedded default is an SQLite file in the working directory.",
+    )
+    database_pool: bool = Field(
+        default=True, description="Off: a connection per session (tests, whose event loops come and go)."
+    )
+    redis_url: str | None = Field(
+        default=None, description="Unset: jobs run in-process. Set: they go through arq to `ops worker`."
+    )
+    scheduler: str = Field(
+        default="embedded",
+        description="embedded: the API process runs the schedule; off: a separate `ops scheduler` does.",
+    )
+    reports_dir: Path = Field(default=Path("./var/reports"), description="Where delivered reports are kept.")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = "ops@localhost"
+    webhook_tolerance_seconds: int = Field(default=300, description="Max age of a signed CRM webhook.")
+    max_body_bytes: int = Field(default=1_048_576, description="Largest request body accepted.")
+    max_ticket_body_chars: int = Field(default=20_000, description="Largest ticket body accepted.")
+    debug: bool = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

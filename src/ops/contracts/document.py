@@ -1,0 +1,212 @@
+"""Reading, validating, normalising and diffing contract files (pure: text in, structs out)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+import yaml
+
+from ops.contracts.schemas import VOICE_KINDS, ContractFile
+from ops.queues.calendar import Calendar, CalendarError
+
+
+class ContractFileError(ValueError):
+    """A contract file that cannot be loaded; the message names the file, the field path and the problem."""
+
+    def __init__(self, source: str, path: str, problem: str) -> None:
+        self.source, self.path, self.problem = source, path, problem
+        where = f"{source}: {path}" if path else source
+        super().__init__(f"{where}: {problem}")
+
+
+# Extra validators for free-form sections, registered by the domains that own their rules
+# (classification by queues, penalties by reports) so that contracts does not import them all.
+SectionValidator = Callable[[Any], object]
+SECTION_VALIDATORS: dict[str, SectionValidator] = {}
+
+
+def register_section_validator(section: str, validator: SectionValidator) -> None:
+    SECTION_VALIDATORS[section] = validator
+
+
+_MSGSPEC_PATH = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+
+
+def parse_contract(text: str | bytes, source: str = "<contract>") -> ContractFile:
+    """Parse and fully validate a contract file; raise ContractFileError on the first problem."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ContractFileError(source, where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+    if not isinstance(data, Mapping):
+        raise ContractFileError(source, "", "a contract file must be a mapping of fields")
+    try:
+        contract = msgspec.convert(data, ContractFile, strict=False)
+    except msgspec.ValidationError as exc:
+        m = _MSGSPEC_PATH.match(str(exc))
+        assert m is not None
+        path = (m.group("path") or "").lstrip(".")
+        raise ContractFileError(source, path, m.group("msg")) from exc
+    _check(contract, source)
+    return contract
+
+
+def _check(c: ContractFile, source: str) -> None:
+    def fail(path: str, problem: str) -> None:
+        raise ContractFileError(source, path, problem)
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,49}", c.code):
+        fail("code", f"{c.code!r} must be 1-50 lowercase letters, digits, '-' or '_'")
+    if not c.starts_on <= c.ends_on:
+        fail("ends_on", f"{c.ends_on} is before starts_on {c.starts_on}")
+    if c.value < 0:
+        fail("value", "must not be negative")
+    try:
+        ZoneInfo(c.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail("timezone", f"unknown time zone {c.timezone!r}")
+    for name, cal in c.calendars.items():
+        try:
+            Calendar.from_dict(cal)
+        except CalendarError as exc:
+            fail(f"calendars.{name}.{_cal_path(exc)}", _cal_problem(exc))
+    if not c.queues:
+        fail("queues", "a contract needs at least one queue")
+    seen: set[str] = set()
+    for i, q in enumerate(c.queues):
+        at = f"queues[{i}]"
+        if q.code in seen:
+            fail(f"{at}.code", f"duplicate queue code {q.code!r}")
+        seen.add(q.code)
+        if isinstance(q.calendar, str):
+            if q.calendar not in c.calendars:
+                fail(f"{at}.calendar", f"unknown calendar {q.calendar!r} (defined: {sorted(c.calendars)})")
+        else:
+            try:
+                Calendar.from_dict(q.calendar)
+            except CalendarError as exc:
+                fail(f"{at}.calendar.{_cal_path(exc)}", _cal_problem(exc))
+        if q.base_positions < 0:
+            fail(f"{at}.base_positions", "must not be negative")
+        voice = q.kind in VOICE_KINDS
+        if voice and q.sla.voice is None:
+            fail(f"{at}.sla.voice", f"a {q.kind} queue needs a voice SLA")
+        if not voice and q.sla.tickets is None:
+            fail(f"{at}.sla.tickets", f"a {q.kind} queue needs ticket SLA targets")
+        if q.sla.voice and not 0 < q.sla.voice.target <= 1:
+            fail(f"{at}.sla.voice.target", f"{q.sla.voice.target} must be a share in (0, 1]")
+        for prio, t in (q.sla.tickets or {}).items():
+            for name in ("first_response", "resolution", "next_response"):
+                v = getattr(t, name)
+                if v is not None and v <= 0:
+                    fail(f"{at}.sla.tickets.{prio}.{name}", "must be a positive number of business minutes")
+        codes: set[str] = set()
+        for j, r in enumerate(q.reasons):
+            if r.code in codes:
+                fail(f"{at}.reasons[{j}].code", f"duplicate reason code {r.code!r}")
+            codes.add(r.code)
+    if c.default_queue is not None and c.default_queue not in seen:
+        fail("default_queue", f"unknown queue {c.default_queue!r}")
+    for section, validate in SECTION_VALIDATORS.items():
+        try:
+            validate(getattr(c, section))
+        except ValueError as exc:
+            fail(section, str(exc))
+
+
+def _cal_path(exc: CalendarError) -> str:
+    return str(exc).split(":", 1)[0] if ":" in str(exc) else ""
+
+
+def _cal_problem(exc: CalendarError) -> str:
+    return str(exc).split(":", 1)[1].strip() if ":" in str(exc) else str(exc)
+
+
+def to_document(contract: ContractFile) -> dict[str, Any]:
+    """The canonical JSON-safe form stored in the database and written back on export."""
+    doc: dict[str, Any] = plain(contract)
+    return doc
+
+
+def plain(struct: Any) -> Any:
+    """A struct as JSON-safe builtins: dates as ISO text, money as exact decimal text."""
+    return json.loads(
+        json.dumps(msgspec.to_builtins(struct, builtin_types=(date, Decimal)), default=_json_default)
+    )
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        # Decimal keeps its exact text (money); YAML export turns it back into a number.
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def checksum(document: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+def from_document(document: Mapping[str, Any]) -> ContractFile:
+    return msgspec.convert(document, ContractFile, strict=False)
+
+
+def to_yaml(document: Mapping[str, Any]) -> str:
+    return yaml.safe_dump(_yaml_ready(document), sort_keys=False, allow_unicode=True, width=100)
+
+
+_DECIMAL_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
+_DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _yaml_ready(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _yaml_ready(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_yaml_ready(v) for v in value]
+    if isinstance(value, str) and _DATE_TEXT.match(value):
+        return date.fromisoformat(value)
+    if isinstance(value, str) and _DECIMAL_TEXT.match(value) and "." in value:
+        return float(value) if len(value) < 16 else value
+    return value
+
+
+def diff(before: Any, after: Any, path: str = "") -> list[dict[str, Any]]:
+    """Field-level differences between two documents: [{path, before, after}], lists by index
+    (queues and reasons by code, so a reorder is not reported as a change of every field)."""
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        out: list[dict[str, Any]] = []
+        for key in list(before) + [k for k in after if k not in before]:
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in after:
+                out.append({"path": sub, "before": before[key], "after": None})
+            elif key not in before:
+                out.append({"path": sub, "before": None, "after": after[key]})
+            else:
+                out.extend(diff(before[key], after[key], sub))
+        return out
+    if isinstance(before, list) and isinstance(after, list):
+        if _coded(before) and _coded(after):
+            return diff({i["code"]: i for i in before}, {i["code"]: i for i in after}, path)
+        if len(before) == len(after):
+            return [
+                d
+                for i, (b, a) in enumerate(zip(before, after, strict=True))
+                for d in diff(b, a, f"{path}[{i}]")
+            ]
+    return [] if before == after else [{"path": path, "before": before, "after": after}]
+
+
+def _coded(items: list[Any]) -> bool:
+    return all(isinstance(i, Mapping) and "code" in i for i in items)

@@ -1,0 +1,113 @@
+"""Shared fixtures: a migrated database per test on SQLite, and on PostgreSQL / Redis when CI sets them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from ops.config import Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).parent.parent
+REFERENCE_CONTRACT = ROOT / "examples" / "reference-contract.yaml"
+
+PG_URL = os.environ.get("OPS_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("OPS_TEST_REDIS_URL")
+PG_SKIP = "PostgreSQL not configured: set OPS_TEST_DATABASE_URL (CI does) to run this against it"
+REDIS_SKIP = "Redis not configured: set OPS_TEST_REDIS_URL (CI does) to run this against it"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate once, copy the file for each test: real migrations without paying for them every time."""
+    from ops.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_migrated() -> str:
+    from ops.migrate import downgrade, upgrade
+
+    assert PG_URL
+    downgrade(PG_URL, "base")
+    upgrade(PG_URL)
+    return PG_URL
+
+
+def _truncate_pg(url: str) -> None:
+    import asyncio
+
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from ops.db import Base, import_models
+
+    import_models()
+
+    async def go() -> None:
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        await engine.dispose()
+
+    asyncio.run(go())
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "ops.sqlite3"
+        shutil.copy(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+    else:
+        if not PG_URL:
+            pytest.skip(PG_SKIP)
+        url: str = request.getfixturevalue("pg_migrated")
+        _truncate_pg(url)
+        yield url
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """An SQLite-only database, for tests whose subject is not the backend (CLI, pages)."""
+    path = tmp_path / "ops.sqlite3"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url, reports_dir=tmp_path / "reports", scheduler="off", database_pool=False
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    from ops.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app) as c:
+        yield c
+
+
+@pytest.fixture
+def db(app: Litestar) -> Any:
+    """The app's sessionmaker, for arranging data and checking what was stored."""
+    return app.state.sessionmaker
