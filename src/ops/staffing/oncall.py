@@ -1,0 +1,100 @@
+"""On-call shift billing (DOMAIN.md "Money and the contract") and the on-call option of the shift planner."""
+
+from __future__ import annotations
+
+from collections.abc import Set
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+LONG_DAY_MINIMUM = Decimal(4)
+SHORT_DAY_MINIMUM = Decimal(2)
+_HOURS = Decimal("0.0001")
+_CENTS = Decimal("0.01")
+
+
+def minimum_hours(day: date, *, holidays: Set[date]) -> Decimal:
+    """Hours billed at least for an on-call shift starting on `day`: 4 on Fri-Sun and holidays, else 2."""
+    if day.weekday() >= 4 or day in holidays:
+        return LONG_DAY_MINIMUM
+    return SHORT_DAY_MINIMUM
+
+
+def _elapsed_hours(start: datetime, end: datetime) -> Decimal:
+    # Aware datetimes sharing a tzinfo subtract as wall clocks; going through UTC counts real time across DST.
+    if start.tzinfo is not None:
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
+    seconds = Decimal(str((end - start).total_seconds()))
+    return seconds / Decimal(3600)
+
+
+def billable_hours(
+    start: datetime, planned_end: datetime, actual_end: datetime | None, *, holidays: Set[date]
+) -> Decimal:
+    """Hours billed for one on-call shift, whether or not the specialist was called.
+
+    The shift bills until the time it actually ended (the planned end when `actual_end` is None), but never
+    under the minimum of the day it starts on (a shift crossing midnight takes its start day's minimum).
+    """
+    if planned_end <= start:
+        raise ValueError("an on-call shift must end after it starts")
+    end = planned_end if actual_end is None else actual_end
+    if end < start:
+        raise ValueError("an on-call shift cannot end before it starts")
+    worked = _elapsed_hours(start, end)
+    return max(worked, minimum_hours(start.date(), holidays=holidays)).quantize(_HOURS, ROUND_HALF_UP)
+
+
+def oncall_cost(
+    start: datetime,
+    planned_end: datetime,
+    actual_end: datetime | None,
+    *,
+    rate: Decimal,
+    holidays: Set[date],
+) -> Decimal:
+    """Money billed for one on-call shift: billable hours times the hourly rate, rounded to cents."""
+    hours = billable_hours(start, planned_end, actual_end, holidays=holidays)
+    return (hours * rate).quantize(_CENTS, ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class OnCallRules:
+    """Lets the planner cover intervals outside business hours with on-call shifts of one queue.
+
+    An on-call shift lies entirely outside business hours (a weekday in `business_weekdays`, not a
+    holiday, between `opens` and `closes` local time), takes no break, does not count against the
+    reinforcement caps, and is billed `billable_hours` of its planned length at `hourly_rate`.
+    """
+
+    hourly_rate: Decimal
+    lengths_hours: tuple[float, ...] = (2.0, 4.0, 6.0, 8.0, 10.0, 12.0)
+    opens: time = time(8)
+    closes: time = time(20)
+    business_weekdays: frozenset[int] = frozenset(range(5))
+    holidays: frozenset[date] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.hourly_rate < 0:
+            raise ValueError("the on-call rate cannot be negative")
+        if not self.lengths_hours or min(self.lengths_hours) <= 0:
+            raise ValueError("on-call lengths must be positive")
+
+
+def outside_business_hours(local: pd.DatetimeIndex, rules: OnCallRules) -> npt.NDArray[np.bool_]:
+    """True for each local interval start that falls outside the business hours of `rules`."""
+    minute = np.asarray(local.hour * 60 + local.minute)
+    opens = rules.opens.hour * 60 + rules.opens.minute
+    closes = rules.closes.hour * 60 + rules.closes.minute
+    if opens <= closes:
+        open_now = (minute >= opens) & (minute < closes)
+    else:
+        open_now = (minute >= opens) | (minute < closes)
+    days = np.asarray(local.date)
+    business_day = np.asarray(local.day_of_week.isin(sorted(rules.business_weekdays)))
+    business_day &= np.array([d not in rules.holidays for d in days], dtype=bool)
+    return np.asarray(~(open_now & business_day), dtype=np.bool_)
