@@ -36,10 +36,24 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_migrated() -> str:
-    from ops.migrate import downgrade, upgrade
+    """A clean public schema, then the real migrations (whatever an earlier run left behind)."""
+    import asyncio
+
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from ops.migrate import upgrade
 
     assert PG_URL
-    downgrade(PG_URL, "base")
+
+    async def reset() -> None:
+        engine = create_async_engine(PG_URL)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+    asyncio.run(reset())
     upgrade(PG_URL)
     return PG_URL
 

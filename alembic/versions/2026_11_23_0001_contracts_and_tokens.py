@@ -1,6 +1,6 @@
 """contracts and tokens
 
-Revision ID: e95c4e43e4df
+Revision ID: 0001
 Revises:
 Create Date: 2026-11-23 00:14:22.446319
 """
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 import ops.db
 
-revision: str = 'e95c4e43e4df'
+revision: str = '0001'
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

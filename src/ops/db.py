@@ -28,6 +28,8 @@ NAMING_CONVENTION = {
 MODEL_MODULES = (
     "ops.auth_models",
     "ops.contracts.models",
+    "ops.queues.models",
+    "ops.staffing.models",
 )
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
