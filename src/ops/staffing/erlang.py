@@ -426,10 +426,10 @@ def _required_core(
             b = erlang_b(cap[first], load[first]).reshape(1)
             sl, _, _ = measures_a(failed[:1], int(cap[first]), b)
             argument = "max_abandon" if sl[0] >= target else "target"
+        where = f", element {first} of {load.size}" if load.size > 1 else ""
         raise ErlangUnreachableError(
             argument,
-            f"not reachable with up to {int(cap[first])} agents "
-            f"(load {load[first]:.4g} Erlangs, element {first} of {load.size})",
+            f"not reachable with up to {int(cap[first])} agents (load {load[first]:.4g} Erlangs{where})",
         )
     return agents
 

@@ -94,7 +94,7 @@ def test_48_calls_max_occupancy_exactly_met_needs_6_agents() -> None:
 @pytest.mark.parametrize("kind", [float, Decimal, Fraction])
 def test_exact_inputs_of_any_numeric_type_agree(kind: type) -> None:
     def conv(v: str) -> float | Decimal | Fraction:
-        return Fraction(Decimal(v)) if kind is Fraction else kind(v)  # type: ignore[no-any-return]
+        return Fraction(Decimal(v)) if kind is Fraction else kind(v)
 
     s = required(conv("164"), conv("1800"), conv("180"), conv("20"), 0.8, conv("0.85"), conv("0.3"))
     assert (s.agents, s.scheduled) == (21, 30)
@@ -288,7 +288,7 @@ def test_bad_arguments_name_themselves(kwargs: dict[str, float], argument: str) 
     args: dict[str, float] = {"calls": 100, "interval_seconds": 1800, "aht": 180, "answer_within": 20}
     args |= kwargs
     with pytest.raises(ErlangInputError) as err:
-        required(**args)  # type: ignore[arg-type]
+        required(**args)
     assert err.value.argument == argument
     assert isinstance(err.value, ValueError)
 
