@@ -6,14 +6,17 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote
 
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from litestar import Litestar, Request, Response
 from litestar.datastructures import State
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
 
 from ops.auth import TokenAuthMiddleware
 from ops.config import Settings, get_settings
@@ -23,11 +26,21 @@ from ops.db import import_models, make_engine, make_sessionmaker
 from ops.errors import DomainError
 from ops.health import live, ready
 from ops.jobs.queue import ArqQueue, InProcessQueue, JobQueue, wait_for_flushes
+from ops.web import pages as web_pages
+from ops.web.render import STATIC, template_config
 
 log = logging.getLogger("ops")
 
-ROUTE_HANDLERS: list[Any] = [live, ready, ContractController]
-PUBLIC_PATHS = ["^/health/", "^/schema", "^/static/", "^/login", "^/favicon"]
+# Each domain adds its controllers / page routes here.
+ROUTE_HANDLERS: list[Any] = [live, ready, ContractController, *web_pages.ROUTES]
+PUBLIC_PATHS = ["^/health/", "^/schema", "^/static/", "^/login", "^/logout", "^/lang", "^/favicon"]
+
+
+def unauthorized_handler(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    """The API answers 401; a page sends the browser to the sign-in form instead."""
+    if request.url.path.startswith(("/api", "/schema", "/health")) or request.method != "GET":
+        return Response({"status_code": 401, "detail": exc.detail}, status_code=401)
+    return Redirect(f"/login?next={quote(request.url.path)}")
 
 
 def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
@@ -79,12 +92,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         create_all=False,
     )
     return Litestar(
-        route_handlers=ROUTE_HANDLERS,
+        route_handlers=[*ROUTE_HANDLERS, create_static_files_router(path="/static", directories=[STATIC])],
+        template_config=template_config(),
         plugins=[SQLAlchemyPlugin(config=db_config)],
         middleware=[DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS)],
         exception_handlers={
             DomainError: domain_error_handler,
             ContractFileError: contract_file_error_handler,
+            401: unauthorized_handler,
         },
         state=State({"settings": settings, "sessionmaker": sessionmaker, "job_queue": queue}),
         lifespan=[lifespan],

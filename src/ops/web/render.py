@@ -1,0 +1,37 @@
+"""Rendering a page: the template config, and the context every page gets (user, language, words)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Request
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from litestar.template.config import TemplateConfig
+
+from ops.auth import Principal
+from ops.web.i18n import pick_language, translator
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    return TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine)
+
+
+def page(request: Request[Any, Any, Any], name: str, **context: Any) -> Template:
+    """Render a page template with the caller, the language and the translator."""
+    lang = pick_language(dict(request.cookies), request.headers.get("accept-language"))
+    user = request.scope.get("user")
+    return Template(
+        template_name=name,
+        context={
+            "user": user if isinstance(user, Principal) else None,
+            "lang": lang,
+            "t": translator(lang),
+            "request_path": request.url.path,
+            **context,
+        },
+    )

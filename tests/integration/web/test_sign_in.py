@@ -1,0 +1,36 @@
+"""Signing in to the pages with a token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from tests.helpers import load_reference, token
+
+
+async def test_pages_send_strangers_to_sign_in(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.get("/", follow_redirects=False)
+    assert response.status_code in (302, 303, 307)
+    assert response.headers["location"].startswith("/login")
+
+
+async def test_sign_in_sets_cookie_and_goes_home_by_role(client: AsyncTestClient[Litestar], db: Any) -> None:
+    await load_reference(db)
+    value = await token(db, "client", "reference", name="Ana Cliente")
+    bad = await client.post("/login", data={"token": "ops_wrong", "next": "/"})
+    assert bad.status_code == 401
+    assert "Invalid or revoked token" in bad.text or "Token inválido" in bad.text
+    good = await client.post(
+        "/login", data={"token": value, "next": "https://evil.example/"}, follow_redirects=False
+    )
+    assert good.status_code == 303
+    assert good.headers["location"] == "/portal"
+    assert "httponly" in good.headers["set-cookie"].lower()
+
+
+async def test_language_switch_translates(client: AsyncTestClient[Litestar]) -> None:
+    english = await client.get("/login", headers={"accept-language": "en-US"})
+    assert "Sign in" in english.text
+    await client.post("/lang", data={"lang": "pt", "next": "/login"})
+    assert "Entrar" in (await client.get("/login")).text
