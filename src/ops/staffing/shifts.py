@@ -16,8 +16,10 @@ Model (solved with HiGHS through `scipy.optimize.milp`):
   interval it overlaps from the shift's coverage; the break is paid.
 - caps: reinforcement agents working in any interval, and reinforcement shifts starting on any local day.
   On-call shifts do not count against them.
-- an uncovered position-interval costs `uncovered_penalty` (by default ten times the dearest shift), so
-  a cap shows up as uncovered intervals instead of an infeasible plan.
+- an uncovered position-interval costs `uncovered_penalty`, so a cap shows up as uncovered intervals
+  instead of an infeasible plan. The default, twice the dearest shift, is enough: one more shift costs
+  less than the one interval it would cover, so only a cap leaves a coverable interval uncovered (a
+  larger penalty only slows HiGHS down on capped weeks).
 The LP relaxation is solved as well: its optimum bounds the integer plan from below, and `gap` says how
 far the plan can be from optimal.
 """
@@ -315,7 +317,7 @@ def _model(
         rows.add(first + np.asarray(day)[cols.start[starting]], starting, 1.0)
     penalty = rules.uncovered_penalty
     if penalty is None:
-        penalty = 10.0 * float(cost.max(initial=1.0))
+        penalty = 2.0 * float(cost.max(initial=1.0))
     n_y, n_u = len(y_key), len(u)
     matrix = coo_matrix(
         (np.concatenate(rows.vals), (np.concatenate(rows.rows), np.concatenate(rows.cols))),

@@ -48,3 +48,8 @@ def translator(lang: str) -> Any:
         return translate(key, lang)
 
     return t
+
+
+def register_phrases(phrases: dict[str, tuple[str, str]]) -> None:
+    """Each page module adds its own words (Portuguese, English) at import."""
+    PHRASES.update(phrases)
