@@ -90,10 +90,9 @@ def outside_business_hours(local: pd.DatetimeIndex, rules: OnCallRules) -> npt.N
     minute = np.asarray(local.hour * 60 + local.minute)
     opens = rules.opens.hour * 60 + rules.opens.minute
     closes = rules.closes.hour * 60 + rules.closes.minute
-    if opens <= closes:
-        open_now = (minute >= opens) & (minute < closes)
-    else:
-        open_now = (minute >= opens) | (minute < closes)
+    after_open, before_close = minute >= opens, minute < closes
+    # Opening hours that run past midnight (e.g. 18:00-02:00) wrap around.
+    open_now = after_open & before_close if opens <= closes else after_open | before_close
     days = np.asarray(local.date)
     business_day = np.asarray(local.day_of_week.isin(sorted(rules.business_weekdays)))
     business_day &= np.array([d not in rules.holidays for d in days], dtype=bool)

@@ -101,7 +101,8 @@ class Plan:
     length_hours, billed_hours, hourly_rate, count, cost. `intervals`: queue, interval_start, required,
     base, gap, planned (reinforcement and on-call positions working the queue), oncall, uncovered,
     service_level (NaN without a hook). `objective` is cost plus the penalty for uncovered positions;
-    `gap` = (objective - lp_bound) / objective.
+    `gap` = (objective - lp_bound) / objective (NaN if the LP relaxation hit the time limit). `status` is
+    "optimal" (within `mip_rel_gap`) or "time_limit" (the best plan found in time).
     """
 
     shifts: pd.DataFrame
@@ -221,9 +222,10 @@ def _billed(cols: _Columns, grid: _Grid, rules: ShiftRules) -> list[Decimal]:
     billed = [Decimal(str(h)) for h in cols.hours]
     if rules.oncall is not None:
         for j in np.flatnonzero(cols.oncall):
-            start = grid.local[cols.start[j]].to_pydatetime()
-            end = start + pd.Timedelta(hours=float(cols.hours[j])).to_pytimedelta()
-            billed[j] = billable_hours(start, end, None, holidays=rules.oncall.holidays)
+            # Timestamp arithmetic is in real time; datetime + timedelta would add wall-clock hours.
+            start = grid.local[cols.start[j]]
+            end = start + pd.Timedelta(hours=float(cols.hours[j]))
+            billed[j] = billable_hours(start.to_pydatetime(), end.to_pydatetime(), None, holidays=rules.oncall.holidays)
     return billed
 
 
@@ -420,7 +422,9 @@ def plan_reinforcement(
     if grid.gap.any():
         model = _model(grid, skills, cols, cost, rules)
         solution, objective, status = _solve(model, rules, relax=False)
-        _, lp_bound, _ = _solve(model, rules, relax=True)
+        _, lp_bound, lp_status = _solve(model, rules, relax=True)
+        if lp_status != "optimal":
+            lp_bound = math.nan  # an unfinished LP bounds nothing
         x = np.rint(solution[: model.n_x]).astype(np.int64)
         shares = solution[model.n_x : model.n_x + len(model.y_key)]
         if np.abs(shares - np.rint(shares)).max(initial=0.0) > 1e-6:
@@ -472,6 +476,8 @@ def plan_reinforcement(
         rows = intervals[["queue", "interval_start", "base", "planned"]].itertuples(index=False)
         intervals["service_level"] = [service_level(q, ts, round(b) + int(p)) for q, ts, b, p in rows]
     gap = max(objective - lp_bound, 0.0) / objective if objective > 0 else 0.0
+    if math.isnan(lp_bound):
+        gap = math.nan
     return Plan(
         shifts=shifts,
         intervals=intervals,

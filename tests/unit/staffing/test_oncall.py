@@ -53,13 +53,9 @@ def test_elapsed_time_is_real_time_across_a_daylight_saving_change() -> None:
 
 
 def test_cost_is_billed_hours_times_rate_in_cents() -> None:
-    cost = oncall_cost(
-        at(SATURDAY, 8), at(SATURDAY, 18), at(SATURDAY, 13), rate=Decimal("240.00"), holidays=set()
-    )
+    cost = oncall_cost(at(SATURDAY, 8), at(SATURDAY, 18), at(SATURDAY, 13), rate=Decimal("240.00"), holidays=set())
     assert cost == Decimal("1200.00")
-    cost = oncall_cost(
-        at(MONDAY, 20), at(MONDAY, 22), at(MONDAY, 20, 10), rate=Decimal("33.33"), holidays=set()
-    )
+    cost = oncall_cost(at(MONDAY, 20), at(MONDAY, 22), at(MONDAY, 20, 10), rate=Decimal("33.33"), holidays=set())
     assert cost == Decimal("66.66")
 
 

@@ -25,13 +25,9 @@ def requirement(
     for queue, windows in needs.items():
         required = np.zeros(len(index))
         for begin, end, positions in windows:
-            inside = (index >= pd.Timestamp(begin).tz_localize(tz)) & (
-                index < pd.Timestamp(end).tz_localize(tz)
-            )
+            inside = (index >= pd.Timestamp(begin).tz_localize(tz)) & (index < pd.Timestamp(end).tz_localize(tz))
             required[inside] += positions
-        frames.append(
-            pd.DataFrame({"queue": queue, "interval_start": index, "required": required, "base": 0.0})
-        )
+        frames.append(pd.DataFrame({"queue": queue, "interval_start": index, "required": required, "base": 0.0}))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -157,9 +153,7 @@ def test_shifts_shorter_than_the_break_threshold_take_no_break() -> None:
 def test_allowed_starts_are_respected() -> None:
     req = requirement({"care": [("2026-03-02 10:00", "2026-03-02 14:00", 1)]})
     plan = plan_reinforcement(req, ShiftRules(hourly_cost=30.0, allowed_starts=(time(8), time(14))))
-    assert plan.shifts[["start", "length_hours"]].values.tolist() == [
-        [pd.Timestamp("2026-03-02 08:00", tz=TZ), 6.0]
-    ]
+    assert plan.shifts[["start", "length_hours"]].values.tolist() == [[pd.Timestamp("2026-03-02 08:00", tz=TZ), 6.0]]
 
 
 def test_lp_bound_sits_below_the_integer_plan_and_the_gap_is_relative_to_the_plan() -> None:
@@ -191,9 +185,7 @@ def test_a_shift_running_past_the_horizon_is_billed_in_full() -> None:
 
 def test_intervals_follow_real_time_on_a_daylight_saving_day() -> None:
     new_york = "America/New_York"
-    req = requirement(
-        {"care": [("2026-03-08 00:00", "2026-03-08 04:00", 1)]}, first=date(2026, 3, 8), tz=new_york
-    )
+    req = requirement({"care": [("2026-03-08 00:00", "2026-03-08 04:00", 1)]}, first=date(2026, 3, 8), tz=new_york)
     plan = plan_reinforcement(req, ShiftRules(hourly_cost=30.0, lengths_hours=(4.0,)))
     assert len(plan.intervals) == 46
     shift = plan.shifts.iloc[0]
@@ -238,9 +230,7 @@ def test_oncall_on_a_weekday_night_bills_the_two_hour_minimum() -> None:
     req = requirement({"care": [("2026-03-02 21:00", "2026-03-02 22:00", 1)]})
     rules = ShiftRules(hourly_cost=30.0, oncall=OnCallRules(hourly_rate=Decimal(20), lengths_hours=(1.0,)))
     plan = plan_reinforcement(req, rules)
-    assert plan.shifts[["kind", "length_hours", "billed_hours"]].values.tolist() == [
-        ["oncall", 1.0, Decimal(2)]
-    ]
+    assert plan.shifts[["kind", "length_hours", "billed_hours"]].values.tolist() == [["oncall", 1.0, Decimal(2)]]
     assert plan.cost == Decimal("40.00")
 
 
@@ -267,14 +257,10 @@ def test_bad_input_is_rejected() -> None:
 
 @settings(max_examples=25, deadline=None)
 @given(
-    needs=st.lists(
-        st.tuples(st.integers(0, 40), st.integers(1, 8), st.integers(1, 3)), min_size=1, max_size=4
-    ),
+    needs=st.lists(st.tuples(st.integers(0, 40), st.integers(1, 8), st.integers(1, 3)), min_size=1, max_size=4),
     cap=st.one_of(st.none(), st.integers(1, 4)),
 )
-def test_a_plan_covers_exactly_what_its_shifts_claim(
-    needs: list[tuple[int, int, int]], cap: int | None
-) -> None:
+def test_a_plan_covers_exactly_what_its_shifts_claim(needs: list[tuple[int, int, int]], cap: int | None) -> None:
     start = pd.Timestamp(MONDAY).tz_localize(TZ)
     windows = [
         (
