@@ -30,6 +30,7 @@ MODEL_MODULES = (
     "ops.contracts.models",
     "ops.queues.models",
     "ops.staffing.models",
+    "ops.reports.models",
 )
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
