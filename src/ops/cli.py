@@ -15,6 +15,7 @@ COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
     ("ops.contracts.commands", "contract"),
     ("ops.staffing.commands", "staffing"),
     ("ops.queues.sla_commands", "sla"),
+    ("ops.importing", "import"),
 )
 
 
