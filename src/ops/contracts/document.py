@@ -167,7 +167,6 @@ def to_yaml(document: Mapping[str, Any]) -> str:
 
 
 _DECIMAL_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
-_DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _yaml_ready(value: Any) -> Any:
@@ -175,8 +174,6 @@ def _yaml_ready(value: Any) -> Any:
         return {k: _yaml_ready(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_yaml_ready(v) for v in value]
-    if isinstance(value, str) and _DATE_TEXT.match(value):
-        return date.fromisoformat(value)
     if isinstance(value, str) and _DECIMAL_TEXT.match(value) and "." in value:
         return float(value) if len(value) < 16 else value
     return value
@@ -210,3 +207,7 @@ def diff(before: Any, after: Any, path: str = "") -> list[dict[str, Any]]:
 
 def _coded(items: list[Any]) -> bool:
     return all(isinstance(i, Mapping) and "code" in i for i in items)
+
+
+# The reports domain registers the validators of the penalties and regulatory sections.
+import ops.reports.penalties_section  # noqa: E402, F401
