@@ -18,6 +18,7 @@ from ops.staffing.calllog import COUNT_COLUMNS, SUM_COLUMNS, zone
 Grain = Literal["interval", "day", "week", "month", "period"]
 GRAINS: tuple[Grain, ...] = ("interval", "day", "week", "month", "period")
 
+ALL_QUEUES = "*"  # the key of all queues together in kpi_results
 # Optional column of an interval table: seconds agents were staffed on the queue in the interval.
 STAFFED = "staffed_seconds"
 RATIO_COLUMNS = ("service_level", "asa", "aht", "abandon_rate", "abandon_rate_excl_short", "occupancy")
@@ -60,12 +61,8 @@ class _Terms:
 _TERMS = {
     ServiceLevelFormula.OFFERED: _Terms(("answered_within",), "offered"),
     ServiceLevelFormula.OFFERED_MINUS_SHORT: _Terms(("answered_within",), "offered", ("short_abandons",)),
-    ServiceLevelFormula.OFFERED_MINUS_ABANDONED_WITHIN: _Terms(
-        ("answered_within",), "offered", ("abandoned_within",)
-    ),
-    ServiceLevelFormula.ANSWERED_AND_ABANDONED_WITHIN: _Terms(
-        ("answered_within", "abandoned_within"), "offered"
-    ),
+    ServiceLevelFormula.OFFERED_MINUS_ABANDONED_WITHIN: _Terms(("answered_within",), "offered", ("abandoned_within",)),
+    ServiceLevelFormula.ANSWERED_AND_ABANDONED_WITHIN: _Terms(("answered_within", "abandoned_within"), "offered"),
     ServiceLevelFormula.ANSWERED: _Terms(("answered_within",), "answered"),
 }
 _DESCRIPTIONS = {
@@ -111,9 +108,7 @@ class KpiCounts:
                    wait_seconds=float(sums["wait_seconds"]), staffed_seconds=staffed)  # fmt: skip
 
     def __add__(self, other: KpiCounts) -> KpiCounts:
-        values = {
-            f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self) if f.name != STAFFED
-        }
+        values = {f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self) if f.name != STAFFED}
         staffed = None
         if self.staffed_seconds is not None and other.staffed_seconds is not None:
             staffed = self.staffed_seconds + other.staffed_seconds
@@ -166,9 +161,7 @@ def _divide(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     return numerator / denominator.where(denominator != 0).astype("float64")
 
 
-def with_ratios(
-    counts: pd.DataFrame, formula: ServiceLevelFormula = ServiceLevelFormula.OFFERED
-) -> pd.DataFrame:
+def with_ratios(counts: pd.DataFrame, formula: ServiceLevelFormula = ServiceLevelFormula.OFFERED) -> pd.DataFrame:
     """`counts` plus the RATIO_COLUMNS computed row by row (NaN where a denominator is zero)."""
     terms = _TERMS[formula]
     out = counts.copy()
@@ -383,3 +376,25 @@ def backlog_ageing(
 def counts_by_queue(intervals: pd.DataFrame) -> Mapping[str, KpiCounts]:
     """KpiCounts of each queue of an interval table."""
     return {str(queue): KpiCounts.of(group) for queue, group in intervals.groupby("queue", sort=True)}
+
+
+def kpi_results(
+    intervals: pd.DataFrame,
+    *,
+    formula: ServiceLevelFormula = ServiceLevelFormula.OFFERED,
+    tickets: pd.DataFrame | None = None,
+) -> dict[str, dict[str, float | None]]:
+    """KPI values of a period by queue, plus ALL_QUEUES for all of them: what penalty rules read.
+
+    `tickets` is a ticket_rollup(grain="period") frame; its shares join the voice KPIs.
+    """
+    results = {queue: counts.kpis(formula) for queue, counts in counts_by_queue(intervals).items()}
+    results[ALL_QUEUES] = KpiCounts.of(intervals).kpis(formula)
+    if tickets is not None and len(tickets):
+        per_queue = tickets.groupby("queue")[list(TICKET_COUNT_COLUMNS)].sum()
+        per_queue.loc[ALL_QUEUES] = per_queue.sum()
+        for queue, row in per_queue.iterrows():
+            values = results.setdefault(str(queue), {})
+            for clock in ("first_response", "resolution"):
+                values[f"{clock}_within"] = _ratio(int(row[f"{clock}_met"]), int(row[f"{clock}_due"]))
+    return results

@@ -104,8 +104,7 @@ def read_anonymous_bank(source: PathOrBuffer, *, timezone: str | None = None) ->
         raw = pd.read_csv(
             source,
             usecols=list(_AB_COLUMNS),
-            dtype=dict.fromkeys(_AB_COLUMNS, "category")
-            | {"call_id": str, "q_time": "int64", "ser_time": "int64"},
+            dtype=dict.fromkeys(_AB_COLUMNS, "category") | {"call_id": str, "q_time": "int64", "ser_time": "int64"},
             keep_default_na=False,
             skipinitialspace=True,
         )
@@ -355,9 +354,7 @@ def _floor(ns: npt.NDArray[np.int64], step: int) -> npt.NDArray[np.int64]:
     return result
 
 
-def _wall_keys(
-    wall: npt.NDArray[np.int64], tz: ZoneInfo
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
+def _wall_keys(wall: npt.NDArray[np.int64], tz: ZoneInfo) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
     """UTC starts of the local intervals of naive wall times, and each call's index into them."""
     codes, naive_keys = pd.factorize(_floor(wall, _INTERVAL_NS))
     utc_keys = _localize_index(np.asarray(naive_keys, dtype=np.int64), tz)

@@ -7,11 +7,13 @@ import pandas as pd
 import pytest
 
 from ops.reports.metrics import (
+    ALL_QUEUES,
     RATIO_COLUMNS,
     KpiCounts,
     ServiceLevelFormula,
     age_labels,
     backlog_ageing,
+    kpi_results,
     rollup,
     ticket_rollup,
     with_ratios,
@@ -292,3 +294,26 @@ def test_backlog_buckets_can_be_chosen_and_an_empty_backlog_is_zeros() -> None:
     assert empty.to_dict("records") == [{"backlog": 0, "<1d": 0, "1-3d": 0, "3-7d": 0, ">=7d": 0}]
     with pytest.raises(ValueError, match="timezone-aware"):
         backlog_ageing(tickets([{}]), cutoff=datetime(2026, 1, 1))
+
+
+def test_kpi_results_give_each_queue_and_all_queues_to_penalty_rules() -> None:
+    table = intervals(
+        [
+            {"queue": "care", "interval_start": "2026-03-02 11:00", "offered": 10, "answered": 8, "answered_within": 6},
+            {"queue": "helpdesk", "interval_start": "2026-03-02 11:00", "offered": 10, "answered": 10,
+             "answered_within": 10},
+        ]
+    )  # fmt: skip
+    shares = ticket_rollup(
+        tickets([{"first_response_at": UTC_NOON, "first_response_minutes": 5}, {"first_response_minutes": 99}]),
+        timezone=SP,
+    )
+
+    results = kpi_results(table, tickets=shares)
+
+    assert results["care"]["service_level"] == 0.6
+    assert results["helpdesk"]["service_level"] == 1.0
+    assert results[ALL_QUEUES]["service_level"] == 0.8  # 16 of 20, not the mean of 60 % and 100 %
+    assert results["bo_care"]["first_response_within"] == 0.5
+    assert results[ALL_QUEUES]["first_response_within"] == 0.5
+    assert results["bo_care"]["resolution_within"] is None  # nothing due yet
