@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
+import msgspec.inspect
 import yaml
 
 from ops.contracts.schemas import VOICE_KINDS, ContractFile
@@ -56,9 +57,27 @@ def parse_contract(text: str | bytes, source: str = "<contract>") -> ContractFil
         m = _MSGSPEC_PATH.match(str(exc))
         assert m is not None
         path = (m.group("path") or "").lstrip(".")
-        raise ContractFileError(source, path, m.group("msg")) from exc
+        problem = m.group("msg")
+        allowed = _allowed_values(path)
+        if allowed and problem.startswith("Invalid enum value"):
+            problem += f" (allowed: {', '.join(allowed)})"
+        raise ContractFileError(source, path, problem) from exc
     _check(contract, source)
     return contract
+
+
+def _allowed_values(path: str) -> list[str]:
+    """The values a Literal field takes, found by walking the struct types along a field path."""
+    node: Any = msgspec.inspect.type_info(ContractFile)
+    for part in re.sub(r"\[\d+\]", "", path).split("."):
+        while isinstance(node, (msgspec.inspect.ListType, msgspec.inspect.DictType)):
+            node = node.item_type if isinstance(node, msgspec.inspect.ListType) else node.value_type
+        if not isinstance(node, msgspec.inspect.StructType):
+            return []
+        node = next((f.type for f in node.fields if f.name == part), None)
+    while isinstance(node, msgspec.inspect.ListType):
+        node = node.item_type
+    return [str(v) for v in node.values] if isinstance(node, msgspec.inspect.LiteralType) else []
 
 
 def _check(c: ContractFile, source: str) -> None:

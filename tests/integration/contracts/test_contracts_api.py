@@ -60,9 +60,7 @@ async def test_reference_contract_has_the_annex_queues(client: AsyncTestClient[L
     assert no_internet["procedure"][0] == "Check the customer's block status"
 
 
-async def test_load_over_api_is_idempotent_and_logs_changes(
-    client: AsyncTestClient[Litestar], db: Any
-) -> None:
+async def test_load_over_api_is_idempotent_and_logs_changes(client: AsyncTestClient[Litestar], db: Any) -> None:
     manager = bearer(await token(db, "manager"))
     text = REFERENCE_CONTRACT.read_text(encoding="utf-8")
     first = await client.post("/api/contracts", content=text, headers=manager)
