@@ -63,7 +63,8 @@ def test_changed_file_is_recorded_with_who_and_what(cli: CliRunner, tmp_path: Pa
         (
             "kind: care",
             "kind: sales",
-            "queues[0].kind: Invalid enum value 'sales' (allowed: bo_care, bo_helpdesk, care, helpdesk, retention, social)",
+            "queues[0].kind: Invalid enum value 'sales' (allowed: bo_care, bo_helpdesk, care, helpdesk, retention, "
+            "social)",
         ),
         ('mon: [["08:00", "21:00"]]', 'mon: [["21:00", "08:00"]]', "calendars.voice.hours.mon[0]"),
         ("calendar: back_office", "calendar: backoffice", "queues[3].calendar: unknown calendar 'backoffice'"),

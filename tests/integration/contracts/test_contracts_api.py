@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+
 from tests.helpers import REFERENCE_CONTRACT, bearer, load_reference, token
 
 

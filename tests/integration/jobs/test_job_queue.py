@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +52,18 @@ async def test_job_runs_after_commit_and_never_after_rollback(sqlite_url: str) -
         defer(session, "record_note", contract_id=contract_id, note="committed")
         await asyncio.sleep(0.05)
         assert await _notes(sessionmaker) == []  # not before the commit
-    with pytest.raises(RuntimeError):
+
+    async def failing_request() -> None:
         async with sessionmaker.begin() as session:
             defer(session, "record_note", contract_id=contract_id, note="rolled back")
             raise RuntimeError("the request failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_request()
     await wait_for_flushes()
     await queue.drain()
     assert await _notes(sessionmaker) == ["committed"]
+    await sessionmaker.kw["bind"].dispose()
 
 
 @pytest.mark.redis
@@ -83,9 +89,10 @@ async def test_jobs_go_through_arq_to_the_worker(tmp_path: Path, sqlite_url: str
     from arq.connections import RedisSettings
 
     arq.pool = await create_pool(RedisSettings.from_dsn(redis_url), default_queue_name=queue_name)
+    job_id = f"note-{uuid.uuid4().hex}"  # arq remembers finished job ids: one per run
     async with sessionmaker.begin() as session:
-        defer(session, "record_note", job_id="note-1", contract_id=contract_id, note="via arq")
-        defer(session, "record_note", job_id="note-1", contract_id=contract_id, note="via arq, again")
+        defer(session, "record_note", job_id=job_id, contract_id=contract_id, note="via arq")
+        defer(session, "record_note", job_id=job_id, contract_id=contract_id, note="via arq, again")
     await wait_for_flushes()
     assert await _notes(sessionmaker) == []  # queued in Redis, not run here
 
