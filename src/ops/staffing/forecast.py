@@ -233,7 +233,8 @@ def _aht_table(
     day_aht = np.divide(day_seconds, day_calls, out=np.full_like(day_calls, overall), where=day_calls > 0)
     weight = calls + prior_calls
     numerator = seconds + prior_calls * day_aht
-    return np.divide(numerator, weight, out=np.broadcast_to(day_aht, weight.shape).copy(), where=weight > 0)
+    fallback = np.broadcast_to(day_aht, weight.shape).copy()
+    return np.asarray(np.divide(numerator, weight, out=fallback, where=weight > 0))
 
 
 def _split(history: pd.Series | pd.DataFrame) -> tuple[pd.Series, pd.Series | None, pd.Series | None]:
