@@ -127,9 +127,7 @@ def _check(ok: bool | np.bool_, argument: str, message: str) -> None:
         raise ErlangInputError(argument, message)
 
 
-def _check_inputs(
-    calls: FloatArray, interval: FloatArray, aht: FloatArray, answer_within: FloatArray
-) -> None:
+def _check_inputs(calls: FloatArray, interval: FloatArray, aht: FloatArray, answer_within: FloatArray) -> None:
     _check(np.all(calls >= 0), "calls", "must be >= 0 (a volume cannot be negative)")
     _check(np.all(interval > 0), "interval_seconds", "must be > 0")
     _check(np.all(aht > 0), "aht", "must be > 0 seconds")
@@ -140,9 +138,7 @@ def _check_patience(patience: FloatArray) -> None:
     _check(np.all(patience > 0), "patience", "must be > 0 seconds (omit it for Erlang C)")
 
 
-def _check_targets(
-    target: float, max_occupancy: float | None, patience_given: bool, max_abandon: float | None
-) -> None:
+def _check_targets(target: float, max_occupancy: float | None, patience_given: bool, max_abandon: float | None) -> None:
     _check(0 < target < 1, "target", f"must be in (0, 1), got {target}")
     if max_occupancy is not None:
         _check(0 < max_occupancy <= 1, "max_occupancy", f"must be in (0, 1], got {max_occupancy}")
@@ -253,7 +249,7 @@ def _kummer_log(a: FloatArray, x: FloatArray) -> FloatArray:
 def _log_p(a: FloatArray, x: FloatArray) -> FloatArray:
     """log P(a, x), the regularised lower incomplete gamma function, without underflow."""
     p = np.asarray(gammainc(a, x), dtype=np.float64)
-    small = p <= _TINY_P
+    small = (p <= _TINY_P) & (x > 0)  # at x = 0, log P is -inf, which is right
     with np.errstate(divide="ignore"):
         out = np.log(p)
     if small.any():
@@ -347,39 +343,39 @@ def erlang_a(
 
 # --- required agents --------------------------------------------------------------------------
 
-_Check = Callable[[IntArray, int, FloatArray], npt.NDArray[np.bool_]]
+_Check = Callable[[IntArray, FloatArray, FloatArray], npt.NDArray[np.bool_]]
 
 
 def _search(load: FloatArray, start: IntArray, cap: IntArray, check: _Check) -> tuple[IntArray, IntArray]:
     """Smallest n >= start with check(index, n, erlang_b) true, per element; also the unreachable ones.
 
-    Erlang B runs up from zero agents for every element (cheap, vectorised); only elements at or
-    past their own start are checked, and finished elements drop out of the arrays.
+    First Erlang B runs up from zero agents to each element's own start: elements sorted by start
+    descending, so those still climbing are a prefix and each step is one slice. Then every
+    element is checked at its own n, and the ones not yet met step up by one agent together.
     """
     result = np.zeros(load.shape, dtype=np.int64)
     idx = np.flatnonzero(load > 0)
-    r, b, lo, hi = load[idx], np.ones(idx.size), start[idx], cap[idx]
+    idx = idx[np.argsort(-start[idx], kind="stable")]
+    r, lo, hi = load[idx], start[idx], cap[idx]
+    b = np.ones(idx.size)
+    top = int(lo[0]) if idx.size else 0
+    climbing = np.searchsorted(-lo, -np.arange(1, top + 1), side="right")
+    for k, m in enumerate(climbing.tolist(), start=1):
+        rb = r[:m] * b[:m]
+        b[:m] = rb / (k + rb)
+    n = lo.copy()
     failed: list[IntArray] = []
-    n = 0
     while idx.size:
-        n += 1
-        rb = r * b
-        b = rb / (n + rb)
-        ready = np.flatnonzero(lo <= n)
-        if ready.size == 0:
-            continue
-        ok = check(idx[ready], n, b[ready])
-        result[idx[ready[ok]]] = n
-        drop = np.zeros(idx.size, dtype=bool)
-        drop[ready[ok]] = True
-        over = ~drop & (hi <= n)
+        ok = check(idx, n.astype(np.float64), b)
+        result[idx[ok]] = n[ok]
+        over = ~ok & (n >= hi)
         if over.any():
             failed.append(idx[over])
-            drop |= over
-        if drop.any():
-            keep = ~drop
-            idx, r, b, lo, hi = idx[keep], r[keep], b[keep], lo[keep], hi[keep]
-    return result, np.concatenate(failed) if failed else np.zeros(0, dtype=np.int64)
+        keep = ~ok & ~over
+        idx, r, b, n, hi = idx[keep], r[keep], b[keep], n[keep] + 1, hi[keep]
+        rb = r * b
+        b = rb / (n + rb)
+    return result, np.sort(np.concatenate(failed)) if failed else np.zeros(0, dtype=np.int64)
 
 
 def _cap(load: FloatArray) -> IntArray:
@@ -399,17 +395,19 @@ def _required_core(
     cap = np.maximum(_cap(load), start)
     t_over_aht = answer_within / aht
 
-    def check_c(i: IntArray, n: int, b: FloatArray) -> npt.NDArray[np.bool_]:
-        sl = _erlang_c_sl(np.full(i.size, float(n)), load[i], b, t_over_aht[i])
-        return np.asarray(sl >= target)
+    def check_c(i: IntArray, n: FloatArray, b: FloatArray) -> npt.NDArray[np.bool_]:
+        r = load[i]
+        # a float load a hair above a whole number can sit on n: the formula is meaningless there
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sl = _erlang_c_sl(n, r, b, t_over_aht[i])
+        return np.asarray((n > r) & (sl >= target))
 
-    def measures_a(i: IntArray, n: int, b: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    def measures_a(i: IntArray, n: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         assert patience is not None
-        nf = np.full(i.size, float(n))
-        sl, _, pab, occ, _ = _erlang_a_core(nf, load[i], b, aht[i], answer_within[i], patience[i])
+        sl, _, pab, occ, _ = _erlang_a_core(n, load[i], b, aht[i], answer_within[i], patience[i])
         return sl, pab, occ
 
-    def check_a(i: IntArray, n: int, b: FloatArray) -> npt.NDArray[np.bool_]:
+    def check_a(i: IntArray, n: FloatArray, b: FloatArray) -> npt.NDArray[np.bool_]:
         sl, pab, occ = measures_a(i, n, b)
         ok = sl >= target
         if max_occupancy is not None:
@@ -424,7 +422,7 @@ def _required_core(
         argument = "target"
         if patience is not None and max_abandon is not None:
             b = erlang_b(cap[first], load[first]).reshape(1)
-            sl, _, _ = measures_a(failed[:1], int(cap[first]), b)
+            sl, _, _ = measures_a(failed[:1], cap[first : first + 1].astype(np.float64), b)
             argument = "max_abandon" if sl[0] >= target else "target"
         where = f", element {first} of {load.size}" if load.size > 1 else ""
         raise ErlangUnreachableError(
@@ -496,8 +494,13 @@ def evaluate(
     patience: Number | None = None,
 ) -> Staffing:
     """What ``agents`` achieve on one interval (Erlang C, or Erlang A when ``patience`` is given)."""
+    occupancy: float | None = None
     if patience is None:
         m = erlang_c(calls, interval_seconds, aht, agents, answer_within)
+        load = as_fraction(calls, "calls") * as_fraction(aht, "aht") / as_fraction(interval_seconds)
+        if agents > load:
+            # rounded once from the rational, so an occupancy exactly at 0.85 prints as 0.85
+            occupancy = float(load / agents)
     else:
         m = erlang_a(calls, interval_seconds, aht, agents, answer_within, patience)
     return Staffing(
@@ -506,7 +509,7 @@ def evaluate(
         service_level=float(m.service_level),
         p_wait=float(m.p_wait),
         asa=float(m.asa),
-        occupancy=float(m.occupancy),
+        occupancy=float(m.occupancy) if occupancy is None else occupancy,
         p_abandon=None if m.p_abandon is None else float(m.p_abandon),
     )
 
