@@ -93,3 +93,22 @@ async def test_roles_are_enforced(client: AsyncTestClient[Litestar], db: Any) ->
     text = REFERENCE_CONTRACT.read_text(encoding="utf-8")
     assert (await client.post("/api/contracts", content=text, headers=client_token)).status_code == 403
     assert (await client.get("/api/contracts/reference/changes", headers=client_token)).status_code == 403
+
+
+async def test_ready_checks_redis_when_configured(settings: Any) -> None:
+    import os
+
+    import pytest
+
+    from ops.app import create_app
+    from tests.conftest import REDIS_SKIP
+
+    redis_url = os.environ.get("OPS_TEST_REDIS_URL")
+    if not redis_url:
+        pytest.skip(REDIS_SKIP)
+    for url, status, check in ((redis_url, 200, "ok"), ("redis://127.0.0.1:1/0", 503, "error: ConnectionError")):
+        app = create_app(settings.model_copy(update={"redis_url": url}))
+        async with AsyncTestClient(app=app) as c:
+            response = await c.get("/health/ready")
+        assert response.status_code == status
+        assert response.json()["checks"]["redis"] == check
