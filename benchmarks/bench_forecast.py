@@ -148,6 +148,19 @@ def main() -> None:
             "Goal: WAPE at least 10 % below the better of the two baselines.",
             "",
             *verdicts,
+            "",
+            "Notes:",
+            "",
+            "- The model: daily volume = level (exponentially weighted, half-life one week) x weekday "
+            "factor x day-of-month factor (both banks are busier around the turn of the month; the "
+            "Israeli bank also in its second week), spread over the day by each weekday's intraday "
+            "shares; holidays as past holidays looked (or the quietest weekday), and the first open "
+            "day after a closing holiday raised by the catch-up seen after past ones.",
+            "- The Anonymous Bank's last 8 weeks (1999-11-06 to 1999-12-31, year end included) hold "
+            "whole weeks well above or below the recent level, which no method here sees coming; "
+            "the margin over the median is smaller there than over the whole year.",
+            "- A damped multiplicative trend is available (`ForecastConfig.trend_damping`) but off: "
+            "it made both series worse one and four weeks ahead.",
         ]
     )
     print(text)

@@ -282,26 +282,61 @@ def forecast(
     first_day = start - timedelta(days=7 * max(config.history_weeks, config.profile_weeks))
     past = day_slots(offered, tz=zone, first_day=first_day, end_day=start)
     types = day_types(first_day, past.days, holidays)
-    dom = _month_days(first_day, past.days)
+    future = day_types(start, 7 * weeks, holidays)
     age_weeks = (past.days - 1 - np.arange(past.days)) / 7.0
     recent = np.where(age_weeks < config.profile_weeks, 0.5 ** (age_weeks / config.profile_half_life), 0.0)
+    model = _fit(past, types, future, recent, config)
+
+    index = horizon_index(start, weeks, zone)
+    day, slot = _wall_clock(index, zone)
+    offset = day - _day_number(start)
+    kind = future[offset]
+    month_day = np.where(kind == HOLIDAY, 1.0, model.month_day[_month_days(start, 7 * weeks)[offset]])
+    trend = _damped_growth(model.growth, offset // 7 + 1, config.trend_damping)
+    after_holiday = np.where(model.catch_up_days[offset], model.catch_up, 1.0)
+    day_total = model.level * model.weekday[kind] * month_day * trend * after_holiday
+    offered_forecast = np.maximum(day_total * model.shares[kind, slot], 0.0)
+
+    aht = np.full(len(index), np.nan)
+    if handle is not None and handled is not None:
+        seconds = day_slots(handle, tz=zone, first_day=first_day, end_day=start).values
+        calls = day_slots(handled, tz=zone, first_day=first_day, end_day=start).values
+        # Holidays are too few for an AHT of their own: they take the quietest weekday's.
+        aht_types = np.where(types == HOLIDAY, model.quietest, types)
+        table = _aht_table(calls, seconds, aht_types, recent, config.aht_prior_calls)
+        aht = table[np.where(kind == HOLIDAY, model.quietest, kind), slot]
+    return pd.DataFrame({"offered": offered_forecast, "aht": aht}, index=index)
+
+
+@dataclass(frozen=True)
+class _Model:
+    shares: np.ndarray  # (day types, slots) intraday shares, rows sum to 1 (or 0 when never open)
+    weekday: np.ndarray  # (day types,) daily volume relative to the level, HOLIDAY included
+    month_day: np.ndarray  # (32,) day-of-month factors
+    level: float  # daily volume of an average weekday, day-of-month effect removed
+    growth: float  # weekly multiplicative trend (1: flat)
+    catch_up: float  # factor of the first open day after a closing holiday
+    catch_up_days: np.ndarray  # (horizon days,) which horizon days are such first days
+    quietest: int  # weekday standing in for holidays the history has never shown
+
+
+def _fit(past: DaySlots, types: np.ndarray, future: np.ndarray, recent: np.ndarray, config: ForecastConfig) -> _Model:
+    dom = _month_days(past.first_day, past.days)
     # Past holidays are rare, so every one in the history counts, whatever its age.
     share_weights = np.where(types == HOLIDAY, 1.0, recent)
-    shares, totals = _shares_and_totals(past.values, types, share_weights, config.min_coverage)
+    _, totals = _shares_and_totals(past.values, types, share_weights, config.min_coverage)
     daily = _daily_factors(totals, types, dom, recent, config)
-    weekdays = (first_day.weekday() + np.arange(past.days + 7 * weeks)) % 7
-    all_types = np.concatenate([types, day_types(start, 7 * weeks, holidays)])
-    catch_up_days = _after_closures(all_types, weekdays, _open_weekdays(daily.weekday, config.open_share))
-    daily = _daily_factors(totals, types, dom, recent, config, exclude=catch_up_days[: past.days])
-    shares, totals = _shares_and_totals(
-        past.values,
-        types,
-        np.where(daily.usable | (types == HOLIDAY), share_weights, 0.0),
-        config.min_coverage,
+    weekdays = (past.first_day.weekday() + np.arange(past.days + len(future))) % 7
+    catch_up_days = _after_closures(
+        np.concatenate([types, future]), weekdays, _open_weekdays(daily.weekday, config.open_share)
     )
+    # Catch-up days would inflate the weekday factors and the level: fit without them.
+    daily = _daily_factors(totals, types, dom, recent, config, exclude=catch_up_days[: past.days])
+    usable_weights = np.where(daily.usable | (types == HOLIDAY), share_weights, 0.0)
+    shares, totals = _shares_and_totals(past.values, types, usable_weights, config.min_coverage)
     weekday = daily.weekday.copy()
-    holiday_days = (types == HOLIDAY) & np.isfinite(totals) & (daily.local > 0)
     quietest = _quietest_weekday(weekday)
+    holiday_days = (types == HOLIDAY) & np.isfinite(totals) & (daily.local > 0)
     if holiday_days.any():
         weekday[HOLIDAY] = float(np.mean(totals[holiday_days] / daily.local[holiday_days]))
     else:
@@ -311,26 +346,16 @@ def forecast(
     catch_up = 1.0
     if weekday[HOLIDAY] < config.open_share * np.max(weekday[:HOLIDAY]):
         catch_up = _catch_up_factor(totals, daily, types, dom, catch_up_days[: past.days], config)
-
-    index = horizon_index(start, weeks, zone)
-    day, slot = _wall_clock(index, zone)
-    offset = day - _day_number(start)
-    future_types = day_types(start, 7 * weeks, holidays)[offset]
-    future_dom = _month_days(start, 7 * weeks)[offset]
-    month_day = np.where(future_types == HOLIDAY, 1.0, daily.month_day[future_dom])
-    trend = _damped_growth(growth, offset // 7 + 1, config.trend_damping)
-    after_holiday = np.where(catch_up_days[past.days :][offset], catch_up, 1.0)
-    day_total = level * weekday[future_types] * month_day * trend * after_holiday
-    offered_forecast = np.maximum(day_total * shares[future_types, slot], 0.0)
-
-    aht = np.full(len(index), np.nan)
-    if handle is not None and handled is not None:
-        handle_past = day_slots(handle, tz=zone, first_day=first_day, end_day=start)
-        handled_past = day_slots(handled, tz=zone, first_day=first_day, end_day=start)
-        aht_types = np.where(types == HOLIDAY, quietest, types)
-        table = _aht_table(handled_past.values, handle_past.values, aht_types, recent, config.aht_prior_calls)
-        aht = table[np.where(future_types == HOLIDAY, quietest, future_types), slot]
-    return pd.DataFrame({"offered": offered_forecast, "aht": aht}, index=index)
+    return _Model(
+        shares=shares,
+        weekday=weekday,
+        month_day=daily.month_day,
+        level=level,
+        growth=growth,
+        catch_up=catch_up,
+        catch_up_days=catch_up_days[past.days :],
+        quietest=quietest,
+    )
 
 
 def _damped_growth(growth: float, weeks_ahead: np.ndarray, damping: float) -> np.ndarray:
