@@ -26,13 +26,22 @@ from ops.db import import_models, make_engine, make_sessionmaker
 from ops.errors import DomainError
 from ops.health import live, ready
 from ops.jobs.queue import ArqQueue, InProcessQueue, JobQueue, wait_for_flushes
+from ops.staffing.controllers import StaffingController
 from ops.web import pages as web_pages
+from ops.web import staffing_pages
 from ops.web.render import STATIC, template_config
 
 log = logging.getLogger("ops")
 
 # Each domain adds its controllers / page routes here.
-ROUTE_HANDLERS: list[Any] = [live, ready, ContractController, *web_pages.ROUTES]
+ROUTE_HANDLERS: list[Any] = [
+    live,
+    ready,
+    ContractController,
+    *web_pages.ROUTES,
+    StaffingController,
+    *staffing_pages.ROUTES,
+]
 PUBLIC_PATHS = ["^/health/", "^/schema", "^/static/", "^/login", "^/logout", "^/lang", "^/favicon"]
 
 

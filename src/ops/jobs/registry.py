@@ -9,7 +9,7 @@ JobFunc = Callable[..., Awaitable[Any]]
 JOBS: dict[str, JobFunc] = {}
 
 # Modules whose import registers jobs (each domain's jobs.py).
-JOB_MODULES: tuple[str, ...] = ()
+JOB_MODULES: tuple[str, ...] = ("ops.staffing.jobs",)
 
 
 def job(func: JobFunc) -> JobFunc:

@@ -92,3 +92,7 @@ def erlang(
     except ErlangInputError as err:
         raise click.BadParameter(err.message, param_hint=f"'--{err.argument.replace('_', '-')}'") from err
     click.echo(_as_json(result))
+
+
+# Other staffing commands register themselves on `staffing` when imported (plan, backtest).
+from ops.staffing import plan_commands as _plan_commands  # noqa: E402, F401

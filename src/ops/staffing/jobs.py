@@ -1,0 +1,41 @@
+"""Background jobs of the staffing domain: computing a week's plan while the page shows its progress."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from ops.jobs.registry import job
+from ops.staffing import planning, services
+
+log = logging.getLogger("ops.staffing")
+
+
+@job
+async def compute_staffing_plan(
+    ctx: dict[str, Any], *, contract_code: str, week: str, scenario: dict[str, Any]
+) -> None:
+    """Compute and save the plan of a contract week, recording each step for the page that polls it.
+
+    Reading, each progress note and the final save are separate short transactions, so no write lock
+    is held while the solver runs. Running it twice computes the same plan twice: idempotent.
+    """
+    sessionmaker = ctx["sessionmaker"]
+    day = date.fromisoformat(week)
+
+    async def progress(step: str, done: int, total: int, error: str | None = None) -> None:
+        async with sessionmaker.begin() as session:
+            await services.set_progress(
+                session, contract_code=contract_code, week=day, step=step, done=done, total=total, error=error
+            )
+
+    try:
+        async with sessionmaker() as session:
+            inputs = await services.load_inputs(session, contract_code=contract_code, week=day)
+        computed = await planning.compute(inputs, planning.Scenario(**scenario), progress=progress)
+        async with sessionmaker.begin() as session:
+            await services.save_plan(session, contract_id=inputs.contract_id, week=day, computed=computed)
+    except Exception as exc:
+        log.exception("staffing plan of %s for %s failed", contract_code, week)
+        await progress("failed", 0, 1, error=str(exc))
