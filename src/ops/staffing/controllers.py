@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal, requires
+from ops.errors import InvalidInputError
 from ops.staffing import services
 from ops.staffing.models import StaffingPlan
 from ops.staffing.schemas import PlanOut, PlanRequest, WhatIfRequest
@@ -90,16 +91,22 @@ class StaffingController(Controller):
         row = await services.get_plan(db_session, contract_code=code, week=data.week, principal=request.user)
         return Response(plan_out(code, row), status_code=201)
 
-    @get("/plans/{week:date}", operation_id="GetStaffingPlan", guards=[READERS])
+    @get("/plans/{week:str}", operation_id="GetStaffingPlan", guards=[READERS])
     async def get_plan(
         self,
         request: Request[Principal, str, State],
         db_session: NamedDependency[AsyncSession],
         code: FromPath[str],
-        week: FromPath[date],
+        week: FromPath[str],
     ) -> PlanOut:
-        """The saved plan of the week, or how far its computation got."""
-        row = await services.get_plan(db_session, contract_code=code, week=week, principal=request.user)
+        """The saved plan of the week (YYYY-MM-DD), or how far its computation got."""
+        try:
+            day = date.fromisoformat(week)
+        except ValueError:
+            raise InvalidInputError(
+                f"{week!r} is not a date YYYY-MM-DD", extra=[{"field": "week", "problem": "not a date"}]
+            ) from None
+        row = await services.get_plan(db_session, contract_code=code, week=day, principal=request.user)
         return plan_out(code, row)
 
     @post("/what-if", operation_id="StaffingWhatIf", guards=[READERS], status_code=200)
