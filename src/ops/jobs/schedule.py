@@ -11,7 +11,9 @@ from ops.jobs.queue import JobQueue
 
 # (job name, trigger kwargs for APScheduler's cron/interval) of the fixed platform jobs; each domain
 # adds its own here. Per-contract schedules (report deliveries) are read from the contracts at start.
-FIXED_JOBS: list[tuple[str, str, dict[str, Any]]] = []
+FIXED_JOBS: list[tuple[str, str, dict[str, Any]]] = [
+    ("sla_watch", "cron", {"minute": "*"}),
+]
 
 
 async def start_scheduler(
