@@ -26,9 +26,11 @@ from ops.db import import_models, make_engine, make_sessionmaker
 from ops.errors import DomainError
 from ops.health import live, ready
 from ops.jobs.queue import ArqQueue, InProcessQueue, JobQueue, wait_for_flushes
+from ops.queues import work_controllers
 from ops.staffing.controllers import StaffingController
 from ops.web import pages as web_pages
 from ops.web import staffing_pages
+from ops.web import work_pages
 from ops.web.render import STATIC, template_config
 
 log = logging.getLogger("ops")
@@ -41,6 +43,8 @@ ROUTE_HANDLERS: list[Any] = [
     *web_pages.ROUTES,
     StaffingController,
     *staffing_pages.ROUTES,
+    *work_controllers.ROUTES,
+    *work_pages.ROUTES,
 ]
 PUBLIC_PATHS = ["^/health/", "^/schema", "^/static/", "^/login", "^/logout", "^/lang", "^/favicon"]
 

@@ -57,8 +57,9 @@ class ForbiddenError(DomainError):
 
 
 def actor_of(principal: Principal) -> str:
-    who = f"agent:{principal.agent_id}" if principal.agent_id is not None else f"token:{principal.token_id}"
-    return f"{principal.role}:{principal.name} ({who})"
+    """`agent:Ana #3` (role, name, agent id) as the history's `actor`."""
+    name = principal.name.removeprefix(f"{principal.role}:")
+    return f"{principal.role}:{name}" + (f" #{principal.agent_id}" if principal.agent_id is not None else "")
 
 
 def _iso(value: datetime | None) -> str | None:
