@@ -6,6 +6,7 @@ import logging
 from datetime import date
 from typing import Any
 
+from ops.errors import DomainError
 from ops.jobs.registry import job
 from ops.staffing import planning, services
 
@@ -36,6 +37,9 @@ async def compute_staffing_plan(
         computed = await planning.compute(inputs, planning.Scenario(**scenario), progress=progress)
         async with sessionmaker.begin() as session:
             await services.save_plan(session, contract_id=inputs.contract_id, week=day, computed=computed)
+    except DomainError as exc:
+        log.warning("staffing plan of %s for %s failed: %s", contract_code, week, exc)
+        await progress("failed", 0, 1, error=str(exc))
     except Exception as exc:
         log.exception("staffing plan of %s for %s failed", contract_code, week)
         await progress("failed", 0, 1, error=str(exc))

@@ -152,7 +152,7 @@ def _weekly_hours(calendar: Calendar, index: pd.DatetimeIndex) -> np.ndarray:
     """
     local = index.tz_convert(calendar.timezone)
     minute = np.asarray(local.hour * 60 + local.minute)
-    weekday = np.asarray(local.weekday)
+    weekday = np.asarray(local.day_of_week)
     inside = np.zeros(len(index), dtype=bool)
     for day, windows in enumerate(calendar.hours):
         for start, end in windows:

@@ -1,0 +1,22 @@
+"""Fixtures of the staffing tests: the app's database straight from the test, closed at the end."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from litestar import Litestar
+
+from ops.jobs.queue import wait_for_flushes
+
+
+@pytest.fixture
+async def sdb(app: Litestar) -> AsyncIterator[Any]:
+    """The app's sessionmaker for service-level tests; jobs they defer are awaited and the engine closed here,
+    since no HTTP client runs the app's lifespan."""
+    sessionmaker = app.state.sessionmaker
+    yield sessionmaker
+    await wait_for_flushes()
+    await app.state.job_queue.drain()
+    await sessionmaker.kw["bind"].dispose()
