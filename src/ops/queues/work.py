@@ -132,7 +132,8 @@ def validate_fields(
             clean[code] = text
     if require:
         for code, definition in by_code.items():
-            if definition.get("required") and code not in clean and code not in values:
+            malformed = any(p["field"] == f"fields.{code}" for p in problems)
+            if definition.get("required") and code not in clean and not malformed:
                 label = definition.get("label", code)
                 problems.append({"field": f"fields.{code}", "problem": f"{label} is required to resolve"})
     if problems:

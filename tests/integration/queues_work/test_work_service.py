@@ -25,14 +25,14 @@ async def events_of(db: Any, ticket_id: int) -> list[TicketEvent]:
 
 async def fresh(db: Any, ticket_id: int) -> Ticket:
     async with db() as session:
-        ticket = await session.get(Ticket, ticket_id)
+        ticket: Ticket | None = await session.get(Ticket, ticket_id)
         assert ticket is not None
         return ticket
 
 
 async def open_count(db: Any, agent_id: int) -> int:
     async with db() as session:
-        agent = await session.get(Agent, agent_id)
+        agent: Agent | None = await session.get(Agent, agent_id)
         assert agent is not None
         return agent.open_count
 
@@ -123,6 +123,9 @@ async def test_an_undue_charge_needs_its_recalculation_number_and_date(wdb: Any,
     with pytest.raises(InvalidInputError) as missing:
         await do(db, tid, "resolve", ana, now=sp(2, 10))
     assert [e["field"] for e in missing.value.extra] == ["fields.recalculation_number", "fields.resolution_date"]
+    with pytest.raises(InvalidInputError) as blank:  # what an empty form sends
+        await do(db, tid, "resolve", ana, fields={"recalculation_number": " ", "resolution_date": ""})
+    assert len(blank.value.extra) == 2
     with pytest.raises(InvalidInputError) as bad:
         await do(db, tid, "resolve", ana, fields={"recalculation_number": "RC-1", "resolution_date": "10/03/2026"})
     assert bad.value.extra == [{"field": "fields.resolution_date", "problem": "'10/03/2026' is not a date YYYY-MM-DD"}]
@@ -140,7 +143,7 @@ async def test_a_stale_version_is_a_conflict_and_changes_nothing(wdb: Any, setup
     db = wdb
     ana, tid = as_principal(setup["ana"]), setup["ticket"]
     async with db.begin() as session:
-        version = (await session.get(Ticket, tid)).version  # type: ignore[union-attr]
+        version = (await session.get(Ticket, tid)).version
         await act(session, ticket_id=tid, action="take", principal=ana, version=version, now=sp(2, 9, 10))
     with pytest.raises(ConflictError, match="changed since you loaded it"):
         async with db.begin() as session:
