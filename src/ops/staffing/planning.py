@@ -30,6 +30,7 @@ from ops.staffing.workload import workload_positions
 INTERVAL_SECONDS = 1800
 DEFAULT_AHT_SECONDS = 300.0
 _CENTS = Decimal("0.01")
+WORKLOAD_WARMUP = pd.Timedelta(days=14)
 
 Progress = Callable[[str, int, int], Awaitable[None]]
 
@@ -165,7 +166,6 @@ def requirement_queue(
 ) -> pd.DataFrame:
     """Agents on the phones and scheduled positions per interval, and the base on duty (while open)."""
     index = pd.DatetimeIndex(fc.index)
-    open_now = _open_mask(queue.calendar, index)
     shrinkage = Fraction(str(rules.shrinkage))
     if queue.method == "erlang_c":
         target = scenario.target if scenario.target is not None else queue.target
@@ -179,21 +179,7 @@ def requirement_queue(
         )
         required = scheduled_positions_array(agents, shrinkage).astype(float)
     else:
-        # Tickets arriving while closed wait for the next opening: they join its first open period.
-        arrivals = fc["offered"].to_numpy(dtype=float)
-        carried = np.zeros(int(open_now.sum()))
-        slot = np.cumsum(open_now) - 1
-        waiting = 0.0
-        for i, value in enumerate(arrivals):
-            waiting += value
-            if open_now[i]:
-                carried[slot[i]] += waiting
-                waiting = 0.0
-        productive = INTERVAL_SECONDS / 60 * float(1 - shrinkage)
-        positions = np.zeros(len(index))
-        if carried.size and queue.sla_minutes > 0:
-            need = workload_positions(carried, fc["aht"].to_numpy(dtype=float)[open_now], queue.sla_minutes, productive)
-            positions[open_now] = need
+        positions = _workload(queue, fc, float(1 - shrinkage))
         required = np.ceil(positions - 1e-9)
         agents = np.asarray(np.ceil(positions * float(1 - shrinkage) - 1e-9), dtype=np.int64)
     return pd.DataFrame(
@@ -207,6 +193,34 @@ def requirement_queue(
             "base": np.where(_weekly_hours(queue.calendar, index), float(queue.base_positions), 0.0),
         }
     )
+
+
+def _workload(queue: QueueInputs, fc: pd.DataFrame, keep: float) -> np.ndarray:
+    """Fractional positions per interval for back-office work: tickets times handle time within the SLA.
+
+    Tickets of the two weeks before the horizon (from history) still fill the SLA windows of its first
+    days, so a Monday is sized as a steady week, not as if the backlog were empty. A ticket arriving
+    while the queue is closed waits for the next opening: it joins that business period.
+    """
+    index = pd.DatetimeIndex(fc.index)
+    before = pd.date_range(index[0] - WORKLOAD_WARMUP, index[0], freq="30min", inclusive="left")
+    past = queue.history["offered"].reindex(before.tz_convert("UTC")).fillna(0.0).to_numpy(dtype=float)
+    arrivals = np.concatenate([past, fc["offered"].to_numpy(dtype=float)])
+    handle = np.concatenate([np.full(len(before), float(fc["aht"].iloc[0])), fc["aht"].to_numpy(dtype=float)])
+    open_now = _open_mask(queue.calendar, before.append(index))
+    carried = np.zeros(int(open_now.sum()))
+    slot = np.cumsum(open_now) - 1
+    waiting = 0.0
+    for i, value in enumerate(arrivals):
+        waiting += value
+        if open_now[i]:
+            carried[slot[i]] += waiting
+            waiting = 0.0
+    positions = np.zeros(len(arrivals))
+    if carried.size and queue.sla_minutes > 0:
+        productive = INTERVAL_SECONDS / 60 * keep
+        positions[open_now] = workload_positions(carried, handle[open_now], queue.sla_minutes, productive)
+    return positions[len(before) :]
 
 
 def service_levels(queue: QueueInputs, rows: pd.DataFrame, positions: np.ndarray, rules: ShiftRulesIn) -> np.ndarray:

@@ -6,9 +6,13 @@ import asyncio
 from datetime import date
 from typing import Any
 
+import pandas as pd
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import insert, select
 
+from ops.contracts.models import Contract, Queue
+from ops.queues.models import Ticket
 from ops.staffing.history import import_intervals
 from tests.helpers import REFERENCE_CONTRACT, bearer, load_reference, token
 from tests.integration.staffing.synthetic import interval_csv, interval_rows
@@ -170,3 +174,64 @@ async def test_roles_managers_plan_supervisors_read_clients_and_other_contracts_
     forecast = await client.get(f"{API}/forecast", params={"week": WEEK}, headers=bearer(outsider))
     assert forecast.status_code == 404
     assert (await client.get(f"{API}/plans/next-week", headers=bearer(manager))).status_code == 422
+
+
+async def add_tickets(db: Any, *, queue: str, per_hour: int) -> None:
+    """Five weeks of CRM tickets arriving evenly in the back office's weekday hours (08-12, 13-18)."""
+    async with db.begin() as session:
+        contract_id, queue_id = (
+            await session.execute(
+                select(Contract.id, Queue.id).join(Queue).where(Contract.code == "reference", Queue.code == queue)
+            )
+        ).one()
+        rows = []
+        for day in pd.date_range("2026-02-02", "2026-03-08", freq="D"):
+            if day.weekday() >= 5:
+                continue
+            for hour in (*range(8, 12), *range(13, 18)):
+                for k in range(per_hour):
+                    at = pd.Timestamp(day.date().isoformat() + f" {hour:02d}:00", tz="America/Sao_Paulo")
+                    at = (at + pd.Timedelta(minutes=60 * k / per_hour)).tz_convert("UTC").to_pydatetime()
+                    n = len(rows)
+                    rows.append(
+                        {
+                            "contract_id": contract_id,
+                            "queue_id": queue_id,
+                            "source": "crm",
+                            "external_id": f"T{n}",
+                            "protocol": f"P{n:012d}",
+                            "channel": "email",
+                            "customer": {},
+                            "created_at": at,
+                            "received_at": at,
+                            "classification": {},
+                            "checklist": [],
+                            "fields": {},
+                            "raw": {},
+                        }
+                    )
+        await session.execute(insert(Ticket), rows)
+
+
+async def test_back_office_queues_are_sized_by_workload_in_their_opening_hours(
+    client: AsyncTestClient[Litestar], db: Any
+) -> None:
+    await with_history(db)
+    await add_tickets(db, queue="bo_care", per_hour=20)
+    manager = await token(db, "manager")
+    result = (await client.post(f"{API}/plans", json={"week": WEEK}, headers=bearer(manager))).json()["result"]
+    bo_care = next(q for q in result["queues"] if q["code"] == "bo_care")
+    assert bo_care["method"] == "workload"
+    assert bo_care["service_level"] is None
+    rows = {
+        r["interval_start"][11:16]: r
+        for r in result["intervals"]
+        if r["queue"] == "bo_care" and r["interval_start"].startswith("2026-03-10")
+    }
+    # 20 tickets an hour x 14 minutes = 140 minutes a half hour; 21 productive minutes per position -> 7.
+    assert rows["10:00"]["required"] == 7
+    assert rows["10:00"]["base"] == 6
+    assert rows["12:00"]["required"] == rows["12:00"]["base"] == 0  # lunch
+    assert rows["19:00"]["required"] == 0
+    assert rows["10:00"]["planned"] + rows["10:00"]["uncovered"] >= 1
+    assert {s["queue"] for s in result["skipped"]} == {"retention", "bo_helpdesk", "social"}
