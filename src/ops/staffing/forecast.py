@@ -20,7 +20,16 @@ class ForecastConfig:
 
     history_weeks: int = 53  # history searched for day-of-month factors and past holidays
     profile_weeks: int = 20  # weeks behind the weekday factors and intraday shapes
-    profile_half_life: float = 8.0  # weeks; older weeks weigh less in factors and shapes
+    profile_half_life: float = 8.0  # weeks; older weeks weigh less in the weekday factors (and in AHT)
+    # Each day type's intraday shares take the half-life that forecast its shapes best over the last
+    # `share_trial_weeks` weeks of history: most shapes are stable, but a shape tied to sunset (the
+    # Israeli Friday and Saturday around the Sabbath) drifts with the season and needs recent weeks.
+    share_half_lives: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)  # weeks
+    share_trial_weeks: int = 8
+    # Each slot's daily share is clipped to its 10th and 90th percentiles over the day type's days
+    # before averaging: a burst of redials or an outage moves the shape little. WAPE is an absolute
+    # error, which rewards the typical share over a mean pulled by rare extremes.
+    share_winsor: float = 0.1
     level_half_life: float = 1.0  # weeks; the level follows recent weeks faster than the shapes
     local_level_days: int = 29  # centred window of the local level; about a month cancels the monthly cycle
     month_prior_days: float = 1.0  # pseudo-days pulling each day-of-month factor towards 1
@@ -332,8 +341,13 @@ def _fit(past: DaySlots, types: np.ndarray, future: np.ndarray, recent: np.ndarr
     )
     # Catch-up days would inflate the weekday factors and the level: fit without them.
     daily = _daily_factors(totals, types, dom, recent, config, exclude=catch_up_days[: past.days])
+    if config.share_half_lives:
+        share_weights = _share_weights(past.values, types, daily.usable, config)
     usable_weights = np.where(daily.usable | (types == HOLIDAY), share_weights, 0.0)
     shares, totals = _shares_and_totals(past.values, types, usable_weights, config.min_coverage)
+    if config.share_winsor > 0:
+        clipped = _winsorise(past.values, types, totals, usable_weights, config.share_winsor)
+        shares, _ = _shares_and_totals(clipped, types, usable_weights, config.min_coverage)
     weekday = daily.weekday.copy()
     quietest = _quietest_weekday(weekday)
     holiday_days = (types == HOLIDAY) & np.isfinite(totals) & (daily.local > 0)
@@ -356,6 +370,74 @@ def _fit(past: DaySlots, types: np.ndarray, future: np.ndarray, recent: np.ndarr
         catch_up_days=catch_up_days[past.days :],
         quietest=quietest,
     )
+
+
+def _share_weights(values: np.ndarray, types: np.ndarray, usable: np.ndarray, config: ForecastConfig) -> np.ndarray:
+    """Day weights for the intraday shares: each day type decays with the half-life of `share_half_lives`
+    whose shares best forecast the following week over the last `share_trial_weeks` weeks of history.
+
+    A trial's error is absolute, over each target day's observed slots scaled to its observed volume.
+    """
+    days = len(types)
+    observed = np.isfinite(values)
+    volume = np.where(observed, values, 0.0)
+    ends = [days - 7 * j for j in range(1, config.share_trial_weeks + 1) if days - 7 * j > 7]
+    trial = np.concatenate([np.arange(end, min(end + 7, days)) for end in ends] or [np.zeros(0, np.int64)])
+    origin = np.concatenate([np.full(min(7, days - end), j) for j, end in enumerate(ends)] or [np.zeros(0, np.int64)])
+    keep = usable[trial] & (volume[trial].sum(axis=1) > 0)
+    trial, origin = trial[keep], origin[keep]
+    candidates = np.asarray(config.share_half_lives, dtype=float)
+    errors = np.zeros((len(candidates), _DAY_TYPES))
+    of_type = np.eye(_DAY_TYPES)[types] * usable[:, None]
+    age = (np.asarray(ends)[:, None] - 1 - np.arange(days)[None, :]) / 7.0
+    for k, half_life in enumerate(candidates):
+        decay = np.where((age >= 0) & (age < config.profile_weeks), 0.5 ** (age / half_life), 0.0)
+        sums = (decay[:, None, :] * of_type.T[None, :, :]) @ volume  # (origin, day type, slot)
+        row = sums.sum(axis=2, keepdims=True)
+        shares = np.divide(sums, row, out=np.zeros_like(sums), where=row > 0)
+        expected = np.where(observed[trial], shares[origin, types[trial]], 0.0)
+        expected_sum = expected.sum(axis=1)
+        scale = np.divide(volume[trial].sum(axis=1), expected_sum, out=np.zeros(len(trial)), where=expected_sum > 0)
+        np.add.at(errors[k], types[trial], np.abs(volume[trial] - scale[:, None] * expected).sum(axis=1))
+    tried = np.bincount(types[trial], minlength=_DAY_TYPES) > 0
+    # On a tie (a noiseless history) the longest half-life wins: it averages the most days.
+    longest_best = len(candidates) - 1 - np.argmin(errors[::-1], axis=0)
+    best = np.where(tried, candidates[longest_best], config.profile_half_life)
+    age_now = (days - 1 - np.arange(days)) / 7.0
+    weights = np.where(age_now < config.profile_weeks, 0.5 ** (age_now / best[types]), 0.0)
+    # Past holidays are rare, so every one in the history counts, whatever its age.
+    return np.asarray(np.where(types == HOLIDAY, 1.0, weights))
+
+
+def _winsorise(values: np.ndarray, types: np.ndarray, totals: np.ndarray, weights: np.ndarray, q: float) -> np.ndarray:
+    """Clip each slot of each day to the [q, 1 - q] quantiles of that slot's daily share over its day type."""
+    clipped = values.copy()
+    known = np.isfinite(totals) & (totals > 0)
+    for kind in range(_DAY_TYPES):
+        rows = (types == kind) & known & (weights > 0)
+        # Quantiles of a handful of days would clip ordinary variation.
+        if np.count_nonzero(rows) < 5:
+            continue
+        daily_shares = values[rows] / totals[rows, None]
+        low, high = _column_quantile(daily_shares, q), _column_quantile(daily_shares, 1 - q)
+        clipped[rows] = np.clip(values[rows], low * totals[rows, None], high * totals[rows, None])
+    return clipped
+
+
+def _column_quantile(x: np.ndarray, q: float) -> np.ndarray:
+    """Linear-interpolated q-quantile of each column over its finite values (NaN for a column with none).
+
+    np.nanquantile loops over columns in Python; this sorts once.
+    """
+    ordered = np.sort(x, axis=0)  # NaNs sort last
+    count = np.isfinite(x).sum(axis=0)
+    position = q * np.maximum(count - 1, 0)
+    below = np.floor(position).astype(np.int64)
+    above = np.minimum(below + 1, np.maximum(count - 1, 0))
+    columns = np.arange(x.shape[1])
+    low, high = ordered[below, columns], ordered[above, columns]
+    result = low + (position - below) * (high - low)
+    return np.asarray(np.where(count > 0, result, np.nan))
 
 
 def _damped_growth(growth: float, weeks_ahead: np.ndarray, damping: float) -> np.ndarray:

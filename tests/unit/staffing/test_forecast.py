@@ -102,6 +102,45 @@ def test_day_of_month_cycle_is_learnt() -> None:
     assert result[date(2003, 5, 1)] / result[date(2003, 5, 8)] > 1.15
 
 
+def test_a_one_day_burst_in_a_slot_does_not_reshape_next_week() -> None:
+    """Redials after an outage quadruple one Tuesday's 10:00 slot: next Tuesday's 10:00 share stays put."""
+    history = synthetic(date(2003, 1, 6), 12)
+    local = history.index.tz_localize(None)
+    burst = history.where(~((local.date == date(2003, 3, 18)) & (local.hour == 10) & (local.minute == 0)), history * 4)
+
+    def share_at_ten(series: pd.Series, config: ForecastConfig | None = None) -> float:
+        result = forecast(series, holidays=set(), start=date(2003, 3, 24), weeks=1, config=config)["offered"]
+        tuesday = result[result.index.date == date(2003, 3, 25)]
+        return float(tuesday[tuesday.index.hour == 10].iloc[0] / tuesday.sum())
+
+    clean = share_at_ten(history)
+    assert share_at_ten(burst) == pytest.approx(clean, rel=0.01)
+    # A plain weighted mean of the shares would have let it through.
+    assert share_at_ten(burst, ForecastConfig(share_winsor=0.0)) > 1.2 * clean
+
+
+def test_a_drifting_intraday_shape_is_forecast_from_recent_weeks() -> None:
+    """Saturday's peak moves half an hour later every week (as calls after the Sabbath follow sunset);
+    weekdays keep theirs: Saturday's forecast peak follows the drift, Monday's stays."""
+    index = horizon_index(date(2003, 1, 6), 14, NEW_YORK)
+    wall = index.tz_localize(None)
+    weekday = np.asarray(wall.day_of_week)
+    slot = np.asarray(wall.hour * 2 + wall.minute // 30)
+    week = np.asarray((wall.normalize() - pd.Timestamp("2003-01-06")).days // 7)
+    peak = np.where(weekday == 5, 20 + week, 26)  # the last Saturday of history peaks at slot 33
+    history = pd.Series(np.array(WEEKDAY_VOLUME)[weekday] * np.exp(-0.5 * ((slot - peak) / 3.0) ** 2), index=index)
+
+    def peaks(config: ForecastConfig | None = None) -> tuple[int, int]:
+        result = forecast(history, holidays=set(), start=date(2003, 4, 14), weeks=1, config=config)["offered"]
+        days = result.index.tz_localize(None).day_of_week
+        return int(np.argmax(result[days == 5].to_numpy())), int(np.argmax(result[days == 0].to_numpy()))
+
+    saturday, monday = peaks()
+    assert saturday >= 32
+    assert monday == 26
+    assert peaks(ForecastConfig(share_half_lives=(8.0,)))[0] <= 30  # a fixed eight-week half-life lags
+
+
 def test_forecast_is_never_negative_and_zero_where_the_queue_never_had_calls() -> None:
     series = us_bank()
     result = forecast(before(series, date(2003, 9, 13)), holidays=US_BANK_2003, start=date(2003, 9, 13), weeks=2)
