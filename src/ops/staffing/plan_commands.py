@@ -30,9 +30,9 @@ def print_plan(result: dict[str, Any]) -> None:
     echo(f"Plan for {result['contract']}, week of {result['week']} ({result['timezone']}): {result['status']}")
     gap = "-" if result["gap"] is None else f"{100 * result['gap']:.2f} %"
     bound = "-" if result["lp_bound"] is None else _money(result["lp_bound"])
+    echo(f"Cost {result['currency']} {_money(result['cost'])} (with taxes {_money(result['cost_with_taxes'])})")
     echo(
-        f"Cost {result['currency']} {_money(result['cost'])} (with taxes {_money(result['cost_with_taxes'])}); "
-        f"LP bound {bound} on cost + penalty for uncovered positions {_money(result['objective'])}; gap {gap}"
+        f"Objective (cost + penalty for uncovered positions) {_money(result['objective'])}, LP bound {bound}, gap {gap}"
     )
     for q in result["queues"]:
         sl = ""

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from ops.cli import main
 from ops.config import get_settings
+from tests.conftest import FIXTURES
 from tests.helpers import REFERENCE_CONTRACT
 from tests.integration.staffing.synthetic import interval_csv, interval_rows
 
@@ -126,3 +127,16 @@ def test_backtest_of_a_stored_queue_reports_the_model_against_both_baselines(cli
     too_long = cli.invoke(main, [*args[:-2], "30"])
     assert too_long.exit_code == 2
     assert "too short" in too_long.stderr
+
+
+def test_backtest_of_a_series_file_in_its_own_zone_with_its_country_holidays(cli: CliRunner) -> None:
+    series = FIXTURES / "series_us_bank_2003_30min_may-sep.csv"
+    args = ["staffing", "backtest", "--series", str(series), "--timezone", "America/New_York", "--country", "US"]
+    result = cli.invoke(main, [*args, "--weeks", "3"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("3 rolling one-week origins")
+    assert "holidays known" in lines[0]
+    assert [line.split()[0] for line in lines[2:]] == ["model", "seasonal", "five-week"]
+    unknown = cli.invoke(main, [*args[:-1], "XX"])
+    assert unknown.exit_code == 2
