@@ -26,6 +26,7 @@ from ops.db import import_models, make_engine, make_sessionmaker
 from ops.errors import DomainError
 from ops.health import live, ready
 from ops.jobs.queue import ArqQueue, InProcessQueue, JobQueue, wait_for_flushes
+from ops.queues import controllers as queue_controllers
 from ops.queues import work_controllers
 from ops.staffing.controllers import StaffingController
 from ops.web import pages as web_pages
@@ -43,6 +44,7 @@ ROUTE_HANDLERS: list[Any] = [
     *web_pages.ROUTES,
     StaffingController,
     *staffing_pages.ROUTES,
+    *queue_controllers.ROUTES,
     *work_controllers.ROUTES,
     *work_pages.ROUTES,
 ]

@@ -16,6 +16,7 @@ COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
     ("ops.staffing.commands", "staffing"),
     ("ops.queues.sla_commands", "sla"),
     ("ops.importing", "import"),
+    ("ops.queues.commands", "agent"),
 )
 
 

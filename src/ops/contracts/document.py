@@ -228,5 +228,7 @@ def _coded(items: list[Any]) -> bool:
     return all(isinstance(i, Mapping) and "code" in i for i in items)
 
 
-# The reports domain registers the validators of the penalties and regulatory sections.
+# Each domain registers the validators of its own sections: queues (classification, priority, the
+# CRM webhook secret's variable) and reports (penalties, regulatory).
+import ops.queues.schemas  # noqa: E402
 import ops.reports.penalties_section  # noqa: E402, F401

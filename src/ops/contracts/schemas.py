@@ -161,6 +161,8 @@ class ContractFile(Strict):
     recipients: list[str] = []
     deliveries: list[Delivery] = []
     webhook_url: str | None = None
+    # The environment variable holding the CRM webhook's HMAC secret (the secret never sits in the file).
+    crm_webhook_secret_env: str | None = None
 
 
 # --- API shapes -------------------------------------------------------------------------------

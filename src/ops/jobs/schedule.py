@@ -13,6 +13,8 @@ from ops.jobs.queue import JobQueue
 # adds its own here. Per-contract schedules (report deliveries) are read from the contracts at start.
 FIXED_JOBS: list[tuple[str, str, dict[str, Any]]] = [
     ("sla_watch", "cron", {"minute": "*"}),
+    ("giveback_tickets", "interval", {"minutes": 1}),
+    ("assign_waiting_tickets", "interval", {"minutes": 1}),
 ]
 
 
