@@ -81,6 +81,15 @@ PHRASES: dict[str, tuple[str, str]] = {
     "st_offered": ("Oferecidas", "Offered"),
     "st_planned": ("Planejadas", "Planned"),
     "st_skipped": ("Filas fora do plano", "Queues left out of the plan"),
+    "st_step_queued": ("na fila", "queued"),
+    "st_step_forecast": ("previsão", "forecast"),
+    "st_step_requirement": ("necessidade", "requirement"),
+    "st_step_solving": ("otimizando os turnos", "solving"),
+    "st_step_service_level": ("nível de serviço", "service level"),
+    "st_status_optimal": ("ótimo", "optimal"),
+    "st_status_time_limit": ("limite de tempo", "time limit"),
+    "st_kind_reinforcement": ("reforço", "reinforcement"),
+    "st_kind_oncall": ("sobreaviso", "on-call"),
 }
 register_phrases(PHRASES)
 
