@@ -50,7 +50,13 @@ async def store_intervals(db: Any, frame: pd.DataFrame, *, contract: str = "refe
 
 
 @pytest.fixture
-async def reference(db: Any) -> Any:
+async def live(client: Any) -> Any:
+    """The app started and stopped through its lifespan, so that its engine is disposed after the test."""
+    return client
+
+
+@pytest.fixture
+async def reference(db: Any, live: Any) -> Any:
     """The reference contract with the Anonymous Bank slice (12-14 Feb 1999) in queue care."""
     await load_reference(db)
     await store_intervals(db, slice_intervals())
