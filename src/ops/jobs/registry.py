@@ -9,7 +9,7 @@ JobFunc = Callable[..., Awaitable[Any]]
 JOBS: dict[str, JobFunc] = {}
 
 # Modules whose import registers jobs (each domain's jobs.py).
-JOB_MODULES: tuple[str, ...] = ("ops.staffing.jobs", "ops.queues.sla_jobs", "ops.queues.jobs")
+JOB_MODULES: tuple[str, ...] = ("ops.staffing.jobs", "ops.queues.sla_jobs", "ops.queues.jobs", "ops.reports.jobs")
 
 
 def job(func: JobFunc) -> JobFunc:
