@@ -68,7 +68,11 @@ async def make_ticket(
     status: str = "new",
     subject: str = "Cobrança indevida na fatura",
     sort_key: float = 0.0,
+    sync: bool = True,
+    **columns: Any,
 ) -> Ticket:
+    """A ticket as intake stores it; `columns` set more of its columns (a replay's answered and
+    closed times); `sync=False` leaves its SLA columns as given instead of computing them."""
     contract_id = (await session.execute(select(Contract.id).where(Contract.code == contract))).scalar_one()
     row = (
         await session.execute(select(Queue).where(Queue.contract_id == contract_id, Queue.code == queue))
@@ -101,11 +105,13 @@ async def make_ticket(
         raw={},
         assigned_agent_id=assigned_to.id if assigned_to else None,
         assigned_at=created_at if assigned_to else None,
+        **columns,
     )
     session.add(ticket)
     if assigned_to is not None:
         await session.execute(update(Agent).where(Agent.id == assigned_to.id).values(open_count=Agent.open_count + 1))
     await session.flush()
-    await refresh_clocks(session, ticket=ticket, now=created_at, queue=row)
-    await session.flush()
+    if sync:
+        await refresh_clocks(session, ticket=ticket, now=created_at, queue=row)
+        await session.flush()
     return ticket

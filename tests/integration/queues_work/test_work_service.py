@@ -299,3 +299,31 @@ async def test_unknown_action_and_unknown_ticket(wdb: Any, setup: dict[str, Any]
             await act(session, ticket_id=999, action="note", principal=ana, version=1, message="x")
         contract_id = (await session.execute(select(Contract.id))).scalar_one()
     assert contract_id == setup["contract"]
+
+
+async def test_a_replayed_ticket_keeps_the_answer_it_brought_from_the_crm(wdb: Any) -> None:
+    db = wdb
+    await load_reference(db)
+    async with db.begin() as session:
+        ana, _ = await make_agent(session, name="Ana")
+        ticket = await make_ticket(session, created_at=sp(2, 9), sync=False, first_response_at=sp(2, 10))
+    await do(db, ticket.id, "take", as_principal(ana), now=sp(3, 9))
+    await do(db, ticket.id, "pend", as_principal(ana), now=sp(3, 10))
+    stored = await fresh(db, ticket.id)
+    assert (stored.first_response_at, stored.first_response_minutes) == (sp(2, 10), 60)
+    assert not stored.first_response_breached
+    imported = [e for e in await events_of(db, ticket.id) if e.actor == "imported"]
+    assert [(e.action, e.at) for e in imported] == [("reply", sp(2, 10))]
+
+
+async def test_tickets_resolved_with_their_mass_outage_stop_the_resolution_clock(wdb: Any) -> None:
+    db = wdb
+    await load_reference(db)
+    async with db.begin() as session:
+        ticket = await make_ticket(session, created_at=sp(2, 9))
+        ticket.status = "resolved"
+        session.add(TicketEvent(ticket_id=ticket.id, at=sp(2, 11), actor="t", action="resolved", before={}, after={}))
+        await session.flush()
+        await refresh_clocks(session, ticket=ticket, now=sp(3, 9))
+    stored = await fresh(db, ticket.id)
+    assert (stored.resolved_at, stored.resolution_minutes, stored.first_response_at) == (sp(2, 11), 120, sp(2, 11))
