@@ -17,6 +17,7 @@ COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
     ("ops.queues.sla_commands", "sla"),
     ("ops.importing", "import"),
     ("ops.queues.commands", "agent"),
+    ("ops.reports.commands", "report"),
 )
 
 

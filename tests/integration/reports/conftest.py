@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+import gc
+import socket
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from ops.contracts.models import Contract, Queue
@@ -61,3 +68,40 @@ async def reference(db: Any, live: Any) -> Any:
     await load_reference(db)
     await store_intervals(db, slice_intervals())
     return db
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], Any]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(
+            (list(envelope.rcpt_tos), email.message_from_bytes(envelope.content, policy=email.policy.default))
+        )
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        # aiosmtpd leaves its listening socket to the garbage collector: collect it here, quietly,
+        # so that its ResourceWarning does not land in whichever test runs next.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            controller.stop()
+            gc.collect()

@@ -4,16 +4,10 @@ signed webhook, never sent twice, and a failed send retried with backoff and kep
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
-import gc
 import hashlib
 import hmac
 import json
-import socket
 import threading
-import warnings
-from collections.abc import Iterator
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -21,7 +15,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from ops.config import Settings
@@ -29,48 +22,11 @@ from ops.jobs.queue import InProcessQueue
 from ops.reports.delivery import run_delivery, schedule_deliveries, send_due
 from ops.reports.models import ReportSend, SendAttempt, StoredReport
 from tests.helpers import REFERENCE_CONTRACT, load_reference
-from tests.integration.reports.conftest import slice_intervals, store_intervals
+from tests.integration.reports.conftest import Inbox, free_port, slice_intervals, store_intervals
 
 # Small formats keep the test fast; the PDF path is covered by the render tests.
 DAILY = '{name: daily, cron: "0 8 * * *", period: yesterday, formats: [pdf]}'
 FAST_DAILY = '{name: daily, cron: "0 8 * * *", period: yesterday, formats: [csv, xlsx]}'
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class Inbox:
-    """An aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], Any]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(
-            (list(envelope.rcpt_tos), email.message_from_bytes(envelope.content, policy=email.policy.default))
-        )
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        # aiosmtpd leaves its listening socket to the garbage collector: collect it here, quietly,
-        # so that its ResourceWarning does not land in whichever test runs next.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            controller.stop()
-            gc.collect()
 
 
 def with_smtp(settings: Settings, port: int) -> Settings:

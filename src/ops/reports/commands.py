@@ -1,0 +1,93 @@
+"""The `ops report` commands: an SLA report for a contract and period, and running a delivery now."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from ops.cli_support import domain_errors, echo_json, fail, run, session_scope
+
+report = click.Group(name="report", help="SLA compliance reports and their delivery.")
+
+
+def _date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not a date (YYYY-MM-DD)")
+        raise  # unreachable: fail exits
+
+
+@report.command("sla")
+@click.option("--contract", "code", required=True, help="Contract code.")
+@click.option("--from", "start", required=True, help="First local date, YYYY-MM-DD.")
+@click.option("--to", "end", required=True, help="Last local date (inclusive), YYYY-MM-DD.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "html", "pdf", "xlsx", "csv"]),
+    default="json",
+    show_default=True,
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@domain_errors
+def sla(code: str, start: str, end: str, fmt: str, out: Path | None) -> None:
+    """The SLA report of a contract for a period: per-queue figures, total, penalties, charts."""
+    from ops.reports.render import render
+    from ops.reports.services import sla_report
+
+    first, last = _date(start, "--from"), _date(end, "--to")
+
+    async def go() -> bytes:
+        async with session_scope() as session:
+            data = await sla_report(session, code=code, start=first, end=last, principal=None)
+        return render(data, fmt)  # type: ignore[arg-type]
+
+    content = run(go())
+    if out is not None:
+        out.write_bytes(content)
+        click.echo(f"wrote {out} ({len(content):,} bytes)", err=True)
+    elif fmt in ("pdf", "xlsx") and sys.stdout.isatty():
+        fail(f"a {fmt} report is binary: give --out FILE")
+    else:
+        sys.stdout.buffer.write(content)
+        if fmt == "json":
+            sys.stdout.buffer.write(b"\n")
+        sys.stdout.flush()
+
+
+@report.command("deliver")
+@click.option("--contract", "code", required=True, help="Contract code.")
+@click.option("--delivery", "name", required=True, help="Delivery name from the contract file's deliveries.")
+@click.option("--date", "today", default=None, help="Run as if today were this local date (YYYY-MM-DD).")
+@domain_errors
+def deliver(code: str, name: str, today: str | None) -> None:
+    """Run a delivery now: store its reports and send them, unless that period was already sent."""
+    from ops.config import get_settings
+    from ops.db import import_models, make_engine, make_sessionmaker
+    from ops.migrate import upgrade
+    from ops.reports.delivery import run_delivery
+
+    day = _date(today, "--date") if today else None
+    settings = get_settings()
+
+    async def go() -> dict[str, object]:
+        import asyncio
+
+        await asyncio.to_thread(upgrade, settings.database_url)
+        import_models()
+        engine = make_engine(settings.database_url, pool=False)
+        try:
+            sessionmaker = make_sessionmaker(engine)
+            return await run_delivery(sessionmaker, settings, contract_code=code, delivery=name, today=day)
+        finally:
+            await engine.dispose()
+
+    result = run(go())
+    echo_json(result)
+    failed = [s for s in result["sends"] if s["status"] not in ("sent",)]  # type: ignore[attr-defined]
+    if failed:
+        sys.exit(1)

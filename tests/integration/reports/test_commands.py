@@ -1,0 +1,97 @@
+"""`ops report sla` and `ops report deliver` as an operator runs them, on the Anonymous Bank slice."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from ops.cli import main
+from ops.config import get_settings
+from tests.helpers import REFERENCE_CONTRACT
+from tests.integration.reports.conftest import SLICE, Inbox
+from tests.integration.reports.test_delivery import DAILY, FAST_DAILY
+
+SLA = ["report", "sla", "--contract", "reference", "--from", "1999-02-12", "--to", "1999-02-14"]
+
+
+@pytest.fixture
+def cli(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    monkeypatch.setenv("OPS_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("OPS_REPORTS_DIR", str(tmp_path / "reports"))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    contract = tmp_path / "contract.yaml"
+    contract.write_text(REFERENCE_CONTRACT.read_text(encoding="utf-8").replace(DAILY, FAST_DAILY), encoding="utf-8")
+    assert runner.invoke(main, ["contract", "load", str(contract)]).exit_code == 0
+    imported = runner.invoke(
+        main,
+        ["import", "calls", "--format", "anonymous-bank", "--contract", "reference", "--queue", "care", str(SLICE)],
+    )
+    assert imported.exit_code == 0, imported.output
+    yield runner
+    get_settings.cache_clear()
+
+
+def test_sla_json_has_queues_total_and_the_formula(cli: CliRunner) -> None:
+    result = cli.invoke(main, [*SLA, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    care = body["queues"][0]
+    assert {k: care[k] for k in ("queue", "offered", "answered", "answered_within", "abandoned")} == {
+        "queue": "care",
+        "offered": 2191,
+        "answered": 1966,
+        "answered_within": 1470,
+        "abandoned": 225,
+    }
+    assert round(care["service_level"] * 100, 1) == 67.1
+    assert round(care["asa"], 1) == 23.1
+    assert round(care["aht"], 1) == 154.4
+    assert body["total"]["offered"] == 2191
+    assert body["service_level"]["expression"] == "answered_within / offered"
+
+
+def test_sla_xlsx_to_a_file(cli: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "feb.xlsx"
+    result = cli.invoke(main, [*SLA, "--format", "xlsx", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(out, read_only=True)
+    assert "Scorecard" in book.sheetnames
+    assert "Intervals" in book.sheetnames
+
+
+def test_bad_input_is_named_on_stderr_with_status_2(cli: CliRunner) -> None:
+    backwards = cli.invoke(
+        main, ["report", "sla", "--contract", "reference", "--from", "1999-02-14", "--to", "1999-02-01"]
+    )
+    assert backwards.exit_code == 2
+    assert "before it starts" in backwards.stderr
+    nodate = cli.invoke(
+        main, ["report", "sla", "--contract", "reference", "--from", "14/02/1999", "--to", "1999-02-01"]
+    )
+    assert nodate.exit_code == 2
+    assert "--from '14/02/1999' is not a date" in nodate.stderr
+    unknown = cli.invoke(main, ["report", "sla", "--contract", "nobody", "--from", "1999-02-01", "--to", "1999-02-02"])
+    assert unknown.exit_code == 2
+    assert "no contract 'nobody'" in unknown.stderr
+
+
+def test_deliver_now_sends_once(cli: CliRunner, smtp: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    inbox, port = smtp
+    monkeypatch.setenv("OPS_SMTP_PORT", str(port))
+    get_settings.cache_clear()
+    args = ["report", "deliver", "--contract", "reference", "--delivery", "daily", "--date", "1999-02-13"]
+    first = cli.invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["sent_now"] == ["email"]
+    again = cli.invoke(main, args)
+    assert json.loads(again.stdout)["sent_now"] == []
+    assert len(inbox.messages) == 1
+    unknown = cli.invoke(main, ["report", "deliver", "--contract", "reference", "--delivery", "weekly"])
+    assert unknown.exit_code == 2
+    assert "has no delivery 'weekly'" in unknown.stderr
