@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ops.auth import Principal
 from ops.contracts.document import from_document
@@ -823,8 +824,13 @@ async def _link(session: AsyncSession, ticket_ids: list[int], incident: Incident
         update(Ticket)
         .where(Ticket.id.in_(ticket_ids), Ticket.incident_id.is_(None))
         .values(incident_id=incident.id, version=Ticket.version + 1)
-        .execution_options(synchronize_session="fetch")
+        .execution_options(synchronize_session=False)
     )
+    # Tickets of this transaction already in the session (the new one, a bulk batch) see the link.
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Ticket) and obj.id in ticket_ids and obj.incident_id is None:
+            set_committed_value(obj, "incident_id", incident.id)
+            set_committed_value(obj, "version", obj.version + 1)
     session.add_all(
         TicketEvent(
             ticket_id=tid,

@@ -18,7 +18,8 @@ _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
 
 def check_secret_env(value: object) -> None:
     if value is not None and (not isinstance(value, str) or not _ENV_NAME.fullmatch(value)):
-        raise ValueError(f"{value!r} must name an environment variable (A-Z, 0-9, _), never hold the secret")
+        # The value is not echoed: it may be the secret itself, pasted by mistake.
+        raise ValueError("must name an environment variable (A-Z, 0-9, _); the secret goes in that variable")
 
 
 register_section_validator("classification", parse_rules)
