@@ -28,10 +28,10 @@ from ops.health import live, ready
 from ops.jobs.queue import ArqQueue, InProcessQueue, JobQueue, wait_for_flushes
 from ops.queues import controllers as queue_controllers
 from ops.queues import work_controllers
+from ops.reports.controllers import ReportController
 from ops.staffing.controllers import StaffingController
 from ops.web import pages as web_pages
-from ops.web import staffing_pages
-from ops.web import work_pages
+from ops.web import portal_pages, staffing_pages, work_pages
 from ops.web.render import STATIC, template_config
 
 log = logging.getLogger("ops")
@@ -47,6 +47,8 @@ ROUTE_HANDLERS: list[Any] = [
     *queue_controllers.ROUTES,
     *work_controllers.ROUTES,
     *work_pages.ROUTES,
+    ReportController,
+    *portal_pages.ROUTES,
 ]
 PUBLIC_PATHS = ["^/health/", "^/schema", "^/static/", "^/login", "^/logout", "^/lang", "^/favicon"]
 

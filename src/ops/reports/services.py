@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from ops.auth import Principal
 from ops.contracts.document import from_document
@@ -20,11 +21,12 @@ from ops.contracts.models import Contract, Queue
 from ops.contracts.schemas import VOICE_KINDS, ContractFile
 from ops.contracts.services import get_contract
 from ops.db import utcnow
-from ops.errors import InvalidInputError
+from ops.errors import InvalidInputError, NotFoundError
 from ops.queues.calendar import Calendar, business_minutes_between
 from ops.queues.models import Ticket
 from ops.reports import metrics
 from ops.reports.metrics import KpiCounts, ServiceLevelFormula
+from ops.reports.models import ReportSend, StoredReport
 from ops.reports.penalties import Statement, evaluate, parse_rules
 from ops.reports.penalties_section import RegulatoryRule, parse_regulatory
 from ops.staffing.calllog import COUNT_COLUMNS, SUM_COLUMNS, zone
@@ -801,3 +803,59 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, pd.Timestamp | datetime | date):
         return value.isoformat()
     return _clean(value)
+
+
+# --- delivered reports ----------------------------------------------------------------------------
+
+
+async def list_delivered(session: AsyncSession, *, code: str, principal: Principal | None) -> list[StoredReport]:
+    """The contract's stored reports, newest period first."""
+    contract = await get_contract(session, code=code, principal=principal)
+    query = (
+        select(StoredReport)
+        .where(StoredReport.contract_id == contract.id)
+        .order_by(StoredReport.period_end.desc(), StoredReport.delivery, StoredReport.format)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def get_delivered(
+    session: AsyncSession, *, code: str, report_id: int, principal: Principal | None
+) -> StoredReport:
+    contract = await get_contract(session, code=code, principal=principal)
+    row = await session.get(StoredReport, report_id)
+    if row is None or row.contract_id != contract.id:
+        raise NotFoundError(f"no report {report_id} for contract {code!r}")
+    return row
+
+
+async def list_sends(session: AsyncSession, *, code: str, principal: Principal | None) -> list[ReportSend]:
+    """Every send of the contract's deliveries with its attempts, newest first."""
+    contract = await get_contract(session, code=code, principal=principal)
+    query = (
+        select(ReportSend)
+        .where(ReportSend.contract_id == contract.id)
+        .options(selectinload(ReportSend.attempt_log))
+        .order_by(ReportSend.id.desc())
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def latest_data_month(session: AsyncSession, *, contract: Contract) -> tuple[date, date] | None:
+    """First and last local date of the latest month holding interval stats or tickets of the contract."""
+    ids = [q.id for q in contract.queues]
+    last_interval = (
+        await session.execute(select(func.max(IntervalStat.interval_start)).where(IntervalStat.queue_id.in_(ids)))
+    ).scalar_one_or_none()
+    last_ticket = (
+        await session.execute(select(func.max(Ticket.created_at)).where(Ticket.contract_id == contract.id))
+    ).scalar_one_or_none()
+    stamps = [s for s in (last_interval, last_ticket) if s is not None]
+    if not stamps:
+        return None
+    last = max(s if s.tzinfo else s.replace(tzinfo=UTC) for s in stamps)
+    day = last.astimezone(zone(contract.timezone)).date()
+    first = day.replace(day=1)
+    import calendar as cal
+
+    return first, first.replace(day=cal.monthrange(first.year, first.month)[1])

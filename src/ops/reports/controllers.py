@@ -1,0 +1,164 @@
+"""HTTP endpoints of the reports domain: report data, delivered reports and their files, send status."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ops.auth import Principal, Role, requires
+from ops.errors import InvalidInputError
+from ops.reports import services
+from ops.reports.delivery import read_stored
+
+READERS: tuple[Role, ...] = ("manager", "supervisor", "client")
+
+
+class DeliveredOut(msgspec.Struct):
+    id: int
+    delivery: str
+    period_start: date
+    period_end: date
+    format: str
+    filename: str
+    size: int
+    sha256: str
+    data_cutoff: str
+    created_at: str
+    summary: dict[str, Any]
+    download: str
+
+
+class AttemptOut(msgspec.Struct):
+    at: str
+    ok: bool
+    error: str | None
+
+
+class SendOut(msgspec.Struct):
+    id: int
+    delivery: str
+    period_start: date
+    period_end: date
+    channel: str
+    target: str
+    status: str
+    attempts: int
+    next_attempt_at: str | None
+    last_error: str | None
+    sent_at: str | None
+    attempt_log: list[AttemptOut]
+
+
+def _day(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"{name} must be a date (YYYY-MM-DD)", extra=[{"field": name, "problem": "not a date"}]
+        ) from None
+
+
+class ReportController(Controller):
+    path = "/api/reports"
+    tags = ("reports",)
+
+    @get("/{code:str}/sla", operation_id="GetSlaReport", guards=[requires(*READERS)])
+    async def sla(
+        self,
+        request: Request[Principal, str, State],
+        db_session: NamedDependency[AsyncSession],
+        code: FromPath[str],
+        start: Annotated[str, QueryParameter(name="from", description="First local date, YYYY-MM-DD")],
+        end: Annotated[str, QueryParameter(name="to", description="Last local date (inclusive), YYYY-MM-DD")],
+    ) -> dict[str, Any]:
+        """The report data of the contract for local dates from..to (inclusive), as `ops report sla` gives it."""
+        data = await services.sla_report(
+            db_session, code=code, start=_day(start, "from"), end=_day(end, "to"), principal=request.user
+        )
+        return services.report_json(data)
+
+    @get("/{code:str}/delivered", operation_id="ListDeliveredReports", guards=[requires(*READERS)])
+    async def delivered(
+        self,
+        request: Request[Principal, str, State],
+        db_session: NamedDependency[AsyncSession],
+        code: FromPath[str],
+    ) -> list[DeliveredOut]:
+        rows = await services.list_delivered(db_session, code=code, principal=request.user)
+        return [
+            DeliveredOut(
+                id=r.id,
+                delivery=r.delivery,
+                period_start=r.period_start,
+                period_end=r.period_end,
+                format=r.format,
+                filename=r.filename,
+                size=r.size,
+                sha256=r.checksum,
+                data_cutoff=r.data_cutoff.isoformat(),
+                created_at=r.created_at.isoformat(),
+                summary=r.summary,
+                download=f"/api/reports/{code}/delivered/{r.id}/file",
+            )
+            for r in rows
+        ]
+
+    @get(
+        "/{code:str}/delivered/{report_id:int}/file",
+        operation_id="DownloadDeliveredReport",
+        guards=[requires(*READERS)],
+        media_type="application/octet-stream",
+    )
+    async def download(
+        self,
+        request: Request[Principal, str, State],
+        db_session: NamedDependency[AsyncSession],
+        code: FromPath[str],
+        report_id: FromPath[int],
+    ) -> Response[bytes]:
+        """The file exactly as delivered; refused (409) if it no longer matches its SHA-256."""
+        row = await services.get_delivered(db_session, code=code, report_id=report_id, principal=request.user)
+        content = read_stored(request.app.state.settings, row)
+        return Response(
+            content,
+            media_type=row.media_type,
+            headers={
+                "Content-Disposition": f'attachment; filename="{row.filename}"',
+                "X-Content-SHA256": row.checksum,
+                "Cache-Control": "private, max-age=3600, immutable",
+            },
+        )
+
+    @get("/{code:str}/sends", operation_id="ListReportSends", guards=[requires("manager", "supervisor")])
+    async def sends(
+        self,
+        request: Request[Principal, str, State],
+        db_session: NamedDependency[AsyncSession],
+        code: FromPath[str],
+    ) -> list[SendOut]:
+        """Every e-mail and webhook send of the contract's deliveries, failures and retries included."""
+        rows = await services.list_sends(db_session, code=code, principal=request.user)
+        return [
+            SendOut(
+                id=s.id,
+                delivery=s.delivery,
+                period_start=s.period_start,
+                period_end=s.period_end,
+                channel=s.channel,
+                target=s.target,
+                status=s.status,
+                attempts=s.attempts,
+                next_attempt_at=s.next_attempt_at.isoformat() if s.next_attempt_at else None,
+                last_error=s.last_error,
+                sent_at=s.sent_at.isoformat() if s.sent_at else None,
+                attempt_log=[AttemptOut(a.at.isoformat(), a.ok, a.error) for a in s.attempt_log],
+            )
+            for s in rows
+        ]
