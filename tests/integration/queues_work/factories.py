@@ -3,7 +3,7 @@ into the table (as intake leaves them: new, in the pool, with the reason's proce
 
 from __future__ import annotations
 
-import itertools
+import uuid
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +17,6 @@ from ops.queues.models import Agent, Ticket
 from ops.queues.work import checklist_view, refresh_clocks
 
 SP = ZoneInfo("America/Sao_Paulo")
-_numbers = itertools.count(1)
 
 
 def sp(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
@@ -82,18 +81,18 @@ async def make_ticket(
         reason_row = (
             await session.execute(select(Reason).where(Reason.queue_id == row.id, Reason.code == reason))
         ).scalar_one()
-    n = next(_numbers)
+    n = uuid.uuid4().hex[:12]
     ticket = Ticket(
         contract_id=contract_id,
         queue_id=row.id,
         reason_id=reason_row.id if reason_row else None,
         source="crm",
         external_id=f"EXT-{n}",
-        protocol=f"2026{n:012d}",
+        protocol=f"2026{int(n, 16) % 10**12:012d}",
         channel="email",
         subject=subject,
         body="Fui cobrado por um serviço que não contratei.",
-        customer={"name": f"Cliente {n}", "segment": "residential"},
+        customer={"name": f"Cliente {n[:4].upper()}", "segment": "residential"},
         created_at=created_at,
         received_at=created_at,
         status=status,

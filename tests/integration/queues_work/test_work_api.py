@@ -35,7 +35,9 @@ async def world(client: Client, db: Any) -> dict[str, Any]:
     }
 
 
-async def test_take_then_work_view_shows_checklist_fields_clocks_and_history(client: Client, world: dict[str, Any]) -> None:
+async def test_take_then_work_view_shows_checklist_fields_clocks_and_history(
+    client: Client, world: dict[str, Any]
+) -> None:
     url = f"/api/tickets/{world['ticket']}"
     taken = await client.post(f"{url}/actions/take", json={"version": 1}, headers=world["ana"])
     assert taken.status_code == 200, taken.text
