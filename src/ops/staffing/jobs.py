@@ -31,6 +31,12 @@ async def compute_staffing_plan(
                 session, contract_code=contract_code, week=day, step=step, done=done, total=total, error=error
             )
 
+    async def record_failure(message: str) -> None:
+        try:
+            await progress("failed", 0, 1, error=message)
+        except DomainError:
+            log.warning("could not record the failure: contract %s is gone", contract_code)
+
     try:
         async with sessionmaker() as session:
             inputs = await services.load_inputs(session, contract_code=contract_code, week=day)
@@ -39,7 +45,7 @@ async def compute_staffing_plan(
             await services.save_plan(session, contract_id=inputs.contract_id, week=day, computed=computed)
     except DomainError as exc:
         log.warning("staffing plan of %s for %s failed: %s", contract_code, week, exc)
-        await progress("failed", 0, 1, error=str(exc))
+        await record_failure(str(exc))
     except Exception as exc:
         log.exception("staffing plan of %s for %s failed", contract_code, week)
-        await progress("failed", 0, 1, error=str(exc))
+        await record_failure(str(exc))
