@@ -17,9 +17,9 @@ from ops.queues.calendar import Calendar
 
 # Calls per day on an ordinary Wednesday, average handle seconds, and staffed agents at the peak.
 VOICE_PROFILE: dict[str, tuple[float, float, int]] = {
-    "care": (1700.0, 285.0, 26),
-    "helpdesk": (1400.0, 340.0, 26),
-    "retention": (420.0, 410.0, 8),
+    "care": (1050.0, 285.0, 18),
+    "helpdesk": (850.0, 340.0, 17),
+    "retention": (300.0, 410.0, 6),
 }
 # Monday highest, Sunday low (DOMAIN.md and the Anonymous Bank/US bank shapes agree on this).
 WEEKDAY_FACTOR = (1.28, 1.10, 1.00, 0.97, 0.90, 0.42, 0.18)
