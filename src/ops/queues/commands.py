@@ -6,6 +6,7 @@ import csv
 import io
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from ops.cli_support import domain_errors, echo_json, fail, run, session_scope
+from ops.errors import InvalidInputError
 from ops.importing import importer
 from ops.queues import agents, complaints, intake
 
@@ -44,8 +46,14 @@ def row_payload(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def row_ticket(row: dict[str, Any]) -> intake.TicketData:
+    """A checked delivery from a file row, keeping the row as it was in the file as the raw payload."""
+    parsed = intake.parse_ticket(row_payload(row))
+    return replace(parsed, raw={k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items() if k})
+
+
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """(line, delivery) per data row of a CSV or XLSX file, or (line, problem) for a broken row."""
+    """(line, row) per data row of a CSV or XLSX file, or (line, problem) for a broken row."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         yield from _xlsx_rows(path)
         return
@@ -66,7 +74,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
         if len(cells) != len(names):
             yield reader.line_num, f"expected {len(names)} columns, got {len(cells)}"
             continue
-        yield reader.line_num, row_payload(dict(zip(names, cells, strict=True)))
+        yield reader.line_num, dict(zip(names, cells, strict=True))
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
@@ -82,7 +90,7 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
         for number, cells in enumerate(rows, start=2):
             if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
                 continue
-            yield number, row_payload({n: _cell(c) for n, c in zip(names, cells, strict=False) if n})
+            yield number, {n: _cell(c) for n, c in zip(names, cells, strict=False) if n}
     finally:
         book.close()
 
@@ -118,17 +126,26 @@ def import_tickets(file: Path, contract_code: str, as_json: bool) -> None:
         first = True
         for start in range(0, len(rows), BATCH):
             chunk = rows[start : start + BATCH]
-            good = [(line, row) for line, row in chunk if isinstance(row, dict)]
+            good: list[tuple[int, intake.TicketData]] = []
+            refused: dict[int, list[dict[str, str]]] = {}
+            for line, row in chunk:
+                if isinstance(row, str):
+                    refused[line] = [{"field": "", "problem": row}]
+                    continue
+                try:
+                    good.append((line, row_ticket(row)))
+                except InvalidInputError as exc:
+                    refused[line] = list(exc.extra or [{"field": "", "problem": exc.message}])
             async with session_scope(migrate=first) as session:
                 first = False
                 results = await intake.create_tickets(
                     session, contract_code=contract_code, rows=[r for _, r in good], source_kind="file"
                 )
                 lines = {line: r for (line, _), r in zip(good, results, strict=True)}
-                for line, row in chunk:
+                for line, _row in chunk:
                     result = lines.get(line)
                     if result is None or result.status == "rejected":
-                        errors = result.errors if result is not None else [{"field": "", "problem": str(row)}]
+                        errors = result.errors if result is not None else refused[line]
                         rejected += 1
                         _say(as_json, {"line": line, "status": "rejected", "errors": errors}, err=True)
                         continue
