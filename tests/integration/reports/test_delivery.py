@@ -7,7 +7,9 @@ import asyncio
 import hashlib
 import hmac
 import json
+import os
 import threading
+import uuid
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -19,8 +21,9 @@ from sqlalchemy import select
 
 from ops.config import Settings
 from ops.jobs.queue import InProcessQueue
-from ops.reports.delivery import run_delivery, schedule_deliveries, send_due
+from ops.reports.delivery import fire_delivery, run_delivery, schedule_deliveries, send_due
 from ops.reports.models import ReportSend, SendAttempt, StoredReport
+from tests.conftest import REDIS_SKIP
 from tests.helpers import REFERENCE_CONTRACT, load_reference
 from tests.integration.reports.conftest import Inbox, free_port, slice_intervals, store_intervals
 
@@ -199,3 +202,51 @@ async def test_webhook_is_signed_with_hmac(
     payload = json.loads(body)
     assert payload["period"] == {"from": "1999-02-13", "to": "1999-02-13"}
     assert {r["format"] for r in payload["reports"]} == {"csv", "xlsx"}
+
+
+@pytest.mark.redis
+async def test_scheduled_delivery_renders_in_the_arq_worker(
+    db: Any, live: Any, settings: Settings, smtp: tuple[Inbox, int]
+) -> None:
+    redis_url = os.environ.get("OPS_TEST_REDIS_URL")
+    if not redis_url:
+        pytest.skip(REDIS_SKIP)
+    from arq import create_pool
+    from arq.connections import RedisSettings
+    from arq.worker import Worker
+    from redis.asyncio import Redis
+
+    from ops.jobs.queue import ArqQueue
+    from ops.jobs.registry import load_jobs
+
+    inbox, port = smtp
+    settings = with_smtp(settings, port)
+    await contract_with(db)
+    queue_name = f"ops-test-reports-{uuid.uuid4().hex}"
+    arq = ArqQueue(redis_url)
+    arq.pool = await create_pool(RedisSettings.from_dsn(redis_url), default_queue_name=queue_name)
+    try:
+        # Two firings of the same schedule (a restart, a second scheduler): one job for the period.
+        for _ in range(2):
+            await fire_delivery(arq, "reference", "daily", "yesterday", "America/Sao_Paulo")
+        jobs = load_jobs()
+        worker = Worker(
+            functions=[jobs["deliver_report"]],
+            redis_pool=arq.pool,
+            queue_name=queue_name,
+            burst=True,
+            poll_delay=0.05,
+            ctx={"sessionmaker": db, "settings": settings},
+            handle_signals=False,
+        )
+        await worker.main()
+        assert worker.jobs_complete == 1
+        assert worker.jobs_failed == 0
+    finally:
+        redis = Redis.from_url(redis_url)
+        await redis.delete(queue_name)
+        await redis.aclose()
+        await arq.close()
+    assert len(inbox.messages) == 1
+    async with db() as session:
+        assert {r.format for r in (await session.execute(select(StoredReport))).scalars()} == {"csv", "xlsx"}
