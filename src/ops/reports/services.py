@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from ops.reports.penalties_section import RegulatoryRule, parse_regulatory
 from ops.staffing.calllog import COUNT_COLUMNS, SUM_COLUMNS, zone
 from ops.staffing.models import IntervalStat
 
+log = logging.getLogger("ops.reports")
 FORMULA_VERSION = "ops.reports.metrics 1 (sum of counts over sum of counts at every roll-up)"
 MAX_PERIOD_DAYS = 400
 INTERVAL_FIELDS = ("queue", "interval_start", *COUNT_COLUMNS, *SUM_COLUMNS, "staffed_seconds", "threshold")
@@ -692,7 +694,8 @@ def _forecast(inputs: ReportInputs) -> pd.DataFrame | None:
         series = own.set_index("interval_start")[["offered", "answered", "handle_seconds"]].astype("float64")
         try:
             result = forecast(series, holidays=(), start=inputs.period_start, weeks=weeks, tz=tz)
-        except ValueError:
+        except Exception:  # the forecast is a comparison line: never let it stop the report
+            log.warning("no forecast for queue %s", code, exc_info=True)
             continue
         result = result.rename(columns={"offered": "forecast"}).reset_index(names="interval_start")
         result.insert(0, "queue", str(code))

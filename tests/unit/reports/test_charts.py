@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -140,3 +141,18 @@ def test_back_office_backlog_buckets_by_age(report: ReportData) -> None:
 def test_charts_of_empty_sections_are_left_out() -> None:
     keys = [c.key for c in report_charts(sample_report(tickets=False))]
     assert keys == ["service_level", "abandonment", "heatmap", "volume", "aht_asa"]
+
+
+def test_volume_chart_adds_the_forecast_made_from_the_weeks_before() -> None:
+    base = sample_report(staffed=False, tickets=False)
+    frame = base.intervals
+    history = pd.concat(
+        [frame.assign(interval_start=frame["interval_start"] - pd.Timedelta(weeks=k)) for k in (1, 2, 3, 4)],
+        ignore_index=True,
+    )
+    week = replace(base.inputs, history=history, period_start=date(1999, 2, 15), period_end=date(1999, 2, 21))
+    fig = volume_and_staffing(compute(week))
+    forecast = next(t for t in fig.data if t.name == "Customer care forecast")
+    # Four identical past weeks: the week after is forecast with about their volume (2,191 calls).
+    assert sum(forecast.y) == pytest.approx(2191, rel=0.1)
+    assert "against forecast" in fig.layout.title.text
