@@ -226,6 +226,7 @@ class _Kaleido:
 
 
 _kaleido = _Kaleido()
+_export_lock = threading.Lock()
 
 
 def _ensure_kaleido() -> None:
@@ -244,7 +245,9 @@ def static_svg(figure: go.Figure, *, width: int = 1000, height: int | None = Non
 
     _ensure_kaleido()
     opts = {"format": "svg", "width": width, "height": height or figure.layout.height or 360}
-    image: bytes = kaleido.calc_fig_sync(figure, opts=opts)
+    # One chromium serves the process: reports rendered in parallel threads take turns.
+    with _export_lock:
+        image: bytes = kaleido.calc_fig_sync(figure, opts=opts)
     return image
 
 
