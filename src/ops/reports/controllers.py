@@ -111,7 +111,7 @@ class ReportController(Controller):
         ]
 
     @get(
-        "/{code:str}/delivered/{report_id:int}/file",
+        "/{code:str}/delivered/{id:int}/file",
         operation_id="DownloadDeliveredReport",
         guards=[requires(*READERS)],
         media_type="application/octet-stream",
@@ -121,10 +121,10 @@ class ReportController(Controller):
         request: Request[Principal, str, State],
         db_session: NamedDependency[AsyncSession],
         code: FromPath[str],
-        report_id: FromPath[int],
+        id: FromPath[int],
     ) -> Response[bytes]:
         """The file exactly as delivered; refused (409) if it no longer matches its SHA-256."""
-        row = await services.get_delivered(db_session, code=code, report_id=report_id, principal=request.user)
+        row = await services.get_delivered(db_session, code=code, report_id=id, principal=request.user)
         content = read_stored(request.app.state.settings, row)
         return Response(
             content,
