@@ -26,7 +26,7 @@ from ops.contracts.models import Contract, Queue
 from ops.db import utcnow
 from ops.errors import ConflictError, InvalidInputError, NotFoundError
 from ops.queues.assignment import AgentState, due_for_giveback, overflow_cutoff, pick_agent
-from ops.queues.models import Agent, Position, Ticket, TicketEvent
+from ops.queues.models import POOL_WHERE, Agent, Position, Ticket, TicketEvent
 
 POOL_STATUSES = ("new", "open")
 AGENT_STATUSES = ("available", "busy", "break", "offline")
@@ -177,7 +177,9 @@ async def set_status(
 
 
 def _pool(queue_id: int) -> ColumnElement[bool]:
-    return and_(Ticket.queue_id == queue_id, Ticket.assigned_agent_id.is_(None), Ticket.status.in_(POOL_STATUSES))
+    # POOL_WHERE verbatim (no bound parameters): the planners use the partial pool index only when
+    # they can prove a query implies its condition.
+    return and_(Ticket.queue_id == queue_id, POOL_WHERE)
 
 
 def _urgency() -> tuple[Any, ...]:

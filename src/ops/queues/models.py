@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -67,6 +68,9 @@ class Incident(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+POOL_WHERE = text("assigned_agent_id IS NULL AND status IN ('new', 'open')")
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
@@ -74,6 +78,9 @@ class Ticket(Base):
         UniqueConstraint("protocol"),
         Index("ix_tickets_queue_status_sort", "queue_id", "status", "sort_key"),
         Index("ix_tickets_area_received", "contract_id", "area_key", "received_at"),
+        # The pool only (unassigned, claimable): picking the next ticket reads its first entry instead
+        # of sorting every waiting ticket of the queue. Queries must spell POOL_WHERE literally.
+        Index("ix_tickets_pool", "queue_id", "sort_key", sqlite_where=POOL_WHERE, postgresql_where=POOL_WHERE),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
