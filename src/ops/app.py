@@ -105,7 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine_instance=engine,
         session_maker=sessionmaker,
         session_config=AsyncSessionConfig(expire_on_commit=False),
-        before_send_handler="autocommit",
+        before_send_handler="autocommit_include_redirects",  # a form answered with 303 commits too
         create_all=False,
     )
     return Litestar(

@@ -142,8 +142,8 @@ def _tz(queue_calendar: dict[str, Any]) -> ZoneInfo:
 
 
 async def _see_other(session: AsyncSession, url: str) -> Redirect:
-    # The app's autocommit covers 2xx answers only; a form answered with 303 commits its own work.
-    await session.commit()
+    # The app's autocommit includes redirects: the request's work commits before the 303 goes out.
+    await session.flush()
     return Redirect(url, status_code=303)
 
 
