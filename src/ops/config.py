@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_sender: str = "ops@localhost"
+    report_webhook_secret: SecretStr | None = Field(
+        default=None, description="Signs the reports posted to a contract's webhook_url (HMAC-SHA256)."
+    )
     webhook_tolerance_seconds: int = Field(default=300, description="Max age of a signed CRM webhook.")
     max_body_bytes: int = Field(default=1_048_576, description="Largest request body accepted.")
     max_ticket_body_chars: int = Field(default=20_000, description="Largest ticket body accepted.")

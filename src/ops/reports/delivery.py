@@ -353,10 +353,8 @@ def smtp_send(settings: Settings, message: EmailMessage) -> None:
 
 
 def webhook_secret(settings: Settings) -> str | None:
-    value = getattr(settings, "report_webhook_secret", None)
-    if value is not None:
-        return str(value.get_secret_value() if hasattr(value, "get_secret_value") else value)
-    return os.environ.get("OPS_REPORT_WEBHOOK_SECRET") or None
+    value = settings.report_webhook_secret
+    return value.get_secret_value() if value is not None else None
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -379,7 +377,7 @@ async def post_webhook(
 
     secret = webhook_secret(settings)
     if not secret:
-        raise InvalidInputError("no webhook secret configured (OPS_REPORT_WEBHOOK_SECRET)")
+        raise InvalidInputError("no webhook secret configured: set OPS_REPORT_WEBHOOK_SECRET")
     body = json.dumps(
         {
             "contract": contract.code,

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from ops.config import Settings
@@ -185,12 +186,10 @@ async def test_webhook_is_signed_with_hmac(
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     Hook.received.clear()
-    monkeypatch.setenv("OPS_REPORT_WEBHOOK_SECRET", "s3cret")
+    signed = with_smtp(settings, port).model_copy(update={"report_webhook_secret": SecretStr("s3cret")})
     try:
         await contract_with(db, webhook=f"http://127.0.0.1:{server.server_port}/hook")
-        result = await run_delivery(
-            db, with_smtp(settings, port), contract_code="reference", delivery="daily", today=date(1999, 2, 14)
-        )
+        result = await run_delivery(db, signed, contract_code="reference", delivery="daily", today=date(1999, 2, 14))
     finally:
         server.shutdown()
         server.server_close()
