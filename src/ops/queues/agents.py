@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from ops.auth import issue_token
 from ops.contracts.models import Contract, Queue
@@ -196,13 +198,19 @@ async def claim_next(
     Raises NotFoundError for an unknown queue, ConflictError when the agent has no skill for it, is
     on break or offline, or is at capacity."""
     now = now or utcnow()
-    agent = await get_agent(session, agent_id=agent_id)
-    queue = (
-        await session.execute(select(Queue).where(Queue.contract_id == agent.contract_id, Queue.code == queue_code))
-    ).scalar_one_or_none()
-    if queue is None:
+    found = (
+        await session.execute(
+            select(Agent, Queue, Position.skills)
+            .join(Queue, and_(Queue.contract_id == Agent.contract_id, Queue.code == queue_code))
+            .outerjoin(Position, Position.id == Agent.position_id)
+            .where(Agent.id == agent_id)
+        )
+    ).one_or_none()
+    if found is None:
+        await get_agent(session, agent_id=agent_id)
         raise NotFoundError(f"no queue {queue_code!r}")
-    level = (await agent_skills(session, agent)).get(queue.code)
+    agent, queue, skills = found
+    level = (skills or {}).get(queue.code)
     if level is None:
         raise ConflictError(f"agent {agent.id} has no skill for queue {queue_code!r}")
     if agent.status not in PULL_STATUSES:
@@ -270,9 +278,12 @@ async def _assigned(
             after={"assigned_agent_id": agent_id, "how": how},
         )
     )
-    agent = await session.get(Agent, agent_id)
-    if agent is not None:
-        await session.refresh(agent, ["open_count", "idle_since", "last_assigned_at"])
+    # An Agent already in the session sees what the conditional UPDATE did, without a read-back.
+    agent = session.identity_map.get(identity_key(Agent, agent_id))
+    if isinstance(agent, Agent):
+        set_committed_value(agent, "open_count", agent.open_count + 1)
+        set_committed_value(agent, "idle_since", now)
+        set_committed_value(agent, "last_assigned_at", now)
     return ticket
 
 

@@ -95,17 +95,7 @@ class TicketController(Controller):
             principal=request.user,
             max_body_chars=_settings(request).max_ticket_body_chars,
         )
-        tickets = [r.ticket for r in results if r.ticket is not None]
-        views = {v.id: v for v in await intake.ticket_views(db_session, tickets)}
-        out = [
-            RowResultOut(
-                index=r.index,
-                status=r.status,
-                ticket=views[r.ticket.id] if r.ticket is not None else None,
-                errors=r.errors,
-            )
-            for r in results
-        ]
+        out = [RowResultOut(index=r.index, status=r.status, ticket=r.ticket, errors=r.errors) for r in results]
         return BulkOut(
             created=sum(r.status == "created" for r in results),
             existing=sum(r.status == "existing" for r in results),

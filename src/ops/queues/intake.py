@@ -14,6 +14,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -398,8 +399,14 @@ def _infer_reason(rules: ContractRules, subject: str, body: str) -> tuple[str | 
 
 
 def build_ticket(intake: Intake, data: TicketData, *, now: datetime) -> tuple[Ticket, bool]:
-    """The ticket row for a delivery (not yet numbered nor stored) and whether its reason is
-    technical. InvalidInputError names fields that only the contract can judge (reason, time)."""
+    """The ticket for a delivery (not yet numbered nor stored) and whether its reason is technical."""
+    row, technical = build_row(intake, data, now=now)
+    return Ticket(**row), technical
+
+
+def build_row(intake: Intake, data: TicketData, *, now: datetime) -> tuple[dict[str, Any], bool]:
+    """The column values of the ticket for a delivery (not yet numbered nor stored) and whether its
+    reason is technical. InvalidInputError names fields only the contract can judge (reason, time)."""
     rules = intake.rules
     created = _aware(data.created_at or now, rules.timezone).astimezone(UTC)
     if created > now + FUTURE_TOLERANCE and data.status is None:
@@ -446,46 +453,49 @@ def build_ticket(intake: Intake, data: TicketData, *, now: datetime) -> tuple[Ti
     if inferred:
         classification["reason_inferred"] = {"reason": reason, "keywords": list(inferred)}
     area_key = normalize_area(customer.get("area")) or None
-    ticket = Ticket(
-        contract_id=intake.contract_id,
-        queue_id=intake.queue_ids[queue.code],
-        reason_id=reason_id,
-        source=data.source,
-        external_id=data.external_id,
-        protocol="",
-        channel=data.channel,
-        subject=data.subject,
-        body=data.body,
-        customer=dict(customer),
-        area_key=area_key[:200] if area_key else None,
-        created_at=created,
-        received_at=now,
-        status=data.status or "new",
-        priority=result.level,
-        score=result.score,
-        sort_key=sort_key(result.score, created, queue.aging_per_hour),
-        critical=result.critical,
-        flagged=found.flagged,
-        classification=classification,
-        first_response_due=first_due,
-        next_response_due=None,
-        resolution_due=resolution_due,
-        first_response_at=data.first_response_at,
-        resolved_at=data.resolved_at,
-        closed_at=data.closed_at,
-        first_response_breached=False,
-        resolution_breached=False,
-        checklist=[],
-        fields=dict(data.fields),
-        raw=data.raw,
-        version=1,
-    )
-    return ticket, reason is not None and reason in rules.technical_reasons
+    row: dict[str, Any] = {
+        "contract_id": intake.contract_id,
+        "queue_id": intake.queue_ids[queue.code],
+        "reason_id": reason_id,
+        "source": data.source,
+        "external_id": data.external_id,
+        "protocol": "",
+        "channel": data.channel,
+        "subject": data.subject,
+        "body": data.body,
+        "customer": dict(customer),
+        "area_key": area_key[:200] if area_key else None,
+        "created_at": created,
+        "received_at": now,
+        "status": data.status or "new",
+        "priority": result.level,
+        "score": result.score,
+        "sort_key": sort_key(result.score, created, queue.aging_per_hour),
+        "critical": result.critical,
+        "flagged": found.flagged,
+        "classification": classification,
+        "first_response_due": first_due,
+        "next_response_due": None,
+        "resolution_due": resolution_due,
+        "first_response_at": data.first_response_at,
+        "resolved_at": data.resolved_at,
+        "closed_at": data.closed_at,
+        "first_response_breached": False,
+        "resolution_breached": False,
+        "checklist": [],
+        "fields": dict(data.fields),
+        "raw": data.raw,
+        "version": 1,
+        "incident_id": None,
+        "assigned_agent_id": None,
+        "assigned_at": None,
+    }
+    return row, reason is not None and reason in rules.technical_reasons
 
 
-def protocol_day(ticket: Ticket, tz: ZoneInfo, now: datetime) -> date:
+def protocol_day(created_at: datetime, tz: ZoneInfo, now: datetime) -> date:
     """The day in the protocol: the contract-local day the contact started (never after intake)."""
-    return min(ticket.created_at, now).astimezone(tz).date()
+    return min(created_at, now).astimezone(tz).date()
 
 
 # --- storing ------------------------------------------------------------------------------------
@@ -516,14 +526,24 @@ async def _find_existing(session: AsyncSession, contract_id: int, source: str, e
     ).scalar_one_or_none()
 
 
-def _created_event(ticket: Ticket, source_kind: str, queue_code: str) -> dict[str, Any]:
+def _created_event(ticket: Ticket | Mapping[str, Any], source_kind: str, intake: Intake) -> dict[str, Any]:
+    row = (
+        ticket
+        if isinstance(ticket, Mapping)
+        else _columns(ticket, ("id", "received_at", "protocol", "queue_id", "priority"))
+    )
     return {
-        "ticket_id": ticket.id,
-        "at": ticket.received_at,
+        "ticket_id": row["id"],
+        "at": row["received_at"],
         "actor": f"intake:{source_kind}",
         "action": "created",
         "before": {},
-        "after": {"protocol": ticket.protocol, "queue": queue_code, "priority": ticket.priority, "via": source_kind},
+        "after": {
+            "protocol": row["protocol"],
+            "queue": intake.queue_codes[row["queue_id"]],
+            "priority": row["priority"],
+            "via": source_kind,
+        },
         "note": None,
     }
 
@@ -563,7 +583,7 @@ async def create_ticket(
     if existing is not None:
         return existing, False
     ticket, technical = build_ticket(intake, parsed, now=now)
-    day = protocol_day(ticket, intake.rules.timezone, now)
+    day = protocol_day(ticket.created_at, intake.rules.timezone, now)
     try:
         async with session.begin_nested():
             seq = (await next_protocols(session, day)).start
@@ -575,9 +595,9 @@ async def create_ticket(
         if existing is None:
             raise
         return existing, False
-    session.add(TicketEvent(**_created_event(ticket, source_kind, intake.queue_codes[ticket.queue_id])))
+    session.add(TicketEvent(**_created_event(ticket, source_kind, intake)))
     if technical and ticket.status == "new":
-        await link_outage(session, intake=intake, ticket=ticket, now=now)
+        await link_outage(session, intake=intake, ticket=_signal_of(ticket), now=now)
     if push and ticket.status == "new":
         queue = await session.get(Queue, ticket.queue_id)
         assert queue is not None
@@ -590,8 +610,11 @@ async def create_ticket(
 class RowResult:
     index: int
     status: Literal["created", "existing", "rejected"]
-    ticket: Ticket | None = None
+    ticket: TicketOut | None = None
     errors: Problems = field(default_factory=list)
+
+
+Key = tuple[int, str, str]
 
 
 async def create_tickets(
@@ -605,65 +628,67 @@ async def create_tickets(
     max_body_chars: int = 20_000,
     detect_outages: bool = True,
 ) -> list[RowResult]:
-    """Store many deliveries: good rows are stored, bad rows come back with their problems.
+    """Store many deliveries: good rows are stored, bad rows come back with their problems, and
+    every row gets a result in order (the stored ticket's view for good ones).
 
-    One existence query, one protocol reservation per day and one batched insert for the whole
-    batch; a conflict from a concurrent delivery drops back to row-by-row inserts. Pushing the new
-    tickets to agents is left to a job sent after commit (one agent lock per transaction)."""
+    One existence query, one protocol reservation per day and one executemany for the whole
+    batch, with no ORM object per row; a conflict from a concurrent delivery drops back to
+    row-by-row inserts. Pushing the new tickets to agents is left to a job sent after commit (one
+    agent lock per transaction)."""
     now = now or utcnow()
     results = [RowResult(i, "rejected") for i in range(len(rows))]
     intakes: dict[str, Intake] = {}
     todo: list[tuple[int, Intake, TicketData]] = []
-    for i, row in enumerate(rows):
+    for i, item in enumerate(rows):
         try:
-            parsed = row if isinstance(row, TicketData) else parse_ticket(row, max_body_chars=max_body_chars)
+            parsed = item if isinstance(item, TicketData) else parse_ticket(item, max_body_chars=max_body_chars)
             code = _resolve_contract(contract_code, parsed, principal)
             if code not in intakes:
                 intakes[code] = await load_intake(session, contract_code=code, principal=principal)
             todo.append((i, intakes[code], parsed))
         except InvalidInputError as exc:
             results[i].errors = list(exc.extra or [{"field": "", "problem": exc.message}])
-    await _mark_existing(session, todo, results)
-    fresh: list[tuple[int, Intake, Ticket, bool]] = []
-    first_of: dict[tuple[int, str, str], int] = {}
+    stored = await _existing(session, todo)
+    fresh: list[tuple[int, Intake, dict[str, Any], bool]] = []
+    first_of: dict[Key, int] = {}
+    repeats: list[tuple[int, Key]] = []
     for i, intake, parsed in todo:
-        if results[i].status == "existing":
-            continue
         key = (intake.contract_id, *parsed.key)
-        if key in first_of:
-            results[i].status = "existing"  # repeated within the batch: filled in below
+        if key in stored or key in first_of:
+            repeats.append((i, key))
             continue
         try:
-            ticket, technical = build_ticket(intake, parsed, now=now)
+            row, technical = build_row(intake, parsed, now=now)
         except InvalidInputError as exc:
             results[i].errors = list(exc.extra or [{"field": "", "problem": exc.message}])
             continue
         first_of[key] = i
-        fresh.append((i, intake, ticket, technical))
-    if fresh:
-        await _insert_batch(session, fresh, results, source_kind, now)
-    for i, intake, parsed in todo:
-        first = first_of.get((intake.contract_id, *parsed.key))
-        if results[i].status == "existing" and results[i].ticket is None and first is not None:
-            results[i].ticket = results[first].ticket
-    if detect_outages:
-        for _i, intake, ticket, technical in sorted(fresh, key=lambda f: f[2].created_at):
-            if technical and ticket.id is not None and ticket.status == "new" and ticket.incident_id is None:
-                await link_outage(session, intake=intake, ticket=ticket, now=now)
-    _request_pushes(session, {t.queue_id for _i, _n, t, _x in fresh if t.status == "new" and t.id is not None})
-    await session.flush()
+        fresh.append((i, intake, row, technical))
+    stored.update(await _insert_rows(session, fresh, source_kind, now))
+    incidents = await _link_batch(session, fresh, now) if detect_outages else {}
+    for i, intake, row, _technical in fresh:
+        key = (intake.contract_id, row["source"], row["external_id"])
+        if key not in stored:
+            results[i].status, results[i].ticket = "created", _row_view(row, intake, incidents)
+    views = {t.id: v for t, v in zip(stored.values(), await ticket_views(session, list(stored.values())), strict=True)}
+    for key, ticket in stored.items():
+        if key in first_of:  # lost a race to a concurrent delivery
+            results[first_of[key]].status, results[first_of[key]].ticket = "existing", views[ticket.id]
+    for i, key in repeats:
+        first = results[first_of[key]].ticket if key in first_of else None
+        results[i].status, results[i].ticket = "existing", views[stored[key].id] if key in stored else first
+    created = [row for i, _n, row, _t in fresh if results[i].status == "created"]
+    _request_pushes(session, {row["queue_id"] for row in created if row["status"] == "new"})
     return results
 
 
-async def _mark_existing(
-    session: AsyncSession, todo: list[tuple[int, Intake, TicketData]], results: list[RowResult]
-) -> None:
-    by_contract: dict[int, list[tuple[int, TicketData]]] = {}
-    for i, intake, parsed in todo:
-        by_contract.setdefault(intake.contract_id, []).append((i, parsed))
-    for contract_id, items in by_contract.items():
-        keys = sorted({p.key for _, p in items})
-        found: dict[tuple[str, str], Ticket] = {}
+async def _existing(session: AsyncSession, todo: list[tuple[int, Intake, TicketData]]) -> dict[Key, Ticket]:
+    keys_by_contract: dict[int, set[tuple[str, str]]] = {}
+    for _i, intake, parsed in todo:
+        keys_by_contract.setdefault(intake.contract_id, set()).add(parsed.key)
+    found: dict[Key, Ticket] = {}
+    for contract_id, key_set in keys_by_contract.items():
+        keys = sorted(key_set)
         for start in range(0, len(keys), 400):
             chunk = keys[start : start + 400]
             rows = (
@@ -673,17 +698,15 @@ async def _mark_existing(
                     )
                 )
             ).scalars()
-            found.update({(t.source, t.external_id): t for t in rows})
-        for i, parsed in items:
-            if parsed.key in found:
-                results[i].status, results[i].ticket = "existing", found[parsed.key]
+            found.update({(contract_id, t.source, t.external_id): t for t in rows})
+    return found
 
 
 async def reserve_ids(session: AsyncSession, count: int) -> list[int]:
-    """`count` fresh ticket ids. Given up front, they let the ORM insert the batch with one
-    executemany instead of one INSERT ... RETURNING per row (SQLite cannot order RETURNING rows).
-    PostgreSQL draws them from the column's sequence; SQLite's writer lock, taken at BEGIN, keeps
-    max(id) ours until commit."""
+    """`count` fresh ticket ids. Given up front, they let the batch go in with one executemany
+    instead of one INSERT ... RETURNING per row (SQLite cannot order RETURNING rows). PostgreSQL
+    draws them from the column's sequence; SQLite's writer lock, taken at BEGIN, keeps max(id) ours
+    until commit."""
     if session.get_bind().dialect.name == "postgresql":
         rows = await session.execute(
             text("SELECT nextval(pg_get_serial_sequence('tickets', 'id')) FROM generate_series(1, :n)"), {"n": count}
@@ -693,65 +716,82 @@ async def reserve_ids(session: AsyncSession, count: int) -> list[int]:
     return list(range(top + 1, top + count + 1))
 
 
-async def _insert_batch(
-    session: AsyncSession,
-    fresh: list[tuple[int, Intake, Ticket, bool]],
-    results: list[RowResult],
-    source_kind: str,
-    now: datetime,
-) -> None:
-    by_day: dict[date, list[Ticket]] = {}
-    for _i, intake, ticket, _t in fresh:
-        by_day.setdefault(protocol_day(ticket, intake.rules.timezone, now), []).append(ticket)
+async def _insert_rows(
+    session: AsyncSession, fresh: list[tuple[int, Intake, dict[str, Any], bool]], source_kind: str, now: datetime
+) -> dict[Key, Ticket]:
+    """Number and insert the new rows (ids and protocols set in them); the tickets that concurrent
+    deliveries stored first, by key."""
+    if not fresh:
+        return {}
+    by_day: dict[date, list[dict[str, Any]]] = {}
+    for _i, intake, row, _t in fresh:
+        by_day.setdefault(protocol_day(row["created_at"], intake.rules.timezone, now), []).append(row)
     try:
         async with session.begin_nested():
-            for day, tickets in sorted(by_day.items()):
-                for ticket, seq in zip(tickets, await next_protocols(session, day, len(tickets)), strict=True):
-                    ticket.protocol = format_protocol(day, seq)
-            for (_i, _n, ticket, _x), ticket_id in zip(fresh, await reserve_ids(session, len(fresh)), strict=True):
-                ticket.id = ticket_id
-            session.add_all([t for _i, _n, t, _x in fresh])
-            await session.flush()
+            for day, day_rows in sorted(by_day.items()):
+                for row, seq in zip(day_rows, await next_protocols(session, day, len(day_rows)), strict=True):
+                    row["protocol"] = format_protocol(day, seq)
+            for (_i, _n, row, _x), ticket_id in zip(fresh, await reserve_ids(session, len(fresh)), strict=True):
+                row["id"] = ticket_id
+            await session.execute(insert(Ticket), [row for _i, _n, row, _x in fresh])
     except IntegrityError:
         # A concurrent delivery of one of these keys won the race: go row by row, each in its own
         # savepoint, so the others still get in and the raced ones return the winner's ticket.
-        for i, intake, ticket, _technical in fresh:
-            stored, created = await _insert_one(session, intake, ticket, now)
-            results[i].status, results[i].ticket = ("created" if created else "existing"), stored
+        raced: dict[Key, Ticket] = {}
+        for _i, intake, row, _technical in fresh:
+            ticket, created = await _insert_one(session, intake, Ticket(**{**row, "id": None}), now)
             if created:
-                await _add_events(session, [_created_event(stored, source_kind, intake.queue_codes[stored.queue_id])])
-        return
-    for i, _intake, ticket, _technical in fresh:
-        results[i].status, results[i].ticket = "created", ticket
-    await _add_events(session, [_created_event(t, source_kind, n.queue_codes[t.queue_id]) for _i, n, t, _x in fresh])
+                row["id"], row["protocol"] = ticket.id, ticket.protocol
+            else:
+                raced[(intake.contract_id, row["source"], row["external_id"])] = ticket
+        done = {id(t) for t in raced.values()}
+        await _add_events(
+            session,
+            [_created_event(row, source_kind, n) for _i, n, row, _x in fresh if row.get("id") and id(row) not in done],
+        )
+        return raced
+    await _add_events(session, [_created_event(row, source_kind, n) for _i, n, row, _x in fresh])
+    return {}
+
+
+async def _link_batch(
+    session: AsyncSession, fresh: list[tuple[int, Intake, dict[str, Any], bool]], now: datetime
+) -> dict[int, Incident]:
+    """Outage grouping of a batch, oldest first; the rows of linked tickets get their incident."""
+    by_id = {row["id"]: row for _i, _n, row, _t in fresh if row.get("id")}
+    incidents: dict[int, Incident] = {}
+    candidates = [(n, row) for _i, n, row, technical in fresh if technical and row.get("id") and row["status"] == "new"]
+    for intake, row in sorted(candidates, key=lambda c: c[1]["created_at"]):
+        if row["incident_id"] is not None:
+            continue
+        incident, linked = await link_outage(session, intake=intake, ticket=_signal_of(row), now=now)
+        if incident is not None:
+            incidents[incident.id] = incident
+            for ticket_id in linked:
+                if ticket_id in by_id:
+                    by_id[ticket_id]["incident_id"] = incident.id
+    return incidents
 
 
 async def _add_events(session: AsyncSession, events: list[dict[str, Any]]) -> None:
-    # Core executemany: the audit rows need no ORM objects, and this is a third of a batch's cost.
+    # Core executemany: the audit rows need no ORM objects.
     if events:
         await session.execute(insert(TicketEvent), events)
 
 
 async def _insert_one(session: AsyncSession, intake: Intake, ticket: Ticket, now: datetime) -> tuple[Ticket, bool]:
-    fresh = _copy(ticket)
-    day = protocol_day(fresh, intake.rules.timezone, now)
+    day = protocol_day(ticket.created_at, intake.rules.timezone, now)
     try:
         async with session.begin_nested():
-            fresh.protocol = format_protocol(day, (await next_protocols(session, day)).start)
-            session.add(fresh)
+            ticket.protocol = format_protocol(day, (await next_protocols(session, day)).start)
+            session.add(ticket)
             await session.flush()
     except IntegrityError:
         existing = await _find_existing(session, intake.contract_id, ticket.source, ticket.external_id)
         if existing is None:
             raise
         return existing, False
-    return fresh, True
-
-
-def _copy(ticket: Ticket) -> Ticket:
-    # The row objects of a rolled-back flush are not reusable: start from their column values.
-    names = [c.key for c in Ticket.__table__.columns if c.key != "id"]
-    return Ticket(**{n: getattr(ticket, n) for n in names})
+    return ticket, True
 
 
 def _request_pushes(session: AsyncSession, queue_ids: set[int]) -> None:
@@ -764,13 +804,35 @@ def _request_pushes(session: AsyncSession, queue_ids: set[int]) -> None:
 # --- mass outages ---------------------------------------------------------------------------------
 
 
-async def link_outage(session: AsyncSession, *, intake: Intake, ticket: Ticket, now: datetime) -> Incident | None:
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """What outage grouping needs of a stored technical ticket."""
+
+    ticket_id: int
+    area_key: str | None
+    created_at: datetime
+    area_label: str | None
+
+
+def _columns(ticket: Ticket, names: Sequence[str]) -> dict[str, Any]:
+    return {n: getattr(ticket, n) for n in names}
+
+
+def _signal_of(ticket: Ticket | Mapping[str, Any]) -> Arrival:
+    row = ticket if isinstance(ticket, Mapping) else _columns(ticket, ("id", "area_key", "created_at", "customer"))
+    return Arrival(row["id"], row["area_key"], row["created_at"], (row["customer"] or {}).get("area"))
+
+
+async def link_outage(
+    session: AsyncSession, *, intake: Intake, ticket: Arrival, now: datetime
+) -> tuple[Incident | None, list[int]]:
     """Link a technical ticket to its area's open incident, or open one when it completes a burst
-    of `outage.threshold` technical tickets within `outage.window_minutes`."""
+    of `outage.threshold` technical tickets within `outage.window_minutes`: the incident and the
+    ids of the tickets linked now."""
     if not ticket.area_key:
-        return None
+        return None, []
     rules = intake.rules
-    signal = TicketSignal(ticket.id, ticket.area_key, ticket.created_at, technical=True)
+    signal = TicketSignal(ticket.ticket_id, ticket.area_key, ticket.created_at, technical=True)
     incidents = (
         await session.execute(
             select(Incident).where(
@@ -781,8 +843,8 @@ async def link_outage(session: AsyncSession, *, intake: Intake, ticket: Ticket, 
     by_id = {i.id: i for i in incidents}
     found = find_incident([OutageIncident(i.id, i.area, i.opened_at) for i in by_id.values()], signal)
     if found is not None:
-        await _link(session, [ticket.id], by_id[found], now)
-        return by_id[found]
+        await _link(session, [ticket.ticket_id], by_id[found], now)
+        return by_id[found], [ticket.ticket_id]
     technical_ids = [rid for (_q, code), rid in intake.reason_ids.items() if code in rules.technical_reasons]
     window = timedelta(minutes=rules.outage_window_minutes)
     recent = (
@@ -795,16 +857,16 @@ async def link_outage(session: AsyncSession, *, intake: Intake, ticket: Ticket, 
                 Ticket.status.not_in(CLOSED_STATUSES),
                 Ticket.created_at >= ticket.created_at - window,
                 Ticket.created_at <= ticket.created_at + window,
-                Ticket.id != ticket.id,
+                Ticket.id != ticket.ticket_id,
             )
         )
     ).tuples()
     signals = [TicketSignal(i, a, c, technical=True) for i, a, c in recent]
     group = detect(signals, signal, threshold=rules.outage_threshold, window_minutes=rules.outage_window_minutes)
     if not group:
-        return None
+        return None, []
     opened = min([s.created_at for s in signals if s.ticket_id in group] + [ticket.created_at])
-    display = (ticket.customer or {}).get("area") or ticket.area_key
+    display = ticket.area_label or ticket.area_key
     incident = Incident(
         contract_id=intake.contract_id,
         area=ticket.area_key,
@@ -816,7 +878,7 @@ async def link_outage(session: AsyncSession, *, intake: Intake, ticket: Ticket, 
     session.add(incident)
     await session.flush()
     await _link(session, group, incident, now)
-    return incident
+    return incident, group
 
 
 async def _link(session: AsyncSession, ticket_ids: list[int], incident: Incident, now: datetime) -> None:
@@ -992,7 +1054,14 @@ async def ticket_views(session: AsyncSession, tickets: Sequence[Ticket]) -> list
     return [_view(t, queues[t.queue_id], reasons, incidents) for t in tickets]
 
 
-def _view(t: Ticket, queue: tuple[str, str], reasons: dict[int, str], incidents: dict[int, Incident]) -> TicketOut:
+def _row_view(row: Mapping[str, Any], intake: Intake, incidents: dict[int, Incident]) -> TicketOut:
+    """The view of a ticket stored from `row` in this transaction, without reading it back."""
+    reasons = {rid: code for (_q, code), rid in intake.reason_ids.items()}
+    queue = (intake.queue_codes[row["queue_id"]], intake.rules.code)
+    return _view(SimpleNamespace(**row), queue, reasons, incidents)
+
+
+def _view(t: Any, queue: tuple[str, str], reasons: dict[int, str], incidents: dict[int, Incident]) -> TicketOut:
     incident = incidents.get(t.incident_id) if t.incident_id is not None else None
     return TicketOut(
         id=t.id,
