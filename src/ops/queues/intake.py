@@ -738,17 +738,16 @@ async def _insert_rows(
         # A concurrent delivery of one of these keys won the race: go row by row, each in its own
         # savepoint, so the others still get in and the raced ones return the winner's ticket.
         raced: dict[Key, Ticket] = {}
+        created: list[tuple[dict[str, Any], Intake]] = []
         for _i, intake, row, _technical in fresh:
-            ticket, created = await _insert_one(session, intake, Ticket(**{**row, "id": None}), now)
-            if created:
+            ticket, stored = await _insert_one(session, intake, Ticket(**{**row, "id": None}), now)
+            if stored:
                 row["id"], row["protocol"] = ticket.id, ticket.protocol
+                created.append((row, intake))
             else:
+                row["id"] = None
                 raced[(intake.contract_id, row["source"], row["external_id"])] = ticket
-        done = {id(t) for t in raced.values()}
-        await _add_events(
-            session,
-            [_created_event(row, source_kind, n) for _i, n, row, _x in fresh if row.get("id") and id(row) not in done],
-        )
+        await _add_events(session, [_created_event(row, source_kind, n) for row, n in created])
         return raced
     await _add_events(session, [_created_event(row, source_kind, n) for _i, n, row, _x in fresh])
     return {}

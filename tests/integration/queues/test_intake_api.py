@@ -80,6 +80,35 @@ async def test_concurrent_deliveries_of_one_ticket_store_it_once(database_url: s
     assert await count(qdb) == 1
 
 
+async def test_concurrent_bulk_deliveries_store_each_ticket_once(qdb: Any) -> None:
+    from ops.queues.intake import create_tickets
+
+    shared = [delivery(external_id=f"DUP-{n}") for n in range(30)]
+
+    def order(batch: int) -> list[int]:
+        return list(range(batch % 2, 30, 2)) + list(range(1 - batch % 2, 30, 2))
+
+    async def deliver(batch: int) -> list[tuple[str, int | None]]:
+        # The 30 shared tickets in one of two orders, then 5 of its own.
+        rows = [shared[n] for n in order(batch)] + [delivery(external_id=f"OWN-{batch}-{n}") for n in range(5)]
+        async with qdb.begin() as session:
+            results = await create_tickets(session, contract_code="reference", rows=rows, source_kind="bulk")
+        return [(r.status, r.ticket.id if r.ticket else None) for r in results]
+
+    outcomes = await asyncio.gather(*(deliver(batch) for batch in range(4)))
+    assert await count(qdb) == 30 + 4 * 5
+    ids_by_key: dict[int, set[int | None]] = {}
+    created = 0
+    for batch, results in enumerate(outcomes):
+        for n, (status, ticket_id) in zip(order(batch), results, strict=False):
+            ids_by_key.setdefault(n, set()).add(ticket_id)
+            created += status == "created"
+        assert [status for status, _ in results[30:]] == ["created"] * 5
+    # Every delivery of a shared ticket got the one stored ticket, created by exactly one of them.
+    assert all(len(ids) == 1 and None not in ids for ids in ids_by_key.values())
+    assert created == 30
+
+
 async def test_missing_and_mistyped_fields_are_each_named(api: AsyncTestClient[Litestar], qdb: Any) -> None:
     bad = delivery(
         external_id=None,
