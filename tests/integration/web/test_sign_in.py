@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+
 from tests.helpers import load_reference, token
 
 
@@ -21,9 +22,7 @@ async def test_sign_in_sets_cookie_and_goes_home_by_role(client: AsyncTestClient
     bad = await client.post("/login", data={"token": "ops_wrong", "next": "/"})
     assert bad.status_code == 401
     assert "Invalid or revoked token" in bad.text or "Token inválido" in bad.text
-    good = await client.post(
-        "/login", data={"token": value, "next": "https://evil.example/"}, follow_redirects=False
-    )
+    good = await client.post("/login", data={"token": value, "next": "https://evil.example/"}, follow_redirects=False)
     assert good.status_code == 303
     assert good.headers["location"] == "/portal"
     assert "httponly" in good.headers["set-cookie"].lower()
