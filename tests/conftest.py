@@ -103,9 +103,7 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=database_url, reports_dir=tmp_path / "reports", scheduler="off", database_pool=False
-    )
+    return Settings(database_url=database_url, reports_dir=tmp_path / "reports", scheduler="off", database_pool=False)
 
 
 @pytest.fixture

@@ -16,9 +16,7 @@ REFERENCE_CONTRACT = ROOT / "examples" / "reference-contract.yaml"
 async def load_reference(sessionmaker: Any, *, code: str = "reference", text: str | None = None) -> None:
     text = text if text is not None else REFERENCE_CONTRACT.read_text(encoding="utf-8")
     if code != "reference":
-        text = text.replace("code: reference", f"code: {code}", 1).replace(
-            "code: cabonet", f"code: {code}-client", 1
-        )
+        text = text.replace("code: reference", f"code: {code}", 1).replace("code: cabonet", f"code: {code}-client", 1)
     async with sessionmaker.begin() as session:
         await load_contract(session, contract=parse_contract(text, "test"), source="test", actor="test")
 

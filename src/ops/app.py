@@ -67,9 +67,7 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Respons
     return Response(body, status_code=exc.status_code)
 
 
-def contract_file_error_handler(
-    _: Request[Any, Any, Any], exc: ContractFileError
-) -> Response[dict[str, Any]]:
+def contract_file_error_handler(_: Request[Any, Any, Any], exc: ContractFileError) -> Response[dict[str, Any]]:
     return Response(
         {"status_code": 422, "detail": str(exc), "errors": [{"field": exc.path, "problem": exc.problem}]},
         status_code=422,

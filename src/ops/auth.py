@@ -95,9 +95,7 @@ def token_from(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
     """Resolves the bearer token (header, or the web pages' cookie) to a Principal."""
 
-    async def authenticate_request(
-        self, connection: ASGIConnection[Any, Any, Any, Any]
-    ) -> AuthenticationResult:
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         token = token_from(connection)
         if not token:
             raise NotAuthorizedException("missing bearer token")

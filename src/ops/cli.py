@@ -100,9 +100,7 @@ def demo(host: str, port: int, seed: int, no_serve: bool) -> None:
     from ops.demo import prepare_demo
 
     tokens = run(prepare_demo(seed=seed))
-    click.echo(
-        "\nops demo is ready. Tokens (send as 'Authorization: Bearer <token>' or sign in on the pages):"
-    )
+    click.echo("\nops demo is ready. Tokens (send as 'Authorization: Bearer <token>' or sign in on the pages):")
     for role, value in tokens.items():
         click.echo(f"  {role:<11} {value}")
     if no_serve:

@@ -23,13 +23,8 @@ def load(file: Path, by: str | None) -> None:
 
     async def go() -> None:
         async with session_scope() as session:
-            result = await services.load_contract(
-                session, contract=parsed, source=str(file), actor=by or actor()
-            )
-        click.echo(
-            f"{result.code}: {result.status}"
-            + (f" ({len(result.changes)} changes)" if result.changes else "")
-        )
+            result = await services.load_contract(session, contract=parsed, source=str(file), actor=by or actor())
+        click.echo(f"{result.code}: {result.status}" + (f" ({len(result.changes)} changes)" if result.changes else ""))
         for change in result.changes if result.status == "updated" else []:
             click.echo(f"  {change['path']}: {change['before']!r} -> {change['after']!r}")
 

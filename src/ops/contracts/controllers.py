@@ -67,9 +67,7 @@ class ContractController(Controller):
     ) -> ContractOut:
         return contract_out(await services.get_contract(db_session, code=code, principal=request.user))
 
-    @get(
-        "/{code:str}/changes", operation_id="ListContractChanges", guards=[requires("manager", "supervisor")]
-    )
+    @get("/{code:str}/changes", operation_id="ListContractChanges", guards=[requires("manager", "supervisor")])
     async def changes(
         self,
         request: Request[Principal, str, State],

@@ -159,9 +159,7 @@ def to_document(contract: ContractFile) -> dict[str, Any]:
 
 def plain(struct: Any) -> Any:
     """A struct as JSON-safe builtins: dates as ISO text, money as exact decimal text."""
-    return json.loads(
-        json.dumps(msgspec.to_builtins(struct, builtin_types=(date, Decimal)), default=_json_default)
-    )
+    return json.loads(json.dumps(msgspec.to_builtins(struct, builtin_types=(date, Decimal)), default=_json_default))
 
 
 def _json_default(value: object) -> object:
@@ -216,11 +214,7 @@ def diff(before: Any, after: Any, path: str = "") -> list[dict[str, Any]]:
         if _coded(before) and _coded(after):
             return diff({i["code"]: i for i in before}, {i["code"]: i for i in after}, path)
         if len(before) == len(after):
-            return [
-                d
-                for i, (b, a) in enumerate(zip(before, after, strict=True))
-                for d in diff(b, a, f"{path}[{i}]")
-            ]
+            return [d for i, (b, a) in enumerate(zip(before, after, strict=True)) for d in diff(b, a, f"{path}[{i}]")]
     return [] if before == after else [{"path": path, "before": before, "after": after}]
 
 

@@ -131,9 +131,7 @@ class Delivery(Strict):
     name: str
     cron: str
     period: Literal["yesterday", "last_week", "last_month"]
-    formats: list[Literal["html", "pdf", "xlsx", "csv", "json"]] = msgspec.field(
-        default_factory=lambda: ["pdf"]
-    )
+    formats: list[Literal["html", "pdf", "xlsx", "csv", "json"]] = msgspec.field(default_factory=lambda: ["pdf"])
 
 
 class ContractFile(Strict):

@@ -15,9 +15,7 @@ from ops.contracts.schemas import ContractFile, LoadResult
 from ops.errors import NotFoundError
 
 
-async def load_contract(
-    session: AsyncSession, *, contract: ContractFile, source: str, actor: str
-) -> LoadResult:
+async def load_contract(session: AsyncSession, *, contract: ContractFile, source: str, actor: str) -> LoadResult:
     """Create or update the contract from a validated file. The same file twice changes nothing."""
     document = to_document(contract)
     digest = checksum(document)
@@ -31,9 +29,7 @@ async def load_contract(
     if existing is not None and existing.checksum == digest:
         return LoadResult(code=contract.code, status="unchanged", changes=[])
 
-    client = (
-        await session.execute(select(Client).where(Client.code == contract.client.code))
-    ).scalar_one_or_none()
+    client = (await session.execute(select(Client).where(Client.code == contract.client.code))).scalar_one_or_none()
     if client is None:
         client = Client(code=contract.client.code, name=contract.client.name)
         session.add(client)
@@ -117,9 +113,7 @@ async def export_contract(session: AsyncSession, *, code: str) -> str:
     return to_yaml(row.document)
 
 
-async def contract_changes(
-    session: AsyncSession, *, code: str, principal: Principal | None
-) -> list[ContractChange]:
+async def contract_changes(session: AsyncSession, *, code: str, principal: Principal | None) -> list[ContractChange]:
     row = await get_contract(session, code=code, principal=principal)
     query = select(ContractChange).where(ContractChange.contract_id == row.id).order_by(ContractChange.id)
     return list((await session.execute(query)).scalars())

@@ -19,9 +19,7 @@ FIXED_JOBS: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
-async def start_scheduler(
-    sessionmaker: async_sessionmaker[AsyncSession], queue: JobQueue
-) -> AsyncIOScheduler:
+async def start_scheduler(sessionmaker: async_sessionmaker[AsyncSession], queue: JobQueue) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     for name, trigger, kwargs in FIXED_JOBS:
         scheduler.add_job(queue.enqueue, trigger, args=[name], id=name, replace_existing=True, **kwargs)

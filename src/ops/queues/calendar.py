@@ -72,9 +72,7 @@ def _check_region(country: str | None, subdivision: str | None) -> None:
         raise CalendarError(f"country: {country!r} is not a country the holidays package knows")
     if subdivision is not None and subdivision not in supported[country]:
         known = ", ".join(supported[country]) or "none"
-        raise CalendarError(
-            f"subdivision: {subdivision!r} is not a subdivision of {country} (known: {known})"
-        )
+        raise CalendarError(f"subdivision: {subdivision!r} is not a subdivision of {country} (known: {known})")
 
 
 def _format_time(minute: int) -> str:
@@ -264,9 +262,7 @@ class Calendar:
             return cached
         intervals: tuple[Interval, ...] = ()
         if self.is_business_day(day):
-            spans = (
-                (self._wall_to_us(day, s), self._wall_to_us(day, e)) for s, e in self.hours[day.weekday()]
-            )
+            spans = ((self._wall_to_us(day, s), self._wall_to_us(day, e)) for s, e in self.hours[day.weekday()])
             # A window entirely inside a skipped DST hour collapses to nothing.
             intervals = tuple((a, b) for a, b in spans if a < b)
         self._days[day] = intervals

@@ -104,9 +104,7 @@ class Ticket(Base):
     critical: Mapped[bool] = mapped_column(Boolean, default=False)
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     classification: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    assigned_agent_id: Mapped[int | None] = mapped_column(
-        ForeignKey("agents.id", ondelete="SET NULL"), index=True
-    )
+    assigned_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), index=True)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -121,9 +119,7 @@ class Ticket(Base):
     first_response_minutes: Mapped[float | None] = mapped_column(Float)
     resolution_minutes: Mapped[float | None] = mapped_column(Float)
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    incident_id: Mapped[int | None] = mapped_column(
-        ForeignKey("incidents.id", ondelete="SET NULL"), index=True
-    )
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"), index=True)
     checklist: Mapped[list[Any]] = mapped_column(JSONType)
     fields: Mapped[dict[str, Any]] = mapped_column(JSONType)
     raw: Mapped[dict[str, Any]] = mapped_column(JSONType)

@@ -52,9 +52,7 @@ def _counts(signal: TicketSignal, area: str) -> bool:
     return signal.technical and not signal.linked and normalize_area(signal.area) == area
 
 
-def detect(
-    recent: Sequence[TicketSignal], new: TicketSignal, *, threshold: int, window_minutes: float
-) -> list[int]:
+def detect(recent: Sequence[TicketSignal], new: TicketSignal, *, threshold: int, window_minutes: float) -> list[int]:
     """The ids of the tickets to group under a new incident, or [] when `new` makes no outage.
 
     An outage is `threshold` technical, unlinked tickets of `new`'s area created within

@@ -102,9 +102,7 @@ class PriorityPolicy:
             raise ValueError("non_critical_cap must be in [0, critical_points)")
         if self.reach_cap < 0 or self.reach_points_per_decade < 0:
             raise ValueError("reach_points_per_decade and reach_cap must not be negative")
-        object.__setattr__(
-            self, "vip_segments", frozenset(normalize_text(s).strip() for s in self.vip_segments)
-        )
+        object.__setattr__(self, "vip_segments", frozenset(normalize_text(s).strip() for s in self.vip_segments))
         # Compiling here turns a bad term into an error at contract load, not at the first ticket.
         _matcher(tuple(self.regulator_terms))
         _matcher(tuple(self.legal_terms))

@@ -182,9 +182,7 @@ def parse_rules(
             raise ValueError(f"{where}: expected a mapping, got {type(item).__name__}")
         unknown = sorted(str(k) for k in item if k not in _RULE_KEYS)
         if unknown:
-            raise ValueError(
-                f"{where}.{unknown[0]}: unknown field (allowed: {', '.join(sorted(_RULE_KEYS))})"
-            )
+            raise ValueError(f"{where}.{unknown[0]}: unknown field (allowed: {', '.join(sorted(_RULE_KEYS))})")
         queue = item.get("queue")
         if not isinstance(queue, str) or not queue.strip():
             raise ValueError(f"{where}.queue: required, a non-empty string")

@@ -41,9 +41,7 @@ def _instant(text: str, what: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(
-            f"{what} {text!r} is not an ISO 8601 timestamp such as 2025-06-02T09:00-03:00"
-        ) from None
+        raise ValueError(f"{what} {text!r} is not an ISO 8601 timestamp such as 2025-06-02T09:00-03:00") from None
     if moment.utcoffset() is None:
         raise ValueError(f"{what} {text!r} has no UTC offset; add one, e.g. {moment.isoformat()}-03:00 or Z")
     return moment
@@ -105,9 +103,7 @@ _pause_option = click.option(
 @sla.command("due")
 @_calendar_option
 @_start_option
-@click.option(
-    "--minutes", required=True, type=float, callback=_parse_minutes, help="Business minutes to add."
-)
+@click.option("--minutes", required=True, type=float, callback=_parse_minutes, help="Business minutes to add.")
 @_pause_option
 def due(calendar: Calendar, start: datetime, minutes: float, pauses: list[Pause]) -> None:
     """Print {"due": ...}: when MINUTES business minutes after START have passed.
@@ -126,8 +122,6 @@ def due(calendar: Calendar, start: datetime, minutes: float, pauses: list[Pause]
 def elapsed(calendar: Calendar, start: datetime, end: datetime, pauses: list[Pause]) -> None:
     """Print {"minutes": ...}: business minutes between START and END (to the microsecond)."""
     if end < start:
-        raise click.BadParameter(
-            f"{end.isoformat()} is before --start {start.isoformat()}", param_hint="--end"
-        )
+        raise click.BadParameter(f"{end.isoformat()} is before --start {start.isoformat()}", param_hint="--end")
     minutes = business_minutes_between(calendar, start, end, pauses)
     click.echo(json.dumps({"minutes": int(minutes) if minutes.is_integer() else round(minutes, 6)}))

@@ -37,9 +37,7 @@ def pick(
     waited: float = 0,
     cursor: int | None = None,
 ) -> int | None:
-    return pick_agent(
-        agents, strategy=strategy, waited_minutes=waited, overflow_after_minutes=10, cursor=cursor
-    )
+    return pick_agent(agents, strategy=strategy, waited_minutes=waited, overflow_after_minutes=10, cursor=cursor)
 
 
 def test_longest_idle_picks_the_agent_free_the_longest() -> None:

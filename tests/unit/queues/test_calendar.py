@@ -322,9 +322,7 @@ def test_sao_paulo_midnight_spring_forward_2018() -> None:
 
 
 def test_office_hours_keep_their_wall_clock_across_dst() -> None:
-    cal = Calendar.from_dict(
-        {"timezone": "America/New_York", "hours": {d: [["09:00", "17:00"]] for d in WEEKDAYS[:5]}}
-    )
+    cal = Calendar.from_dict({"timezone": "America/New_York", "hours": {d: [["09:00", "17:00"]] for d in WEEKDAYS[:5]}})
     # Friday 7 March 2025 16:00 EST + 120 business minutes lands Monday 10 March 10:00 EDT.
     due = add_business_minutes(cal, ny(2025, 3, 7, 16), 120)
     assert due == ny(2025, 3, 10, 10)

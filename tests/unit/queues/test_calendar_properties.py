@@ -96,9 +96,7 @@ def test_elapsed_time_to_the_due_time_is_the_target(
 
 @FAST
 @given(cal=calendars(), start=starts, gap1=st.integers(0, 10_000), gap2=st.integers(0, 10_000))
-def test_elapsed_time_adds_up_over_consecutive_spans(
-    cal: Calendar, start: datetime, gap1: int, gap2: int
-) -> None:
+def test_elapsed_time_adds_up_over_consecutive_spans(cal: Calendar, start: datetime, gap1: int, gap2: int) -> None:
     middle = start + timedelta(minutes=gap1)
     end = middle + timedelta(minutes=gap2)
     total = business_minutes_between(cal, start, end)

@@ -110,9 +110,7 @@ def test_score_at_grows_by_the_aging_rate_per_hour() -> None:
 
 
 @given(
-    st.lists(
-        st.tuples(st.floats(0, 200, allow_nan=False), st.integers(0, 60 * 24 * 30)), min_size=2, max_size=20
-    ),
+    st.lists(st.tuples(st.floats(0, 200, allow_nan=False), st.integers(0, 60 * 24 * 30)), min_size=2, max_size=20),
     st.integers(0, 60 * 24 * 30),
     st.sampled_from([0.5, 1.0, 4.0]),
 )

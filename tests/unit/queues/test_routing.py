@@ -74,9 +74,7 @@ def test_reason_rule_routes_without_text_and_keywords_add_matches() -> None:
     result = classify(RULES, "care", channel="fax", reason="refund", subject="", body="")
     assert (result.queue, result.rule_index, result.flagged) == ("bo_care", 2, False)
 
-    result = classify(
-        RULES, "care", channel="email", reason=None, subject="Reembolso", body="cambio de domicilio"
-    )
+    result = classify(RULES, "care", channel="email", reason=None, subject="Reembolso", body="cambio de domicilio")
     assert result.queue == "bo_care"
     assert result.rule_index == 3
     assert result.matched == ("reembolso", "cambio de domicilio")

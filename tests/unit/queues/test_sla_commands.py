@@ -45,17 +45,13 @@ def invoke(*args: str) -> Result:
 
 def test_due_prints_the_deadline_with_its_offset(calendar_file: Path) -> None:
     # Tuesday 8 July 2025 17:00 + 120 business minutes: 9 July is a São Paulo holiday.
-    result = invoke(
-        "due", "--calendar", str(calendar_file), "--start", "2025-07-08T17:00:00-03:00", "--minutes", "120"
-    )
+    result = invoke("due", "--calendar", str(calendar_file), "--start", "2025-07-08T17:00:00-03:00", "--minutes", "120")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"due": "2025-07-10T09:00:00-03:00"}
 
 
 def test_due_stays_at_closing_time_and_accepts_utc_input(calendar_file: Path) -> None:
-    result = invoke(
-        "due", "--calendar", str(calendar_file), "--start", "2025-06-02T20:00Z", "--minutes", "60"
-    )
+    result = invoke("due", "--calendar", str(calendar_file), "--start", "2025-06-02T20:00Z", "--minutes", "60")
     assert json.loads(result.stdout) == {"due": "2025-06-02T18:00:00-03:00"}
 
 
@@ -179,9 +175,7 @@ def test_bad_calendar_file_exits_2_naming_the_field(tmp_path: Path, content: str
 
 
 def test_missing_calendar_file_exits_2(tmp_path: Path) -> None:
-    result = invoke(
-        "due", "--calendar", str(tmp_path / "nope.json"), "--start", "2025-06-02T09:00Z", "--minutes", "1"
-    )
+    result = invoke("due", "--calendar", str(tmp_path / "nope.json"), "--start", "2025-06-02T09:00Z", "--minutes", "1")
     assert result.exit_code == 2
     assert "does not exist" in result.stderr
 
