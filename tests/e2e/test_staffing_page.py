@@ -71,7 +71,7 @@ def test_manager_plans_the_week_watches_progress_and_tries_a_what_if(
     seen = page.evaluate("() => window.progressSeen")
     assert any(text.startswith("Computing") for text in seen), seen
     assert page.locator("#plan-kind").inner_text() == "saved plan"
-    assert int(page.locator("#fig-uncovered").inner_text()) > 0  # the contract caps reinforcement at 12
+    assert int(page.locator("#fig-uncovered").inner_text()) == 0  # the contract's cap of 30 covers the demo week
     gap = float(page.locator("#fig-gap").inner_text().rstrip(" %"))
     assert gap <= 1.0
     assert page.locator("#shifts tbody tr").count() > 5
@@ -82,11 +82,11 @@ def test_manager_plans_the_week_watches_progress_and_tries_a_what_if(
         assert trace in legend
     saved_cost = page.locator("#fig-cost").inner_text()
 
-    page.fill("input[name=volume_pct]", "-60")
+    page.fill("input[name=volume_pct]", "120")
     page.click("#whatif-go")
     page.wait_for_function("() => document.getElementById('plan-kind').textContent === 'what-if (not saved)'")
     assert page.locator("#fig-cost").inner_text() != saved_cost
-    assert int(page.locator("#fig-uncovered").inner_text()) == 0  # 60 % fewer calls fit under the cap
+    assert int(page.locator("#fig-uncovered").inner_text()) > 0  # 120 % more calls overflow the cap of 30
 
     page.reload()
     page.wait_for_selector("#fig-cost")

@@ -7,6 +7,7 @@ import base64
 import csv
 import io
 import json
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -235,6 +236,9 @@ def _ensure_kaleido() -> None:
 
     with _kaleido.lock:
         if not _kaleido.started:
+            # kaleido logs its chromium's comings and goings at INFO, even from its exit thread.
+            for name in ("kaleido", "choreographer"):
+                logging.getLogger(name).setLevel(logging.WARNING)
             kaleido.start_sync_server(silence_warnings=True)
             _kaleido.started = True
             atexit.register(kaleido.stop_sync_server, silence_warnings=True)

@@ -31,8 +31,12 @@ async def settled(client: AsyncTestClient[Litestar], headers: dict[str, str]) ->
     raise AssertionError("the plan job did not finish in 15 s")
 
 
-async def with_history(db: Any, *, code: str = "reference", text: str | None = None) -> None:
-    """The reference contract (or a variant) with five weeks of care and help-desk statistics before WEEK."""
+CAPPED = REFERENCE_CONTRACT.read_text(encoding="utf-8").replace("max_per_interval: 30", "max_per_interval: 12")
+
+
+async def with_history(db: Any, *, code: str = "reference", text: str = CAPPED) -> None:
+    """The reference contract with reinforcement capped at 12 per interval (or a variant), and five weeks of
+    care and help-desk statistics before WEEK."""
     await load_reference(db, code=code, text=text)
     rows = interval_rows(date(2026, 2, 2), 35, queues={"care": 1.0, "helpdesk": 0.8})
     async with db.begin() as session:
@@ -101,7 +105,7 @@ async def test_plan_is_computed_saved_and_read_back_within_one_percent_of_its_bo
 
 
 async def test_without_the_cap_every_interval_is_covered(client: AsyncTestClient[Litestar], db: Any) -> None:
-    text = REFERENCE_CONTRACT.read_text(encoding="utf-8").replace("  max_per_interval: 12\n", "")
+    text = CAPPED.replace("  max_per_interval: 12\n", "")
     await with_history(db, text=text)
     manager = await token(db, "manager")
     result = (await client.post(f"{API}/plans", json={"week": WEEK}, headers=bearer(manager))).json()["result"]
