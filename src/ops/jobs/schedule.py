@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -20,6 +21,8 @@ FIXED_JOBS: list[tuple[str, str, dict[str, Any]]] = [
 
 
 async def start_scheduler(sessionmaker: async_sessionmaker[AsyncSession], queue: JobQueue) -> AsyncIOScheduler:
+    # APScheduler logs every job it adds and runs at INFO: once a minute per job is noise in the server log.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = AsyncIOScheduler(timezone="UTC")
     for name, trigger, kwargs in FIXED_JOBS:
         scheduler.add_job(queue.enqueue, trigger, args=[name], id=name, replace_existing=True, **kwargs)
