@@ -30,7 +30,8 @@ class ContractFileError(ValueError):
 
 # Extra validators for free-form sections, registered by the domains that own their rules
 # (classification by queues, penalties by reports) so that contracts does not import them all.
-SectionValidator = Callable[[Any], object]
+# A validator gets the section's value and the whole contract (to check names against its queues).
+SectionValidator = Callable[[Any, ContractFile], object]
 SECTION_VALIDATORS: dict[str, SectionValidator] = {}
 
 
@@ -138,7 +139,7 @@ def _check(c: ContractFile, source: str) -> None:
         fail("default_queue", f"unknown queue {c.default_queue!r}")
     for section, validate in SECTION_VALIDATORS.items():
         try:
-            validate(getattr(c, section))
+            validate(getattr(c, section), c)
         except ValueError as exc:
             fail(section, str(exc))
 

@@ -22,9 +22,11 @@ def check_secret_env(value: object) -> None:
         raise ValueError("must name an environment variable (A-Z, 0-9, _); the secret goes in that variable")
 
 
-register_section_validator("classification", parse_rules)
-register_section_validator("priority", parse_policy)
-register_section_validator("crm_webhook_secret_env", check_secret_env)
+register_section_validator(
+    "classification", lambda rules, contract: parse_rules(rules, known_queues={q.code for q in contract.queues})
+)
+register_section_validator("priority", lambda policy, _: parse_policy(policy))
+register_section_validator("crm_webhook_secret_env", lambda value, _: check_secret_env(value))
 
 
 class IncidentRef(msgspec.Struct):

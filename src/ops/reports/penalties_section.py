@@ -134,5 +134,5 @@ def _codes(item: Mapping[str, Any], key: str, at: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-register_section_validator("penalties", parse_rules)
-register_section_validator("regulatory", parse_regulatory)
+register_section_validator("penalties", lambda rules, _: parse_rules(rules))
+register_section_validator("regulatory", lambda rules, _: parse_regulatory(rules))

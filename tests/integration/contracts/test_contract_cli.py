@@ -71,6 +71,7 @@ def test_changed_file_is_recorded_with_who_and_what(cli: CliRunner, tmp_path: Pa
         ("base_positions: 15", "base_positons: 15", "unknown field `base_positons`"),
         ("timezone: America/Sao_Paulo\n", "timezone: America/Sao_Paul\n", "timezone: unknown time zone"),
         ("code: reference", "code: [reference", "line "),
+        ("queue: bo_helpdesk", "queue: bo_helpdsk", "classification["),
     ],
 )
 def test_bad_file_names_file_field_and_problem_and_changes_nothing(
