@@ -141,7 +141,12 @@ def _check(c: ContractFile, source: str) -> None:
         try:
             validate(getattr(c, section), c)
         except ValueError as exc:
-            fail(section, str(exc))
+            message = str(exc)
+            # Validators that know their section name its field path themselves ("classification[1].queue: ...").
+            if message.startswith(section) and ": " in message:
+                path, problem = message.split(": ", 1)
+                fail(path, problem)
+            fail(section, message)
 
 
 def _cal_path(exc: CalendarError) -> str:
