@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ops.reports import metrics
-from ops.reports.services import ReportData
+from ops.reports.report import ReportData
 
 PALETTE = ("#1f5fbf", "#b86e00", "#1e7d3a", "#8e44ad", "#b3261e", "#16a2b8")
 TARGET_COLOR = "#b3261e"

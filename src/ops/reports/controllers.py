@@ -16,6 +16,7 @@ from ops.auth import Principal, Role, requires
 from ops.errors import InvalidInputError
 from ops.reports import services
 from ops.reports.delivery import read_stored
+from ops.reports.report import report_json
 
 READERS: tuple[Role, ...] = ("manager", "supervisor", "client")
 
@@ -82,7 +83,7 @@ class ReportController(Controller):
         data = await services.sla_report(
             db_session, code=code, start=_day(start, "from"), end=_day(end, "to"), principal=request.user
         )
-        return services.report_json(data)
+        return report_json(data)
 
     @get("/{code:str}/delivered", operation_id="ListDeliveredReports", guards=[requires(*READERS)])
     async def delivered(

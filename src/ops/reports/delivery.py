@@ -29,7 +29,8 @@ from ops.contracts.services import get_contract
 from ops.db import utcnow
 from ops.errors import ConflictError, InvalidInputError, NotFoundError
 from ops.reports.models import ReportSend, SendAttempt, StoredReport
-from ops.reports.services import compute, load_inputs, report_json
+from ops.reports.report import compute, report_json
+from ops.reports.services import load_inputs
 from ops.staffing.calllog import zone
 
 log = logging.getLogger("ops.reports.delivery")

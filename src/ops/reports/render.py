@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
 
 from ops.reports import metrics
 from ops.reports.charts import Chart, report_charts
-from ops.reports.services import FORMULA_VERSION, ReportData, report_json
+from ops.reports.report import FORMULA_VERSION, ReportData, report_json
 
 Format = Literal["json", "csv", "xlsx", "html", "pdf"]
 FORMATS: tuple[Format, ...] = ("json", "csv", "xlsx", "html", "pdf")

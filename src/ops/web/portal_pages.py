@@ -16,6 +16,7 @@ from ops.auth import Principal, requires
 from ops.contracts.services import get_contract, list_contracts
 from ops.errors import InvalidInputError
 from ops.reports import services
+from ops.reports.report import report_json
 from ops.web.i18n import register_phrases
 from ops.web.render import page
 
@@ -98,7 +99,7 @@ async def portal(
     row = await get_contract(db_session, code=contract, principal=user)
     start, end = _month(month, await services.latest_data_month(db_session, contract=row))
     data = await services.sla_report(db_session, code=row.code, start=start, end=end, principal=user)
-    body = services.report_json(data)
+    body = report_json(data)
     charts = [
         {
             "key": c.key,

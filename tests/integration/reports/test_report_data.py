@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from ops.reports.services import report_json, sla_report
+from ops.reports.report import report_json
+from ops.reports.services import sla_report
 
 
 async def test_anonymous_bank_slice_gives_the_counts_and_ratios_of_the_log(reference: Any) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from ops.reports.services import report_json, sla_report
+from ops.reports.report import report_json
+from ops.reports.services import sla_report
 from tests.helpers import load_reference
 from tests.integration.queues_work.factories import make_ticket
 

@@ -20,7 +20,8 @@ from ops.reports.charts import (
     report_charts,
     volume_and_staffing,
 )
-from ops.reports.services import ReportData, ReportInputs, compute, queue_info, ticket_frame
+from ops.reports.inputs import ReportInputs, queue_info, ticket_frame
+from ops.reports.report import ReportData, compute
 from ops.staffing.calllog import aggregate_calls, read_anonymous_bank
 
 ROOT = Path(__file__).parents[3]

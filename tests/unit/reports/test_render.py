@@ -12,7 +12,7 @@ import pytest
 
 from ops.reports.charts import daily_service_level
 from ops.reports.render import render, render_html, render_pdf, static_svg
-from ops.reports.services import ReportData
+from ops.reports.report import ReportData
 from tests.unit.reports.test_charts import sample_report
 
 
