@@ -20,8 +20,9 @@ from ops.contracts.models import Queue
 from ops.db import utcnow
 from ops.jobs.registry import job
 from ops.queues.calendar import Calendar, add_business_minutes, business_minutes_between, is_open
+from ops.queues.clocks_sync import SYSTEM_SLA, WARNING, sync_clocks
 from ops.queues.models import Agent, Ticket, TicketEvent
-from ops.queues.work import ACTIVE, SYSTEM_SLA, WARNING, sync_clocks
+from ops.queues.work import ACTIVE
 
 WARN_MINUTES = 15.0
 

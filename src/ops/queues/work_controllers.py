@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal, requires
-from ops.queues import work
+from ops.queues import work, work_views
 from ops.queues.clock import Deadline
 
 
@@ -115,7 +115,7 @@ def _deadline(d: Deadline) -> DeadlineOut:
     )
 
 
-def work_out(view: work.TicketWork) -> TicketWorkOut:
+def work_out(view: work_views.TicketWork) -> TicketWorkOut:
     t = view.ticket
     values = t.fields or {}
     return TicketWorkOut(
@@ -178,7 +178,7 @@ class TicketWorkController(Controller):
     ) -> TicketWorkOut:
         """The ticket as an agent works it: procedure checklist, reason fields, SLA deadlines, the
         actions the caller may take now, and the whole history (who, when, what, before, after)."""
-        view = await work.ticket_work(db_session, ticket_id=ticket_id, principal=request.user)
+        view = await work_views.ticket_work(db_session, ticket_id=ticket_id, principal=request.user)
         return work_out(view)
 
     @post(
@@ -211,7 +211,7 @@ class TicketWorkController(Controller):
             item=data.item,
             done=data.done,
         )
-        return work_out(await work.ticket_work(db_session, ticket_id=ticket_id, principal=request.user))
+        return work_out(await work_views.ticket_work(db_session, ticket_id=ticket_id, principal=request.user))
 
 
 ROUTES: list[Any] = [TicketWorkController]

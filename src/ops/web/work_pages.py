@@ -22,7 +22,7 @@ from ops.auth import Principal, Role, requires
 from ops.contracts.models import Contract
 from ops.db import utcnow
 from ops.errors import DomainError
-from ops.queues import agents, work
+from ops.queues import agents, work, work_views
 from ops.queues.models import Agent
 from ops.web.i18n import pick_language, register_phrases, translate
 from ops.web.render import page
@@ -169,11 +169,11 @@ async def _home(
     now = utcnow()
     principal = request.user
     agent = await session.get(Agent, principal.agent_id) if principal.agent_id is not None else None
-    queues = await work.queue_summaries(session, principal=principal, now=now)
+    queues = await work_views.queue_summaries(session, principal=principal, now=now)
     skilled = [q for q in queues if q.skill is not None]
     warnings = [
         {"ticket_id": e.ticket_id, "protocol": protocol, "kind": e.after.get("kind"), "due": _parse(e.after.get("due"))}
-        for e, protocol in await work.my_warnings(session, principal=principal, now=now)
+        for e, protocol in await work_views.my_warnings(session, principal=principal, now=now)
     ]
     response = page(
         request,
@@ -182,7 +182,7 @@ async def _home(
         tz=await _contract_tz(session, principal),
         agent=agent,
         statuses=agents.AGENT_STATUSES,
-        mine=await work.my_tickets(session, principal=principal, now=now),
+        mine=await work_views.my_tickets(session, principal=principal, now=now),
         queues=queues,
         # Alt+N pulls from the agent's primary queue (the lowest skill level).
         next_key_queue=min(skilled, key=lambda q: q.skill or 0).queue.code if skilled else None,
@@ -247,7 +247,7 @@ async def work_queue(
     request: Request[Principal, Any, State], db_session: NamedDependency[AsyncSession], code: FromPath[str]
 ) -> Template:
     now = utcnow()
-    queue, rows = await work.queue_board(db_session, principal=request.user, queue_code=code, now=now)
+    queue, rows = await work_views.queue_board(db_session, principal=request.user, queue_code=code, now=now)
     return page(
         request, "work_queue.html", now=now, queue=queue, rows=rows, tz=_tz(queue.calendar), countdown=_countdown
     )
@@ -264,7 +264,7 @@ async def _ticket_page(
     form: dict[str, str] | None = None,
 ) -> Template:
     now = utcnow()
-    view = await work.ticket_work(session, ticket_id=ticket_id, principal=request.user, now=now)
+    view = await work_views.ticket_work(session, ticket_id=ticket_id, principal=request.user, now=now)
     response = page(
         request,
         "work_ticket.html",
@@ -342,7 +342,7 @@ async def supervisor_view(
     request: Request[Principal, Any, State], db_session: NamedDependency[AsyncSession]
 ) -> Template:
     now = utcnow()
-    overview = await work.supervisor_overview(db_session, principal=request.user, now=now)
+    overview = await work_views.supervisor_overview(db_session, principal=request.user, now=now)
     tz = await _contract_tz(db_session, request.user)
     return page(request, "work_supervisor.html", now=now, o=overview, tz=tz, countdown=_countdown)
 

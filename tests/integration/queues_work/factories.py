@@ -13,8 +13,9 @@ from sqlalchemy import select, update
 from ops.auth import Principal
 from ops.contracts.models import Contract, Queue, Reason
 from ops.queues.agents import create_agent, set_status
+from ops.queues.clocks_sync import refresh_clocks
 from ops.queues.models import Agent, Ticket
-from ops.queues.work import checklist_view, refresh_clocks
+from ops.queues.ticket_fields import checklist_view
 
 SP = ZoneInfo("America/Sao_Paulo")
 

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from ops.jobs.registry import load_jobs
 from ops.jobs.schedule import FIXED_JOBS
+from ops.queues.clocks_sync import BREACH, WARNING
 from ops.queues.models import Ticket, TicketEvent
 from ops.queues.sla_jobs import sla_watch, watch_deadlines
-from ops.queues.work import BREACH, WARNING
 from tests.helpers import load_reference
 from tests.integration.queues_work.factories import make_agent, make_ticket, sp
 

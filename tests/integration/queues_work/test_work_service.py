@@ -11,8 +11,10 @@ from sqlalchemy import select
 from ops.contracts.models import Contract
 from ops.errors import ConflictError, InvalidInputError, NotFoundError
 from ops.queues.agents import claim_next
+from ops.queues.clocks_sync import BREACH, refresh_clocks
 from ops.queues.models import Agent, Ticket, TicketEvent
-from ops.queues.work import BREACH, ForbiddenError, act, refresh_clocks, ticket_work
+from ops.queues.work import ForbiddenError, act
+from ops.queues.work_views import ticket_work
 from tests.helpers import REFERENCE_CONTRACT, load_reference
 from tests.integration.queues_work.factories import as_principal, make_agent, make_ticket, sp, supervisor_principal
 
