@@ -40,7 +40,7 @@ from ops.contracts.document import parse_contract
 from ops.contracts.services import load_contract
 from ops.db import import_models, make_engine, make_sessionmaker
 from ops.migrate import upgrade
-from ops.queues import intake
+from ops.queues import intake, intake_rules
 from ops.queues.agents import create_agent, set_status
 from ops.queues.models import Ticket, TicketEvent
 
@@ -126,7 +126,7 @@ async def raw_insert(url: str, rows: int, created: datetime) -> float:
     now = datetime.now(UTC)
     values = []
     for n in range(rows):
-        data = intake.parse_ticket(payload(n, "RAW", created))
+        data = intake_rules.parse_ticket(payload(n, "RAW", created))
         ticket, _ = intake.build_ticket(loaded, data, now=now)
         ticket.protocol = f"RAW{n:012d}"
         values.append({c.key: getattr(ticket, c.key) for c in Ticket.__table__.columns if c.key != "id"})

@@ -17,7 +17,7 @@ import click
 from ops.cli_support import domain_errors, echo_json, fail, run, session_scope
 from ops.errors import InvalidInputError
 from ops.importing import importer
-from ops.queues import agents, complaints, intake
+from ops.queues import agents, complaints, intake, intake_rules
 
 agent = click.Group("agent", help="Agents of a contract: create them (with a token), list them.")
 
@@ -46,9 +46,9 @@ def row_payload(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def row_ticket(row: dict[str, Any]) -> intake.TicketData:
+def row_ticket(row: dict[str, Any]) -> intake_rules.TicketData:
     """A checked delivery from a file row, keeping the row as it was in the file as the raw payload."""
-    parsed = intake.parse_ticket(row_payload(row))
+    parsed = intake_rules.parse_ticket(row_payload(row))
     return replace(parsed, raw={k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items() if k})
 
 
@@ -126,7 +126,7 @@ def import_tickets(file: Path, contract_code: str, as_json: bool) -> None:
         first = True
         for start in range(0, len(rows), BATCH):
             chunk = rows[start : start + BATCH]
-            good: list[tuple[int, intake.TicketData]] = []
+            good: list[tuple[int, intake_rules.TicketData]] = []
             refused: dict[int, list[dict[str, str]]] = {}
             for line, row in chunk:
                 if isinstance(row, str):
@@ -219,7 +219,7 @@ def import_complaints(file: Path, contract_code: str, limit: int | None) -> None
             for problem in (p for p in batch if isinstance(p, complaints.RowProblem)):
                 rejected += 1
                 click.echo(f"line {problem.line}: rejected: {problem.problem}", err=True)
-            good = [t for t in batch if isinstance(t, intake.TicketData)]
+            good = [t for t in batch if isinstance(t, intake_rules.TicketData)]
             async with session_scope(migrate=False) as session:
                 results = await intake.create_tickets(
                     session, contract_code=contract_code, rows=good, source_kind="replay", detect_outages=False

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from ops.queues.intake import TicketData
+from ops.queues.intake_rules import TicketData
 
 SOURCE = "consumidor.gov.br"
 CHANNEL = "consumidor_gov"

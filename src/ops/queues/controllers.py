@@ -17,7 +17,7 @@ from ops.auth import EVERYONE, STAFF, Principal, Role, requires
 from ops.config import Settings
 from ops.contracts.models import Contract
 from ops.errors import InvalidInputError, NotFoundError
-from ops.queues import agents, intake
+from ops.queues import agents, incidents, intake, intake_rules, tickets
 from ops.queues.models import Agent, Incident, Position
 from ops.queues.schemas import (
     AgentOut,
@@ -39,7 +39,7 @@ def _settings(request: Request[Any, Any, State]) -> Settings:
 
 
 async def _ticket_response(session: AsyncSession, ticket: Any, created: bool) -> Response[TicketOut]:
-    (view,) = await intake.ticket_views(session, [ticket])
+    (view,) = await tickets.ticket_views(session, [ticket])
     return Response(view, status_code=201 if created else 200)
 
 
@@ -53,7 +53,7 @@ class TicketController(Controller):
     ) -> Response[TicketOut]:
         """Take one ticket from the CRM: 201 with its protocol, queue, priority and SLA due times,
         or 200 with the ticket already stored under the same (contract, source, external_id)."""
-        data = intake.decode_json(body)
+        data = intake_rules.decode_json(body)
         named = isinstance(data, Mapping) and isinstance(data.get("contract"), str)
         ticket, created = await intake.create_ticket(
             db_session,
@@ -71,7 +71,7 @@ class TicketController(Controller):
     ) -> BulkOut:
         """Take many tickets: a JSON list, or {"contract": ..., "tickets": [...]}. Good rows are
         stored, bad ones come back with their problems; one result per row, in order."""
-        data = intake.decode_json(body)
+        data = intake_rules.decode_json(body)
         contract = None
         if isinstance(data, Mapping):
             contract = data.get("contract") if isinstance(data.get("contract"), str) else None
@@ -80,10 +80,10 @@ class TicketController(Controller):
             raise InvalidInputError(
                 "tickets: expected a list", extra=[{"field": "tickets", "problem": "expected a list of tickets"}]
             )
-        if len(data) > intake.MAX_BULK_ROWS:
+        if len(data) > intake_rules.MAX_BULK_ROWS:
             raise InvalidInputError(
-                f"tickets: at most {intake.MAX_BULK_ROWS} per request",
-                extra=[{"field": "tickets", "problem": f"{len(data)} rows, at most {intake.MAX_BULK_ROWS}"}],
+                f"tickets: at most {intake_rules.MAX_BULK_ROWS} per request",
+                extra=[{"field": "tickets", "problem": f"{len(data)} rows, at most {intake_rules.MAX_BULK_ROWS}"}],
             )
         if contract is None:
             contract = await _own_contract_code(db_session, request.user)
@@ -114,7 +114,7 @@ class TicketController(Controller):
         flagged: FromQuery[bool | None] = None,
         limit: FromQuery[int] = 100,
     ) -> list[TicketOut]:
-        rows = await intake.list_tickets(
+        rows = await tickets.list_tickets(
             db_session,
             principal=request.user,
             contract_code=contract,
@@ -123,7 +123,7 @@ class TicketController(Controller):
             flagged=flagged,
             limit=limit,
         )
-        return await intake.ticket_views(db_session, rows)
+        return await tickets.ticket_views(db_session, rows)
 
     @get("/{ticket_id:int}", operation_id="GetTicket", guards=[requires(*EVERYONE)])
     async def get_ticket(
@@ -132,8 +132,8 @@ class TicketController(Controller):
         db_session: NamedDependency[AsyncSession],
         ticket_id: FromPath[int],
     ) -> TicketOut:
-        ticket = await intake.get_ticket(db_session, ticket_id=ticket_id, principal=request.user)
-        (view,) = await intake.ticket_views(db_session, [ticket])
+        ticket = await tickets.get_ticket(db_session, ticket_id=ticket_id, principal=request.user)
+        (view,) = await tickets.ticket_views(db_session, [ticket])
         return view
 
 
@@ -166,7 +166,7 @@ async def crm_webhook(
     code = request.headers.get("x-ops-contract")
     data: Any = None
     if not code:
-        data = intake.decode_json(body)
+        data = intake_rules.decode_json(body)
         code = data.get("contract") if isinstance(data, Mapping) and isinstance(data.get("contract"), str) else None
     if not code:
         raise NotAuthorizedException("name the contract in X-Ops-Contract")
@@ -177,7 +177,7 @@ async def crm_webhook(
     secret = intake.webhook_secret(loaded.rules)
     if secret is None:
         raise NotAuthorizedException("webhook not configured for this contract")
-    problem = intake.signature_problem(
+    problem = intake_rules.signature_problem(
         secret=secret,
         body=body,
         timestamp=timestamp,
@@ -188,7 +188,7 @@ async def crm_webhook(
     if problem is not None:
         raise NotAuthorizedException(problem)
     if data is None:
-        data = intake.decode_json(body)
+        data = intake_rules.decode_json(body)
     ticket, created = await intake.create_ticket(
         db_session,
         contract_code=code,
@@ -272,7 +272,7 @@ async def next_ticket(
     ticket = await agents.claim_next(db_session, agent_id=_agent_id(request.user), queue_code=queue)
     if ticket is None:
         return Response(None, status_code=204)
-    (view,) = await intake.ticket_views(db_session, [ticket])
+    (view,) = await tickets.ticket_views(db_session, [ticket])
     return Response(view, status_code=200)
 
 
@@ -294,7 +294,7 @@ def _incident_out(incident: Incident, contract: str, tickets: int) -> IncidentOu
 
 
 async def _one_incident(session: AsyncSession, principal: Principal, incident_id: int) -> IncidentOut:
-    for incident, contract, count in await intake.list_incidents(session, principal=principal):
+    for incident, contract, count in await incidents.list_incidents(session, principal=principal):
         if incident.id == incident_id:
             return _incident_out(incident, contract, count)
     raise NotFoundError(f"no incident {incident_id}")
@@ -311,7 +311,7 @@ class IncidentController(Controller):
         db_session: NamedDependency[AsyncSession],
         status: FromQuery[str | None] = None,
     ) -> list[IncidentOut]:
-        rows = await intake.list_incidents(db_session, principal=request.user, status=status)
+        rows = await incidents.list_incidents(db_session, principal=request.user, status=status)
         return [_incident_out(i, c, n) for i, c, n in rows]
 
     @patch("/{id:int}", operation_id="UpdateIncident", guards=[requires(*STAFF)])
@@ -323,7 +323,9 @@ class IncidentController(Controller):
         data: JSONBody[IncidentUpdate],
     ) -> IncidentOut:
         """Move the forecast end shown on every linked ticket."""
-        await intake.extend_incident(db_session, incident_id=id, principal=request.user, forecast_end=data.forecast_end)
+        await incidents.extend_incident(
+            db_session, incident_id=id, principal=request.user, forecast_end=data.forecast_end
+        )
         return await _one_incident(db_session, request.user, id)
 
     @post("/{id:int}/resolve", operation_id="ResolveIncident", guards=[requires(*STAFF)], status_code=200)
@@ -334,7 +336,7 @@ class IncidentController(Controller):
         id: FromPath[int],
     ) -> IncidentResolved:
         """End the outage: the incident and its linked open tickets are resolved together."""
-        _, count = await intake.resolve_incident(
+        _, count = await incidents.resolve_incident(
             db_session, incident_id=id, principal=request.user, actor=f"token:{request.user.name}"
         )
         return IncidentResolved(incident=await _one_incident(db_session, request.user, id), tickets_resolved=count)

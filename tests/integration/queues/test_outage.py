@@ -88,3 +88,43 @@ async def test_ending_the_outage_resolves_its_tickets_and_frees_their_agents(
     # Ending it again changes nothing; a later ticket of the area starts counting afresh.
     assert (await api.post(f"/api/incidents/{incident_id}/resolve")).json()["tickets_resolved"] == 0
     assert (await api.post("/api/tickets", json=no_signal(40))).json()["incident"] is None
+
+
+async def test_ending_the_outage_stops_the_sla_clocks_of_its_tickets(qdb: Any) -> None:
+    from sqlalchemy import select
+
+    from ops.auth import Principal
+    from ops.queues.incidents import resolve_incident
+    from ops.queues.intake import create_ticket
+    from ops.queues.models import Ticket, TicketEvent
+
+    created = []
+    async with qdb.begin() as session:
+        for minute in (0, 5, 10, 15, 20):
+            ticket, _ = await create_ticket(
+                session, contract_code="reference", data=no_signal(minute), source_kind="api", now=sp(2, 10, minute)
+            )
+            created.append(ticket.id)
+        assert ticket.incident_id is not None
+        incident_id = ticket.incident_id
+    staff = Principal(token_id=0, name="sup", role="supervisor", contract_id=None, agent_id=None)
+    async with qdb.begin() as session:
+        # Tuesday 10:00: 9 business hours (10-12, 13-18, 08-10) after the first ticket.
+        _, count = await resolve_incident(session, incident_id=incident_id, principal=staff, actor="sup", now=sp(3, 10))
+    assert count == 5
+    async with qdb() as session:
+        tickets = {t.id: t for t in (await session.execute(select(Ticket).where(Ticket.id.in_(created)))).scalars()}
+        breaches = (
+            await session.execute(
+                select(TicketEvent.ticket_id, TicketEvent.after).where(TicketEvent.action == "sla_breach")
+            )
+        ).tuples()
+        breached_kinds = {(tid, after["kind"]) for tid, after in breaches}
+    first = tickets[created[0]]
+    # The resolution answers the customer and ends the ticket: both clocks stop at the same minute.
+    assert first.first_response_minutes == 540
+    assert first.resolution_minutes == 540
+    assert tickets[created[-1]].resolution_minutes == 520
+    # Past the first-response target, within the resolution target; each breach is recorded once.
+    assert all(t.first_response_breached and not t.resolution_breached for t in tickets.values())
+    assert breached_kinds == {(tid, "first_response") for tid in created}

@@ -11,7 +11,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
-from ops.queues.intake import sign
+from ops.queues.intake_rules import sign
 from ops.queues.models import Ticket
 from tests.helpers import REFERENCE_CONTRACT, load_reference
 from tests.integration.queues.conftest import delivery

@@ -1,0 +1,119 @@
+"""Reading tickets: one or a filtered list of those the caller may see, and their API views."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ops.auth import Principal
+from ops.contracts.models import Contract, Queue, Reason
+from ops.errors import NotFoundError
+from ops.queues.intake_rules import Intake
+from ops.queues.models import Incident, Ticket
+from ops.queues.schemas import IncidentRef, TicketOut
+
+
+async def get_ticket(session: AsyncSession, *, ticket_id: int, principal: Principal | None) -> Ticket:
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None or (principal is not None and not principal.may_see(ticket.contract_id)):
+        raise NotFoundError(f"no ticket {ticket_id}")
+    return ticket
+
+
+async def list_tickets(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    contract_code: str | None = None,
+    queue_code: str | None = None,
+    status: str | None = None,
+    flagged: bool | None = None,
+    limit: int = 100,
+) -> list[Ticket]:
+    """Tickets the caller may see, most urgent first."""
+    query = select(Ticket).order_by(Ticket.sort_key.desc(), Ticket.id).limit(max(1, min(limit, 1000)))
+    if principal.contract_id is not None:
+        query = query.where(Ticket.contract_id == principal.contract_id)
+    if contract_code:
+        query = query.join(Contract, Contract.id == Ticket.contract_id).where(Contract.code == contract_code)
+    if queue_code:
+        query = query.join(Queue, Queue.id == Ticket.queue_id).where(Queue.code == queue_code)
+    if status:
+        query = query.where(Ticket.status == status)
+    if flagged is not None:
+        query = query.where(Ticket.flagged.is_(flagged))
+    return list((await session.execute(query)).scalars())
+
+
+async def ticket_views(session: AsyncSession, tickets: Sequence[Ticket]) -> list[TicketOut]:
+    """API views of tickets, with three lookups for the whole list (queue, reason, incident)."""
+    if not tickets:
+        return []
+    queue_ids = {t.queue_id for t in tickets}
+    reason_ids = {t.reason_id for t in tickets if t.reason_id is not None}
+    incident_ids = {t.incident_id for t in tickets if t.incident_id is not None}
+    queues = {
+        qid: (code, contract)
+        for qid, code, contract in (
+            await session.execute(
+                select(Queue.id, Queue.code, Contract.code)
+                .join(Contract, Contract.id == Queue.contract_id)
+                .where(Queue.id.in_(queue_ids))
+            )
+        ).tuples()
+    }
+    reasons: dict[int, str] = {}
+    if reason_ids:
+        found_reasons = await session.execute(select(Reason.id, Reason.code).where(Reason.id.in_(reason_ids)))
+        reasons = dict(found_reasons.tuples().all())
+    incidents: dict[int, Incident] = {}
+    if incident_ids:
+        found = (await session.execute(select(Incident).where(Incident.id.in_(incident_ids)))).scalars()
+        incidents = {i.id: i for i in found}
+    return [_view(t, queues[t.queue_id], reasons, incidents) for t in tickets]
+
+
+def row_view(row: Mapping[str, Any], intake: Intake, incidents: dict[int, Incident]) -> TicketOut:
+    """The view of a ticket stored from `row` in this transaction, without reading it back."""
+    reasons = {rid: code for (_q, code), rid in intake.reason_ids.items()}
+    queue = (intake.queue_codes[row["queue_id"]], intake.rules.code)
+    return _view(SimpleNamespace(**row), queue, reasons, incidents)
+
+
+def _view(t: Any, queue: tuple[str, str], reasons: dict[int, str], incidents: dict[int, Incident]) -> TicketOut:
+    incident = incidents.get(t.incident_id) if t.incident_id is not None else None
+    return TicketOut(
+        id=t.id,
+        protocol=t.protocol,
+        contract=queue[1],
+        source=t.source,
+        external_id=t.external_id,
+        channel=t.channel,
+        queue=queue[0],
+        reason=reasons.get(t.reason_id) if t.reason_id is not None else None,
+        status=t.status,
+        priority=t.priority,
+        score=t.score,
+        critical=t.critical,
+        flagged=t.flagged,
+        subject=t.subject,
+        customer=t.customer,
+        classification=t.classification,
+        created_at=t.created_at,
+        received_at=t.received_at,
+        first_response_due=t.first_response_due,
+        next_response_due=t.next_response_due,
+        resolution_due=t.resolution_due,
+        assigned_agent_id=t.assigned_agent_id,
+        assigned_at=t.assigned_at,
+        incident=None
+        if incident is None
+        else IncidentRef(incident.id, incident.area, incident.status, incident.opened_at, incident.forecast_end),
+        first_response_at=t.first_response_at,
+        resolved_at=t.resolved_at,
+        closed_at=t.closed_at,
+    )
