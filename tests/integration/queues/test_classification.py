@@ -76,29 +76,30 @@ def test_a_bad_rule_fails_the_contract_load_with_its_path() -> None:
     )
     with pytest.raises(ContractFileError) as error:
         parse_contract(text, "reference.yaml")
-    assert error.value.path == "classification"
-    assert error.value.problem.startswith("classification[4].keywords[0]: 'fa*tura'")
+    assert error.value.path == "classification[4].keywords[0]"
+    assert error.value.problem.startswith("'fa*tura'")
 
     typo = REFERENCE_CONTRACT.read_text(encoding="utf-8").replace(
         "  - queue: social\n    channels:", "  - queue: social\n    chanels:"
     )
     with pytest.raises(ContractFileError) as error:
         parse_contract(typo, "reference.yaml")
-    assert error.value.problem.startswith("classification[0].chanels: unknown field")
+    assert error.value.path == "classification[0].chanels"
+    assert error.value.problem.startswith("unknown field")
 
     bad_priority = REFERENCE_CONTRACT.read_text(encoding="utf-8").replace(
         "  vip_segments: [vip,", "  vip_segmnts: [vip,"
     )
     with pytest.raises(ContractFileError) as error:
         parse_contract(bad_priority, "reference.yaml")
-    assert (error.value.path, error.value.problem.split(":")[0]) == ("priority", "priority.vip_segmnts")
+    assert error.value.path == "priority.vip_segmnts"
 
 
 async def test_a_bad_rule_is_refused_by_the_api_too(client: AsyncTestClient[Litestar], qdb: Any) -> None:
     text = REFERENCE_CONTRACT.read_text(encoding="utf-8").replace("  - queue: social\n", "  - queue: 12\n", 1)
     response = await client.post("/api/contracts", content=text.encode(), headers=bearer(await token(qdb, "manager")))
     assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "classification"
+    assert response.json()["errors"][0]["field"] == "classification[0].queue"
 
 
 # --- urgency ---------------------------------------------------------------------------------------
