@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +51,23 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # The connection URLs are plain strings that may carry a password: masked like the SecretStr fields.
+        for name, value in super().__repr_args__():
+            yield name, hide_password(value) if name in URL_FIELDS and isinstance(value, str) else value
+
+
+URL_FIELDS = frozenset({"database_url", "redis_url"})
+
+
+def hide_password(url: str) -> str:
+    """The URL with the password of its user info replaced by ***."""
+    parts = urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    return urlunsplit(parts._replace(netloc=f"{userinfo.split(':', 1)[0]}:***@{host}"))
 
 
 @lru_cache(maxsize=1)

@@ -41,7 +41,17 @@ async def login(request: Request[Any, Any, State], data: Form) -> Response[Any]:
     if target == "/":
         target = HOME_BY_ROLE[principal.role]
     redirect = Redirect(target, status_code=303)
-    redirect.set_cookie(COOKIE_NAME, token, httponly=True, samesite="strict", path="/", max_age=12 * 3600)
+    # Secure whenever the sign-in came over HTTPS (behind a trusted proxy, uvicorn's proxy headers make the
+    # scheme https), so that the token never travels in clear afterwards; plain HTTP on localhost still works.
+    redirect.set_cookie(
+        COOKIE_NAME,
+        token,
+        httponly=True,
+        secure=request.url.scheme == "https",
+        samesite="strict",
+        path="/",
+        max_age=12 * 3600,
+    )
     return redirect
 
 
