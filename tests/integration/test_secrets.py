@@ -337,3 +337,10 @@ async def test_a_refused_report_webhook_does_not_log_the_secret(
     assert not shows(json.dumps(headers), REPORT_SECRET), "the secret itself went over the wire"
     assert not shows(await _failure_everywhere(client, send_id), REPORT_SECRET)
     assert not shows(app_logs(caplog), REPORT_SECRET)
+
+
+def test_webhook_errors_never_carry_url_credentials() -> None:
+    from ops.reports.delivery import redact_urls
+
+    text = "ConnectError: POST https://bot:hunter2@hooks.example/ops?token=abc123 failed"
+    assert redact_urls(text) == "ConnectError: POST https://***@hooks.example/ops?*** failed"

@@ -13,13 +13,17 @@ from ops.contracts.document import register_section_validator
 from ops.queues.priority import parse_policy
 from ops.queues.routing import parse_rules
 
-_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
+# Only variables meant for it: a contract naming HOME or OPS_SMTP_PASSWORD would make a guessable value,
+# or one of our own secrets, the key a CRM signs with.
+_ENV_NAME = re.compile(r"OPS_CRM_[A-Z0-9_]{1,120}")
 
 
 def check_secret_env(value: object) -> None:
     if value is not None and (not isinstance(value, str) or not _ENV_NAME.fullmatch(value)):
         # The value is not echoed: it may be the secret itself, pasted by mistake.
-        raise ValueError("must name an environment variable (A-Z, 0-9, _); the secret goes in that variable")
+        raise ValueError(
+            "must name an environment variable starting with OPS_CRM_ (A-Z, 0-9, _); the secret goes in that variable"
+        )
 
 
 register_section_validator(

@@ -9,6 +9,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import smtplib
 import time
 from collections.abc import Sequence
@@ -279,7 +280,7 @@ async def _send_one(
         else:
             raise InvalidInputError(f"unknown channel {channel!r}")
     except Exception as exc:  # every failure is recorded and retried, whatever raised it
-        error = f"{type(exc).__name__}: {exc}"[:2000]
+        error = redact_urls(f"{type(exc).__name__}: {exc}")[:2000]
         log.warning("report send %s (%s) failed: %s", send_id, channel, error)
     seconds = time.monotonic() - began
     async with sessionmaker.begin() as session:
@@ -356,6 +357,15 @@ def smtp_send(settings: Settings, message: EmailMessage) -> None:
 def webhook_secret(settings: Settings) -> str | None:
     value = settings.report_webhook_secret
     return value.get_secret_value() if value is not None else None
+
+
+_URL_CREDENTIALS = re.compile(r"(\w+://)[^/\s@]+@")
+_URL_QUERY = re.compile(r"(\w+://[^\s?#'\"]+)\?[^\s#'\"]*")
+
+
+def redact_urls(text: str) -> str:
+    """An error about a webhook names its URL; credentials and query tokens in it stay out of logs and the API."""
+    return _URL_QUERY.sub(r"\1?***", _URL_CREDENTIALS.sub(r"\1***@", text))
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:

@@ -116,3 +116,8 @@ def test_a_contract_file_must_name_a_variable_not_hold_the_secret() -> None:
     assert error.value.path == "crm_webhook_secret_env"
     assert "environment variable" in error.value.problem
     assert "hunter2" not in str(error.value)  # it may be the secret itself: never echo it
+
+    for other in ("HOME", "OPS_SMTP_PASSWORD"):
+        with pytest.raises(ContractFileError) as error:
+            parse_contract(text.replace("'hunter2 is my secret'", other), "contract.yaml")
+        assert "starting with OPS_CRM_" in error.value.problem
