@@ -85,15 +85,18 @@ async def _work_history(
             continue
         worker = workers[int(rng.integers(len(workers)))]
         principal = Principal(0, worker.name, "agent", contract.id, worker.id)
-        taken = ticket.created_at + timedelta(minutes=float(rng.gamma(2.0, 40.0)))
-        resolved = taken + timedelta(hours=float(rng.gamma(1.6, 5.0)))
+        # Social posts are public: the team answers them within minutes, e-mail and CRM claims within hours.
+        social = ticket.channel == "social"
+        taken = ticket.created_at + timedelta(minutes=float(rng.gamma(2.0, 5.0 if social else 40.0)))
+        resolved = taken + timedelta(hours=float(rng.gamma(1.6, 2.5 if social else 5.0)))
         if resolved >= now:
             continue
         reason = reasons.get(ticket.reason_id) if ticket.reason_id is not None else None
         steps: list[tuple[str, datetime, dict[str, Any]]] = [("take", taken, {})]
         for i, _ in enumerate(reason.procedure if reason else []):
-            steps.append(("tick", taken + timedelta(minutes=2 * (i + 1)), {"item": i}))
-        steps.append(("reply", taken + timedelta(minutes=15), {"message": "Olá! Já estamos cuidando do seu caso."}))
+            steps.append(("tick", taken + timedelta(minutes=(i + 1) / 2), {"item": i}))
+        reply_at = taken + timedelta(minutes=3 if social else 15)
+        steps.append(("reply", reply_at, {"message": "Olá! Já estamos cuidando do seu caso."}))
         if reason is not None and any(f.get("required") for f in reason.fields):
             values = {"recalculation_number": f"RC-{ticket.id:06d}", "resolution_date": resolved.date().isoformat()}
             steps.append(("fields", resolved - timedelta(minutes=5), {"fields": values}))
