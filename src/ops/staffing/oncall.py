@@ -11,17 +11,25 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+# The contract may set its own minimums (prices.oncall); these are DOMAIN.md's defaults.
 LONG_DAY_MINIMUM = Decimal(4)
 SHORT_DAY_MINIMUM = Decimal(2)
 _HOURS = Decimal("0.0001")
 _CENTS = Decimal("0.01")
 
 
-def minimum_hours(day: date, *, holidays: Set[date]) -> Decimal:
-    """Hours billed at least for an on-call shift starting on `day`: 4 on Fri-Sun and holidays, else 2."""
+def minimum_hours(
+    day: date,
+    *,
+    holidays: Set[date],
+    mon_thu: Decimal = SHORT_DAY_MINIMUM,
+    fri_sun_holiday: Decimal = LONG_DAY_MINIMUM,
+) -> Decimal:
+    """Hours billed at least for an on-call shift starting on `day`: `fri_sun_holiday` on Fri-Sun and
+    holidays (default 4), else `mon_thu` (default 2)."""
     if day.weekday() >= 4 or day in holidays:
-        return LONG_DAY_MINIMUM
-    return SHORT_DAY_MINIMUM
+        return fri_sun_holiday
+    return mon_thu
 
 
 def _elapsed_hours(start: datetime, end: datetime) -> Decimal:
@@ -33,12 +41,19 @@ def _elapsed_hours(start: datetime, end: datetime) -> Decimal:
 
 
 def billable_hours(
-    start: datetime, planned_end: datetime, actual_end: datetime | None, *, holidays: Set[date]
+    start: datetime,
+    planned_end: datetime,
+    actual_end: datetime | None,
+    *,
+    holidays: Set[date],
+    mon_thu: Decimal = SHORT_DAY_MINIMUM,
+    fri_sun_holiday: Decimal = LONG_DAY_MINIMUM,
 ) -> Decimal:
     """Hours billed for one on-call shift, whether or not the specialist was called.
 
     The shift bills until the time it actually ended (the planned end when `actual_end` is None), but never
-    under the minimum of the day it starts on (a shift crossing midnight takes its start day's minimum).
+    under the minimum of the day it starts on (a shift crossing midnight takes its start day's minimum;
+    see `minimum_hours`).
     """
     if planned_end <= start:
         raise ValueError("an on-call shift must end after it starts")
@@ -46,7 +61,8 @@ def billable_hours(
     if end < start:
         raise ValueError("an on-call shift cannot end before it starts")
     worked = _elapsed_hours(start, end)
-    return max(worked, minimum_hours(start.date(), holidays=holidays)).quantize(_HOURS, ROUND_HALF_UP)
+    minimum = minimum_hours(start.date(), holidays=holidays, mon_thu=mon_thu, fri_sun_holiday=fri_sun_holiday)
+    return max(worked, minimum).quantize(_HOURS, ROUND_HALF_UP)
 
 
 def oncall_cost(
@@ -56,9 +72,13 @@ def oncall_cost(
     *,
     rate: Decimal,
     holidays: Set[date],
+    mon_thu: Decimal = SHORT_DAY_MINIMUM,
+    fri_sun_holiday: Decimal = LONG_DAY_MINIMUM,
 ) -> Decimal:
     """Money billed for one on-call shift: billable hours times the hourly rate, rounded to cents."""
-    hours = billable_hours(start, planned_end, actual_end, holidays=holidays)
+    hours = billable_hours(
+        start, planned_end, actual_end, holidays=holidays, mon_thu=mon_thu, fri_sun_holiday=fri_sun_holiday
+    )
     return (hours * rate).quantize(_CENTS, ROUND_HALF_UP)
 
 
@@ -68,7 +88,8 @@ class OnCallRules:
 
     An on-call shift lies entirely outside business hours (a weekday in `business_weekdays`, not a
     holiday, between `opens` and `closes` local time), takes no break, does not count against the
-    reinforcement caps, and is billed `billable_hours` of its planned length at `hourly_rate`.
+    reinforcement caps, and is billed `billable_hours` of its planned length at `hourly_rate`, never under
+    `minimum_hours_mon_thu` / `minimum_hours_fri_sun_holiday` (the contract's, default 2 and 4).
     """
 
     hourly_rate: Decimal
@@ -77,10 +98,14 @@ class OnCallRules:
     closes: time = time(20)
     business_weekdays: frozenset[int] = frozenset(range(5))
     holidays: frozenset[date] = frozenset()
+    minimum_hours_mon_thu: Decimal = SHORT_DAY_MINIMUM
+    minimum_hours_fri_sun_holiday: Decimal = LONG_DAY_MINIMUM
 
     def __post_init__(self) -> None:
         if self.hourly_rate < 0:
             raise ValueError("the on-call rate cannot be negative")
+        if self.minimum_hours_mon_thu < 0 or self.minimum_hours_fri_sun_holiday < 0:
+            raise ValueError("on-call minimum hours cannot be negative")
         if not self.lengths_hours or min(self.lengths_hours) <= 0:
             raise ValueError("on-call lengths must be positive")
 
@@ -97,3 +122,15 @@ def outside_business_hours(local: pd.DatetimeIndex, rules: OnCallRules) -> npt.N
     business_day = np.asarray(local.day_of_week.isin(sorted(rules.business_weekdays)))
     business_day &= np.array([d not in rules.holidays for d in days], dtype=bool)
     return np.asarray(~(open_now & business_day), dtype=np.bool_)
+
+
+def planned_billable_hours(start: datetime, end: datetime, rules: OnCallRules) -> Decimal:
+    """Hours billed for an on-call shift the planner schedules from `start` to `end` under `rules`."""
+    return billable_hours(
+        start,
+        end,
+        None,
+        holidays=rules.holidays,
+        mon_thu=rules.minimum_hours_mon_thu,
+        fri_sun_holiday=rules.minimum_hours_fri_sun_holiday,
+    )

@@ -255,8 +255,11 @@ def oncall_rules(inputs: PlanInputs, queues: list[QueueInputs]) -> OnCallRules |
     holidays = set()
     for cal in calendars:
         holidays |= _holidays(cal, inputs.week - timedelta(days=1), inputs.week + timedelta(days=8))
+    price = inputs.prices.oncall
     return OnCallRules(
-        hourly_rate=inputs.prices.oncall.hourly,
+        hourly_rate=price.hourly,
+        minimum_hours_mon_thu=price.minimum_hours_mon_thu,
+        minimum_hours_fri_sun_holiday=price.minimum_hours_fri_sun_holiday,
         opens=_time(min(w[0] for w, _ in windows)),
         closes=_time(max(w[1] for w, _ in windows)),
         business_weekdays=frozenset(d for _, d in windows),

@@ -39,7 +39,7 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
-from ops.staffing.oncall import OnCallRules, billable_hours, outside_business_hours
+from ops.staffing.oncall import OnCallRules, outside_business_hours, planned_billable_hours
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -225,7 +225,7 @@ def _billed(cols: _Columns, grid: _Grid, rules: ShiftRules) -> list[Decimal]:
             # Timestamp arithmetic is in real time; datetime + timedelta would add wall-clock hours.
             start = grid.local[cols.start[j]]
             end = start + pd.Timedelta(hours=float(cols.hours[j]))
-            billed[j] = billable_hours(start.to_pydatetime(), end.to_pydatetime(), None, holidays=rules.oncall.holidays)
+            billed[j] = planned_billable_hours(start.to_pydatetime(), end.to_pydatetime(), rules.oncall)
     return billed
 
 

@@ -39,6 +39,14 @@ def test_friday_and_holidays_have_the_four_hour_minimum() -> None:
     assert billable_hours(at(tuesday, 20), at(tuesday, 21), None, holidays=set()) == Decimal(2)
 
 
+def test_the_contract_may_set_its_own_minimums() -> None:
+    friday = date(2026, 3, 6)
+    minimums = {"mon_thu": Decimal(3), "fri_sun_holiday": Decimal("5.5")}
+    assert billable_hours(at(MONDAY, 20), at(MONDAY, 21), None, holidays=set(), **minimums) == Decimal(3)
+    assert billable_hours(at(friday, 20), at(friday, 21), None, holidays=set(), **minimums) == Decimal("5.5")
+    assert billable_hours(at(friday, 12), at(friday, 20), None, holidays=set(), **minimums) == Decimal(8)
+
+
 def test_a_shift_crossing_midnight_takes_the_minimum_of_its_start_day() -> None:
     thursday = date(2026, 3, 5)
     billed = billable_hours(at(thursday, 23), at(date(2026, 3, 6), 1), at(thursday, 23, 30), holidays=set())

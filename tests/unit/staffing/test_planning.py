@@ -141,8 +141,18 @@ def test_on_call_hours_come_from_the_voice_calendar_and_its_holidays() -> None:
     assert rules.business_weekdays == frozenset(range(6))
     assert date(2026, 3, 10) in rules.holidays
     assert rules.hourly_rate == Decimal(240)
+    assert (rules.minimum_hours_mon_thu, rules.minimum_hours_fri_sun_holiday) == (Decimal(2), Decimal(4))
     no_price = PlanInputs(1, "reference", "BRL", date(2026, 3, 9), TZ, [voice_queue()], [], RULES, None)
     assert oncall_rules(no_price, no_price.queues) is None
+
+
+def test_on_call_minimum_hours_come_from_the_contract_price() -> None:
+    oncall = OnCallPrice(Decimal(240), minimum_hours_mon_thu=Decimal(3), minimum_hours_fri_sun_holiday=Decimal(6))
+    prices = Prices(position_month=Decimal(1), reinforcement_hour=Decimal(62), ticket_minute=Decimal(4), oncall=oncall)
+    inputs = PlanInputs(1, "reference", "BRL", date(2026, 3, 9), TZ, [voice_queue()], [], RULES, prices)
+    rules = oncall_rules(inputs, inputs.queues)
+    assert rules is not None
+    assert (rules.minimum_hours_mon_thu, rules.minimum_hours_fri_sun_holiday) == (Decimal(3), Decimal(6))
 
 
 @pytest.mark.parametrize(

@@ -234,6 +234,19 @@ def test_oncall_on_a_weekday_night_bills_the_two_hour_minimum() -> None:
     assert plan.cost == Decimal("40.00")
 
 
+def test_oncall_is_billed_the_contracts_own_minimums() -> None:
+    req = requirement({"care": [("2026-03-02 21:00", "2026-03-02 22:00", 1)]})
+    oncall = OnCallRules(
+        hourly_rate=Decimal(20),
+        lengths_hours=(1.0,),
+        minimum_hours_mon_thu=Decimal(3),
+        minimum_hours_fri_sun_holiday=Decimal(6),
+    )
+    plan = plan_reinforcement(req, ShiftRules(hourly_cost=30.0, oncall=oncall))
+    assert plan.shifts[["kind", "length_hours", "billed_hours"]].values.tolist() == [["oncall", 1.0, Decimal(3)]]
+    assert plan.cost == Decimal("60.00")
+
+
 def test_nothing_to_cover_gives_an_empty_plan() -> None:
     req = requirement({"care": []})
     plan = plan_reinforcement(req, ShiftRules())
