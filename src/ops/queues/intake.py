@@ -142,7 +142,7 @@ def _created_event(ticket: Ticket | Mapping[str, Any], source_kind: str, intake:
     }
 
 
-def _resolve_contract(contract_code: str | None, data: TicketData, principal: Principal | None) -> str:
+def _resolve_contract(contract_code: str | None, data: TicketData) -> str:
     if contract_code and data.contract and data.contract != contract_code:
         raise InvalidInputError(
             "contract: does not match",
@@ -170,25 +170,14 @@ async def create_ticket(
     ticket is pushed at once to a free agent when the queue's strategy finds one."""
     now = now or utcnow()
     parsed = data if isinstance(data, TicketData) else parse_ticket(data, max_body_chars=max_body_chars)
-    intake = await load_intake(
-        session, contract_code=_resolve_contract(contract_code, parsed, principal), principal=principal
-    )
+    intake = await load_intake(session, contract_code=_resolve_contract(contract_code, parsed), principal=principal)
     existing = await _find_existing(session, intake.contract_id, parsed.source, parsed.external_id)
     if existing is not None:
         return existing, False
     ticket, technical = build_ticket(intake, parsed, now=now)
-    day = protocol_day(ticket.created_at, intake.rules.timezone, now)
-    try:
-        async with session.begin_nested():
-            seq = (await next_protocols(session, day)).start
-            ticket.protocol = format_protocol(day, seq)
-            session.add(ticket)
-            await session.flush()
-    except IntegrityError:
-        existing = await _find_existing(session, intake.contract_id, parsed.source, parsed.external_id)
-        if existing is None:
-            raise
-        return existing, False
+    ticket, stored = await _insert_one(session, intake, ticket, now)
+    if not stored:
+        return ticket, False
     session.add(TicketEvent(**_created_event(ticket, source_kind, intake)))
     if technical and ticket.status == "new":
         await link_outage(session, intake=intake, ticket=arrival_of(ticket), now=now)
@@ -236,7 +225,7 @@ async def create_tickets(
     for i, item in enumerate(rows):
         try:
             parsed = item if isinstance(item, TicketData) else parse_ticket(item, max_body_chars=max_body_chars)
-            code = _resolve_contract(contract_code, parsed, principal)
+            code = _resolve_contract(contract_code, parsed)
             if code not in intakes:
                 intakes[code] = await load_intake(session, contract_code=code, principal=principal)
             todo.append((i, intakes[code], parsed))
