@@ -22,7 +22,6 @@ ALL_QUEUES = "*"  # the key of all queues together in kpi_results
 # Optional column of an interval table: seconds agents were staffed on the queue in the interval.
 STAFFED = "staffed_seconds"
 RATIO_COLUMNS = ("service_level", "asa", "aht", "abandon_rate", "abandon_rate_excl_short", "occupancy")
-PERIOD_COLUMNS = ("period", "period_start", "period_end")
 
 
 class ServiceLevelFormula(StrEnum):
