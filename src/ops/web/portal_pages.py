@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import Request, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
@@ -153,12 +153,4 @@ def _display(q: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@get("/portal/plotly.js", operation_id="PortalPlotly", include_in_schema=False, media_type="text/javascript")
-async def plotly_js() -> Response[str]:
-    """plotly.js from the installed package, so the portal works without reaching a CDN."""
-    from plotly.offline import get_plotlyjs
-
-    return Response(get_plotlyjs(), media_type="text/javascript", headers={"Cache-Control": "private, max-age=86400"})
-
-
-ROUTES: list[Any] = [portal, plotly_js]
+ROUTES: list[Any] = [portal]

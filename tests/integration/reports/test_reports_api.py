@@ -105,9 +105,9 @@ async def test_portal_page_shows_own_scorecard_and_reports(
     assert "2,191" in page.text  # offered in the month with data (February 1999)
     assert "67.1%" in page.text
     assert "reference-daily-19990214-19990214.xlsx" in page.text
-    assert '<script src="/portal/plotly.js">' in page.text
+    assert '<script src="/vendor/plotly.min.js">' in page.text
     assert (await client.get("/portal?contract=other")).status_code == 404
-    assert (await client.get("/portal/plotly.js")).status_code == 200
+    assert (await client.get("/vendor/plotly.min.js")).status_code == 200
     client.cookies.set("ops_token", tokens["manager"])
     manager = await client.get("/portal")
     assert "/portal?contract=other" in manager.text  # staff choose among every contract
