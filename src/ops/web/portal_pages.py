@@ -52,6 +52,8 @@ register_phrases(
         "choose_contract": ("Escolha um contrato", "Choose a contract"),
         "formula_used": ("Fórmula", "Formula"),
         "total": ("Total", "Total"),
+        "asa_seconds": ("TME s", "ASA s"),
+        "aht_seconds": ("TMA s", "AHT s"),
     }
 )
 
@@ -115,7 +117,7 @@ async def portal(
         "portal.html",
         contract=row,
         r=body,
-        rows=[_display(q) for q in [*body["queues"], {**body["total"], "name": "Total"}]],
+        rows=[_display(q) for q in [*body["queues"], body["total"]]],
         charts=charts,
         delivered=delivered,
         month=f"{start:%Y-%m}",

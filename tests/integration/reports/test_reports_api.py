@@ -106,6 +106,9 @@ async def test_portal_page_shows_own_scorecard_and_reports(
     assert "67.1%" in page.text
     assert "reference-daily-19990214-19990214.xlsx" in page.text
     assert '<script src="/vendor/plotly.min.js">' in page.text
+    assert ">ASA s<" in page.text and ">Total<" in page.text
+    portuguese = await client.get("/portal", headers={"accept-language": "pt-BR"})
+    assert ">TME s<" in portuguese.text and ">TMA s<" in portuguese.text
     assert (await client.get("/portal?contract=other")).status_code == 404
     assert (await client.get("/vendor/plotly.min.js")).status_code == 200
     client.cookies.set("ops_token", tokens["manager"])
