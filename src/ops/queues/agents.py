@@ -223,7 +223,7 @@ async def claim_next(
     taken = await session.execute(
         update(Agent)
         .where(Agent.id == agent.id, Agent.open_count < Agent.capacity, Agent.status.in_(PULL_STATUSES))
-        .values(open_count=Agent.open_count + 1, last_assigned_at=now, idle_since=now)
+        .values(open_count=Agent.open_count + 1)
         .execution_options(synchronize_session=False)
     )
     if _rowcount(taken) != 1:
@@ -268,6 +268,14 @@ async def _assigned(
 ) -> Ticket:
     ticket = await session.get(Ticket, ticket_id, populate_existing=True)
     assert ticket is not None
+    # Only now, with the ticket taken: a reservation undone for want of a ticket leaves the agent's
+    # idle time (what longest-idle push ranks by) as it was.
+    await session.execute(
+        update(Agent)
+        .where(Agent.id == agent_id)
+        .values(last_assigned_at=now, idle_since=now)
+        .execution_options(synchronize_session=False)
+    )
     session.add(
         TicketEvent(
             ticket_id=ticket_id,
@@ -278,7 +286,7 @@ async def _assigned(
             after={"assigned_agent_id": agent_id, "how": how},
         )
     )
-    # An Agent already in the session sees what the conditional UPDATE did, without a read-back.
+    # An Agent already in the session sees what the UPDATEs did, without a read-back.
     agent = session.identity_map.get(identity_key(Agent, agent_id))
     if isinstance(agent, Agent):
         set_committed_value(agent, "open_count", agent.open_count + 1)
@@ -370,7 +378,7 @@ async def push_ticket(
         won = await session.execute(
             update(Agent)
             .where(Agent.id == chosen, Agent.status == "available", Agent.open_count < Agent.capacity)
-            .values(open_count=Agent.open_count + 1, last_assigned_at=now, idle_since=now)
+            .values(open_count=Agent.open_count + 1)
             .execution_options(synchronize_session=False)
         )
         if _rowcount(won) == 1:

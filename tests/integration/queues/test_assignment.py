@@ -57,6 +57,15 @@ async def test_pull_gives_the_next_ticket_or_204(api: AsyncTestClient[Litestar],
     assert [e for (e,) in events] == ["created", "assigned"]
 
 
+async def test_an_empty_pull_keeps_the_agents_idle_time(api: AsyncTestClient[Litestar], qdb: Any) -> None:
+    # Longest-idle push ranks agents by idle_since: polling an empty queue must not reset it.
+    agent_id, secret = await make_agent(qdb, "Bia", {"bo_care": 1}, status="busy", idle_since=sp(2, 8))
+    before = await agent_row(qdb, agent_id)
+    assert (await api.post("/api/queues/bo_care/next", headers=bearer(secret))).status_code == 204
+    after = await agent_row(qdb, agent_id)
+    assert (after.open_count, after.idle_since, after.last_assigned_at) == (0, sp(2, 8), before.last_assigned_at)
+
+
 async def test_pull_respects_skills_capacity_and_status(api: AsyncTestClient[Litestar], qdb: Any) -> None:
     _, secret = await make_agent(qdb, "Caio", {"bo_care": 1}, capacity=1, status="busy")
     me = bearer(secret)
