@@ -129,6 +129,8 @@ register_phrases(
         "wk_ev_resolved": ("resolvido", "resolved"),
         "wk_flagged": ("escalado", "escalated"),
         "wk_skip": ("Ir ao conteúdo", "Skip to content"),
+        "wk_no_agent": ("Este acesso não é de um agente.", "This sign-in is not an agent's."),
+        "wk_bad_form": ("Formulário inválido: recarregue a página.", "Invalid form: reload the page."),
         "wk_keys": (
             "Atalhos: Alt+N próximo chamado, Alt+R responder, Alt+K procedimento, Alt+H histórico.",
             "Keys: Alt+N next ticket, Alt+R reply, Alt+K procedure, Alt+H history.",
@@ -207,7 +209,7 @@ async def work_next(
     """Pull the most urgent ticket of a queue (the agents service decides which) and open it."""
     principal = request.user
     if principal.agent_id is None:
-        return await _home(request, db_session, error="no agent", status=403)
+        return await _home(request, db_session, error=request_t(request, "wk_no_agent"), status=403)
     try:
         ticket = await agents.claim_next(db_session, agent_id=principal.agent_id, queue_code=data.get("queue", ""))
     except DomainError as exc:
@@ -231,7 +233,7 @@ async def work_status(
 ) -> Response[Any]:
     principal = request.user
     if principal.agent_id is None:
-        return await _home(request, db_session, error="no agent", status=403)
+        return await _home(request, db_session, error=request_t(request, "wk_no_agent"), status=403)
     try:
         await agents.set_status(db_session, agent_id=principal.agent_id, status=data.get("status", ""))
     except DomainError as exc:
@@ -312,7 +314,7 @@ async def work_ticket_act(
         version = int(data.get("version", ""))
         item = int(data["item"]) if data.get("item", "").strip() else None
     except ValueError:
-        return await _ticket_page(request, db_session, ticket_id, error="bad form", status=400)
+        return await _ticket_page(request, db_session, ticket_id, error=request_t(request, "wk_bad_form"), status=400)
     try:
         await work.act(
             db_session,
