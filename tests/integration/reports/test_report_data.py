@@ -1,4 +1,4 @@
-"""The SLA report computed from the database: the Anonymous Bank worked example, tickets, penalties."""
+"""The SLA report computed from the database: the Anonymous Bank worked example."""
 
 from __future__ import annotations
 
