@@ -36,7 +36,10 @@ def worker_settings(redis_url: str) -> type:
         on_startup = startup
         on_shutdown = shutdown
         max_tries = 5
-        keep_result = 3600
+        # A job id means "one at a time", as in the in-process queue: arq refuses an id while a
+        # result is kept under it, so a kept result would drop a queue's next push or a week's
+        # recomputed staffing plan until it expired.
+        keep_result = 0
 
     return WorkerSettings
 

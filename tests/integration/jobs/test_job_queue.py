@@ -111,3 +111,50 @@ async def test_jobs_go_through_arq_to_the_worker(tmp_path: Path, sqlite_url: str
     await redis.aclose()
     await arq.close()
     await engine.dispose()
+
+
+@pytest.mark.redis
+async def test_a_job_id_runs_again_once_its_last_run_finished(sqlite_url: str) -> None:
+    # A job id means "one at a time" (a queue's push, a week's staffing plan): a result kept under
+    # it would make arq drop every later enqueue of that id until the result expires.
+    redis_url = os.environ.get("OPS_TEST_REDIS_URL")
+    if not redis_url:
+        pytest.skip(REDIS_SKIP)
+    from arq import create_pool
+    from arq.connections import RedisSettings
+    from arq.worker import Worker
+    from redis.asyncio import Redis
+
+    from ops.jobs.worker import worker_settings
+
+    queue_name = f"ops-test-rerun-{os.getpid()}"
+    import_models()
+    engine = make_engine(sqlite_url)
+    arq = ArqQueue(redis_url)
+    sessionmaker = make_sessionmaker(engine, arq)
+    await load_reference(sessionmaker)
+    async with sessionmaker() as session:
+        contract_id = (await session.execute(select(func.min(ContractChange.contract_id)))).scalar_one()
+    arq.pool = await create_pool(RedisSettings.from_dsn(redis_url), default_queue_name=queue_name)
+    job_id = f"note-{uuid.uuid4().hex}"
+    for note in ("first run", "second run"):
+        async with sessionmaker.begin() as session:
+            defer(session, "record_note", job_id=job_id, contract_id=contract_id, note=note)
+        await wait_for_flushes()
+        worker = Worker(
+            functions=[JOBS["record_note"]],
+            redis_pool=arq.pool,
+            queue_name=queue_name,
+            burst=True,
+            poll_delay=0.05,
+            keep_result=worker_settings(redis_url).keep_result,  # type: ignore[attr-defined]
+            ctx={"sessionmaker": sessionmaker},
+            handle_signals=False,
+        )
+        await worker.main()
+    assert sorted(await _notes(sessionmaker)) == ["first run", "second run"]
+    redis = Redis.from_url(redis_url)
+    await redis.delete(queue_name)
+    await redis.aclose()
+    await arq.close()
+    await engine.dispose()
