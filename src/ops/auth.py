@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -121,7 +120,3 @@ def requires(*roles: Role) -> Any:
 
 STAFF: tuple[Role, ...] = ("manager", "supervisor")
 EVERYONE: tuple[Role, ...] = ROLES
-
-
-def visible_contract_ids(principal: Principal, all_ids: Iterable[int]) -> list[int]:
-    return [i for i in all_ids if principal.may_see(i)]
