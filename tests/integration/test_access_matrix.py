@@ -108,7 +108,6 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "WorkTicketAct": frozenset({"agent", "supervisor"}),
     "SupervisorView": frozenset({"supervisor", "manager"}),
     "PortalPage": frozenset({"client", "manager", "supervisor"}),
-    "PortalPlotly": EVERYONE,
 }
 PROVIDER_ONLY = {"LoadContract"}  # a manager token scoped to one contract is refused too
 NEEDS_AGENT = {"WorkNextTicket", "WorkSetStatus"}  # a supervisor token not signed to an agent is refused

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -12,7 +12,8 @@ from ops.auth import Principal
 from ops.contracts.document import checksum, diff, plain, to_document, to_yaml
 from ops.contracts.models import Client, Contract, ContractChange, Queue, Reason
 from ops.contracts.schemas import ContractFile, LoadResult
-from ops.errors import NotFoundError
+from ops.db import utcnow
+from ops.errors import ConflictError, NotFoundError
 
 
 async def load_contract(session: AsyncSession, *, contract: ContractFile, source: str, actor: str) -> LoadResult:
@@ -42,6 +43,7 @@ async def load_contract(session: AsyncSession, *, contract: ContractFile, source
         status = "created"
     else:
         row = existing
+        await _refuse_dropping_used(session, existing, contract)
         changes = diff(existing.document, document)
         status = "updated"
 
@@ -57,11 +59,48 @@ async def load_contract(session: AsyncSession, *, contract: ContractFile, source
     row.timezone = contract.timezone
     row.document = document
     row.checksum = digest
+    row.updated_at = utcnow()
     _sync_queues(row, contract)
     await session.flush()
     session.add(ContractChange(contract_id=row.id, changed_by=actor, source=source, changes=changes))
     await session.flush()
     return LoadResult(code=contract.code, status=status, changes=changes)  # type: ignore[arg-type]
+
+
+async def _refuse_dropping_used(session: AsyncSession, row: Contract, contract: ContractFile) -> None:
+    """A queue or reason that tickets or call history point at cannot leave the contract: deleting it would
+    break those rows (or, through ON DELETE CASCADE, silently drop the queue's history)."""
+    from ops.queues.models import Ticket
+    from ops.staffing.models import IntervalStat
+
+    kept = {q.code: {r.code for r in q.reasons} for q in contract.queues}
+    dropped_queues = [q for q in row.queues if q.code not in kept]
+    dropped_reasons = [r for q in row.queues if q.code in kept for r in q.reasons if r.code not in kept[q.code]]
+    problems: list[dict[str, str]] = []
+    for queue in dropped_queues:
+        tickets = await session.scalar(select(func.count()).where(Ticket.queue_id == queue.id))
+        history = await session.scalar(select(func.count()).where(IntervalStat.queue_id == queue.id))
+        if tickets or history:
+            problems.append(
+                {
+                    "field": f"queues.{queue.code}",
+                    "problem": f"removed, but {tickets} tickets and {history} "
+                    "interval rows belong to it: keep it in the file (base_positions: 0 retires it)",
+                }
+            )
+    for reason in dropped_reasons:
+        tickets = await session.scalar(select(func.count()).where(Ticket.reason_id == reason.id))
+        if tickets:
+            problems.append(
+                {
+                    "field": f"queues.{reason.queue.code}.reasons.{reason.code}",
+                    "problem": f"removed, but {tickets} tickets have this reason: keep it in the file",
+                }
+            )
+    if problems:
+        raise ConflictError(
+            f"contract {row.code!r}: " + "; ".join(f"{p['field']} {p['problem']}" for p in problems), extra=problems
+        )
 
 
 def _sync_queues(row: Contract, contract: ContractFile) -> None:

@@ -112,3 +112,52 @@ async def test_ready_checks_redis_when_configured(settings: Any) -> None:
             response = await c.get("/health/ready")
         assert response.status_code == status
         assert response.json()["checks"]["redis"] == check
+
+
+async def test_a_queue_or_reason_in_use_cannot_leave_the_contract(client: AsyncTestClient[Litestar], db: Any) -> None:
+    import yaml
+
+    from ops.queues.intake import create_ticket
+
+    manager = bearer(await token(db, "manager"))
+    text = REFERENCE_CONTRACT.read_text(encoding="utf-8")
+    await client.post("/api/contracts", content=text, headers=manager)
+    async with db.begin() as session:
+        await create_ticket(
+            session,
+            contract_code="reference",
+            data={
+                "source": "crm",
+                "external_id": "T-1",
+                "channel": "email",
+                "reason": "speed_upgrade",
+                "subject": "Upgrade",
+                "body": "Quero 600 mega",
+                "created_at": "2026-11-20T10:00:00-03:00",
+            },
+            source_kind="api",
+            push=False,
+        )
+    document = yaml.safe_load(text)
+    without_queue = {**document, "queues": [q for q in document["queues"] if q["code"] != "bo_care"]}
+    without_queue["default_queue"] = "bo_helpdesk"
+    without_queue["classification"] = [r for r in document["classification"] if r["queue"] != "bo_care"]
+    refused = await client.post("/api/contracts", content=yaml.safe_dump(without_queue), headers=manager)
+    assert refused.status_code == 409
+    assert refused.json()["errors"][0]["field"] == "queues.bo_care"
+    assert "1 tickets" in refused.json()["errors"][0]["problem"]
+
+    bo_care = next(q for q in document["queues"] if q["code"] == "bo_care")
+    fewer_reasons = {**bo_care, "reasons": [r for r in bo_care["reasons"] if r["code"] != "speed_upgrade"]}
+    without_reason = {**document, "queues": [fewer_reasons if q is bo_care else q for q in document["queues"]]}
+    refused = await client.post("/api/contracts", content=yaml.safe_dump(without_reason), headers=manager)
+    assert refused.status_code == 409
+    assert refused.json()["errors"][0]["field"] == "queues.bo_care.reasons.speed_upgrade"
+
+    unused = {**document, "queues": [q for q in document["queues"] if q["code"] != "retention"]}
+    assert (await client.post("/api/contracts", content=yaml.safe_dump(unused), headers=manager)).json()[
+        "status"
+    ] == "updated"
+    body = (await client.get("/api/contracts/reference", headers=manager)).json()
+    assert "bo_care" in [q["code"] for q in body["queues"]]
+    assert "retention" not in [q["code"] for q in body["queues"]]
