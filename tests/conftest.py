@@ -15,8 +15,6 @@ from litestar.testing import AsyncTestClient
 from ops.config import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ROOT = Path(__file__).parent.parent
-REFERENCE_CONTRACT = ROOT / "examples" / "reference-contract.yaml"
 
 PG_URL = os.environ.get("OPS_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("OPS_TEST_REDIS_URL")
