@@ -13,7 +13,7 @@ from litestar.params import FromPath, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal, Role, requires
-from ops.errors import InvalidInputError
+from ops.params import parse_day
 from ops.reports import services
 from ops.reports.delivery import read_stored
 from ops.reports.report import report_json
@@ -57,15 +57,6 @@ class SendOut(msgspec.Struct):
     attempt_log: list[AttemptOut]
 
 
-def _day(value: str, name: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInputError(
-            f"{name} must be a date (YYYY-MM-DD)", extra=[{"field": name, "problem": "not a date"}]
-        ) from None
-
-
 class ReportController(Controller):
     path = "/api/reports"
     tags = ("reports",)
@@ -81,7 +72,7 @@ class ReportController(Controller):
     ) -> dict[str, Any]:
         """The report data of the contract for local dates from..to (inclusive), as `ops report sla` gives it."""
         data = await services.sla_report(
-            db_session, code=code, start=_day(start, "from"), end=_day(end, "to"), principal=request.user
+            db_session, code=code, start=parse_day(start, "from"), end=parse_day(end, "to"), principal=request.user
         )
         return report_json(data)
 

@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal, requires
-from ops.errors import InvalidInputError
+from ops.params import parse_day
 from ops.staffing import services
 from ops.staffing.models import StaffingPlan
 from ops.staffing.schemas import PlanOut, PlanRequest, WhatIfRequest
@@ -100,13 +100,9 @@ class StaffingController(Controller):
         week: FromPath[str],
     ) -> PlanOut:
         """The saved plan of the week (YYYY-MM-DD), or how far its computation got."""
-        try:
-            day = date.fromisoformat(week)
-        except ValueError:
-            raise InvalidInputError(
-                f"{week!r} is not a date YYYY-MM-DD", extra=[{"field": "week", "problem": "not a date"}]
-            ) from None
-        row = await services.get_plan(db_session, contract_code=code, week=day, principal=request.user)
+        row = await services.get_plan(
+            db_session, contract_code=code, week=parse_day(week, "week"), principal=request.user
+        )
         return plan_out(code, row)
 
     @post("/what-if", operation_id="StaffingWhatIf", guards=[READERS], status_code=200)
