@@ -1,0 +1,1 @@
+"""Billing: index series and readjustment, the monthly measurement and invoice, audit, disputes and recovery."""
