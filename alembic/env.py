@@ -9,8 +9,9 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from ops.composition import import_models
 from ops.config import get_settings
-from ops.db import Base, import_models
+from ops.db import Base
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

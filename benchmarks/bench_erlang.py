@@ -44,7 +44,7 @@ import numpy as np
 from pyworkforce.queuing import ErlangC
 from scipy.linalg import expm
 
-from ops.staffing.erlang import (
+from ops.staffing.planning.erlang import (
     as_fraction,
     erlang_a,
     required,

@@ -1,6 +1,6 @@
 """Rolling-origin backtest of the demand forecast on two real call-center series, against its baselines.
 
-Series (30-minute intervals, read by `ops.staffing.backtest`'s readers):
+Series (30-minute intervals, read by `ops.staffing.forecast.backtest`'s readers):
 - Anonymous Bank (Israel) 1999, 6-minute counts summed to 30 minutes, Asia/Jerusalem; 1999-05-23
   (imputed values) left out. Calendar: Israel's holidays from the `holidays` package.
 - US bank 2003, 5-minute counts summed to 30 minutes, America/New_York; weekdays 07:00-21:00, six
@@ -33,7 +33,7 @@ import holidays as holiday_calendars
 import numpy as np
 import pandas as pd
 
-from ops.staffing.backtest import (
+from ops.staffing.forecast.backtest import (
     FIVE_WEEK_MEDIAN,
     MODEL,
     SEASONAL_NAIVE,

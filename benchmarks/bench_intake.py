@@ -36,12 +36,14 @@ from sqlalchemy import delete, insert, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from ops.auth import issue_token
+from ops.composition import import_models
 from ops.contracts.document import parse_contract
 from ops.contracts.services import load_contract
-from ops.db import import_models, make_engine, make_sessionmaker
+from ops.db import make_engine, make_sessionmaker
 from ops.migrate import upgrade
-from ops.queues import intake, intake_rules
-from ops.queues.agents import create_agent, set_status
+from ops.queues.assignment.agents import create_agent, set_status
+from ops.queues.intake import rules as intake_rules
+from ops.queues.intake import services as intake
 from ops.queues.models import Ticket, TicketEvent
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from pyworkforce.scheduling import MinRequiredResources
 
-from ops.staffing.shifts import Plan, ShiftRules, plan_reinforcement
+from ops.staffing.planning.shifts import Plan, ShiftRules, plan_reinforcement
 
 TZ = "America/Sao_Paulo"
 WEEK = date(2026, 3, 2)  # a Monday

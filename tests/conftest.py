@@ -9,12 +9,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from ops.config import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # What every process does at start: the composition root fills the registries (contract checks, jobs).
+    from ops.composition import wire
+
+    wire()
+
 
 PG_URL = os.environ.get("OPS_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("OPS_TEST_REDIS_URL")
@@ -62,7 +71,8 @@ def _truncate_pg(url: str) -> None:
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    from ops.db import Base, import_models
+    from ops.composition import import_models
+    from ops.db import Base
 
     import_models()
 
@@ -97,6 +107,18 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     path = tmp_path / "ops.sqlite3"
     shutil.copy(sqlite_template, path)
     return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def cli(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    """The `ops` command line (invoke `ops.cli.main.main`) on its own SQLite database and report store."""
+    from ops.config import get_settings
+
+    monkeypatch.setenv("OPS_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("OPS_REPORTS_DIR", str(tmp_path / "reports"))
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
 
 
 @pytest.fixture

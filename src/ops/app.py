@@ -1,4 +1,5 @@
-"""The composition root: create_app(settings) wires routes, DI, auth, jobs and the lifespan."""
+"""The HTTP application: create_app(settings) puts the routes, auth, error mapping and lifespan on the runtime
+that the composition root assembles."""
 
 from __future__ import annotations
 
@@ -19,24 +20,24 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from ops.auth import TokenAuthMiddleware
+from ops.composition import SCHEDULE, assemble, schedule_sources
 from ops.config import Settings, get_settings
 from ops.contracts.controllers import ContractController
 from ops.contracts.document import ContractFileError
-from ops.db import import_models, make_engine, make_sessionmaker
 from ops.errors import DomainError
 from ops.health import live, ready
-from ops.jobs.queue import ArqQueue, InProcessQueue, JobQueue, wait_for_flushes
-from ops.queues import controllers as queue_controllers
-from ops.queues import work_controllers
+from ops.queues.assignment import controllers as assignment_controllers
+from ops.queues.intake import controllers as intake_controllers
+from ops.queues.work import controllers as work_controllers
 from ops.reports.controllers import ReportController
-from ops.staffing.controllers import StaffingController
+from ops.staffing.planning.controllers import StaffingController
 from ops.web import pages as web_pages
 from ops.web import portal_pages, staffing_pages, work_pages
 from ops.web.render import STATIC, template_config
 
 log = logging.getLogger("ops")
 
-# Each domain adds its controllers / page routes here.
+# Every domain's controllers and page routes.
 ROUTE_HANDLERS: list[Any] = [
     live,
     ready,
@@ -44,7 +45,8 @@ ROUTE_HANDLERS: list[Any] = [
     *web_pages.ROUTES,
     StaffingController,
     *staffing_pages.ROUTES,
-    *queue_controllers.ROUTES,
+    *intake_controllers.ROUTES,
+    *assignment_controllers.ROUTES,
     *work_controllers.ROUTES,
     *work_pages.ROUTES,
     ReportController,
@@ -76,12 +78,7 @@ def contract_file_error_handler(_: Request[Any, Any, Any], exc: ContractFileErro
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
-    import_models()
-    engine = make_engine(settings.database_url, pool=settings.database_pool)
-    queue: JobQueue = ArqQueue(settings.redis_url) if settings.redis_url else InProcessQueue({})
-    sessionmaker = make_sessionmaker(engine, queue)
-    if isinstance(queue, InProcessQueue):
-        queue.ctx.update(sessionmaker=sessionmaker, settings=settings)
+    runtime = assemble(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -89,19 +86,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if settings.scheduler == "embedded":
             from ops.jobs.schedule import start_scheduler
 
-            scheduler = await start_scheduler(sessionmaker, queue)
+            scheduler = await start_scheduler(
+                runtime.sessionmaker, runtime.queue, fixed=SCHEDULE, sources=schedule_sources()
+            )
         try:
             yield
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
-            await wait_for_flushes()
-            await queue.close()
-            await engine.dispose()
+            await runtime.close()
 
     db_config = SQLAlchemyAsyncConfig(
-        engine_instance=engine,
-        session_maker=sessionmaker,
+        engine_instance=runtime.engine,
+        session_maker=runtime.sessionmaker,
         session_config=AsyncSessionConfig(expire_on_commit=False),
         before_send_handler="autocommit_include_redirects",  # a form answered with 303 commits too
         create_all=False,
@@ -116,7 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ContractFileError: contract_file_error_handler,
             401: unauthorized_handler,
         },
-        state=State({"settings": settings, "sessionmaker": sessionmaker, "job_queue": queue}),
+        state=State({"settings": settings, "sessionmaker": runtime.sessionmaker, "job_queue": runtime.queue}),
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="ops", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,15 +22,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-# Every module that defines tables; imported so metadata is complete for Alembic and the app.
-MODEL_MODULES = (
-    "ops.auth_models",
-    "ops.contracts.models",
-    "ops.queues.models",
-    "ops.staffing.models",
-    "ops.reports.models",
-)
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -58,11 +48,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-def import_models() -> None:
-    for name in MODEL_MODULES:
-        importlib.import_module(name)
 
 
 def utcnow() -> datetime:

@@ -50,9 +50,10 @@ def _free_port() -> int:
 async def _seed(database_url: str) -> tuple[dict[str, str], dict[str, int]]:
     """The reference contract, an agent, a supervisor and three back-office tickets waiting."""
     from ops.auth import issue_token
-    from ops.db import import_models, make_engine, make_sessionmaker, utcnow
+    from ops.composition import import_models
+    from ops.db import make_engine, make_sessionmaker, utcnow
     from tests.helpers import load_reference
-    from tests.integration.queues_work.factories import make_agent, make_ticket
+    from tests.integration.queues.factories import make_agent, make_ticket
 
     import_models()
     engine = make_engine(database_url, pool=False)

@@ -21,10 +21,11 @@ pytestmark = pytest.mark.browser
 async def _seed_reports(database_url: str, reports_dir: Path) -> dict[str, str]:
     """The Anonymous Bank slice in queue care, a stored daily report, a second contract and client tokens."""
     from ops.auth import issue_token
+    from ops.composition import import_models
     from ops.config import Settings
     from ops.contracts.services import get_contract
-    from ops.db import import_models, make_engine, make_sessionmaker
-    from ops.reports.delivery import prepare_delivery
+    from ops.db import make_engine, make_sessionmaker
+    from ops.reports.delivery.services import prepare_delivery
     from tests.helpers import load_reference
     from tests.integration.reports.conftest import slice_intervals, store_intervals
 

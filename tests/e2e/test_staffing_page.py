@@ -21,9 +21,10 @@ TODAY = date(2026, 11, 23)  # the demo month runs up to the day before: the page
 async def _seed_staffing(database_url: str) -> str:
     """The demo's month of voice statistics and a manager token, next to what the server fixture stored."""
     from ops.auth import issue_token
+    from ops.composition import import_models
     from ops.contracts.services import get_contract
-    from ops.db import import_models, make_engine, make_sessionmaker
-    from ops.demo import store_voice_month
+    from ops.db import make_engine, make_sessionmaker
+    from ops.demo.prepare import store_voice_month
 
     import_models()
     engine = make_engine(database_url, pool=False)

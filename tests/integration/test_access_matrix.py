@@ -32,12 +32,12 @@ from ops.auth_models import ApiToken
 from ops.config import Settings
 from ops.contracts.models import Queue
 from ops.contracts.services import get_contract
-from ops.demo import store_voice_month
-from ops.queues.agents import create_agent
-from ops.queues.intake import create_ticket
+from ops.demo.prepare import store_voice_month
+from ops.queues.assignment.agents import create_agent
+from ops.queues.intake.services import create_ticket
 from ops.queues.models import Incident, Ticket
 from ops.reports.models import ReportSend, StoredReport
-from ops.staffing.models import StaffingPlan
+from ops.staffing.planning.models import StaffingPlan
 from tests.helpers import load_reference
 
 # Every async test shares the module's event loop, where the one app and its data live.

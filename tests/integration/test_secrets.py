@@ -31,10 +31,10 @@ from sqlalchemy import select
 
 from ops.app import create_app
 from ops.auth_models import ApiToken
-from ops.cli import main
-from ops.config import Settings, get_settings
+from ops.cli.main import main
+from ops.config import Settings
 from ops.contracts.models import Contract
-from ops.reports.delivery import send_due
+from ops.reports.delivery.sending import send_due
 from ops.reports.models import ReportSend, SendAttempt
 from tests.helpers import bearer, load_reference, token
 
@@ -70,15 +70,6 @@ def app_settings(sqlite_url: str, tmp_path: Path) -> Settings:
 async def client(app_settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=create_app(app_settings)) as c:
         yield c
-
-
-@pytest.fixture
-def cli(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    """The `ops` command on the same database as the app."""
-    monkeypatch.setenv("OPS_DATABASE_URL", sqlite_url)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 # --- settings --------------------------------------------------------------------------------------------
@@ -340,7 +331,7 @@ async def test_a_refused_report_webhook_does_not_log_the_secret(
 
 
 def test_webhook_errors_never_carry_url_credentials() -> None:
-    from ops.reports.delivery import redact_urls
+    from ops.reports.delivery.sending import redact_urls
 
     text = "ConnectError: POST https://bot:hunter2@hooks.example/ops?token=abc123 failed"
     assert redact_urls(text) == "ConnectError: POST https://***@hooks.example/ops?*** failed"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ops.cli_support import actor, domain_errors, echo_json, run, session_scope
+from ops.cli.support import actor, domain_errors, echo_json, run, session_scope
 from ops.contracts import services
 from ops.contracts.document import parse_contract
 

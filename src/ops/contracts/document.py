@@ -15,8 +15,8 @@ import msgspec
 import msgspec.inspect
 import yaml
 
+from ops.calendars import Calendar, CalendarError
 from ops.contracts.schemas import VOICE_KINDS, ContractFile
-from ops.queues.calendar import Calendar, CalendarError
 
 
 class ContractFileError(ValueError):
@@ -28,14 +28,16 @@ class ContractFileError(ValueError):
         super().__init__(f"{where}: {problem}")
 
 
-# Extra validators for free-form sections, registered by the domains that own their rules
-# (classification by queues, penalties by reports) so that contracts does not import them all.
-# A validator gets the section's value and the whole contract (to check names against its queues).
+# Checks of the free-form sections whose rules a domain owns (classification and priority by queues,
+# penalties by reports): the composition root registers them, so this base imports no domain. A check
+# gets the section's value and the whole contract (to check names against its queues).
 SectionValidator = Callable[[Any, ContractFile], object]
 SECTION_VALIDATORS: dict[str, SectionValidator] = {}
 
 
 def register_section_validator(section: str, validator: SectionValidator) -> None:
+    if section not in ContractFile.__struct_fields__:
+        raise ValueError(f"the contract file has no section {section!r}")
     SECTION_VALIDATORS[section] = validator
 
 
@@ -63,6 +65,9 @@ def parse_contract(text: str | bytes, source: str = "<contract>") -> ContractFil
         if allowed and problem.startswith("Invalid enum value"):
             problem += f" (allowed: {', '.join(allowed)})"
         raise ContractFileError(source, path, problem) from exc
+    if not SECTION_VALIDATORS:
+        # Loading a contract unchecked would accept what the domains refuse later, at the worst moment.
+        raise RuntimeError("the contract sections' checks are not registered: call ops.composition.wire() first")
     _check(contract, source)
     return contract
 
@@ -226,9 +231,3 @@ def diff(before: Any, after: Any, path: str = "") -> list[dict[str, Any]]:
 
 def _coded(items: list[Any]) -> bool:
     return all(isinstance(i, Mapping) and "code" in i for i in items)
-
-
-# Each domain registers the validators of its own sections: queues (classification, priority, the
-# CRM webhook secret's variable) and reports (penalties, regulatory).
-import ops.queues.schemas  # noqa: E402
-import ops.reports.penalties_section  # noqa: E402, F401

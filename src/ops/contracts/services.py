@@ -71,7 +71,7 @@ async def _refuse_dropping_used(session: AsyncSession, row: Contract, contract: 
     """A queue or reason that tickets or call history point at cannot leave the contract: deleting it would
     break those rows (or, through ON DELETE CASCADE, silently drop the queue's history)."""
     from ops.queues.models import Ticket
-    from ops.staffing.models import IntervalStat
+    from ops.staffing.history.models import IntervalStat
 
     kept = {q.code: {r.code for r in q.reasons} for q in contract.queues}
     dropped_queues = [q for q in row.queues if q.code not in kept]

@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from ops.jobs.registry import load_jobs
+from ops.jobs.registry import job_named
 
 log = logging.getLogger("ops.jobs")
 
@@ -30,7 +30,7 @@ class InProcessQueue:
         self.running: set[str] = set()
 
     async def enqueue(self, name: str, /, *, job_id: str | None = None, **kwargs: Any) -> None:
-        func = load_jobs()[name]
+        func = job_named(name)
         if job_id is not None and job_id in self.running:
             return  # same dedup promise as arq: one job id runs once at a time
         if job_id is not None:

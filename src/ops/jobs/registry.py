@@ -1,4 +1,7 @@
-"""The job registry: every background job by name, each a thin async wrapper over services."""
+"""The job registry: every background job by name, each a thin async wrapper over services.
+
+The composition root (ops.composition) registers each domain's jobs; nothing registers itself on import,
+so what runs never depends on which modules happened to be imported first."""
 
 from __future__ import annotations
 
@@ -8,19 +11,15 @@ from typing import Any
 JobFunc = Callable[..., Awaitable[Any]]
 JOBS: dict[str, JobFunc] = {}
 
-# Modules whose import registers jobs (each domain's jobs.py).
-JOB_MODULES: tuple[str, ...] = ("ops.staffing.jobs", "ops.queues.sla_jobs", "ops.queues.jobs", "ops.reports.jobs")
+
+def register_jobs(*funcs: JobFunc) -> None:
+    """Register jobs under their function names. Jobs take (ctx, **kwargs) and must be idempotent."""
+    for func in funcs:
+        JOBS[func.__name__] = func
 
 
-def job(func: JobFunc) -> JobFunc:
-    """Register a job under its function name. Jobs take (ctx, **kwargs) and must be idempotent."""
-    JOBS[func.__name__] = func
-    return func
-
-
-def load_jobs() -> dict[str, JobFunc]:
-    import importlib
-
-    for name in JOB_MODULES:
-        importlib.import_module(name)
-    return JOBS
+def job_named(name: str) -> JobFunc:
+    try:
+        return JOBS[name]
+    except KeyError:
+        raise LookupError(f"no job {name!r} is registered (is ops.composition.wire() called?)") from None

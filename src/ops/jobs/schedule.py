@@ -1,8 +1,13 @@
-"""The APScheduler schedule: jobs kept in code, re-added at every start; they only enqueue."""
+"""The APScheduler schedule: jobs kept in code, re-added at every start; they only enqueue.
+
+What runs when comes from the composition root: fixed jobs by name and trigger, and schedule sources
+(report deliveries read from the contracts) that add their own jobs and are re-read every few minutes."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -10,33 +15,42 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ops.jobs.queue import JobQueue
 
-# (job name, trigger kwargs for APScheduler's cron/interval) of the fixed platform jobs; each domain
-# adds its own here. Per-contract schedules (report deliveries) are read from the contracts at start.
-FIXED_JOBS: list[tuple[str, str, dict[str, Any]]] = [
-    ("retry_report_sends", "interval", {"minutes": 1}),
-    ("giveback_tickets", "interval", {"minutes": 1}),
-    ("assign_waiting_tickets", "interval", {"minutes": 1}),
-    ("sla_watch", "cron", {"minute": "*"}),
-]
+# A source of per-contract schedules: (scheduler, sessionmaker, queue) -> adds or replaces its jobs.
+ScheduleSource = Callable[[AsyncIOScheduler, async_sessionmaker[AsyncSession], JobQueue], Awaitable[Any]]
+SOURCE_REFRESH_MINUTES = 5
 
 
-async def start_scheduler(sessionmaker: async_sessionmaker[AsyncSession], queue: JobQueue) -> AsyncIOScheduler:
+@dataclass(frozen=True)
+class FixedJob:
+    name: str
+    trigger: str  # APScheduler's "interval" or "cron"
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+async def start_scheduler(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    queue: JobQueue,
+    *,
+    fixed: Sequence[FixedJob],
+    sources: Sequence[ScheduleSource] = (),
+) -> AsyncIOScheduler:
     # APScheduler logs every job it adds and runs at INFO: once a minute per job is noise in the server log.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = AsyncIOScheduler(timezone="UTC")
-    for name, trigger, kwargs in FIXED_JOBS:
-        scheduler.add_job(queue.enqueue, trigger, args=[name], id=name, replace_existing=True, **kwargs)
-    from ops.reports.delivery import schedule_deliveries
-
-    # Report deliveries come from the contract files; re-read every few minutes to follow contract loads.
-    await schedule_deliveries(scheduler, sessionmaker, queue)
-    scheduler.add_job(
-        schedule_deliveries,
-        "interval",
-        minutes=5,
-        args=[scheduler, sessionmaker, queue],
-        id="schedule_deliveries",
-        replace_existing=True,
-    )
+    for item in fixed:
+        scheduler.add_job(
+            queue.enqueue, item.trigger, args=[item.name], id=item.name, replace_existing=True, **item.kwargs
+        )
+    for source in sources:
+        # Contract loads change these schedules: read them now and again every few minutes.
+        await source(scheduler, sessionmaker, queue)
+        scheduler.add_job(
+            source,
+            "interval",
+            minutes=SOURCE_REFRESH_MINUTES,
+            args=[scheduler, sessionmaker, queue],
+            id=f"source:{source.__module__}.{source.__qualname__}",
+            replace_existing=True,
+        )
     scheduler.start()
     return scheduler

@@ -1,37 +1,37 @@
-"""Process entry points: the arq worker and the stand-alone scheduler."""
+"""Process entry points of the job side: the arq worker and the stand-alone scheduler."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ops.config import get_settings
-from ops.db import import_models, make_engine, make_sessionmaker
-from ops.jobs.queue import ArqQueue
-from ops.jobs.registry import load_jobs
+from ops.config import Settings
+from ops.jobs.registry import JobFunc
+from ops.jobs.schedule import FixedJob, ScheduleSource, start_scheduler
+from ops.runtime import Runtime
 
 
-def worker_settings(redis_url: str) -> type:
-    """arq's WorkerSettings built from the job registry; ctx carries the sessionmaker and settings."""
+def worker_settings(
+    settings: Settings, jobs: Mapping[str, JobFunc], open_runtime: Callable[[Settings], Runtime]
+) -> type:
+    """arq's WorkerSettings for these jobs; ctx carries the sessionmaker and settings, like the in-process queue's."""
     from arq.connections import RedisSettings
 
-    settings = get_settings()
+    if settings.redis_url is None:
+        raise ValueError("the arq worker needs OPS_REDIS_URL")
+    redis_url: str = settings.redis_url
 
     async def startup(ctx: dict[str, Any]) -> None:
-        import_models()
-        engine = make_engine(settings.database_url)
-        ctx["engine"] = engine
-        ctx["job_queue"] = ArqQueue(redis_url)
-        ctx["sessionmaker"] = make_sessionmaker(engine, ctx["job_queue"])
-        ctx["settings"] = settings
+        runtime = open_runtime(settings)
+        ctx.update(runtime=runtime, sessionmaker=runtime.sessionmaker, settings=settings, job_queue=runtime.queue)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
-        await ctx["job_queue"].close()
-        await ctx["engine"].dispose()
+        await ctx["runtime"].close()
 
     class WorkerSettings:
-        functions = tuple(load_jobs().values())
+        functions = tuple(jobs.values())
         redis_settings = RedisSettings.from_dsn(redis_url)
         on_startup = startup
         on_shutdown = shutdown
@@ -44,35 +44,23 @@ def worker_settings(redis_url: str) -> type:
     return WorkerSettings
 
 
-def run_worker() -> None:
+def run_worker(settings_class: type) -> None:
     from arq.worker import run_worker as arq_run
 
-    url = get_settings().redis_url
-    assert url is not None
-    arq_run(worker_settings(url))
+    arq_run(settings_class)
 
 
-def run_scheduler() -> None:
-    from ops.jobs.queue import InProcessQueue, JobQueue
-    from ops.jobs.schedule import start_scheduler
-
-    settings = get_settings()
+def run_scheduler(runtime: Runtime, *, fixed: Sequence[FixedJob], sources: Sequence[ScheduleSource]) -> None:
+    """Run the schedule until SIGINT or SIGTERM (scaled-out mode: exactly one of these runs)."""
 
     async def main() -> None:
-        import_models()
-        engine = make_engine(settings.database_url)
-        queue: JobQueue = ArqQueue(settings.redis_url) if settings.redis_url else InProcessQueue({})
-        sessionmaker = make_sessionmaker(engine, queue)
-        if isinstance(queue, InProcessQueue):
-            queue.ctx.update(sessionmaker=sessionmaker, settings=settings)
-        scheduler = await start_scheduler(sessionmaker, queue)
+        scheduler = await start_scheduler(runtime.sessionmaker, runtime.queue, fixed=fixed, sources=sources)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         scheduler.shutdown(wait=False)
-        await queue.close()
-        await engine.dispose()
+        await runtime.close()
 
     asyncio.run(main())

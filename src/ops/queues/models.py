@@ -68,6 +68,10 @@ class Incident(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+# A ticket's statuses; the active ones still run SLA clocks and may be worked.
+STATUSES = ("new", "open", "pending", "resolved", "closed")
+ACTIVE = ("new", "open", "pending")
+
 POOL_WHERE = text("assigned_agent_id IS NULL AND status IN ('new', 'open')")
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops.auth import Principal
 from ops.contracts.models import Contract, Queue, Reason
 from ops.errors import NotFoundError
-from ops.queues.intake_rules import Intake
+from ops.queues.intake.rules import Intake
 from ops.queues.models import Incident, Ticket
 from ops.queues.schemas import IncidentRef, TicketOut
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ops.cli_support import domain_errors, echo_json, fail, run, session_scope
+from ops.cli.support import domain_errors, echo_json, fail, run, session_scope
 
 report = click.Group(name="report", help="SLA compliance reports and their delivery.")
 
@@ -36,7 +36,7 @@ def _date(value: str, option: str) -> date:
 @domain_errors
 def sla(code: str, start: str, end: str, fmt: str, out: Path | None) -> None:
     """The SLA report of a contract for a period: per-queue figures, total, penalties, charts."""
-    from ops.reports.render import render
+    from ops.reports.rendering.formats import render
     from ops.reports.services import sla_report
 
     first, last = _date(start, "--from"), _date(end, "--to")
@@ -67,9 +67,9 @@ def sla(code: str, start: str, end: str, fmt: str, out: Path | None) -> None:
 def deliver(code: str, name: str, today: str | None) -> None:
     """Run a delivery now: store its reports and send them, unless that period was already sent."""
     from ops.config import get_settings
-    from ops.db import import_models, make_engine, make_sessionmaker
     from ops.migrate import upgrade
-    from ops.reports.delivery import run_delivery
+    from ops.reports.delivery.services import run_delivery
+    from ops.runtime import open_runtime
 
     day = _date(today, "--date") if today else None
     settings = get_settings()
@@ -78,13 +78,11 @@ def deliver(code: str, name: str, today: str | None) -> None:
         import asyncio
 
         await asyncio.to_thread(upgrade, settings.database_url)
-        import_models()
-        engine = make_engine(settings.database_url, pool=False)
+        runtime = open_runtime(settings, pool=False)
         try:
-            sessionmaker = make_sessionmaker(engine)
-            return await run_delivery(sessionmaker, settings, contract_code=code, delivery=name, today=day)
+            return await run_delivery(runtime.sessionmaker, settings, contract_code=code, delivery=name, today=day)
         finally:
-            await engine.dispose()
+            await runtime.close()
 
     result = run(go())
     echo_json(result)

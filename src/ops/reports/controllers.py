@@ -13,9 +13,9 @@ from litestar.params import FromPath, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal, Role, requires
-from ops.params import parse_day
+from ops.http import parse_day
 from ops.reports import services
-from ops.reports.delivery import read_stored
+from ops.reports.delivery.storage import read_stored
 from ops.reports.report import report_json
 
 READERS: tuple[Role, ...] = ("manager", "supervisor", "client")

@@ -10,12 +10,12 @@ from typing import Any
 
 import pandas as pd
 
+from ops.calendars import Calendar, business_minutes_between
 from ops.contracts.schemas import VOICE_KINDS, ContractFile
 from ops.errors import InvalidInputError
-from ops.queues.calendar import Calendar, business_minutes_between
 from ops.reports import metrics
 from ops.reports.metrics import ServiceLevelFormula
-from ops.staffing.calllog import COUNT_COLUMNS, SUM_COLUMNS, zone
+from ops.staffing.history.intervals import COUNT_COLUMNS, SUM_COLUMNS, zone
 
 MAX_PERIOD_DAYS = 400
 INTERVAL_FIELDS = ("queue", "interval_start", *COUNT_COLUMNS, *SUM_COLUMNS, "staffed_seconds", "threshold")

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ops.staffing.calllog import COUNT_COLUMNS, SUM_COLUMNS, zone
+from ops.staffing.history.intervals import COUNT_COLUMNS, SUM_COLUMNS, zone
 
 Grain = Literal["interval", "day", "week", "month", "period"]
 GRAINS: tuple[Grain, ...] = ("interval", "day", "week", "month", "period")

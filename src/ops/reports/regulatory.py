@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ops.calendars import Calendar
 from ops.contracts.schemas import VOICE_KINDS
-from ops.queues.calendar import Calendar
 from ops.reports.inputs import ReportInputs, created_in_period
-from ops.reports.penalties_section import RegulatoryRule
+from ops.reports.sections import RegulatoryRule
 
 
 def regulatory_checks(

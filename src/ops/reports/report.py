@@ -18,9 +18,9 @@ from ops.reports import metrics
 from ops.reports.inputs import QueueInfo, ReportInputs, created_in_period, local_bounds
 from ops.reports.metrics import KpiCounts, ServiceLevelFormula
 from ops.reports.penalties import Statement, evaluate, parse_rules
-from ops.reports.penalties_section import parse_regulatory
 from ops.reports.regulatory import regulatory_checks
-from ops.staffing.calllog import COUNT_COLUMNS, SUM_COLUMNS
+from ops.reports.sections import parse_regulatory
+from ops.staffing.history.intervals import COUNT_COLUMNS, SUM_COLUMNS
 
 log = logging.getLogger("ops.reports")
 FORMULA_VERSION = "ops.reports.metrics 1 (sum of counts over sum of counts at every roll-up)"
@@ -322,7 +322,7 @@ def _forecast(inputs: ReportInputs) -> pd.DataFrame | None:
     if history is None or history.empty:
         return None
     try:
-        from ops.staffing.forecast import forecast
+        from ops.staffing.forecast.model import forecast
     except ImportError:  # the forecast module ships with the staffing domain
         return None
     tz = inputs.contract.timezone

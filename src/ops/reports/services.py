@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from ops.auth import Principal
+from ops.calendars import Calendar
 from ops.contracts.document import from_document
 from ops.contracts.models import Contract, Queue
 from ops.contracts.schemas import ContractFile
 from ops.contracts.services import get_contract
 from ops.db import utcnow
 from ops.errors import NotFoundError
-from ops.queues.calendar import Calendar
 from ops.queues.models import Ticket
 from ops.reports.inputs import (
     ReportInputs,
@@ -31,8 +31,8 @@ from ops.reports.inputs import (
 )
 from ops.reports.models import ReportSend, StoredReport
 from ops.reports.report import ReportData, compute
-from ops.staffing.calllog import COUNT_COLUMNS, SUM_COLUMNS, zone
-from ops.staffing.models import IntervalStat
+from ops.staffing.history.intervals import COUNT_COLUMNS, SUM_COLUMNS, zone
+from ops.staffing.history.models import IntervalStat
 
 
 async def load_inputs(

@@ -51,5 +51,5 @@ def translator(lang: str) -> Any:
 
 
 def register_phrases(phrases: dict[str, tuple[str, str]]) -> None:
-    """Each page module adds its own words (Portuguese, English) at import."""
+    """Each page module's words (Portuguese, English), added by the composition root."""
     PHRASES.update(phrases)

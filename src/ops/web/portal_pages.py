@@ -17,45 +17,42 @@ from ops.contracts.services import get_contract, list_contracts
 from ops.errors import InvalidInputError
 from ops.reports import services
 from ops.reports.report import report_json
-from ops.web.i18n import register_phrases
 from ops.web.render import page
 
-register_phrases(
-    {
-        "portal_title": ("Relatórios de SLA", "SLA reports"),
-        "period": ("Período", "Period"),
-        "month": ("Mês", "Month"),
-        "show": ("Mostrar", "Show"),
-        "scorecard": ("Indicadores", "Scorecard"),
-        "offered": ("Oferecidas", "Offered"),
-        "answered": ("Atendidas", "Answered"),
-        "abandoned": ("Abandonadas", "Abandoned"),
-        "service_level": ("Nível de serviço", "Service level"),
-        "target": ("Meta", "Target"),
-        "met": ("Cumprida", "Met"),
-        "yes": ("sim", "yes"),
-        "no": ("não", "no"),
-        "abandon_rate": ("Abandono", "Abandonment"),
-        "fr_within": ("1ª resposta no prazo", "First response in policy"),
-        "res_within": ("Resolvidos no prazo", "Resolved in policy"),
-        "backlog": ("Estoque", "Backlog"),
-        "trends": ("Tendências", "Trends"),
-        "delivered_reports": ("Relatórios entregues", "Delivered reports"),
-        "delivery": ("Entrega", "Delivery"),
-        "format": ("Formato", "Format"),
-        "size": ("Tamanho", "Size"),
-        "download": ("Baixar", "Download"),
-        "adjustment": ("Ajuste na fatura", "Invoice adjustment"),
-        "penalties": ("Penalidades", "Penalties"),
-        "bonuses": ("Bônus", "Bonuses"),
-        "no_data": ("Sem dados no período.", "No data in the period."),
-        "choose_contract": ("Escolha um contrato", "Choose a contract"),
-        "formula_used": ("Fórmula", "Formula"),
-        "total": ("Total", "Total"),
-        "asa_seconds": ("TME s", "ASA s"),
-        "aht_seconds": ("TMA s", "AHT s"),
-    }
-)
+PHRASES: dict[str, tuple[str, str]] = {
+    "portal_title": ("Relatórios de SLA", "SLA reports"),
+    "period": ("Período", "Period"),
+    "month": ("Mês", "Month"),
+    "show": ("Mostrar", "Show"),
+    "scorecard": ("Indicadores", "Scorecard"),
+    "offered": ("Oferecidas", "Offered"),
+    "answered": ("Atendidas", "Answered"),
+    "abandoned": ("Abandonadas", "Abandoned"),
+    "service_level": ("Nível de serviço", "Service level"),
+    "target": ("Meta", "Target"),
+    "met": ("Cumprida", "Met"),
+    "yes": ("sim", "yes"),
+    "no": ("não", "no"),
+    "abandon_rate": ("Abandono", "Abandonment"),
+    "fr_within": ("1ª resposta no prazo", "First response in policy"),
+    "res_within": ("Resolvidos no prazo", "Resolved in policy"),
+    "backlog": ("Estoque", "Backlog"),
+    "trends": ("Tendências", "Trends"),
+    "delivered_reports": ("Relatórios entregues", "Delivered reports"),
+    "delivery": ("Entrega", "Delivery"),
+    "format": ("Formato", "Format"),
+    "size": ("Tamanho", "Size"),
+    "download": ("Baixar", "Download"),
+    "adjustment": ("Ajuste na fatura", "Invoice adjustment"),
+    "penalties": ("Penalidades", "Penalties"),
+    "bonuses": ("Bônus", "Bonuses"),
+    "no_data": ("Sem dados no período.", "No data in the period."),
+    "choose_contract": ("Escolha um contrato", "Choose a contract"),
+    "formula_used": ("Fórmula", "Formula"),
+    "total": ("Total", "Total"),
+    "asa_seconds": ("TME s", "ASA s"),
+    "aht_seconds": ("TMA s", "AHT s"),
+}
 
 PORTAL_CHARTS = ("service_level", "abandonment", "aht_asa", "back_office")
 
@@ -90,7 +87,7 @@ async def portal(
     month: FromQuery[str | None] = None,
 ) -> Template:
     """A client lands on its own contract; provider staff choose one."""
-    from ops.reports.charts import report_charts
+    from ops.reports.rendering.charts import report_charts
 
     user = request.user
     if contract is None:

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops.auth import Principal, requires
 from ops.contracts.services import list_contracts
 from ops.errors import DomainError
-from ops.staffing import services
-from ops.staffing.controllers import plan_out
-from ops.web.i18n import pick_language, register_phrases, translate
+from ops.staffing.planning import services
+from ops.staffing.planning.controllers import plan_out
+from ops.web.i18n import pick_language, translate
 from ops.web.render import page
 
 PHRASES: dict[str, tuple[str, str]] = {
@@ -91,7 +91,6 @@ PHRASES: dict[str, tuple[str, str]] = {
     "st_kind_reinforcement": ("reforço", "reinforcement"),
     "st_kind_oncall": ("sobreaviso", "on-call"),
 }
-register_phrases(PHRASES)
 
 MANAGERS = requires("manager")
 

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
 
-from ops.cli import main
-from ops.config import get_settings
+from ops.cli.main import main
 from tests.helpers import REFERENCE_CONTRACT
-
-
-@pytest.fixture
-def cli(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("OPS_DATABASE_URL", sqlite_url)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def test_load_is_idempotent_and_export_round_trips(cli: CliRunner, tmp_path: Path) -> None:

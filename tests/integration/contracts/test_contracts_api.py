@@ -117,7 +117,7 @@ async def test_ready_checks_redis_when_configured(settings: Any) -> None:
 async def test_a_queue_or_reason_in_use_cannot_leave_the_contract(client: AsyncTestClient[Litestar], db: Any) -> None:
     import yaml
 
-    from ops.queues.intake import create_ticket
+    from ops.queues.intake.services import create_ticket
 
     manager = bearer(await token(db, "manager"))
     text = REFERENCE_CONTRACT.read_text(encoding="utf-8")

@@ -11,20 +11,23 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from ops.composition import import_models
 from ops.config import Settings
 from ops.contracts.models import ContractChange
-from ops.db import import_models, make_engine, make_sessionmaker
+from ops.db import make_engine, make_sessionmaker
 from ops.jobs.queue import ArqQueue, InProcessQueue, defer, wait_for_flushes
-from ops.jobs.registry import JOBS, job
+from ops.jobs.registry import JOBS, register_jobs
 from tests.conftest import REDIS_SKIP
 from tests.helpers import load_reference
 
 
-@job
 async def record_note(ctx: dict[str, Any], *, contract_id: int, note: str) -> None:
     """A job with a visible effect: a row in the contract's change log."""
     async with ctx["sessionmaker"].begin() as session:
         session.add(ContractChange(contract_id=contract_id, changed_by="job", source=note, changes=[]))
+
+
+register_jobs(record_note)
 
 
 async def _notes(sessionmaker: Any) -> list[str]:
@@ -126,6 +129,7 @@ async def test_a_job_id_runs_again_once_its_last_run_finished(sqlite_url: str) -
     from redis.asyncio import Redis
 
     from ops.jobs.worker import worker_settings
+    from ops.runtime import open_runtime
 
     queue_name = f"ops-test-rerun-{os.getpid()}"
     import_models()
@@ -147,7 +151,7 @@ async def test_a_job_id_runs_again_once_its_last_run_finished(sqlite_url: str) -
             queue_name=queue_name,
             burst=True,
             poll_delay=0.05,
-            keep_result=worker_settings(redis_url).keep_result,  # type: ignore[attr-defined]
+            keep_result=worker_settings(Settings(redis_url=redis_url), JOBS, open_runtime).keep_result,  # type: ignore[attr-defined]
             ctx={"sessionmaker": sessionmaker},
             handle_signals=False,
         )

@@ -1,4 +1,4 @@
-"""Fixtures of the intake and routing tests: the reference contract, tokens, agents, deliveries."""
+"""Fixtures of the queues tests: the reference contract, tokens, agents, deliveries, the database from a test."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from ops.jobs import queue as job_queue
-from ops.queues.agents import create_agent, set_status
+from ops.jobs.queue import wait_for_flushes
+from ops.queues.assignment.agents import create_agent, set_status
 from ops.queues.models import Agent
 from tests.helpers import bearer, load_reference, token
 
@@ -101,3 +102,14 @@ async def agent_row(sessionmaker: Any, agent_id: int) -> Agent:
         agent = await session.get(Agent, agent_id)
         assert agent is not None
         return agent
+
+
+@pytest.fixture
+async def wdb(app: Litestar) -> AsyncIterator[Any]:
+    """The app's sessionmaker for service-level tests. Jobs deferred by the services run in this
+    test's event loop, so wait for them and close the engine here rather than in the app's lifespan."""
+    sessionmaker = app.state.sessionmaker
+    yield sessionmaker
+    await wait_for_flushes()
+    await app.state.job_queue.drain()
+    await sessionmaker.kw["bind"].dispose()

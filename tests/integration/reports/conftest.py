@@ -8,7 +8,6 @@ import gc
 import socket
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -17,11 +16,12 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from ops.contracts.models import Contract, Queue
-from ops.staffing.calllog import aggregate_calls, read_anonymous_bank
-from ops.staffing.models import IntervalStat
+from ops.staffing.history.calllog import read_anonymous_bank
+from ops.staffing.history.intervals import aggregate_calls
+from ops.staffing.history.models import IntervalStat
+from tests.conftest import FIXTURES
 from tests.helpers import load_reference
 
-FIXTURES = Path(__file__).parents[2] / "fixtures"
 SLICE = FIXTURES / "anonymous_bank_1999_02_12-14_calls.csv"
 
 
@@ -30,7 +30,7 @@ def slice_intervals(queue: str = "care", timezone: str = "America/Sao_Paulo") ->
 
 
 async def store_intervals(db: Any, frame: pd.DataFrame, *, contract: str = "reference", source: str = "test") -> None:
-    """Insert an interval table (ops.staffing.calllog.INTERVAL_COLUMNS) as IntervalStat rows."""
+    """Insert an interval table (ops.staffing.history.calllog.INTERVAL_COLUMNS) as IntervalStat rows."""
     async with db.begin() as session:
         ids = dict(
             (await session.execute(select(Queue.code, Queue.id).join(Contract).where(Contract.code == contract))).all()

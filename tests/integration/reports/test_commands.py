@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from ops.cli import main
+from ops.cli.main import main
 from ops.config import get_settings
 from tests.helpers import REFERENCE_CONTRACT
 from tests.integration.reports.conftest import SLICE, Inbox
-from tests.integration.reports.test_delivery import DAILY, FAST_DAILY
+from tests.integration.reports.delivery.test_delivery import DAILY, FAST_DAILY
 
 SLA = ["report", "sla", "--contract", "reference", "--from", "1999-02-12", "--to", "1999-02-14"]
 
 
 @pytest.fixture
-def cli(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("OPS_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("OPS_REPORTS_DIR", str(tmp_path / "reports"))
-    get_settings.cache_clear()
-    runner = CliRunner()
+def cli(cli: CliRunner, tmp_path: Path) -> CliRunner:
+    """The command line with the reference contract (a delivery every minute) and the February slice in `care`."""
+    runner = cli
     contract = tmp_path / "contract.yaml"
     contract.write_text(REFERENCE_CONTRACT.read_text(encoding="utf-8").replace(DAILY, FAST_DAILY), encoding="utf-8")
     assert runner.invoke(main, ["contract", "load", str(contract)]).exit_code == 0
@@ -33,8 +30,7 @@ def cli(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
         ["import", "calls", "--format", "anonymous-bank", "--contract", "reference", "--queue", "care", str(SLICE)],
     )
     assert imported.exit_code == 0, imported.output
-    yield runner
-    get_settings.cache_clear()
+    return runner
 
 
 def test_sla_json_has_queues_total_and_the_formula(cli: CliRunner) -> None:

@@ -12,10 +12,10 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from ops.config import Settings
-from ops.reports.delivery import run_delivery
+from ops.reports.delivery.services import run_delivery
 from tests.helpers import REFERENCE_CONTRACT, bearer, load_reference, token
 from tests.integration.reports.conftest import free_port
-from tests.integration.reports.test_delivery import DAILY, FAST_DAILY
+from tests.integration.reports.delivery.test_delivery import DAILY, FAST_DAILY
 
 FEB = {"from": "1999-02-01", "to": "1999-02-28"}
 

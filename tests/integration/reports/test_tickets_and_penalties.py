@@ -12,7 +12,7 @@ import pandas as pd
 from ops.reports.report import report_json
 from ops.reports.services import sla_report
 from tests.helpers import load_reference
-from tests.integration.queues_work.factories import make_ticket
+from tests.integration.queues.factories import make_ticket
 
 TZ = "America/Sao_Paulo"
 

@@ -1,6 +1,5 @@
 import math
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -18,9 +17,11 @@ from ops.reports.metrics import (
     ticket_rollup,
     with_ratios,
 )
-from ops.staffing.calllog import INTERVAL_COLUMNS, aggregate_calls, read_anonymous_bank
+from ops.staffing.history.calllog import read_anonymous_bank
+from ops.staffing.history.intervals import INTERVAL_COLUMNS, aggregate_calls
+from tests.conftest import FIXTURES
 
-SLICE = Path(__file__).parents[2] / "fixtures" / "anonymous_bank_1999_02_12-14_calls.csv"
+SLICE = FIXTURES / "anonymous_bank_1999_02_12-14_calls.csv"
 SP = "America/Sao_Paulo"
 F = ServiceLevelFormula
 

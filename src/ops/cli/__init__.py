@@ -1,0 +1,1 @@
+"""The `ops` command line: `main` assembles it; `support` holds what every domain command shares."""

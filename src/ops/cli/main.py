@@ -1,0 +1,160 @@
+"""The `ops` command line, assembled: serve, demo, worker, scheduler, tokens, and each domain's commands."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from ops.cli.support import LazyGroup, domain_errors, fail, run, session_scope
+
+# Each domain's command group by name, imported on first use so `ops --help` stays fast.
+DOMAIN_COMMANDS: dict[str, tuple[str, str]] = {
+    "contract": ("ops.contracts.commands", "contract"),
+    "staffing": ("ops.staffing.commands", "staffing"),
+    "sla": ("ops.queues.sla.commands", "sla"),
+    "agent": ("ops.queues.assignment.commands", "agent"),
+    "report": ("ops.reports.commands", "report"),
+}
+# `ops import KIND FILE`: every data file the domains load.
+IMPORT_COMMANDS: dict[str, tuple[str, str]] = {
+    "tickets": ("ops.queues.intake.commands", "import_tickets"),
+    "complaints": ("ops.queues.intake.commands", "import_complaints"),
+    "intervals": ("ops.staffing.history.commands", "intervals"),
+    "calls": ("ops.staffing.history.commands", "calls"),
+}
+
+
+# Plain calculators that touch no registry (and should start at once).
+UNWIRED = frozenset({"sla"})
+
+
+class OpsGroup(LazyGroup):
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        # Every other command runs with the registries filled (contract checks, jobs), whatever it imports.
+        if args and args[0] not in UNWIRED:
+            from ops.composition import wire
+
+            wire()
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=OpsGroup, commands=DOMAIN_COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """ops: operations manager for an outsourced contact center."""
+
+
+main.add_command(
+    LazyGroup(
+        "import", commands=IMPORT_COMMANDS, help="Load data files: tickets, complaints, interval statistics, call logs."
+    )
+)
+
+
+@main.command("migrate")
+def migrate() -> None:
+    """Bring the database (OPS_DATABASE_URL) to the latest schema."""
+    from ops.config import get_settings
+    from ops.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    click.echo("database is at the latest revision")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the HTTP API and the pages (migrates the database first)."""
+    import uvicorn
+
+    from ops.config import get_settings
+    from ops.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    uvicorn.run("ops.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+@main.group("token")
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.option("--role", required=True, type=click.Choice(["manager", "supervisor", "agent", "client"]))
+@click.option(
+    "--contract", "contract_code", default=None, help="Scope the token to one contract (required for client)."
+)
+@click.option("--name", required=True)
+@domain_errors
+def token_create(role: str, contract_code: str | None, name: str) -> None:
+    """Create a token and print it (it is stored only as a hash: this is the one time it is shown)."""
+    from ops.auth import issue_token
+    from ops.contracts.services import get_contract
+
+    async def go() -> str:
+        async with session_scope() as session:
+            contract_id = None
+            if contract_code:
+                contract_id = (await get_contract(session, code=contract_code, principal=None)).id
+            return await issue_token(session, name=name, role=role, contract_id=contract_id)  # type: ignore[arg-type]
+
+    click.echo(run(go()))
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare the data and print the tokens, but do not serve.")
+def demo(host: str, port: int, seed: int, no_serve: bool) -> None:
+    """Migrate, load the reference contract and a demo month, print tokens, and serve."""
+    from ops.demo.prepare import prepare_demo
+
+    tokens = run(prepare_demo(seed=seed))
+    click.echo("\nops demo is ready. Tokens (send as 'Authorization: Bearer <token>' or sign in on the pages):")
+    for role, value in tokens.items():
+        click.echo(f"  {role:<11} {value}")
+    if no_serve:
+        return
+    click.echo(f"\nServing on http://{host}:{port}  (API docs: http://{host}:{port}/schema)\n")
+    import uvicorn
+
+    uvicorn.run("ops.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+@main.command("worker")
+def worker() -> None:
+    """Run the arq worker (needs OPS_REDIS_URL)."""
+    from ops.composition import wire
+    from ops.config import get_settings
+    from ops.jobs.registry import JOBS
+    from ops.jobs.worker import run_worker, worker_settings
+    from ops.runtime import open_runtime
+
+    settings = get_settings()
+    if not settings.redis_url:
+        fail("OPS_REDIS_URL is not set: without Redis, jobs run inside `ops serve`")
+    wire()
+    run_worker(worker_settings(settings, JOBS, open_runtime))
+
+
+@main.command("scheduler")
+def scheduler() -> None:
+    """Run the schedule alone (scaled-out mode: exactly one of these, the API with OPS_SCHEDULER=off)."""
+    from ops.composition import SCHEDULE, assemble, schedule_sources
+    from ops.config import get_settings
+    from ops.jobs.worker import run_scheduler
+
+    run_scheduler(assemble(get_settings()), fixed=SCHEDULE, sources=schedule_sources())
+
+
+def entrypoint() -> None:
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
+
+
+__all__ = ["main"]

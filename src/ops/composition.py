@@ -1,0 +1,83 @@
+"""The composition root: the one place that knows every domain. It fills the registries (the contract
+sections' checks, the jobs, the pages' words, the tables), names the schedule, and builds the runtime
+that the API (ops.app), the CLI (ops.cli.main) and the worker and scheduler processes run on."""
+
+from __future__ import annotations
+
+import importlib
+
+from ops.config import Settings
+from ops.jobs.schedule import FixedJob, ScheduleSource
+from ops.runtime import Runtime, open_runtime
+
+# Every module that defines tables: imported so the metadata is whole for Alembic, the app and the tests.
+MODEL_MODULES = (
+    "ops.auth_models",
+    "ops.contracts.models",
+    "ops.queues.models",
+    "ops.staffing.history.models",
+    "ops.staffing.planning.models",
+    "ops.reports.models",
+)
+
+# The platform's fixed jobs; per-contract schedules (report deliveries) come from SCHEDULE_SOURCES.
+SCHEDULE = (
+    FixedJob("retry_report_sends", "interval", {"minutes": 1}),
+    FixedJob("giveback_tickets", "interval", {"minutes": 1}),
+    FixedJob("assign_waiting_tickets", "interval", {"minutes": 1}),
+    FixedJob("sla_watch", "cron", {"minute": "*"}),
+)
+
+_wired = False
+
+
+def import_models() -> None:
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+
+
+def wire() -> None:
+    """Fill every registry, once per process, explicitly: what is registered never depends on import order."""
+    global _wired
+    if _wired:
+        return
+    import_models()
+
+    from ops.contracts.document import register_section_validator
+    from ops.queues.intake import sections as intake_sections
+    from ops.reports import sections as report_sections
+
+    register_section_validator("classification", intake_sections.check_classification)
+    register_section_validator("priority", intake_sections.check_priority)
+    register_section_validator("crm_webhook_secret_env", intake_sections.check_secret_env)
+    register_section_validator("penalties", report_sections.check_penalties)
+    register_section_validator("regulatory", report_sections.check_regulatory)
+
+    from ops.jobs.registry import register_jobs
+    from ops.queues.assignment.jobs import assign_waiting_tickets, giveback_tickets
+    from ops.queues.sla.jobs import sla_watch
+    from ops.reports.delivery.jobs import deliver_report, retry_report_sends
+    from ops.staffing.planning.jobs import compute_staffing_plan
+
+    register_jobs(
+        giveback_tickets, assign_waiting_tickets, sla_watch, deliver_report, retry_report_sends, compute_staffing_plan
+    )
+
+    from ops.web import portal_pages, staffing_pages, work_pages
+    from ops.web.i18n import register_phrases
+
+    for module in (work_pages, staffing_pages, portal_pages):
+        register_phrases(module.PHRASES)
+    _wired = True
+
+
+def schedule_sources() -> list[ScheduleSource]:
+    from ops.reports.delivery.schedule import schedule_deliveries
+
+    return [schedule_deliveries]
+
+
+def assemble(settings: Settings) -> Runtime:
+    """The registries filled and the runtime built: how every process starts."""
+    wire()
+    return open_runtime(settings)

@@ -1,0 +1,36 @@
+"""What every controller shares at the HTTP edge: request values taken as text on purpose, and rows mapped
+onto response structs by field name (one mapping, instead of a field-by-field copy per controller)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, TypeVar
+
+import msgspec
+
+from ops.errors import InvalidInputError
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def parse_day(value: str, field: str) -> date:
+    """A YYYY-MM-DD date, or a 422 naming the field. (A typed date path parameter answers 404 before
+    authentication runs, so dates arrive as strings and are checked here, after the guards.)"""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"{field}: {value!r} is not a date YYYY-MM-DD", extra=[{"field": field, "problem": "not a date"}]
+        ) from None
+
+
+def to_struct(cls: type[S], source: Any, /, **values: Any) -> S:
+    """A response struct filled from `source`'s attributes of the same names; `values` name what differs
+    (a related row's code, a computed count). A field the source lacks keeps its default."""
+    kwargs: dict[str, Any] = {}
+    for name in cls.__struct_fields__:
+        if name in values:
+            kwargs[name] = values[name]
+        elif hasattr(source, name):
+            kwargs[name] = getattr(source, name)
+    return cls(**kwargs)

@@ -1,0 +1,97 @@
+"""HTTP endpoints of assignment: agents, their status, and pulling the next ticket of a queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import FromPath, JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ops.auth import STAFF, Principal, requires
+from ops.contracts.models import Contract
+from ops.queues import tickets
+from ops.queues.assignment import agents, pull
+from ops.queues.assignment.schemas import AgentOut, AgentStatusIn
+from ops.queues.models import Agent, Position
+from ops.queues.schemas import TicketOut
+
+
+def _agent_id(principal: Principal) -> int:
+    if principal.agent_id is None:
+        raise PermissionDeniedException("this needs an agent token")
+    return principal.agent_id
+
+
+async def _agent_out(session: AsyncSession, agent: Agent, position: Position | None = None) -> AgentOut:
+    if position is None and agent.position_id is not None:
+        position = await session.get(Position, agent.position_id)
+    contract = await session.get(Contract, agent.contract_id)
+    return AgentOut(
+        id=agent.id,
+        name=agent.name,
+        contract=contract.code if contract else "",
+        position=position.code if position else None,
+        skills=dict(position.skills) if position else {},
+        status=agent.status,
+        capacity=agent.capacity,
+        open_count=agent.open_count,
+        idle_since=agent.idle_since,
+        last_assigned_at=agent.last_assigned_at,
+    )
+
+
+class AgentController(Controller):
+    path = "/api/agents"
+    tags = ("agents",)
+
+    @get("/", operation_id="ListAgents", guards=[requires(*STAFF)])
+    async def list_agents(
+        self, request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession]
+    ) -> list[AgentOut]:
+        rows = await agents.list_agents(db_session, contract_id=request.user.contract_id)
+        return [await _agent_out(db_session, a, p) for a, p in rows]
+
+    @get("/me", operation_id="GetMyAgent", guards=[requires("agent")])
+    async def me(self, request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession]) -> AgentOut:
+        agent = await agents.get_agent(db_session, agent_id=_agent_id(request.user))
+        return await _agent_out(db_session, agent)
+
+    @put("/me/status", operation_id="SetMyAgentStatus", guards=[requires("agent")])
+    async def set_status(
+        self,
+        request: Request[Principal, str, State],
+        db_session: NamedDependency[AsyncSession],
+        data: JSONBody[AgentStatusIn],
+    ) -> AgentOut:
+        """Sign in to a position and set the status: available, busy (no pushes), break, offline
+        (open tickets go back to the pool)."""
+        agent = await agents.set_status(
+            db_session, agent_id=_agent_id(request.user), status=data.status, position_code=data.position
+        )
+        return await _agent_out(db_session, agent)
+
+
+@post(
+    "/api/queues/{queue:str}/next",
+    operation_id="NextTicket",
+    tags=["agents"],
+    guards=[requires("agent")],
+    status_code=200,
+)
+async def next_ticket(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], queue: FromPath[str]
+) -> Response[TicketOut | None]:
+    """Claim the most urgent open ticket of the queue that the calling agent may work (highest
+    score, then earliest due); 204 when there is none."""
+    ticket = await pull.claim_next(db_session, agent_id=_agent_id(request.user), queue_code=queue)
+    if ticket is None:
+        return Response(None, status_code=204)
+    (view,) = await tickets.ticket_views(db_session, [ticket])
+    return Response(view, status_code=200)
+
+
+ROUTES: list[Any] = [AgentController, next_ticket]

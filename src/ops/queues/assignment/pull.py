@@ -1,0 +1,163 @@
+"""Pull: an agent claims the most urgent pool ticket of a queue it may work; the claim primitives push shares.
+
+Concurrency rule: a ticket changes hands only through conditional UPDATEs in one transaction,
+`tickets ... WHERE assigned_agent_id IS NULL` and `agents ... WHERE open_count < capacity`, so
+no interleaving can give one ticket to two agents or an agent more than its capacity. On
+PostgreSQL the candidate row is picked `FOR UPDATE SKIP LOCKED`, so concurrent pullers take
+different tickets instead of queueing on one. Lock order everywhere: an agent row is locked only
+after any ticket this transaction waits for, and a puller holding its agent row never waits on a
+ticket (SKIP LOCKED), which keeps the paths deadlock-free.
+
+A ticket is in the pool when `assigned_agent_id IS NULL` and its status is one of POOL_STATUSES.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
+
+from ops.contracts.models import Queue
+from ops.db import utcnow
+from ops.errors import ConflictError, NotFoundError
+from ops.queues.assignment.strategies import overflow_cutoff
+from ops.queues.models import POOL_WHERE, Agent, Position, Ticket, TicketEvent
+
+POOL_STATUSES = ("new", "open")
+# Agents who may pull; push goes only to "available" ones (busy means "do not send me more").
+PULL_STATUSES = ("available", "busy")
+
+
+def pool(queue_id: int) -> ColumnElement[bool]:
+    # POOL_WHERE verbatim (no bound parameters): the planners use the partial pool index only when
+    # they can prove a query implies its condition.
+    return and_(Ticket.queue_id == queue_id, POOL_WHERE)
+
+
+def urgency() -> tuple[Any, ...]:
+    # Highest score first (sort_key is the time-free form of score with aging), then earliest due.
+    return (Ticket.sort_key.desc(), Ticket.first_response_due.asc().nulls_last(), Ticket.id.asc())
+
+
+async def claim_next(
+    session: AsyncSession, *, agent_id: int, queue_code: str, now: datetime | None = None
+) -> Ticket | None:
+    """Give agent `agent_id` the most urgent pool ticket of its contract's queue `queue_code` that
+    it may work (skill level within the overflow wait), or None when there is none.
+
+    Raises NotFoundError for an unknown queue, ConflictError when the agent has no skill for it, is
+    on break or offline, or is at capacity."""
+    now = now or utcnow()
+    found = (
+        await session.execute(
+            select(Agent, Queue, Position.skills)
+            .join(Queue, and_(Queue.contract_id == Agent.contract_id, Queue.code == queue_code))
+            .outerjoin(Position, Position.id == Agent.position_id)
+            .where(Agent.id == agent_id)
+        )
+    ).one_or_none()
+    if found is None:
+        if await session.get(Agent, agent_id) is None:
+            raise NotFoundError(f"no agent {agent_id}")
+        raise NotFoundError(f"no queue {queue_code!r}")
+    agent, queue, skills = found
+    level = (skills or {}).get(queue.code)
+    if level is None:
+        raise ConflictError(f"agent {agent.id} has no skill for queue {queue_code!r}")
+    if agent.status not in PULL_STATUSES:
+        raise ConflictError(f"agent {agent.id} is {agent.status}: set the status to available first")
+    cutoff = overflow_cutoff(now, level, overflow_minutes(queue))
+    if cutoff is None:
+        return None
+    # Capacity first: the agent row lock is taken before any ticket lock, and SKIP LOCKED below
+    # means a puller never waits on a ticket while holding it.
+    taken = await session.execute(
+        update(Agent)
+        .where(Agent.id == agent.id, Agent.open_count < Agent.capacity, Agent.status.in_(PULL_STATUSES))
+        .values(open_count=Agent.open_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if rowcount(taken) != 1:
+        raise ConflictError(f"agent {agent.id} is at capacity ({agent.capacity} open tickets)")
+    for _ in range(20):
+        query = select(Ticket.id).where(pool(queue.id))
+        if level > 1:
+            query = query.where(Ticket.received_at <= cutoff)
+        candidate = (
+            await session.execute(query.order_by(*urgency()).limit(1).with_for_update(skip_locked=True))
+        ).scalar_one_or_none()
+        if candidate is None:
+            break
+        if await take(session, ticket_id=candidate, agent_id=agent.id, now=now):
+            return await mark_assigned(session, candidate, agent.id, actor=f"agent:{agent.id}", how="pull", now=now)
+    await session.execute(
+        update(Agent)
+        .where(Agent.id == agent.id)
+        .values(open_count=Agent.open_count - 1)
+        .execution_options(synchronize_session=False)
+    )
+    return None
+
+
+async def take(session: AsyncSession, *, ticket_id: int, agent_id: int, now: datetime) -> bool:
+    result = await session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.assigned_agent_id.is_(None), Ticket.status.in_(POOL_STATUSES))
+        .values(
+            assigned_agent_id=agent_id,
+            assigned_at=now,
+            status="open",
+            version=Ticket.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1
+
+
+async def mark_assigned(
+    session: AsyncSession, ticket_id: int, agent_id: int, *, actor: str, how: str, now: datetime
+) -> Ticket:
+    ticket = await session.get(Ticket, ticket_id, populate_existing=True)
+    assert ticket is not None
+    # Only now, with the ticket taken: a reservation undone for want of a ticket leaves the agent's
+    # idle time (what longest-idle push ranks by) as it was.
+    await session.execute(
+        update(Agent)
+        .where(Agent.id == agent_id)
+        .values(last_assigned_at=now, idle_since=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.add(
+        TicketEvent(
+            ticket_id=ticket_id,
+            at=now,
+            actor=actor,
+            action="assigned",
+            before={"assigned_agent_id": None},
+            after={"assigned_agent_id": agent_id, "how": how},
+        )
+    )
+    # An Agent already in the session sees what the UPDATEs did, without a read-back.
+    agent = session.identity_map.get(identity_key(Agent, agent_id))
+    if isinstance(agent, Agent):
+        set_committed_value(agent, "open_count", agent.open_count + 1)
+        set_committed_value(agent, "idle_since", now)
+        set_committed_value(agent, "last_assigned_at", now)
+    return ticket
+
+
+def rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def queue_routing(queue: Queue) -> dict[str, Any]:
+    return dict(queue.routing or {})
+
+
+def overflow_minutes(queue: Queue) -> float | None:
+    value = queue_routing(queue).get("overflow_after_minutes", 10)
+    return None if value is None else float(value)

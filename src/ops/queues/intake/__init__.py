@@ -1,0 +1,1 @@
+"""Intake: CRM deliveries into tickets: classification, priority, protocol numbers, outage grouping, complaints."""

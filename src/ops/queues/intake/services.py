@@ -1,0 +1,383 @@
+"""Ticket intake: validate a CRM delivery, classify, score, number and store it exactly once.
+
+Every way in (API, bulk API, signed webhook, file import, complaint replay) ends in
+`create_ticket` / `create_tickets`. Idempotency rests on the unique constraint on
+(contract, source, external_id): the insert runs in a SAVEPOINT and a losing racer reads the
+winner's row, so a retried or concurrent delivery returns the existing ticket instead of a copy.
+
+What a delivery must hold and the ticket a contract makes of it are pure rules in `intake_rules`;
+grouping mass outages is `incidents`; the views it answers with come from `tickets`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from sqlalchemy import func, insert, select, text, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ops.auth import Principal
+from ops.contracts.models import Contract, Queue, Reason
+from ops.db import utcnow
+from ops.errors import InvalidInputError
+from ops.queues.assignment.push import push_ticket
+from ops.queues.intake.incidents import arrival_of, link_outage
+from ops.queues.intake.protocol import format_protocol
+from ops.queues.intake.rules import (
+    ContractRules,
+    Intake,
+    Problems,
+    TicketData,
+    build_row,
+    contract_rules,
+    parse_ticket,
+    protocol_day,
+)
+from ops.queues.models import Incident, ProtocolCounter, Ticket, TicketEvent
+from ops.queues.schemas import TicketOut
+from ops.queues.tickets import row_view, ticket_views
+
+# --- the contract as this database holds it -------------------------------------------------------
+
+
+async def load_intake(session: AsyncSession, *, contract_code: str, principal: Principal | None = None) -> Intake:
+    contract = (
+        await session.execute(
+            select(Contract.id, Contract.document, Contract.checksum).where(Contract.code == contract_code)
+        )
+    ).one_or_none()
+    if contract is None or (principal is not None and not principal.may_see(contract.id)):
+        raise InvalidInputError(
+            f"contract: unknown contract {contract_code!r}",
+            extra=[{"field": "contract", "problem": f"unknown contract {contract_code!r}"}],
+        )
+    rows = (
+        await session.execute(
+            select(Queue.id, Queue.code, Reason.id, Reason.code)
+            .outerjoin(Reason, Reason.queue_id == Queue.id)
+            .where(Queue.contract_id == contract.id)
+        )
+    ).tuples()
+    queue_ids: dict[str, int] = {}
+    reason_ids: dict[tuple[str, str], int] = {}
+    for queue_id, queue_code, reason_id, reason_code in rows:
+        queue_ids[queue_code] = queue_id
+        if reason_id is not None and reason_code is not None:
+            reason_ids[(queue_code, reason_code)] = reason_id
+    return Intake(contract.id, contract_rules(contract.document, contract.checksum), queue_ids, reason_ids)
+
+
+def webhook_secret(rules: ContractRules) -> bytes | None:
+    """The contract's CRM webhook secret, read from the environment variable the contract names."""
+    if not rules.secret_env:
+        return None
+    value = os.environ.get(rules.secret_env)
+    return value.encode() if value else None
+
+
+def build_ticket(intake: Intake, data: TicketData, *, now: datetime) -> tuple[Ticket, bool]:
+    """The ticket for a delivery (not yet numbered nor stored) and whether its reason is technical."""
+    row, technical = build_row(intake, data, now=now)
+    return Ticket(**row), technical
+
+
+# --- storing ------------------------------------------------------------------------------------
+
+
+async def next_protocols(session: AsyncSession, day: date, count: int = 1) -> range:
+    """Reserve `count` sequence numbers of `day` with one atomic upsert; the caller's transaction
+    holds the counter row until it ends, so numbers are never handed out twice."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(ProtocolCounter)
+        .values(day=day, last=count)
+        .on_conflict_do_update(index_elements=["day"], set_={"last": ProtocolCounter.last + count})
+        .returning(ProtocolCounter.last)
+    )
+    last = int((await session.execute(stmt)).scalar_one())
+    return range(last - count + 1, last + 1)
+
+
+async def _find_existing(session: AsyncSession, contract_id: int, source: str, external_id: str) -> Ticket | None:
+    return (
+        await session.execute(
+            select(Ticket).where(
+                Ticket.contract_id == contract_id, Ticket.source == source, Ticket.external_id == external_id
+            )
+        )
+    ).scalar_one_or_none()
+
+
+def _columns(ticket: Ticket, names: Sequence[str]) -> dict[str, Any]:
+    return {n: getattr(ticket, n) for n in names}
+
+
+def _created_event(ticket: Ticket | Mapping[str, Any], source_kind: str, intake: Intake) -> dict[str, Any]:
+    row = (
+        ticket
+        if isinstance(ticket, Mapping)
+        else _columns(ticket, ("id", "received_at", "protocol", "queue_id", "priority"))
+    )
+    return {
+        "ticket_id": row["id"],
+        "at": row["received_at"],
+        "actor": f"intake:{source_kind}",
+        "action": "created",
+        "before": {},
+        "after": {
+            "protocol": row["protocol"],
+            "queue": intake.queue_codes[row["queue_id"]],
+            "priority": row["priority"],
+            "via": source_kind,
+        },
+        "note": None,
+    }
+
+
+def _resolve_contract(contract_code: str | None, data: TicketData) -> str:
+    if contract_code and data.contract and data.contract != contract_code:
+        raise InvalidInputError(
+            "contract: does not match",
+            extra=[{"field": "contract", "problem": f"{data.contract!r} differs from {contract_code!r}"}],
+        )
+    code = contract_code or data.contract
+    if code is None:
+        raise InvalidInputError("contract: required", extra=[{"field": "contract", "problem": "required"}])
+    return code
+
+
+async def create_ticket(
+    session: AsyncSession,
+    *,
+    contract_code: str | None,
+    data: Mapping[str, Any] | TicketData,
+    source_kind: str,
+    principal: Principal | None = None,
+    now: datetime | None = None,
+    max_body_chars: int = 20_000,
+    push: bool = True,
+) -> tuple[Ticket, bool]:
+    """Store one delivery: (the ticket, True) when new, (the existing ticket, False) when the same
+    (contract, source, external_id) was delivered before, also by a concurrent request. A new pool
+    ticket is pushed at once to a free agent when the queue's strategy finds one."""
+    now = now or utcnow()
+    parsed = data if isinstance(data, TicketData) else parse_ticket(data, max_body_chars=max_body_chars)
+    intake = await load_intake(session, contract_code=_resolve_contract(contract_code, parsed), principal=principal)
+    existing = await _find_existing(session, intake.contract_id, parsed.source, parsed.external_id)
+    if existing is not None:
+        return existing, False
+    ticket, technical = build_ticket(intake, parsed, now=now)
+    ticket, stored = await _insert_one(session, intake, ticket, now)
+    if not stored:
+        return ticket, False
+    session.add(TicketEvent(**_created_event(ticket, source_kind, intake)))
+    if technical and ticket.status == "new":
+        await link_outage(session, intake=intake, ticket=arrival_of(ticket), now=now)
+    if push and ticket.status == "new":
+        queue = await session.get(Queue, ticket.queue_id)
+        assert queue is not None
+        await push_ticket(session, ticket=ticket, queue=queue, now=now)
+    await session.flush()
+    return ticket, True
+
+
+@dataclass(slots=True)
+class RowResult:
+    index: int
+    status: Literal["created", "existing", "rejected"]
+    ticket: TicketOut | None = None
+    errors: Problems = field(default_factory=list)
+
+
+Key = tuple[int, str, str]
+
+
+async def create_tickets(
+    session: AsyncSession,
+    *,
+    contract_code: str | None,
+    rows: Sequence[Mapping[str, Any] | TicketData],
+    source_kind: str,
+    principal: Principal | None = None,
+    now: datetime | None = None,
+    max_body_chars: int = 20_000,
+    detect_outages: bool = True,
+) -> list[RowResult]:
+    """Store many deliveries: good rows are stored, bad rows come back with their problems, and
+    every row gets a result in order (the stored ticket's view for good ones).
+
+    One existence query, one protocol reservation per day and one executemany for the whole
+    batch, with no ORM object per row; a conflict from a concurrent delivery drops back to
+    row-by-row inserts. Pushing the new tickets to agents is left to a job sent after commit (one
+    agent lock per transaction)."""
+    now = now or utcnow()
+    results = [RowResult(i, "rejected") for i in range(len(rows))]
+    intakes: dict[str, Intake] = {}
+    todo: list[tuple[int, Intake, TicketData]] = []
+    for i, item in enumerate(rows):
+        try:
+            parsed = item if isinstance(item, TicketData) else parse_ticket(item, max_body_chars=max_body_chars)
+            code = _resolve_contract(contract_code, parsed)
+            if code not in intakes:
+                intakes[code] = await load_intake(session, contract_code=code, principal=principal)
+            todo.append((i, intakes[code], parsed))
+        except InvalidInputError as exc:
+            results[i].errors = list(exc.extra or [{"field": "", "problem": exc.message}])
+    stored = await _existing(session, todo)
+    fresh: list[tuple[int, Intake, dict[str, Any], bool]] = []
+    first_of: dict[Key, int] = {}
+    repeats: list[tuple[int, Key]] = []
+    for i, intake, parsed in todo:
+        key = (intake.contract_id, *parsed.key)
+        if key in stored or key in first_of:
+            repeats.append((i, key))
+            continue
+        try:
+            row, technical = build_row(intake, parsed, now=now)
+        except InvalidInputError as exc:
+            results[i].errors = list(exc.extra or [{"field": "", "problem": exc.message}])
+            continue
+        first_of[key] = i
+        fresh.append((i, intake, row, technical))
+    stored.update(await _insert_rows(session, fresh, source_kind, now))
+    incidents = await _link_batch(session, fresh, now) if detect_outages else {}
+    for i, intake, row, _technical in fresh:
+        key = (intake.contract_id, row["source"], row["external_id"])
+        if key not in stored:
+            results[i].status, results[i].ticket = "created", row_view(row, intake, incidents)
+    views = {t.id: v for t, v in zip(stored.values(), await ticket_views(session, list(stored.values())), strict=True)}
+    for key, ticket in stored.items():
+        if key in first_of:  # lost a race to a concurrent delivery
+            results[first_of[key]].status, results[first_of[key]].ticket = "existing", views[ticket.id]
+    for i, key in repeats:
+        first = results[first_of[key]].ticket if key in first_of else None
+        results[i].status, results[i].ticket = "existing", views[stored[key].id] if key in stored else first
+    created = [row for i, _n, row, _t in fresh if results[i].status == "created"]
+    _request_pushes(session, {row["queue_id"] for row in created if row["status"] == "new"})
+    return results
+
+
+async def _existing(session: AsyncSession, todo: list[tuple[int, Intake, TicketData]]) -> dict[Key, Ticket]:
+    keys_by_contract: dict[int, set[tuple[str, str]]] = {}
+    for _i, intake, parsed in todo:
+        keys_by_contract.setdefault(intake.contract_id, set()).add(parsed.key)
+    found: dict[Key, Ticket] = {}
+    for contract_id, key_set in keys_by_contract.items():
+        keys = sorted(key_set)
+        for start in range(0, len(keys), 400):
+            chunk = keys[start : start + 400]
+            rows = (
+                await session.execute(
+                    select(Ticket).where(
+                        Ticket.contract_id == contract_id, tuple_(Ticket.source, Ticket.external_id).in_(chunk)
+                    )
+                )
+            ).scalars()
+            found.update({(contract_id, t.source, t.external_id): t for t in rows})
+    return found
+
+
+async def reserve_ids(session: AsyncSession, count: int) -> list[int]:
+    """`count` fresh ticket ids. Given up front, they let the batch go in with one executemany
+    instead of one INSERT ... RETURNING per row (SQLite cannot order RETURNING rows). PostgreSQL
+    draws them from the column's sequence; SQLite's writer lock, taken at BEGIN, keeps max(id) ours
+    until commit."""
+    if session.get_bind().dialect.name == "postgresql":
+        rows = await session.execute(
+            text("SELECT nextval(pg_get_serial_sequence('tickets', 'id')) FROM generate_series(1, :n)"), {"n": count}
+        )
+        return [int(i) for i in rows.scalars()]
+    top = int((await session.execute(select(func.coalesce(func.max(Ticket.id), 0)))).scalar_one())
+    return list(range(top + 1, top + count + 1))
+
+
+async def _insert_rows(
+    session: AsyncSession, fresh: list[tuple[int, Intake, dict[str, Any], bool]], source_kind: str, now: datetime
+) -> dict[Key, Ticket]:
+    """Number and insert the new rows (ids and protocols set in them); the tickets that concurrent
+    deliveries stored first, by key."""
+    if not fresh:
+        return {}
+    by_day: dict[date, list[dict[str, Any]]] = {}
+    for _i, intake, row, _t in fresh:
+        by_day.setdefault(protocol_day(row["created_at"], intake.rules.timezone, now), []).append(row)
+    try:
+        async with session.begin_nested():
+            for day, day_rows in sorted(by_day.items()):
+                for row, seq in zip(day_rows, await next_protocols(session, day, len(day_rows)), strict=True):
+                    row["protocol"] = format_protocol(day, seq)
+            for (_i, _n, row, _x), ticket_id in zip(fresh, await reserve_ids(session, len(fresh)), strict=True):
+                row["id"] = ticket_id
+            await session.execute(insert(Ticket), [row for _i, _n, row, _x in fresh])
+    except IntegrityError:
+        # A concurrent delivery of one of these keys won the race: go row by row, each in its own
+        # savepoint, so the others still get in and the raced ones return the winner's ticket.
+        raced: dict[Key, Ticket] = {}
+        created: list[tuple[dict[str, Any], Intake]] = []
+        for _i, intake, row, _technical in fresh:
+            ticket, stored = await _insert_one(session, intake, Ticket(**{**row, "id": None}), now)
+            if stored:
+                row["id"], row["protocol"] = ticket.id, ticket.protocol
+                created.append((row, intake))
+            else:
+                row["id"] = None
+                raced[(intake.contract_id, row["source"], row["external_id"])] = ticket
+        await _add_events(session, [_created_event(row, source_kind, n) for row, n in created])
+        return raced
+    await _add_events(session, [_created_event(row, source_kind, n) for _i, n, row, _x in fresh])
+    return {}
+
+
+async def _link_batch(
+    session: AsyncSession, fresh: list[tuple[int, Intake, dict[str, Any], bool]], now: datetime
+) -> dict[int, Incident]:
+    """Outage grouping of a batch, oldest first; the rows of linked tickets get their incident."""
+    by_id = {row["id"]: row for _i, _n, row, _t in fresh if row.get("id")}
+    incidents: dict[int, Incident] = {}
+    candidates = [(n, row) for _i, n, row, technical in fresh if technical and row.get("id") and row["status"] == "new"]
+    for intake, row in sorted(candidates, key=lambda c: c[1]["created_at"]):
+        if row["incident_id"] is not None:
+            continue
+        incident, linked = await link_outage(session, intake=intake, ticket=arrival_of(row), now=now)
+        if incident is not None:
+            incidents[incident.id] = incident
+            for ticket_id in linked:
+                if ticket_id in by_id:
+                    by_id[ticket_id]["incident_id"] = incident.id
+    return incidents
+
+
+async def _add_events(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    # Core executemany: the audit rows need no ORM objects.
+    if events:
+        await session.execute(insert(TicketEvent), events)
+
+
+async def _insert_one(session: AsyncSession, intake: Intake, ticket: Ticket, now: datetime) -> tuple[Ticket, bool]:
+    day = protocol_day(ticket.created_at, intake.rules.timezone, now)
+    try:
+        async with session.begin_nested():
+            ticket.protocol = format_protocol(day, (await next_protocols(session, day)).start)
+            session.add(ticket)
+            await session.flush()
+    except IntegrityError:
+        existing = await _find_existing(session, intake.contract_id, ticket.source, ticket.external_id)
+        if existing is None:
+            raise
+        return existing, False
+    return ticket, True
+
+
+def _request_pushes(session: AsyncSession, queue_ids: set[int]) -> None:
+    from ops.jobs.queue import defer
+
+    for queue_id in sorted(queue_ids):
+        defer(session, "assign_waiting_tickets", job_id=f"assign:{queue_id}", queue_id=queue_id)

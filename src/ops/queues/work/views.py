@@ -1,0 +1,264 @@
+"""What the work pages and the ticket API read: a ticket's work view, ticket lists, queue counts, the overview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ops.auth import Principal
+from ops.contracts.models import Queue, Reason
+from ops.db import utcnow
+from ops.errors import NotFoundError
+from ops.queues.assignment.agents import agent_skills
+from ops.queues.models import ACTIVE, Agent, Incident, Ticket, TicketEvent
+from ops.queues.sla.clock import Clocks, Targets
+from ops.queues.sla.sync import WARNING, ticket_clocks, ticket_events
+from ops.queues.work.actions import allowed_actions, visible_ticket
+from ops.queues.work.procedures import checklist_view
+
+
+@dataclass(frozen=True)
+class TicketWork:
+    """Everything the ticket page and the API show about one ticket."""
+
+    ticket: Ticket
+    queue: Queue
+    reason: Reason | None
+    agent_name: str | None
+    checklist: list[dict[str, Any]]
+    field_defs: list[dict[str, Any]]
+    events: list[TicketEvent]
+    clocks: Clocks | None
+    allowed: tuple[str, ...]
+    transfer_to: list[tuple[str, str]]
+
+
+async def ticket_work(
+    session: AsyncSession, *, ticket_id: int, principal: Principal, now: datetime | None = None
+) -> TicketWork:
+    now = now or utcnow()
+    ticket = await visible_ticket(session, ticket_id, principal)
+    queue = await session.get(Queue, ticket.queue_id)
+    assert queue is not None
+    reason = await session.get(Reason, ticket.reason_id) if ticket.reason_id is not None else None
+    agent = await session.get(Agent, ticket.assigned_agent_id) if ticket.assigned_agent_id is not None else None
+    events = await ticket_events(session, ticket.id)
+    clocks = ticket_clocks(queue, ticket, events, now)
+    others = (
+        await session.execute(
+            select(Queue).where(Queue.contract_id == ticket.contract_id, Queue.id != queue.id).order_by(Queue.position)
+        )
+    ).scalars()
+    transfer_to = [(q.code, q.name) for q in others if Targets.from_policy(q.sla, ticket.priority) is not None]
+    return TicketWork(
+        ticket=ticket,
+        queue=queue,
+        reason=reason,
+        agent_name=agent.name if agent else None,
+        checklist=checklist_view(reason.procedure if reason else [], ticket.checklist),
+        field_defs=list(reason.fields) if reason else [],
+        events=events,
+        clocks=clocks,
+        allowed=allowed_actions(principal, ticket),
+        transfer_to=transfer_to,
+    )
+
+
+# --- lists for the pages ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    """A ticket in a list, with its nearest running deadline from the stored columns."""
+
+    ticket: Ticket
+    queue_code: str
+    reason_name: str | None
+    agent_name: str | None
+    next_kind: str | None
+    next_due: datetime | None
+    breached: bool
+
+
+def _row(ticket: Ticket, queue_code: str, reason_name: str | None, agent_name: str | None, now: datetime) -> TicketRow:
+    running: list[tuple[datetime, str]] = []
+    if ticket.status in ACTIVE:
+        if ticket.first_response_at is None and ticket.first_response_due is not None:
+            running.append((ticket.first_response_due, "first_response"))
+        if ticket.next_response_due is not None:
+            running.append((ticket.next_response_due, "next_response"))
+        if ticket.resolution_due is not None:
+            running.append((ticket.resolution_due, "resolution"))
+    due, kind = min(running) if running else (None, None)
+    late_reply = ticket.next_response_due is not None and ticket.next_response_due < now
+    breached = bool(ticket.first_response_breached or ticket.resolution_breached or late_reply)
+    return TicketRow(ticket, queue_code, reason_name, agent_name, kind, due, breached)
+
+
+async def _rows(session: AsyncSession, query: Any, now: datetime) -> list[TicketRow]:
+    full = (
+        query.add_columns(Queue.code, Reason.name, Agent.name)
+        .join(Queue, Queue.id == Ticket.queue_id)
+        .outerjoin(Reason, Reason.id == Ticket.reason_id)
+        .outerjoin(Agent, Agent.id == Ticket.assigned_agent_id)
+    )
+    return [_row(t, q, r, a, now) for t, q, r, a in (await session.execute(full)).tuples()]
+
+
+def _scoped(query: Any, principal: Principal) -> Any:
+    return query if principal.contract_id is None else query.where(Ticket.contract_id == principal.contract_id)
+
+
+async def my_tickets(session: AsyncSession, *, principal: Principal, now: datetime | None = None) -> list[TicketRow]:
+    """The caller's agent's active tickets, nearest deadline first."""
+    now = now or utcnow()
+    if principal.agent_id is None:
+        return []
+    query = select(Ticket).where(Ticket.assigned_agent_id == principal.agent_id, Ticket.status.in_(ACTIVE))
+    rows = await _rows(session, _scoped(query, principal), now)
+    return sorted(rows, key=lambda r: (not r.breached, r.next_due is None, r.next_due or now, r.ticket.id))
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    queue: Queue
+    skill: int | None
+    waiting: int
+    working: int
+    pending: int
+    breached: int
+    due_soon: int
+
+
+async def queue_summaries(
+    session: AsyncSession, *, principal: Principal, now: datetime | None = None, soon_minutes: float = 60
+) -> list[QueueSummary]:
+    """The ticket queues the caller sees with their counts; `skill` is the caller's agent's level."""
+
+    now = now or utcnow()
+    skills: dict[str, int] = {}
+    if principal.agent_id is not None:
+        agent = await session.get(Agent, principal.agent_id)
+        skills = await agent_skills(session, agent) if agent is not None else {}
+    queues_q = select(Queue).order_by(Queue.contract_id, Queue.position)
+    if principal.contract_id is not None:
+        queues_q = queues_q.where(Queue.contract_id == principal.contract_id)
+    queues = [q for q in (await session.execute(queues_q)).scalars() if (q.sla or {}).get("tickets")]
+    active = (
+        await session.execute(
+            select(Ticket).where(Ticket.queue_id.in_([q.id for q in queues]), Ticket.status.in_(ACTIVE))
+        )
+    ).scalars()
+    counts: dict[int, list[int]] = {q.id: [0, 0, 0, 0, 0] for q in queues}
+    soon = now + timedelta(minutes=soon_minutes)
+    for t in active:
+        c = counts[t.queue_id]
+        row = _row(t, "", None, None, now)
+        if t.assigned_agent_id is None and t.status in ("new", "open"):
+            c[0] += 1
+        elif t.status == "pending":
+            c[2] += 1
+        else:
+            c[1] += 1
+        c[3] += row.breached
+        c[4] += (not row.breached) and row.next_due is not None and row.next_due <= soon
+    return [QueueSummary(q, skills.get(q.code), *counts[q.id]) for q in queues]
+
+
+async def queue_board(
+    session: AsyncSession, *, principal: Principal, queue_code: str, now: datetime | None = None, limit: int = 200
+) -> tuple[Queue, list[TicketRow]]:
+    """A queue's active tickets in the order the pool gives them out (most urgent first)."""
+    now = now or utcnow()
+    query = select(Queue).where(Queue.code == queue_code)
+    if principal.contract_id is not None:
+        query = query.where(Queue.contract_id == principal.contract_id)
+    queue = (await session.execute(query.order_by(Queue.contract_id).limit(1))).scalar_one_or_none()
+    if queue is None or principal.role == "client":
+        raise NotFoundError(f"no queue {queue_code!r}")
+    tickets = (
+        select(Ticket)
+        .where(Ticket.queue_id == queue.id, Ticket.status.in_(ACTIVE))
+        .order_by(Ticket.sort_key.desc(), Ticket.first_response_due.asc().nulls_last(), Ticket.id)
+        .limit(limit)
+    )
+    return queue, await _rows(session, tickets, now)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The supervisor's view: queues, agents, late and escalated tickets, incidents, warnings."""
+
+    queues: list[QueueSummary]
+    agents: list[tuple[Agent, int]]
+    breached: list[TicketRow]
+    escalated: list[TicketRow]
+    incidents: list[Incident]
+    warnings: list[tuple[TicketEvent, str]]
+
+
+async def supervisor_overview(
+    session: AsyncSession, *, principal: Principal, now: datetime | None = None, warnings_hours: float = 8
+) -> Overview:
+
+    now = now or utcnow()
+    queues = await queue_summaries(session, principal=principal, now=now)
+    agents_q = select(Agent).order_by(Agent.supervisor.desc(), Agent.name)
+    incidents_q = select(Incident).where(Incident.status == "open").order_by(Incident.opened_at.desc())
+    if principal.contract_id is not None:
+        agents_q = agents_q.where(Agent.contract_id == principal.contract_id)
+        incidents_q = incidents_q.where(Incident.contract_id == principal.contract_id)
+    agents = list((await session.execute(agents_q)).scalars())
+    late = _scoped(
+        select(Ticket).where(
+            Ticket.status.in_(ACTIVE),
+            (Ticket.first_response_breached.is_(True))
+            | (Ticket.resolution_breached.is_(True))
+            | (Ticket.next_response_due < now),
+        ),
+        principal,
+    )
+    escalated = _scoped(select(Ticket).where(Ticket.status.in_(ACTIVE), Ticket.flagged.is_(True)), principal)
+    warned = _scoped(
+        select(TicketEvent, Ticket.protocol)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .where(TicketEvent.action == WARNING, TicketEvent.at >= now - timedelta(hours=warnings_hours))
+        .order_by(TicketEvent.at.desc())
+        .limit(50),
+        principal,
+    )
+    return Overview(
+        queues=queues,
+        agents=[(a, a.open_count) for a in agents],
+        breached=sorted(await _rows(session, late, now), key=lambda r: (r.next_due is None, r.next_due or now)),
+        escalated=await _rows(session, escalated, now),
+        incidents=list((await session.execute(incidents_q)).scalars()),
+        warnings=[(e, p) for e, p in (await session.execute(warned)).tuples()],
+    )
+
+
+async def my_warnings(
+    session: AsyncSession, *, principal: Principal, now: datetime | None = None, hours: float = 8
+) -> list[tuple[TicketEvent, str]]:
+    """SLA warnings of the last hours on tickets assigned to the caller's agent and still active."""
+
+    now = now or utcnow()
+    if principal.agent_id is None:
+        return []
+    query = (
+        select(TicketEvent, Ticket.protocol)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .where(
+            TicketEvent.action == WARNING,
+            TicketEvent.at >= now - timedelta(hours=hours),
+            Ticket.assigned_agent_id == principal.agent_id,
+            Ticket.status.in_(ACTIVE),
+        )
+        .order_by(TicketEvent.at.desc())
+        .limit(20)
+    )
+    return [(e, p) for e, p in (await session.execute(query)).tuples()]

@@ -1,0 +1,242 @@
+"""Sending stored reports: e-mail over SMTP and a signed webhook post, each send claimed once and retried
+with backoff after a failure."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import re
+import smtplib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ops.config import Settings
+from ops.contracts.models import Contract
+from ops.db import utcnow
+from ops.errors import InvalidInputError
+from ops.reports.delivery.storage import read_stored
+from ops.reports.models import ReportSend, SendAttempt, StoredReport
+
+log = logging.getLogger("ops.reports.delivery")
+
+MAX_ATTEMPTS = 6
+BACKOFF_SECONDS = (60, 300, 1500, 7200, 21600)  # after the 1st, 2nd... failure
+SIGNATURE_HEADER = "X-Ops-Signature"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    send_id: int
+    channel: str
+    status: str
+    error: str | None = None
+
+
+async def send_due(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    send_ids: Sequence[int] | None = None,
+    now: datetime | None = None,
+) -> list[Outcome]:
+    """Send every send that is pending, or failed and due for its retry (only `send_ids` if given).
+
+    Each send is claimed in its own committed transaction (pending/failed -> sending) before anything
+    leaves: of two workers racing, only the one whose update changed the row sends it.
+    """
+    now = now or utcnow()
+    async with sessionmaker() as session:
+        query = select(ReportSend.id).where(
+            ReportSend.status.in_(("pending", "failed")),
+            or_(ReportSend.next_attempt_at.is_(None), ReportSend.next_attempt_at <= now),
+        )
+        if send_ids is not None:
+            query = query.where(ReportSend.id.in_(list(send_ids)))
+        due = list((await session.execute(query.order_by(ReportSend.id))).scalars())
+    out = []
+    for send_id in due:
+        outcome = await _send_one(sessionmaker, settings, send_id, now)
+        if outcome is not None:
+            out.append(outcome)
+    return out
+
+
+async def _send_one(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, send_id: int, now: datetime
+) -> Outcome | None:
+    async with sessionmaker.begin() as session:
+        claimed = await session.execute(
+            update(ReportSend)
+            .where(ReportSend.id == send_id, ReportSend.status.in_(("pending", "failed")))
+            .values(status="sending", claimed_at=now)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return None  # another worker has it, or it was sent meanwhile
+    async with sessionmaker() as session:
+        send = await session.get(ReportSend, send_id)
+        assert send is not None
+        contract = await session.get(Contract, send.contract_id)
+        assert contract is not None
+        reports = list(
+            (await session.execute(select(StoredReport).where(StoredReport.id.in_(send.report_ids)))).scalars()
+        )
+        channel, target = send.channel, send.target
+        start, end, delivery = send.period_start, send.period_end, send.delivery
+    began = time.monotonic()
+    error: str | None = None
+    try:
+        if channel == "email":
+            message = build_email(settings, contract, delivery, start, end, target, reports)
+            await asyncio.to_thread(smtp_send, settings, message)
+        elif channel == "webhook":
+            await post_webhook(settings, contract, delivery, start, end, target, reports)
+        else:
+            raise InvalidInputError(f"unknown channel {channel!r}")
+    except Exception as exc:  # every failure is recorded and retried, whatever raised it
+        error = redact_urls(f"{type(exc).__name__}: {exc}")[:2000]
+        log.warning("report send %s (%s) failed: %s", send_id, channel, error)
+    seconds = time.monotonic() - began
+    async with sessionmaker.begin() as session:
+        send = await session.get(ReportSend, send_id)
+        assert send is not None
+        send.attempts += 1
+        session.add(SendAttempt(send_id=send_id, at=utcnow(), ok=error is None, error=error, seconds=seconds))
+        if error is None:
+            send.status, send.sent_at, send.last_error, send.next_attempt_at = "sent", utcnow(), None, None
+        else:
+            send.last_error = error
+            if send.attempts >= MAX_ATTEMPTS:
+                send.status, send.next_attempt_at = "gave_up", None
+            else:
+                delay = BACKOFF_SECONDS[min(send.attempts, len(BACKOFF_SECONDS)) - 1]
+                send.status, send.next_attempt_at = "failed", utcnow() + timedelta(seconds=delay)
+        status = send.status
+    return Outcome(send_id, channel, status, error)
+
+
+def build_email(
+    settings: Settings,
+    contract: Contract,
+    delivery: str,
+    start: date,
+    end: date,
+    recipients: str,
+    reports: Sequence[StoredReport],
+) -> EmailMessage:
+    period = f"{start:%Y-%m-%d}" if start == end else f"{start:%Y-%m-%d} to {end:%Y-%m-%d}"
+    message = EmailMessage()
+    message["Subject"] = f"SLA report {contract.code} ({delivery}) {period}"
+    message["From"] = settings.smtp_sender
+    message["To"] = recipients
+    lines = [f"SLA report of contract {contract.code}, {period} ({contract.timezone}).", ""]
+    summary = reports[0].summary if reports else {}
+    total = summary.get("total") or {}
+    sl = summary.get("service_level") or {}
+    if total.get("offered") is not None:
+        level = total.get("service_level")
+        lines.append(f"Calls offered: {total['offered']:,}")
+        lines.append(f"Service level: {level:.1%} ({sl.get('description', '')})" if level is not None else "")
+    if summary.get("adjustment") is not None:
+        lines.append(f"Invoice adjustment (bonuses - penalties): {contract.currency} {summary['adjustment']}")
+    lines += ["", "Attached files and their SHA-256 checksums:"]
+    for r in reports:
+        lines.append(f"  {r.filename}  {r.checksum}")
+    lines += ["", f"Data cut-off: {reports[0].data_cutoff.isoformat()}" if reports else ""]
+    message.set_content("\n".join(lines))
+    for r in reports:
+        content = read_stored(settings, r)
+        maintype, _, subtype = r.media_type.split(";")[0].partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=r.filename)
+    return message
+
+
+def smtp_send(settings: Settings, message: EmailMessage) -> None:
+    """Blocking: call it in a thread. SMTPS on port 465; STARTTLS when a user is set and offered."""
+    if settings.smtp_port == 465:
+        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=30)
+    else:
+        client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30)
+    with client:
+        if settings.smtp_user:
+            client.ehlo()
+            if settings.smtp_port != 465 and client.has_extn("starttls"):
+                client.starttls()
+                client.ehlo()
+            password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+            client.login(settings.smtp_user, password)
+        client.send_message(message)
+
+
+def webhook_secret(settings: Settings) -> str | None:
+    value = settings.report_webhook_secret
+    return value.get_secret_value() if value is not None else None
+
+
+_URL_CREDENTIALS = re.compile(r"(\w+://)[^/\s@]+@")
+_URL_QUERY = re.compile(r"(\w+://[^\s?#'\"]+)\?[^\s#'\"]*")
+
+
+def redact_urls(text: str) -> str:
+    """An error about a webhook names its URL; credentials and query tokens in it stay out of logs and the API."""
+    return _URL_QUERY.sub(r"\1?***", _URL_CREDENTIALS.sub(r"\1***@", text))
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>." + body>`: the receiver recomputes it and
+    rejects an old timestamp, so a captured call cannot be replayed later."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+async def post_webhook(
+    settings: Settings,
+    contract: Contract,
+    delivery: str,
+    start: date,
+    end: date,
+    url: str,
+    reports: Sequence[StoredReport],
+) -> None:
+    import httpx
+
+    secret = webhook_secret(settings)
+    if not secret:
+        raise InvalidInputError("no webhook secret configured: set OPS_REPORT_WEBHOOK_SECRET")
+    body = json.dumps(
+        {
+            "contract": contract.code,
+            "delivery": delivery,
+            "period": {"from": start.isoformat(), "to": end.isoformat()},
+            "reports": [
+                {
+                    "id": r.id,
+                    "format": r.format,
+                    "filename": r.filename,
+                    "size": r.size,
+                    "sha256": r.checksum,
+                    "data_cutoff": r.data_cutoff.isoformat(),
+                    "download": f"/api/reports/{contract.code}/delivered/{r.id}/file",
+                }
+                for r in reports
+            ],
+            "summary": reports[0].summary if reports else None,
+        },
+        sort_keys=True,
+    ).encode()
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign(secret, int(datetime.now(UTC).timestamp()), body),
+        "Idempotency-Key": f"{contract.code}:{delivery}:{start}:{end}",
+    }
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await client.post(url, content=body, headers=headers)
+        response.raise_for_status()

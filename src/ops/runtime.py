@@ -1,0 +1,39 @@
+"""The process's moving parts, built one way for the API, the CLI, the worker and the scheduler:
+the database engine, the session factory and the job queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from ops.config import Settings
+from ops.db import make_engine, make_sessionmaker
+from ops.jobs.queue import ArqQueue, InProcessQueue, JobQueue, wait_for_flushes
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    queue: JobQueue
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+    async def close(self) -> None:
+        """Send the jobs committed so far, finish the in-process ones, close the pools."""
+        try:
+            await wait_for_flushes()
+            await self.queue.close()
+        finally:
+            await self.engine.dispose()
+
+
+def open_runtime(settings: Settings, *, pool: bool | None = None) -> Runtime:
+    """Engine, job queue (arq when Redis is configured, else in-process) and sessions that carry the queue,
+    so that jobs deferred in a transaction are sent after it commits."""
+    engine = make_engine(settings.database_url, pool=settings.database_pool if pool is None else pool)
+    queue: JobQueue = ArqQueue(settings.redis_url) if settings.redis_url else InProcessQueue({})
+    sessionmaker = make_sessionmaker(engine, queue)
+    if isinstance(queue, InProcessQueue):
+        queue.ctx.update(sessionmaker=sessionmaker, settings=settings)
+    return Runtime(settings=settings, engine=engine, queue=queue, sessionmaker=sessionmaker)

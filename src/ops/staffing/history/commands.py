@@ -1,0 +1,85 @@
+"""`ops import intervals` and `ops import calls`: telephony history into the interval table."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ops.cli.support import domain_errors, echo_json, run, session_scope
+from ops.staffing.history.services import CALL_FORMATS, CallFormat, ImportResult, import_calls, import_intervals
+
+
+def _report(result: ImportResult, as_json: bool) -> None:
+    if as_json:
+        echo_json(result.as_dict())
+    else:
+        span = ""
+        if result.first_interval and result.last_interval:
+            span = f" from {result.first_interval.isoformat()} to {result.last_interval.isoformat()}"
+        click.echo(
+            f"{result.source}: {result.records} records, {result.intervals} intervals{span} "
+            f"({result.inserted} new, {result.updated} updated, {result.unchanged} unchanged)"
+        )
+        for outcome, count in result.skipped_calls.items():
+            click.echo(f"  skipped {count} {outcome} call records (never offered to the queue)")
+    for problem in result.rejected:
+        click.echo(f"rejected {problem}", err=True)
+    if result.rejected:
+        click.echo(f"{len(result.rejected)} problems; the good lines were imported", err=True)
+        # The good lines are committed: 1 tells a script that some lines were left out, unlike 2 (nothing done).
+        sys.exit(1)
+
+
+@click.command("intervals")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--contract", "contract_code", required=True, help="Contract code.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@domain_errors
+def intervals(file: Path, contract_code: str, as_json: bool) -> None:
+    """Import interval statistics (CSV: queue, interval_start, offered, answered, answered_within,
+    abandoned, abandoned_within, short_abandons, handle_seconds, wait_seconds).
+
+    Bad lines are reported with their line and field and left out; good lines are stored. Importing
+    the same file twice changes nothing. Exit status 1 when some lines were rejected.
+    """
+    text = file.read_text(encoding="utf-8-sig")
+
+    async def go() -> ImportResult:
+        async with session_scope() as session:
+            return await import_intervals(session, contract_code=contract_code, text=text, source=file.name)
+
+    _report(run(go()), as_json)
+
+
+@click.command("calls")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(CALL_FORMATS), required=True, help="Call log format.")
+@click.option("--contract", "contract_code", required=True, help="Contract code.")
+@click.option("--queue", "queue_code", required=True, help="Queue the calls were offered to.")
+@click.option("--timezone", default=None, help="Zone of times without offset (default: the queue calendar's).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@domain_errors
+def calls(
+    file: Path, fmt: CallFormat, contract_code: str, queue_code: str, timezone: str | None, as_json: bool
+) -> None:
+    """Aggregate a per-call log into the queue's 30-minute intervals and store them.
+
+    anonymous-bank: PHANTOM records and hang-ups that never queued are skipped; cdr: call_id,
+    queue_entered_at, wait_seconds, outcome (answered/abandoned), handle_seconds.
+    """
+
+    async def go() -> ImportResult:
+        async with session_scope() as session:
+            return await import_calls(
+                session,
+                contract_code=contract_code,
+                queue_code=queue_code,
+                source=file,
+                fmt=fmt,
+                timezone=timezone,
+                source_name=file.name,
+            )
+
+    _report(run(go()), as_json)

@@ -1,0 +1,390 @@
+"""Interval history: import telephony interval statistics and per-call logs into IntervalStat, idempotently."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Literal
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ops.contracts.models import Contract, Queue
+from ops.contracts.services import get_contract
+from ops.errors import InvalidInputError, NotFoundError
+from ops.staffing.history.calllog import read_anonymous_bank, read_cdr
+from ops.staffing.history.intervals import COUNT_COLUMNS, INTERVAL_COLUMNS, SUM_COLUMNS, aggregate_calls
+from ops.staffing.history.intervals import zone as parse_zone
+from ops.staffing.history.models import IntervalStat
+
+CallFormat = Literal["anonymous-bank", "cdr"]
+CALL_FORMATS: tuple[CallFormat, ...] = ("anonymous-bank", "cdr")
+VALUE_COLUMNS = (*COUNT_COLUMNS, *SUM_COLUMNS)
+_CHUNK = 2000  # rows per INSERT ... ON CONFLICT statement (SQLite caps bound parameters per statement)
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A rejected line of an interval file: where, which field, and what is wrong with it."""
+
+    line: int
+    field: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.problem}"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did. `intervals` = inserted + updated + unchanged; `rejected` lists bad lines."""
+
+    source: str
+    queues: list[str]
+    records: int  # data lines of an interval file, or call records of a call log
+    intervals: int
+    inserted: int
+    updated: int
+    unchanged: int
+    first_interval: datetime | None
+    last_interval: datetime | None
+    rejected: list[RowProblem] = field(default_factory=list)
+    skipped_calls: dict[str, int] = field(default_factory=dict)  # call records offered to no queue, by outcome
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "queues": self.queues,
+            "records": self.records,
+            "intervals": self.intervals,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "first_interval": self.first_interval.isoformat() if self.first_interval else None,
+            "last_interval": self.last_interval.isoformat() if self.last_interval else None,
+            "rejected": [{"line": p.line, "field": p.field, "problem": p.problem} for p in self.rejected],
+            "skipped_calls": self.skipped_calls,
+        }
+
+
+def queue_zone(queue: Queue, contract: Contract) -> str:
+    """The queue's time zone: its calendar's, else the contract's."""
+    tz = queue.calendar.get("timezone") if isinstance(queue.calendar, dict) else None
+    return str(tz or contract.timezone)
+
+
+def voice_sla(queue: Queue) -> dict[str, Any]:
+    voice = (queue.sla or {}).get("voice") or {}
+    return dict(voice)
+
+
+# --- interval files -------------------------------------------------------------------------------
+
+
+def _count(text: str) -> int:
+    value = float(text)
+    if not math.isfinite(value) or value != int(value) or value < 0:
+        raise ValueError
+    return int(value)
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError
+    return value
+
+
+def _interval_start(text: str, tz: ZoneInfo) -> datetime:
+    stamp = datetime.fromisoformat(text)
+    if stamp.tzinfo is None:
+        # A wall time of the queue's clock; in a repeated (fall-back) hour it means the first one.
+        stamp = stamp.replace(tzinfo=tz)
+    local = stamp.astimezone(tz)
+    if local.minute % 30 or local.second or local.microsecond:
+        raise ValueError("not the start of a 30-minute interval of the queue's clock")
+    return stamp.astimezone(UTC)
+
+
+def parse_interval_rows(
+    text: str, *, queues: dict[str, tuple[int, ZoneInfo]]
+) -> tuple[list[dict[str, Any]], list[RowProblem], int]:
+    """Good rows (ready to store), the problems of the bad ones, and the number of data lines read.
+
+    `queues` maps each queue code of the contract to its id and time zone. A line with any bad field
+    is rejected whole; every problem of it is reported.
+    """
+    reader = csv.DictReader(io.StringIO(text, newline=""), skipinitialspace=True)
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in INTERVAL_COLUMNS if c not in header]
+    if missing:
+        raise InvalidInputError(
+            f"not an interval file: missing columns {', '.join(missing)}",
+            extra=[{"field": c, "problem": "missing column"} for c in missing],
+        )
+    reader.fieldnames = header
+    good: list[dict[str, Any]] = []
+    problems: list[RowProblem] = []
+    seen: dict[tuple[int, datetime], int] = {}
+    records = 0
+    for row in reader:
+        records += 1
+        line = reader.line_num
+        bad: list[RowProblem] = []
+        code = (row.get("queue") or "").strip()
+        queue = queues.get(code)
+        if queue is None:
+            bad.append(RowProblem(line, "queue", f"{code!r} is not a queue of the contract"))
+        start: datetime | None = None
+        raw_start = (row.get("interval_start") or "").strip()
+        try:
+            start = _interval_start(raw_start, queue[1] if queue else ZoneInfo("UTC"))
+        except ValueError as exc:
+            reason = str(exc) if "30-minute" in str(exc) else "not an ISO 8601 date and time"
+            bad.append(RowProblem(line, "interval_start", f"{raw_start!r}: {reason}"))
+        values: dict[str, Any] = {}
+        for name in COUNT_COLUMNS:
+            raw = (row.get(name) or "").strip()
+            try:
+                values[name] = _count(raw)
+            except ValueError:
+                bad.append(RowProblem(line, name, f"{raw!r} is not a whole number >= 0"))
+        for name in SUM_COLUMNS:
+            raw = (row.get(name) or "").strip()
+            try:
+                values[name] = _seconds(raw)
+            except ValueError:
+                bad.append(RowProblem(line, name, f"{raw!r} is not a number of seconds >= 0"))
+        if len(values) == len(VALUE_COLUMNS):
+            bad.extend(_inconsistencies(line, values))
+        if queue is not None and start is not None and not bad:
+            key = (queue[0], start)
+            if key in seen:
+                bad.append(RowProblem(line, "interval_start", f"repeats the interval of line {seen[key]}"))
+            seen.setdefault(key, line)
+        if bad:
+            problems.extend(bad)
+            continue
+        assert queue is not None
+        assert start is not None
+        good.append({"queue_id": queue[0], "interval_start": start, **values})
+    return good, problems, records
+
+
+def _inconsistencies(line: int, v: dict[str, Any]) -> list[RowProblem]:
+    rules = (
+        ("answered", v["answered"] + v["abandoned"] <= v["offered"], "answered + abandoned exceeds offered"),
+        ("answered_within", v["answered_within"] <= v["answered"], "exceeds answered"),
+        ("abandoned_within", v["abandoned_within"] <= v["abandoned"], "exceeds abandoned"),
+        ("short_abandons", v["short_abandons"] <= v["abandoned"], "exceeds abandoned"),
+    )
+    return [RowProblem(line, name, problem) for name, ok, problem in rules if not ok]
+
+
+# --- storing ----------------------------------------------------------------------------------------
+
+
+async def _contract_queues(session: AsyncSession, contract_code: str) -> tuple[Contract, list[Queue]]:
+    contract = await get_contract(session, code=contract_code, principal=None)
+    return contract, list(contract.queues)
+
+
+def _same(existing: tuple[Any, ...], row: dict[str, Any]) -> bool:
+    return (
+        all(
+            (a == b) if name in COUNT_COLUMNS else math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=1e-9)
+            for name, a, b in zip(VALUE_COLUMNS, existing[:-1], (row[c] for c in VALUE_COLUMNS), strict=True)
+        )
+        and existing[-1] == row["answer_within_seconds"]
+    )
+
+
+async def upsert_intervals(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> tuple[int, int, int]:
+    """Insert or update IntervalStat rows by (queue_id, interval_start): (inserted, updated, unchanged).
+
+    Rows equal to what is stored are not written at all, so importing a file twice writes nothing.
+    Each row has queue_id, interval_start (aware), the count and sum columns, answer_within_seconds
+    and source.
+    """
+    if not rows:
+        return 0, 0, 0
+    existing: dict[tuple[int, datetime], tuple[Any, ...]] = {}
+    by_queue: dict[int, list[datetime]] = {}
+    for row in rows:
+        by_queue.setdefault(row["queue_id"], []).append(row["interval_start"])
+    columns = [getattr(IntervalStat, c) for c in VALUE_COLUMNS]
+    for queue_id, starts in by_queue.items():
+        query = select(IntervalStat.interval_start, *columns, IntervalStat.answer_within_seconds).where(
+            IntervalStat.queue_id == queue_id,
+            IntervalStat.interval_start >= min(starts),
+            IntervalStat.interval_start <= max(starts),
+        )
+        for found in await session.execute(query):
+            existing[(queue_id, found[0])] = tuple(found[1:])
+    to_write: list[dict[str, Any]] = []
+    inserted = updated = 0
+    for row in rows:
+        before = existing.get((row["queue_id"], row["interval_start"]))
+        if before is None:
+            inserted += 1
+        elif _same(before, row):
+            continue
+        else:
+            updated += 1
+        to_write.append(row)
+    if to_write:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        for first in range(0, len(to_write), _CHUNK):
+            stmt = insert(IntervalStat)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["queue_id", "interval_start"],
+                set_={c: stmt.excluded[c] for c in (*VALUE_COLUMNS, "answer_within_seconds", "source")},
+            )
+            await session.execute(stmt, list(to_write[first : first + _CHUNK]))
+    return inserted, updated, len(rows) - inserted - updated
+
+
+def _span(rows: Iterable[dict[str, Any]]) -> tuple[datetime | None, datetime | None]:
+    starts = [r["interval_start"] for r in rows]
+    return (min(starts), max(starts)) if starts else (None, None)
+
+
+async def import_intervals(session: AsyncSession, *, contract_code: str, text: str, source: str) -> ImportResult:
+    """Import an interval-statistics CSV (columns INTERVAL_COLUMNS) of a contract's queues.
+
+    Good lines are stored (upserted by queue and interval start), bad ones are reported with their
+    line and field. Naive interval starts are wall times of each queue's time zone. History from
+    before the contract started is kept: it feeds forecasts.
+    """
+    contract, queues = await _contract_queues(session, contract_code)
+    lookup = {q.code: (q.id, ZoneInfo(queue_zone(q, contract))) for q in queues}
+    within = {q.id: int(voice_sla(q).get("answer_within_seconds", 20)) for q in queues}
+    good, problems, records = parse_interval_rows(text, queues=lookup)
+    for row in good:
+        row["answer_within_seconds"] = within[row["queue_id"]]
+        row["source"] = source[-200:]
+    inserted, updated, unchanged = await upsert_intervals(session, good)
+    names = {q.id: q.code for q in queues}
+    first, last = _span(good)
+    return ImportResult(
+        source=source,
+        queues=sorted({names[r["queue_id"]] for r in good}),
+        records=records,
+        intervals=len(good),
+        inserted=inserted,
+        updated=updated,
+        unchanged=unchanged,
+        first_interval=first,
+        last_interval=last,
+        rejected=problems,
+    )
+
+
+def _read_calls(source: str | Path | IO[str], fmt: CallFormat) -> pd.DataFrame:
+    if fmt == "anonymous-bank":
+        return read_anonymous_bank(source)
+    if fmt == "cdr":
+        return read_cdr(source)
+    raise InvalidInputError(f"unknown call log format {fmt!r}", extra=[{"field": "format", "problem": "unknown"}])
+
+
+async def import_calls(
+    session: AsyncSession,
+    *,
+    contract_code: str,
+    queue_code: str,
+    source: str | Path | IO[str],
+    fmt: CallFormat,
+    timezone: str | None = None,
+    source_name: str | None = None,
+) -> ImportResult:
+    """Aggregate a per-call log into the queue's 30-minute intervals and store them (upsert).
+
+    Times without a UTC offset are wall times of `timezone` (default: the queue calendar's zone).
+    "Within T" and short abandons use the queue's voice SLA thresholds. Every interval of each day
+    the log covers is stored, quiet ones as zeros; a day's intervals are replaced by the newest
+    import that covers that day, so importing the same file twice changes nothing.
+    """
+    contract, queues = await _contract_queues(session, contract_code)
+    queue = next((q for q in queues if q.code == queue_code), None)
+    if queue is None:
+        raise NotFoundError(f"no queue {queue_code!r} in contract {contract_code!r}")
+    tz = timezone or queue_zone(queue, contract)
+    try:
+        parse_zone(tz)
+    except ValueError as exc:
+        raise InvalidInputError(str(exc), extra=[{"field": "timezone", "problem": str(exc)}]) from exc
+    sla = voice_sla(queue)
+    answer_within = int(sla.get("answer_within_seconds", 20))
+    short = int(sla.get("short_abandon_seconds", 5))
+
+    def work() -> tuple[pd.DataFrame, pd.Series]:
+        calls = _read_calls(source, fmt)
+        table = aggregate_calls(
+            calls, queue=queue_code, timezone=tz, answer_within=answer_within, short_abandon_seconds=short
+        )
+        return table, calls["outcome"].value_counts()
+
+    try:
+        table, outcomes = await asyncio.to_thread(work)
+    except (ValueError, KeyError) as exc:
+        raise InvalidInputError(
+            f"cannot read the call log: {exc}", extra=[{"field": "file", "problem": str(exc)}]
+        ) from exc
+    name = source_name or (str(source) if isinstance(source, str | Path) else "upload")
+    rows = [
+        {
+            "queue_id": queue.id,
+            "interval_start": stamp.to_pydatetime(),
+            **{c: int(v) for c, v in zip(COUNT_COLUMNS, counts, strict=True)},
+            **{c: float(v) for c, v in zip(SUM_COLUMNS, sums, strict=True)},
+            "answer_within_seconds": answer_within,
+            "source": name[-200:],
+        }
+        for stamp, counts, sums in zip(
+            table["interval_start"],
+            table[list(COUNT_COLUMNS)].itertuples(index=False, name=None),
+            table[list(SUM_COLUMNS)].itertuples(index=False, name=None),
+            strict=True,
+        )
+    ]
+    inserted, updated, unchanged = await upsert_intervals(session, rows)
+    first, last = _span(rows)
+    return ImportResult(
+        source=name,
+        queues=[queue_code],
+        records=int(outcomes.sum()),
+        intervals=len(rows),
+        inserted=inserted,
+        updated=updated,
+        unchanged=unchanged,
+        first_interval=first,
+        last_interval=last,
+        skipped_calls={k: int(outcomes.get(k, 0)) for k in ("unqueued", "phantom") if outcomes.get(k, 0)},
+    )
+
+
+async def load_history(
+    session: AsyncSession, *, queue_id: int, start: datetime | None = None, end: datetime | None = None
+) -> pd.DataFrame:
+    """IntervalStat rows of a queue in [start, end) as a frame indexed by UTC interval_start."""
+    columns = [IntervalStat.interval_start, *(getattr(IntervalStat, c) for c in VALUE_COLUMNS)]
+    query = select(*columns).where(IntervalStat.queue_id == queue_id).order_by(IntervalStat.interval_start)
+    if start is not None:
+        query = query.where(IntervalStat.interval_start >= start)
+    if end is not None:
+        query = query.where(IntervalStat.interval_start < end)
+    rows = (await session.execute(query)).all()
+    frame = pd.DataFrame(rows, columns=["interval_start", *VALUE_COLUMNS])
+    frame["interval_start"] = pd.to_datetime(frame["interval_start"], utc=True)
+    return frame.set_index("interval_start")

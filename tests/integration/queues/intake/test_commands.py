@@ -1,0 +1,193 @@
+"""`ops import tickets|complaints` and `ops agent create|list`, as an operator runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from ops.cli.main import main
+from ops.db import make_engine, make_sessionmaker
+from ops.queues.models import Ticket
+from tests.conftest import FIXTURES
+from tests.helpers import REFERENCE_CONTRACT
+
+TICKETS_CSV = FIXTURES / "tickets_import.csv"
+COMPLAINTS = FIXTURES / "complaints_consumidor_gov_br_telecom_2014-05_2015-01_slice.csv"
+
+
+@pytest.fixture
+def cli(cli: CliRunner) -> CliRunner:
+    """The command line with the reference contract loaded."""
+    assert cli.invoke(main, ["contract", "load", str(REFERENCE_CONTRACT)]).exit_code == 0
+    return cli
+
+
+def tickets(url: str) -> list[Ticket]:
+    async def go() -> list[Ticket]:
+        engine = make_engine(url)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                return list((await session.execute(select(Ticket).order_by(Ticket.id))).scalars())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+EXPECTED_REJECTIONS = [
+    "line 5: rejected: channel: required",
+    "line 6: rejected: reason: unknown reason 'teleport' of contract reference",
+    "line 7: rejected: customer.followers: expected a non-negative integer, got 'muitos'",
+    "line 8: rejected: created_at: 'ontem' is not an ISO 8601 date-time such as 2026-11-23T10:15:00-03:00",
+    "line 9: rejected: expected 12 columns, got 4",
+]
+
+
+def test_import_tickets_from_csv_stores_good_rows_and_names_bad_ones(cli: CliRunner, sqlite_url: str) -> None:
+    result = cli.invoke(main, ["import", "tickets", str(TICKETS_CSV), "--contract", "reference"])
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert [line for line in lines if "rejected:" in line] == EXPECTED_REJECTIONS
+    accepted = [line for line in lines if line.startswith("line ") and "rejected" not in line]
+    assert [line.split()[2] for line in accepted] == ["created", "created", "created", "existing", "created"]
+    assert accepted[2].endswith("critical")  # "vou no Reclame Aqui"
+    assert accepted[4].endswith("(flagged)")
+    assert lines[-1].endswith("5 accepted (4 created, 1 existing), 5 rejected")
+
+    stored = tickets(sqlite_url)
+    assert [t.external_id for t in stored] == ["CSV-001", "CSV-002", "CSV-003", "CSV-009"]
+    by_id = {t.external_id: t for t in stored}
+    # A time without offset is the contract's local time (São Paulo, UTC-3 in March).
+    assert by_id["CSV-002"].created_at.isoformat() == "2026-03-02T12:40:00+00:00"
+    assert by_id["CSV-003"].customer == {"id": "C102", "name": "Carla Dias", "handle": "@carla", "followers": 5200}
+    assert by_id["CSV-001"].raw["customer_name"] == "Ana Souza"  # the row as it came
+
+    again = cli.invoke(main, ["import", "tickets", str(TICKETS_CSV), "--contract", "reference", "--json"])
+    records = [json.loads(line) for line in again.stdout.splitlines() if line.startswith("{")]
+    assert {r["status"] for r in records} == {"existing"}
+    assert len(tickets(sqlite_url)) == 4
+
+
+def test_import_tickets_from_xlsx(cli: CliRunner, sqlite_url: str, tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    with TICKETS_CSV.open(encoding="utf-8") as handle:
+        for number, row in enumerate(csv.reader(handle)):
+            cells: list[Any] = list(row)
+            if number and len(cells) == 12:
+                # Spreadsheets hold numbers and dates as such, not as text.
+                cells[10] = float(cells[10]) if cells[10].isdigit() else cells[10]
+                if cells[11][:4] == "2026":
+                    cells[11] = datetime.fromisoformat(cells[11][:16].replace("T", " "))
+            sheet.append(cells)
+    sheet.append([])  # a blank row is not a ticket
+    path = tmp_path / "tickets.xlsx"
+    book.save(path)
+
+    result = cli.invoke(main, ["import", "tickets", str(path), "--contract", "reference"])
+    assert result.exit_code == 1
+    # A short row is only empty cells in a sheet: line 9 has what a ticket needs.
+    assert [line for line in result.output.splitlines() if "rejected:" in line] == EXPECTED_REJECTIONS[:4]
+    stored = {t.external_id: t for t in tickets(sqlite_url)}
+    assert sorted(stored) == ["CSV-001", "CSV-002", "CSV-003", "CSV-008", "CSV-009"]
+    assert stored["CSV-003"].customer["followers"] == 5200
+    assert stored["CSV-001"].created_at.isoformat() == "2026-03-02T12:15:00+00:00"
+
+
+def test_import_refuses_files_it_cannot_read(cli: CliRunner, tmp_path: Path) -> None:
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("external_id,channel,subject\nX1,email,Cobrança\n".encode("latin-1"))
+    result = cli.invoke(main, ["import", "tickets", str(latin1), "--contract", "reference"])
+    assert result.exit_code == 2
+    assert "line 2: not valid UTF-8" in result.output
+    unknown = cli.invoke(main, ["import", "tickets", str(TICKETS_CSV), "--contract", "nobody"])
+    assert unknown.exit_code == 1
+    assert "unknown contract 'nobody'" in unknown.output
+
+
+def test_replay_complaints_keeps_their_dates_reasons_and_states(cli: CliRunner, sqlite_url: str) -> None:
+    result = cli.invoke(main, ["import", "complaints", str(COMPLAINTS), "--contract", "reference"])
+    assert result.exit_code == 0, result.output
+    assert "28 complaints replayed as tickets, 0 already there, 0 rejected" in result.output
+
+    stored = tickets(sqlite_url)
+    assert len(stored) == 28  # the two identical complaints are two tickets
+    assert {t.channel for t in stored} == {"consumidor_gov"}
+    assert {t.status for t in stored} == {"closed"}
+    first = stored[0]  # file line 2: São Luís (MA), opened 16/05, answered 16/05, closed 19/05/2014
+    assert first.customer == {"area": "São Luís - MA", "state": "MA", "region": "NE"}
+    assert first.fields["uf"] == "MA"
+    assert (first.fields["opened_on"], first.fields["answered_on"], first.fields["closed_on"]) == (
+        "2014-05-16",
+        "2014-05-16",
+        "2014-05-19",
+    )
+    assert first.created_at.isoformat() == "2014-05-16T03:00:00+00:00"  # local midnight
+    assert first.first_response_at is not None and first.first_response_at.isoformat() == "2014-05-16T03:00:00+00:00"
+    assert first.closed_at is not None and first.closed_at.isoformat() == "2014-05-19T03:00:00+00:00"
+    assert first.protocol.startswith("20140516")
+    assert first.raw["grupo_problema"] == "Vício de Qualidade"
+    unanswered = [t for t in stored if t.fields["answered_on"] is None]
+    assert len(unanswered) == 2 and all(t.first_response_at is None for t in unanswered)
+
+    queues = {t.fields["problem_group"]: t.flagged for t in stored}
+    assert queues["Saúde e Segurançaa"] is True  # no reason for that group: flagged in the default queue
+    assert not any(flag for group, flag in queues.items() if group != "Saúde e Segurançaa")
+
+    again = cli.invoke(main, ["import", "complaints", str(COMPLAINTS), "--contract", "reference"])
+    assert "0 complaints replayed as tickets, 28 already there" in again.output
+    assert len(tickets(sqlite_url)) == 28
+
+
+def test_agent_create_prints_a_token_that_works(cli: CliRunner, sqlite_url: str) -> None:
+    from litestar.testing import TestClient
+
+    from ops.app import create_app
+    from ops.config import Settings
+
+    result = cli.invoke(
+        main,
+        [
+            "agent",
+            "create",
+            "--contract",
+            "reference",
+            "--name",
+            "Ana Lima",
+            "--skills",
+            "bo_care,social:2",
+            "--capacity",
+            "4",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip()
+    assert secret.startswith("ops_")
+    listed = cli.invoke(main, ["agent", "list", "--contract", "reference"])
+    assert json.loads(listed.stdout) == {
+        "id": 1,
+        "name": "Ana Lima",
+        "position": "pos-ana-lima",
+        "skills": {"bo_care": 1, "social": 2},
+        "status": "offline",
+        "capacity": 4,
+        "open_count": 0,
+    }
+    app = create_app(Settings(database_url=sqlite_url, scheduler="off", database_pool=False))
+    with TestClient(app) as client:
+        me = client.get("/api/agents/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me.json()["name"] == "Ana Lima"
+
+    bad = cli.invoke(main, ["agent", "create", "--contract", "reference", "--name", "X", "--skills", "nowhere"])
+    assert bad.exit_code == 2
+    assert "unknown queue 'nowhere'" in bad.output

@@ -1,0 +1,140 @@
+"""Importing interval statistics and call logs: good lines kept, bad ones named, the same file twice changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from ops.contracts.models import Queue
+from ops.errors import InvalidInputError, NotFoundError
+from ops.staffing.history.models import IntervalStat
+from ops.staffing.history.services import import_calls, import_intervals
+from tests.conftest import FIXTURES
+from tests.helpers import load_reference
+from tests.integration.staffing.synthetic import COLUMNS, interval_csv, interval_rows
+
+AB_SLICE = FIXTURES / "anonymous_bank_1999_02_12-14_calls.csv"
+
+
+async def _totals(db: Any, queue: str = "care") -> tuple[int, int, int, int, int]:
+    async with db() as session:
+        queue_id = (await session.execute(select(Queue.id).where(Queue.code == queue))).scalar_one()
+        row = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.sum(IntervalStat.offered),
+                    func.sum(IntervalStat.answered),
+                    func.sum(IntervalStat.answered_within),
+                    func.sum(IntervalStat.abandoned),
+                ).where(IntervalStat.queue_id == queue_id)
+            )
+        ).one()
+    return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
+
+
+async def _import(db: Any, text: str) -> Any:
+    async with db.begin() as session:
+        return await import_intervals(session, contract_code="reference", text=text, source="stats.csv")
+
+
+BAD_LINES = [
+    "care,2026-03-02T08:15:00-03:00,5,5,5,0,0,0,900,10",  # not on the half-hour grid
+    "billing,2026-03-02T08:00:00-03:00,5,5,5,0,0,0,900,10",  # no such queue
+    "helpdesk,2026-03-02T08:00:00-03:00,10,9,5,3,1,1,900,10",  # answered + abandoned > offered
+    "helpdesk,2026-03-02T08:30:00-03:00,-4,0,0,0,0,0,0,0",  # negative count
+    "helpdesk,2026-03-02T09:00:00-03:00,4,4,4,0,0,0,lots,0",  # not a number
+    "care,2026-03-02T00:00:00-03:00,1,1,1,0,0,0,60,0",  # the same interval as line 2
+]
+
+
+async def test_good_lines_are_kept_bad_ones_named_and_a_second_import_changes_nothing(sdb: Any) -> None:
+    await load_reference(sdb)
+    rows = interval_rows(date(2026, 3, 2), 1, queues={"care": 1.0})
+    text = interval_csv(rows) + "\n".join(BAD_LINES) + "\n"
+
+    first = await _import(sdb, text)
+    assert (first.records, first.intervals, first.inserted, first.updated, first.unchanged) == (54, 48, 48, 0, 0)
+    assert [(p.line, p.field) for p in first.rejected] == [
+        (50, "interval_start"),
+        (51, "queue"),
+        (52, "answered"),
+        (53, "offered"),
+        (54, "handle_seconds"),
+        (55, "interval_start"),
+    ]
+    assert "repeats the interval of line 2" in first.rejected[-1].problem
+    stored = await _totals(sdb)
+    assert stored == (
+        48,
+        *(sum(int(r[k]) for r in rows) for k in ("offered", "answered", "answered_within", "abandoned")),
+    )
+
+    again = await _import(sdb, text)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 48)
+    assert await _totals(sdb) == stored
+
+    # A corrected line replaces what was stored for its interval, and only that one.
+    corrected = [dict(r) for r in rows]
+    corrected[20]["offered"] = 999
+    changed = interval_csv(corrected) + "\n".join(BAD_LINES) + "\n"
+    third = await _import(sdb, changed)
+    assert (third.inserted, third.updated, third.unchanged) == (0, 1, 47)
+    assert (await _totals(sdb))[1] == stored[1] - int(rows[20]["offered"]) + 999
+
+
+async def test_history_from_before_the_contract_started_is_kept_and_naive_times_are_the_queue_clock(
+    sdb: Any,
+) -> None:
+    await load_reference(sdb)  # the contract starts on 2026-02-01
+    header = ",".join(COLUMNS) + "\n"
+    result = await _import(sdb, header + "care,2025-06-02 08:00,12,11,9,1,1,0,3300,120\n")
+    assert result.rejected == []
+    assert result.first_interval == datetime(2025, 6, 2, 11, 0, tzinfo=UTC)  # 08:00 in São Paulo
+
+
+async def test_a_file_without_the_interval_columns_is_refused_whole(sdb: Any) -> None:
+    await load_reference(sdb)
+    with pytest.raises(InvalidInputError, match="missing columns answered_within"):
+        await _import(sdb, "queue,interval_start,offered,answered\ncare,2026-03-02T08:00:00-03:00,1,1\n")
+
+
+async def test_anonymous_bank_calls_aggregate_to_the_counts_of_the_log_and_import_once(sdb: Any) -> None:
+    await load_reference(sdb)
+
+    async def go() -> Any:
+        async with sdb.begin() as session:
+            return await import_calls(
+                session,
+                contract_code="reference",
+                queue_code="care",
+                source=AB_SLICE,
+                fmt="anonymous-bank",
+                timezone="Asia/Jerusalem",
+            )
+
+    first = await go()
+    # Three whole local days of 48 intervals, quiet ones stored as zeros (see tests/fixtures/README.md).
+    assert (first.records, first.intervals, first.inserted) == (2381, 144, 144)
+    assert first.skipped_calls.keys() <= {"unqueued", "phantom"}
+    assert sum(first.skipped_calls.values()) == 2381 - 2191
+    assert first.first_interval == datetime(1999, 2, 11, 22, 0, tzinfo=UTC)  # midnight in Israel
+    assert await _totals(sdb) == (144, 2191, 1966, 1470, 225)
+
+    second = await go()
+    assert (second.inserted, second.updated, second.unchanged) == (0, 0, 144)
+    assert await _totals(sdb) == (144, 2191, 1966, 1470, 225)
+
+
+async def test_calls_need_a_known_queue_and_zone(sdb: Any) -> None:
+    await load_reference(sdb)
+    async with sdb.begin() as session:
+        with pytest.raises(NotFoundError):
+            await import_calls(session, contract_code="reference", queue_code="nope", source=AB_SLICE, fmt="cdr")
+        with pytest.raises(InvalidInputError, match="unknown time zone"):
+            await import_calls(
+                session, contract_code="reference", queue_code="care", source=AB_SLICE, fmt="cdr", timezone="Mars/Base"
+            )
