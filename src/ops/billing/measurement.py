@@ -12,7 +12,7 @@ from typing import Literal, get_args
 
 from ops.billing.money import cents, unit_price
 from ops.billing.periods import Period, commercial_days, split
-from ops.staffing.oncall import LONG_DAY_MINIMUM, SHORT_DAY_MINIMUM, billable_hours
+from ops.staffing.planning.oncall import LONG_DAY_MINIMUM, SHORT_DAY_MINIMUM, billable_hours
 
 LineKind = Literal["positions", "reinforcement", "oncall", "ticket_time", "sla_credit", "sla_bonus", "adjustment"]
 Proration = Literal["actual_days", "commercial_30"]
