@@ -122,6 +122,16 @@ def cli(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 
 @pytest.fixture
+def reference_cli(cli: CliRunner) -> CliRunner:
+    """The command line with the reference contract loaded."""
+    from ops.cli.main import main
+    from tests.helpers import REFERENCE_CONTRACT
+
+    assert cli.invoke(main, ["contract", "load", str(REFERENCE_CONTRACT)]).exit_code == 0
+    return cli
+
+
+@pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=database_url, reports_dir=tmp_path / "reports", scheduler="off", database_pool=False)
 

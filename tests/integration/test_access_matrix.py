@@ -75,6 +75,7 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "GetContract": EVERYONE,
     "ListContractChanges": STAFF,
     "LoadContract": frozenset({"manager"}),
+    "DeleteContract": frozenset({"manager"}),
     "ComputeStaffingPlan": frozenset({"manager"}),
     "GetStaffingForecast": STAFF,
     "GetStaffingRequirement": STAFF,
@@ -109,7 +110,7 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "SupervisorView": frozenset({"supervisor", "manager"}),
     "PortalPage": frozenset({"client", "manager", "supervisor"}),
 }
-PROVIDER_ONLY = {"LoadContract"}  # a manager token scoped to one contract is refused too
+PROVIDER_ONLY = {"LoadContract", "DeleteContract"}  # a manager token scoped to one contract is refused too
 NEEDS_AGENT = {"WorkNextTicket", "WorkSetStatus"}  # a supervisor token not signed to an agent is refused
 
 # Path parameter -> the reference contract's object it names (a key of World.ref). Where one name

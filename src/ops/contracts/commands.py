@@ -1,4 +1,4 @@
-"""`ops contract load|export|changes`: the contract file is the contract."""
+"""`ops contract load|export|changes|delete`: the contract file is the contract."""
 
 from __future__ import annotations
 
@@ -69,3 +69,17 @@ def changes(code: str) -> None:
                 )
 
     run(go())
+
+
+@contract.command("delete")
+@click.argument("code")
+@domain_errors
+def delete(code: str) -> None:
+    """Delete contract CODE loaded by mistake; refused (nothing removed) once it has any history."""
+
+    async def go() -> None:
+        async with session_scope() as session:
+            await services.delete_contract(session, code=code)
+
+    run(go())
+    click.echo(f"{code}: deleted")

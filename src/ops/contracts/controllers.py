@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, RawBody
@@ -13,30 +13,18 @@ from ops.contracts import services
 from ops.contracts.document import parse_contract
 from ops.contracts.models import Contract
 from ops.contracts.schemas import ChangeOut, ContractOut, ContractSummary, LoadResult, QueueOut
+from ops.http import to_struct
 
 
 def contract_out(row: Contract) -> ContractOut:
-    return ContractOut(
-        code=row.code,
+    return to_struct(
+        ContractOut,
+        row,
         client=row.client.name,
-        object=row.object,
-        value=row.value,
-        currency=row.currency,
-        signed_on=row.signed_on,
-        starts_on=row.starts_on,
-        ends_on=row.ends_on,
-        readjustment_index=row.readjustment_index,
-        anniversary=row.anniversary,
-        timezone=row.timezone,
         queues=[
-            QueueOut(
-                code=q.code,
-                name=q.name,
-                kind=q.kind,
-                channel=q.channel,
-                base_positions=q.base_positions,
-                calendar=q.calendar,
-                sla=q.sla,
+            to_struct(
+                QueueOut,
+                q,
                 reasons=[
                     {"code": r.code, "name": r.name, "procedure": r.procedure, "technical": r.technical}
                     for r in q.reasons
@@ -56,7 +44,7 @@ class ContractController(Controller):
         self, request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession]
     ) -> list[ContractSummary]:
         rows = await services.list_contracts(db_session, principal=request.user)
-        return [ContractSummary(r.code, r.client.name, r.object, r.starts_on, r.ends_on) for r in rows]
+        return [to_struct(ContractSummary, r, client=r.client.name) for r in rows]
 
     @get("/{code:str}", operation_id="GetContract", guards=[requires(*EVERYONE)])
     async def get_contract(
@@ -75,7 +63,7 @@ class ContractController(Controller):
         code: FromPath[str],
     ) -> list[ChangeOut]:
         rows = await services.contract_changes(db_session, code=code, principal=request.user)
-        return [ChangeOut(r.changed_at.isoformat(), r.changed_by, r.source, r.changes) for r in rows]
+        return [to_struct(ChangeOut, r, changed_at=r.changed_at.isoformat()) for r in rows]
 
     @post("/", operation_id="LoadContract", guards=[requires("manager")], status_code=200)
     async def load(
@@ -93,3 +81,18 @@ class ContractController(Controller):
         return await services.load_contract(
             db_session, contract=contract, source="api", actor=f"token:{request.user.name}"
         )
+
+    @delete("/{code:str}", operation_id="DeleteContract", guards=[requires("manager")], status_code=204)
+    async def delete(
+        self,
+        request: Request[Principal, str, State],
+        db_session: NamedDependency[AsyncSession],
+        code: FromPath[str],
+    ) -> None:
+        """Delete a contract loaded by mistake, with its configuration. A contract with history (tickets,
+        interval statistics, incidents, plans, delivered reports) is refused with 409 naming it."""
+        if request.user.contract_id is not None:
+            from litestar.exceptions import PermissionDeniedException
+
+            raise PermissionDeniedException("deleting contracts needs a provider-wide manager token")
+        await services.delete_contract(db_session, code=code)

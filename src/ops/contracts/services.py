@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -12,7 +13,7 @@ from ops.auth import Principal
 from ops.contracts.document import checksum, diff, plain, to_document, to_yaml
 from ops.contracts.models import Client, Contract, ContractChange, Queue, Reason
 from ops.contracts.schemas import ContractFile, LoadResult
-from ops.db import utcnow
+from ops.db import blocking_references, describe_references, utcnow
 from ops.errors import ConflictError, NotFoundError
 
 
@@ -43,7 +44,6 @@ async def load_contract(session: AsyncSession, *, contract: ContractFile, source
         status = "created"
     else:
         row = existing
-        await _refuse_dropping_used(session, existing, contract)
         changes = diff(existing.document, document)
         status = "updated"
 
@@ -60,47 +60,70 @@ async def load_contract(session: AsyncSession, *, contract: ContractFile, source
     row.document = document
     row.checksum = digest
     row.updated_at = utcnow()
-    _sync_queues(row, contract)
-    await session.flush()
+    await _sync_or_refuse(session, row, contract)
     session.add(ContractChange(contract_id=row.id, changed_by=actor, source=source, changes=changes))
     await session.flush()
     return LoadResult(code=contract.code, status=status, changes=changes)  # type: ignore[arg-type]
 
 
-async def _refuse_dropping_used(session: AsyncSession, row: Contract, contract: ContractFile) -> None:
-    """A queue or reason that tickets or call history point at cannot leave the contract: deleting it would
-    break those rows (or, through ON DELETE CASCADE, silently drop the queue's history)."""
-    from ops.queues.models import Ticket
-    from ops.staffing.history.models import IntervalStat
-
+async def _sync_or_refuse(session: AsyncSession, row: Contract, contract: ContractFile) -> None:
+    """Apply the file's queues and reasons. A queue or reason that history points at (tickets, interval
+    statistics) cannot leave the contract: the database refuses the deletion (ON DELETE RESTRICT), and the
+    refusal names what uses each one."""
+    code = row.code
     kept = {q.code: {r.code for r in q.reasons} for q in contract.queues}
-    dropped_queues = [q for q in row.queues if q.code not in kept]
-    dropped_reasons = [r for q in row.queues if q.code in kept for r in q.reasons if r.code not in kept[q.code]]
-    problems: list[dict[str, str]] = []
-    for queue in dropped_queues:
-        tickets = await session.scalar(select(func.count()).where(Ticket.queue_id == queue.id))
-        history = await session.scalar(select(func.count()).where(IntervalStat.queue_id == queue.id))
-        if tickets or history:
-            problems.append(
-                {
-                    "field": f"queues.{queue.code}",
-                    "problem": f"removed, but {tickets} tickets and {history} "
-                    "interval rows belong to it: keep it in the file (base_positions: 0 retires it)",
-                }
-            )
-    for reason in dropped_reasons:
-        tickets = await session.scalar(select(func.count()).where(Ticket.reason_id == reason.id))
-        if tickets:
-            problems.append(
-                {
-                    "field": f"queues.{reason.queue.code}.reasons.{reason.code}",
-                    "problem": f"removed, but {tickets} tickets have this reason: keep it in the file",
-                }
-            )
-    if problems:
+    dropped_queues = [(q.id, q.code) for q in row.queues if q.code not in kept]
+    dropped_reasons = [
+        (r.id, f"{q.code}.reasons.{r.code}")
+        for q in row.queues
+        if q.code in kept
+        for r in q.reasons
+        if r.code not in kept[q.code]
+    ]
+    try:
+        async with session.begin_nested():
+            _sync_queues(row, contract)
+            await session.flush()
+    except IntegrityError:
+        problems: list[dict[str, str]] = []
+        for table, dropped, advice in (
+            (Queue.__table__, dropped_queues, "keep it in the file (base_positions: 0 retires it)"),
+            (Reason.__table__, dropped_reasons, "keep it in the file"),
+        ):
+            for item_id, path in dropped:
+                used = await blocking_references(session, [(table, [item_id])])
+                if used:
+                    problems.append(
+                        {
+                            "field": f"queues.{path}",
+                            "problem": f"removed, but {describe_references(used)} use it: {advice}",
+                        }
+                    )
         raise ConflictError(
-            f"contract {row.code!r}: " + "; ".join(f"{p['field']} {p['problem']}" for p in problems), extra=problems
-        )
+            f"contract {code!r}: " + "; ".join(f"{p['field']} {p['problem']}" for p in problems), extra=problems
+        ) from None
+
+
+async def delete_contract(session: AsyncSession, *, code: str) -> None:
+    """Delete a contract and its configuration (queues, reasons, agents, tokens, change log), only while no
+    history refers to it: tickets, interval statistics, incidents, plans or delivered reports keep it, and the
+    refusal names them. A contract with history is retired by its end date, never deleted."""
+    row = await get_contract(session, code=code, principal=None)
+    owned = (
+        (Contract.__table__, [row.id]),
+        (Queue.__table__, [q.id for q in row.queues]),
+        (Reason.__table__, [r.id for q in row.queues for r in q.reasons]),
+    )
+    try:
+        async with session.begin_nested():
+            await session.delete(row)
+            await session.flush()
+    except IntegrityError:
+        used = await blocking_references(session, owned)
+        problem = f"has history ({describe_references(used)}): a contract with history is never deleted"
+        raise ConflictError(
+            f"contract {code!r} {problem}; nothing was removed", extra=[{"field": "code", "problem": problem}]
+        ) from None
 
 
 def _sync_queues(row: Contract, contract: ContractFile) -> None:

@@ -59,7 +59,7 @@ class Incident(Base):
     __tablename__ = "incidents"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="RESTRICT"), index=True)
     area: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="open")
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -88,9 +88,9 @@ class Ticket(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
-    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"), index=True)
-    reason_id: Mapped[int | None] = mapped_column(ForeignKey("reasons.id"))
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="RESTRICT"), index=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="RESTRICT"), index=True)
+    reason_id: Mapped[int | None] = mapped_column(ForeignKey("reasons.id", ondelete="RESTRICT"))
     source: Mapped[str] = mapped_column(String(50))
     external_id: Mapped[str] = mapped_column(String(200))
     protocol: Mapped[str] = mapped_column(String(40))
@@ -136,7 +136,7 @@ class TicketEvent(Base):
     __tablename__ = "ticket_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="RESTRICT"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(30))

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops.auth import Principal
 from ops.contracts.models import Contract, Queue, Reason
 from ops.errors import NotFoundError
+from ops.http import to_struct
 from ops.queues.intake.rules import Intake
 from ops.queues.models import Incident, Ticket
 from ops.queues.schemas import IncidentRef, TicketOut
@@ -86,34 +87,11 @@ def row_view(row: Mapping[str, Any], intake: Intake, incidents: dict[int, Incide
 
 def _view(t: Any, queue: tuple[str, str], reasons: dict[int, str], incidents: dict[int, Incident]) -> TicketOut:
     incident = incidents.get(t.incident_id) if t.incident_id is not None else None
-    return TicketOut(
-        id=t.id,
-        protocol=t.protocol,
+    return to_struct(
+        TicketOut,
+        t,
         contract=queue[1],
-        source=t.source,
-        external_id=t.external_id,
-        channel=t.channel,
         queue=queue[0],
         reason=reasons.get(t.reason_id) if t.reason_id is not None else None,
-        status=t.status,
-        priority=t.priority,
-        score=t.score,
-        critical=t.critical,
-        flagged=t.flagged,
-        subject=t.subject,
-        customer=t.customer,
-        classification=t.classification,
-        created_at=t.created_at,
-        received_at=t.received_at,
-        first_response_due=t.first_response_due,
-        next_response_due=t.next_response_due,
-        resolution_due=t.resolution_due,
-        assigned_agent_id=t.assigned_agent_id,
-        assigned_at=t.assigned_at,
-        incident=None
-        if incident is None
-        else IncidentRef(incident.id, incident.area, incident.status, incident.opened_at, incident.forecast_end),
-        first_response_at=t.first_response_at,
-        resolved_at=t.resolved_at,
-        closed_at=t.closed_at,
+        incident=None if incident is None else to_struct(IncidentRef, incident),
     )

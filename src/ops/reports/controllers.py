@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -13,48 +11,13 @@ from litestar.params import FromPath, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal, Role, requires
-from ops.http import parse_day
+from ops.http import parse_day, to_struct
 from ops.reports import services
 from ops.reports.delivery.storage import read_stored
 from ops.reports.report import report_json
+from ops.reports.schemas import AttemptOut, DeliveredOut, SendOut
 
 READERS: tuple[Role, ...] = ("manager", "supervisor", "client")
-
-
-class DeliveredOut(msgspec.Struct):
-    id: int
-    delivery: str
-    period_start: date
-    period_end: date
-    format: str
-    filename: str
-    size: int
-    sha256: str
-    data_cutoff: str
-    created_at: str
-    summary: dict[str, Any]
-    download: str
-
-
-class AttemptOut(msgspec.Struct):
-    at: str
-    ok: bool
-    error: str | None
-
-
-class SendOut(msgspec.Struct):
-    id: int
-    delivery: str
-    period_start: date
-    period_end: date
-    channel: str
-    target: str
-    status: str
-    attempts: int
-    next_attempt_at: str | None
-    last_error: str | None
-    sent_at: str | None
-    attempt_log: list[AttemptOut]
 
 
 class ReportController(Controller):
@@ -85,18 +48,12 @@ class ReportController(Controller):
     ) -> list[DeliveredOut]:
         rows = await services.list_delivered(db_session, code=code, principal=request.user)
         return [
-            DeliveredOut(
-                id=r.id,
-                delivery=r.delivery,
-                period_start=r.period_start,
-                period_end=r.period_end,
-                format=r.format,
-                filename=r.filename,
-                size=r.size,
+            to_struct(
+                DeliveredOut,
+                r,
                 sha256=r.checksum,
                 data_cutoff=r.data_cutoff.isoformat(),
                 created_at=r.created_at.isoformat(),
-                summary=r.summary,
                 download=f"/api/reports/{code}/delivered/{r.id}/file",
             )
             for r in rows
@@ -138,19 +95,12 @@ class ReportController(Controller):
         """Every e-mail and webhook send of the contract's deliveries, failures and retries included."""
         rows = await services.list_sends(db_session, code=code, principal=request.user)
         return [
-            SendOut(
-                id=s.id,
-                delivery=s.delivery,
-                period_start=s.period_start,
-                period_end=s.period_end,
-                channel=s.channel,
-                target=s.target,
-                status=s.status,
-                attempts=s.attempts,
+            to_struct(
+                SendOut,
+                s,
                 next_attempt_at=s.next_attempt_at.isoformat() if s.next_attempt_at else None,
-                last_error=s.last_error,
                 sent_at=s.sent_at.isoformat() if s.sent_at else None,
-                attempt_log=[AttemptOut(a.at.isoformat(), a.ok, a.error) for a in s.attempt_log],
+                attempt_log=[to_struct(AttemptOut, a, at=a.at.isoformat()) for a in s.attempt_log],
             )
             for s in rows
         ]

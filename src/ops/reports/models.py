@@ -26,7 +26,7 @@ class StoredReport(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="RESTRICT"), index=True)
     delivery: Mapped[str] = mapped_column(String(100))
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)  # inclusive, local dates of the contract
@@ -52,7 +52,7 @@ class ReportSend(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="RESTRICT"), index=True)
     delivery: Mapped[str] = mapped_column(String(100))
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
@@ -79,7 +79,7 @@ class SendAttempt(Base):
     __tablename__ = "report_send_attempts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    send_id: Mapped[int] = mapped_column(ForeignKey("report_sends.id", ondelete="CASCADE"), index=True)
+    send_id: Mapped[int] = mapped_column(ForeignKey("report_sends.id", ondelete="RESTRICT"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ok: Mapped[bool] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(Text)

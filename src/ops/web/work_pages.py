@@ -25,6 +25,7 @@ from ops.errors import DomainError
 from ops.queues.assignment import agents, pull
 from ops.queues.models import Agent
 from ops.queues.work import actions, views
+from ops.web.actions import attempt
 from ops.web.i18n import pick_language, translate
 from ops.web.render import page
 
@@ -210,12 +211,12 @@ async def work_next(
     if principal.agent_id is None:
         return await _home(request, db_session, error=request_t(request, "wk_no_agent"), status=403)
     try:
-        ticket = await pull.claim_next(db_session, agent_id=principal.agent_id, queue_code=data.get("queue", ""))
+        ticket = await attempt(
+            db_session, pull.claim_next(db_session, agent_id=principal.agent_id, queue_code=data.get("queue", ""))
+        )
     except DomainError as exc:
-        await db_session.rollback()
         return await _home(request, db_session, error=exc.message, status=exc.status_code)
     if ticket is None:
-        await db_session.rollback()
         return await _home(request, db_session, error=request_t(request, "wk_queue_empty"), status=200)
     return await _see_other(db_session, f"/work/tickets/{ticket.id}")
 
@@ -234,9 +235,10 @@ async def work_status(
     if principal.agent_id is None:
         return await _home(request, db_session, error=request_t(request, "wk_no_agent"), status=403)
     try:
-        await agents.set_status(db_session, agent_id=principal.agent_id, status=data.get("status", ""))
+        await attempt(
+            db_session, agents.set_status(db_session, agent_id=principal.agent_id, status=data.get("status", ""))
+        )
     except DomainError as exc:
-        await db_session.rollback()
         return await _home(request, db_session, error=exc.message, status=exc.status_code)
     return await _see_other(db_session, "/work")
 
@@ -315,21 +317,23 @@ async def work_ticket_act(
     except ValueError:
         return await _ticket_page(request, db_session, ticket_id, error=request_t(request, "wk_bad_form"), status=400)
     try:
-        await actions.act(
+        await attempt(
             db_session,
-            ticket_id=ticket_id,
-            action=action,
-            principal=request.user,
-            version=version,
-            message=data.get("message"),
-            queue=data.get("queue"),
-            reason=data.get("reason"),
-            fields=fields or None,
-            item=item,
-            done=data.get("done", "1") != "0",
+            actions.act(
+                db_session,
+                ticket_id=ticket_id,
+                action=action,
+                principal=request.user,
+                version=version,
+                message=data.get("message"),
+                queue=data.get("queue"),
+                reason=data.get("reason"),
+                fields=fields or None,
+                item=item,
+                done=data.get("done", "1") != "0",
+            ),
         )
     except DomainError as exc:
-        await db_session.rollback()
         problems = exc.extra if isinstance(exc.extra, list) else []
         return await _ticket_page(
             request, db_session, ticket_id, error=exc.message, problems=problems, status=exc.status_code, form=data

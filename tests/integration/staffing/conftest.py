@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar import Litestar
 
 from ops.jobs.queue import wait_for_flushes
+from tests.integration.staffing.synthetic import interval_csv, interval_rows
 
 
 @pytest.fixture
@@ -20,3 +23,11 @@ async def sdb(app: Litestar) -> AsyncIterator[Any]:
     await wait_for_flushes()
     await app.state.job_queue.drain()
     await sessionmaker.kw["bind"].dispose()
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Path:
+    path = tmp_path / "intervals.csv"
+    rows = interval_rows(date(2026, 2, 2), 35, queues={"care": 1.0, "helpdesk": 0.8})
+    path.write_text(interval_csv(rows), encoding="utf-8")
+    return path

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import STAFF, Principal, requires
 from ops.contracts.models import Contract
+from ops.http import to_struct
 from ops.queues import tickets
 from ops.queues.assignment import agents, pull
 from ops.queues.assignment.schemas import AgentOut, AgentStatusIn
@@ -30,17 +31,12 @@ async def _agent_out(session: AsyncSession, agent: Agent, position: Position | N
     if position is None and agent.position_id is not None:
         position = await session.get(Position, agent.position_id)
     contract = await session.get(Contract, agent.contract_id)
-    return AgentOut(
-        id=agent.id,
-        name=agent.name,
+    return to_struct(
+        AgentOut,
+        agent,
         contract=contract.code if contract else "",
         position=position.code if position else None,
         skills=dict(position.skills) if position else {},
-        status=agent.status,
-        capacity=agent.capacity,
-        open_count=agent.open_count,
-        idle_since=agent.idle_since,
-        last_assigned_at=agent.last_assigned_at,
     )
 
 

@@ -17,6 +17,7 @@ from ops.auth import EVERYONE, STAFF, Principal, Role, requires
 from ops.config import Settings
 from ops.contracts.models import Contract
 from ops.errors import InvalidInputError, NotFoundError
+from ops.http import to_struct
 from ops.queues import tickets
 from ops.queues.intake import incidents, rules, services
 from ops.queues.intake.schemas import BulkOut, IncidentOut, IncidentResolved, IncidentUpdate, RowResultOut
@@ -88,7 +89,7 @@ class TicketController(Controller):
             principal=request.user,
             max_body_chars=_settings(request).max_ticket_body_chars,
         )
-        out = [RowResultOut(index=r.index, status=r.status, ticket=r.ticket, errors=r.errors) for r in results]
+        out = [to_struct(RowResultOut, r) for r in results]
         return BulkOut(
             created=sum(r.status == "created" for r in results),
             existing=sum(r.status == "existing" for r in results),
@@ -196,17 +197,7 @@ async def crm_webhook(
 
 
 def _incident_out(incident: Incident, contract: str, tickets: int) -> IncidentOut:
-    return IncidentOut(
-        id=incident.id,
-        contract=contract,
-        area=incident.area,
-        status=incident.status,
-        opened_at=incident.opened_at,
-        forecast_end=incident.forecast_end,
-        resolved_at=incident.resolved_at,
-        note=incident.note,
-        tickets=tickets,
-    )
+    return to_struct(IncidentOut, incident, contract=contract, tickets=tickets)
 
 
 async def _one_incident(session: AsyncSession, principal: Principal, incident_id: int) -> IncidentOut:

@@ -5,7 +5,7 @@ Every way in (API, bulk API, signed webhook, file import, complaint replay) ends
 (contract, source, external_id): the insert runs in a SAVEPOINT and a losing racer reads the
 winner's row, so a retried or concurrent delivery returns the existing ticket instead of a copy.
 
-What a delivery must hold and the ticket a contract makes of it are pure rules in `intake_rules`;
+What a delivery must hold and the ticket a contract makes of it are pure rules in `rules.py`;
 grouping mass outages is `incidents`; the views it answers with come from `tickets`.
 """
 

@@ -1,4 +1,4 @@
-"""Report jobs: render, store and send a delivery; retry failed sends. Thin wrappers over delivery.py."""
+"""Report jobs: render, store and send a delivery; retry failed sends. Thin wrappers over services.py and sending.py."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ class IntervalStat(Base):
     __table_args__ = (UniqueConstraint("queue_id", "interval_start"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"), index=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="RESTRICT"), index=True)
     interval_start: Mapped[datetime] = mapped_column(UTCDateTime)
     offered: Mapped[int] = mapped_column(Integer, default=0)
     answered: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal, requires
-from ops.http import parse_day
+from ops.http import parse_day, to_struct
 from ops.staffing.planning import services
 from ops.staffing.planning.models import StaffingPlan
 from ops.staffing.planning.schemas import PlanOut, PlanRequest, WhatIfRequest
@@ -24,14 +24,11 @@ PLANNERS = requires("manager")
 def plan_out(code: str, row: StaffingPlan) -> PlanOut:
     result = row.result or {}
     done = row.status not in (*services.RUNNING, "failed")
-    return PlanOut(
+    return to_struct(
+        PlanOut,
+        row,
         contract=code,
         week=row.week_start,
-        status=row.status,
-        created_at=row.created_at,
-        cost=row.cost,
-        lp_bound=row.lp_bound,
-        params=row.params,
         progress=None if done else result.get("progress"),
         error=result.get("error"),
         result=result if done else None,

@@ -19,7 +19,7 @@ class StaffingPlan(Base):
     __table_args__ = (UniqueConstraint("contract_id", "week_start"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="RESTRICT"), index=True)
     week_start: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     params: Mapped[dict[str, Any]] = mapped_column(JSONType)

@@ -1,4 +1,4 @@
-"""`ops import tickets|complaints` and `ops agent create|list`, as an operator runs them."""
+"""`ops import tickets|complaints`, as an operator runs them."""
 
 from __future__ import annotations
 
@@ -9,25 +9,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from ops.cli.main import main
 from ops.db import make_engine, make_sessionmaker
 from ops.queues.models import Ticket
+from ops.cli.main import main
 from tests.conftest import FIXTURES
-from tests.helpers import REFERENCE_CONTRACT
 
 TICKETS_CSV = FIXTURES / "tickets_import.csv"
 COMPLAINTS = FIXTURES / "complaints_consumidor_gov_br_telecom_2014-05_2015-01_slice.csv"
-
-
-@pytest.fixture
-def cli(cli: CliRunner) -> CliRunner:
-    """The command line with the reference contract loaded."""
-    assert cli.invoke(main, ["contract", "load", str(REFERENCE_CONTRACT)]).exit_code == 0
-    return cli
 
 
 def tickets(url: str) -> list[Ticket]:
@@ -51,8 +42,8 @@ EXPECTED_REJECTIONS = [
 ]
 
 
-def test_import_tickets_from_csv_stores_good_rows_and_names_bad_ones(cli: CliRunner, sqlite_url: str) -> None:
-    result = cli.invoke(main, ["import", "tickets", str(TICKETS_CSV), "--contract", "reference"])
+def test_import_tickets_from_csv_stores_good_rows_and_names_bad_ones(reference_cli: CliRunner, sqlite_url: str) -> None:
+    result = reference_cli.invoke(main, ["import", "tickets", str(TICKETS_CSV), "--contract", "reference"])
     assert result.exit_code == 1, result.output
     lines = result.output.splitlines()
     assert [line for line in lines if "rejected:" in line] == EXPECTED_REJECTIONS
@@ -70,13 +61,13 @@ def test_import_tickets_from_csv_stores_good_rows_and_names_bad_ones(cli: CliRun
     assert by_id["CSV-003"].customer == {"id": "C102", "name": "Carla Dias", "handle": "@carla", "followers": 5200}
     assert by_id["CSV-001"].raw["customer_name"] == "Ana Souza"  # the row as it came
 
-    again = cli.invoke(main, ["import", "tickets", str(TICKETS_CSV), "--contract", "reference", "--json"])
+    again = reference_cli.invoke(main, ["import", "tickets", str(TICKETS_CSV), "--contract", "reference", "--json"])
     records = [json.loads(line) for line in again.stdout.splitlines() if line.startswith("{")]
     assert {r["status"] for r in records} == {"existing"}
     assert len(tickets(sqlite_url)) == 4
 
 
-def test_import_tickets_from_xlsx(cli: CliRunner, sqlite_url: str, tmp_path: Path) -> None:
+def test_import_tickets_from_xlsx(reference_cli: CliRunner, sqlite_url: str, tmp_path: Path) -> None:
     import openpyxl
 
     book = openpyxl.Workbook()
@@ -94,7 +85,7 @@ def test_import_tickets_from_xlsx(cli: CliRunner, sqlite_url: str, tmp_path: Pat
     path = tmp_path / "tickets.xlsx"
     book.save(path)
 
-    result = cli.invoke(main, ["import", "tickets", str(path), "--contract", "reference"])
+    result = reference_cli.invoke(main, ["import", "tickets", str(path), "--contract", "reference"])
     assert result.exit_code == 1
     # A short row is only empty cells in a sheet: line 9 has what a ticket needs.
     assert [line for line in result.output.splitlines() if "rejected:" in line] == EXPECTED_REJECTIONS[:4]
@@ -104,19 +95,19 @@ def test_import_tickets_from_xlsx(cli: CliRunner, sqlite_url: str, tmp_path: Pat
     assert stored["CSV-001"].created_at.isoformat() == "2026-03-02T12:15:00+00:00"
 
 
-def test_import_refuses_files_it_cannot_read(cli: CliRunner, tmp_path: Path) -> None:
+def test_import_refuses_files_it_cannot_read(reference_cli: CliRunner, tmp_path: Path) -> None:
     latin1 = tmp_path / "latin1.csv"
     latin1.write_bytes("external_id,channel,subject\nX1,email,Cobrança\n".encode("latin-1"))
-    result = cli.invoke(main, ["import", "tickets", str(latin1), "--contract", "reference"])
+    result = reference_cli.invoke(main, ["import", "tickets", str(latin1), "--contract", "reference"])
     assert result.exit_code == 2
     assert "line 2: not valid UTF-8" in result.output
-    unknown = cli.invoke(main, ["import", "tickets", str(TICKETS_CSV), "--contract", "nobody"])
+    unknown = reference_cli.invoke(main, ["import", "tickets", str(TICKETS_CSV), "--contract", "nobody"])
     assert unknown.exit_code == 1
     assert "unknown contract 'nobody'" in unknown.output
 
 
-def test_replay_complaints_keeps_their_dates_reasons_and_states(cli: CliRunner, sqlite_url: str) -> None:
-    result = cli.invoke(main, ["import", "complaints", str(COMPLAINTS), "--contract", "reference"])
+def test_replay_complaints_keeps_their_dates_reasons_and_states(reference_cli: CliRunner, sqlite_url: str) -> None:
+    result = reference_cli.invoke(main, ["import", "complaints", str(COMPLAINTS), "--contract", "reference"])
     assert result.exit_code == 0, result.output
     assert "28 complaints replayed as tickets, 0 already there, 0 rejected" in result.output
 
@@ -144,50 +135,6 @@ def test_replay_complaints_keeps_their_dates_reasons_and_states(cli: CliRunner, 
     assert queues["Saúde e Segurançaa"] is True  # no reason for that group: flagged in the default queue
     assert not any(flag for group, flag in queues.items() if group != "Saúde e Segurançaa")
 
-    again = cli.invoke(main, ["import", "complaints", str(COMPLAINTS), "--contract", "reference"])
+    again = reference_cli.invoke(main, ["import", "complaints", str(COMPLAINTS), "--contract", "reference"])
     assert "0 complaints replayed as tickets, 28 already there" in again.output
     assert len(tickets(sqlite_url)) == 28
-
-
-def test_agent_create_prints_a_token_that_works(cli: CliRunner, sqlite_url: str) -> None:
-    from litestar.testing import TestClient
-
-    from ops.app import create_app
-    from ops.config import Settings
-
-    result = cli.invoke(
-        main,
-        [
-            "agent",
-            "create",
-            "--contract",
-            "reference",
-            "--name",
-            "Ana Lima",
-            "--skills",
-            "bo_care,social:2",
-            "--capacity",
-            "4",
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    secret = result.stdout.strip()
-    assert secret.startswith("ops_")
-    listed = cli.invoke(main, ["agent", "list", "--contract", "reference"])
-    assert json.loads(listed.stdout) == {
-        "id": 1,
-        "name": "Ana Lima",
-        "position": "pos-ana-lima",
-        "skills": {"bo_care": 1, "social": 2},
-        "status": "offline",
-        "capacity": 4,
-        "open_count": 0,
-    }
-    app = create_app(Settings(database_url=sqlite_url, scheduler="off", database_pool=False))
-    with TestClient(app) as client:
-        me = client.get("/api/agents/me", headers={"Authorization": f"Bearer {secret}"})
-    assert me.json()["name"] == "Ana Lima"
-
-    bad = cli.invoke(main, ["agent", "create", "--contract", "reference", "--name", "X", "--skills", "nowhere"])
-    assert bad.exit_code == 2
-    assert "unknown queue 'nowhere'" in bad.output

@@ -1,0 +1,93 @@
+"""API shapes of working a ticket: an action's request, and the ticket's work view (checklist, fields,
+deadlines, allowed actions, history)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+
+class ActionIn(msgspec.Struct, forbid_unknown_fields=True):
+    """`version` is the ticket version the caller saw; the other fields depend on the action:
+    `message` (reply, note, customer_message, escalate; optional for pend, resume, resolve...),
+    `queue` and `reason` (transfer), `fields` (fields, resolve), `item` and `done` (tick)."""
+
+    version: int
+    message: str | None = None
+    queue: str | None = None
+    reason: str | None = None
+    fields: dict[str, Any] | None = None
+    item: int | None = None
+    done: bool | None = None
+
+
+class ChecklistItemOut(msgspec.Struct):
+    step: str
+    done: bool
+    by: str | None
+    at: str | None
+
+
+class DeadlineOut(msgspec.Struct):
+    kind: str
+    started_at: datetime
+    target_minutes: float
+    due: datetime | None
+    met_at: datetime | None
+    minutes: float
+    remaining_minutes: float
+    breached: bool
+    paused: bool
+
+
+class EventOut(msgspec.Struct):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    note: str | None
+
+
+class FieldOut(msgspec.Struct):
+    code: str
+    label: str
+    type: str
+    required: bool
+    value: Any
+
+
+class TicketWorkOut(msgspec.Struct):
+    id: int
+    protocol: str
+    version: int
+    status: str
+    queue: str
+    reason: str | None
+    priority: str
+    critical: bool
+    flagged: bool
+    subject: str
+    body: str
+    customer: dict[str, Any]
+    created_at: datetime
+    assigned_agent_id: int | None
+    assigned_agent: str | None
+    first_response_due: datetime | None
+    next_response_due: datetime | None
+    resolution_due: datetime | None
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    first_response_breached: bool
+    resolution_breached: bool
+    first_response_minutes: float | None
+    resolution_minutes: float | None
+    checklist: list[ChecklistItemOut]
+    fields: list[FieldOut]
+    deadlines: list[DeadlineOut]
+    allowed_actions: list[str]
+    history: list[EventOut]

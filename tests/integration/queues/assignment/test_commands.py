@@ -1,0 +1,55 @@
+"""`ops agent create|list`, as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from ops.cli.main import main
+
+
+def test_agent_create_prints_a_token_that_works(reference_cli: CliRunner, sqlite_url: str) -> None:
+    from litestar.testing import TestClient
+
+    from ops.app import create_app
+    from ops.config import Settings
+
+    result = reference_cli.invoke(
+        main,
+        [
+            "agent",
+            "create",
+            "--contract",
+            "reference",
+            "--name",
+            "Ana Lima",
+            "--skills",
+            "bo_care,social:2",
+            "--capacity",
+            "4",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip()
+    assert secret.startswith("ops_")
+    listed = reference_cli.invoke(main, ["agent", "list", "--contract", "reference"])
+    assert json.loads(listed.stdout) == {
+        "id": 1,
+        "name": "Ana Lima",
+        "position": "pos-ana-lima",
+        "skills": {"bo_care": 1, "social": 2},
+        "status": "offline",
+        "capacity": 4,
+        "open_count": 0,
+    }
+    app = create_app(Settings(database_url=sqlite_url, scheduler="off", database_pool=False))
+    with TestClient(app) as client:
+        me = client.get("/api/agents/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me.json()["name"] == "Ana Lima"
+
+    bad = reference_cli.invoke(
+        main, ["agent", "create", "--contract", "reference", "--name", "X", "--skills", "nowhere"]
+    )
+    assert bad.exit_code == 2
+    assert "unknown queue 'nowhere'" in bad.output

@@ -1,0 +1,63 @@
+"""`ops import intervals|calls`, as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from ops.cli.main import main
+from tests.integration.staffing.synthetic import interval_csv, interval_rows
+
+WEEK = "2026-03-09"  # five weeks of history before it
+
+
+def test_import_intervals_reports_rejected_lines_on_stderr_and_exits_1(
+    reference_cli: CliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "stats.csv"
+    rows = interval_rows(date(2026, 3, 2), 1, queues={"care": 1.0})
+    path.write_text(interval_csv(rows) + "care,2026-03-03T08:00:00-03:00,-4,0,0,0,0,0,0,0\n", encoding="utf-8")
+    result = reference_cli.invoke(main, ["import", "intervals", str(path), "--contract", "reference"])
+    assert result.exit_code == 1
+    assert "49 records, 48 intervals" in result.stdout
+    assert "(48 new, 0 updated, 0 unchanged)" in result.stdout
+    assert "rejected line 50: offered: '-4' is not a whole number >= 0" in result.stderr
+
+    again = reference_cli.invoke(main, ["import", "intervals", str(path), "--contract", "reference", "--json"])
+    assert json.loads(again.stdout)["unchanged"] == 48
+
+
+def test_import_refuses_an_unknown_contract_or_a_file_that_is_not_an_interval_table(
+    reference_cli: CliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "other.csv"
+    path.write_text("when,calls\n2026-03-02,4\n", encoding="utf-8")
+    wrong = reference_cli.invoke(main, ["import", "intervals", str(path), "--contract", "reference"])
+    assert wrong.exit_code == 2
+    assert "missing columns queue, interval_start" in wrong.stderr
+    unknown = reference_cli.invoke(main, ["import", "intervals", str(path), "--contract", "nobody"])
+    assert unknown.exit_code == 2
+    assert "no contract 'nobody'" in unknown.stderr
+
+
+def test_import_calls_from_a_cdr_counts_answered_and_abandoned_in_the_queue_clock(
+    reference_cli: CliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "cdr.csv"
+    path.write_text(
+        "call_id,queue_entered_at,wait_seconds,outcome,handle_seconds\n"
+        "1,2026-03-02T08:05:00-03:00,10,answered,200\n"
+        "2,2026-03-02T08:29:59-03:00,25,answered,100\n"
+        "3,2026-03-02T08:30:00-03:00,3,abandoned,\n",
+        encoding="utf-8",
+    )
+    args = ["import", "calls", str(path), "--format", "cdr", "--contract", "reference", "--queue", "care", "--json"]
+    result = reference_cli.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert (body["records"], body["intervals"], body["inserted"]) == (3, 48, 48)
+    assert body["first_interval"] == "2026-03-02T03:00:00+00:00"  # local midnight, every interval of the day kept
+    assert json.loads(reference_cli.invoke(main, args).stdout)["unchanged"] == 48
