@@ -32,6 +32,7 @@ from ops.reports.metrics import ALL_QUEUES
 #             - {kpi: service_level, target: 0.95, step: 0.001, points: 25}   # 25 per 0.1 pp below 95 %
 #           bands: [{points: 0, share: 0}, {points: 100, share: 0.01}, {points: 300, share: 0.03}]
 #         - {kind: bonus, kpi: service_level, target: 0.90, share: 0.02}      # paid when reached
+#         # any term may state `precision` (default: 0.0001 for shares, i.e. 0.01 pp; 1 for seconds)
 #         - {kind: cap, share: 0.12}    # all penalties together never exceed 12 % of the fee
 #
 # `direction` (at_least / at_most) defaults from the KPI; `rounding` of steps is `up` (each step
@@ -49,6 +50,20 @@ KPI_DIRECTIONS: dict[str, Direction | None] = {
     "occupancy": None,
     "first_response_within": "at_least",
     "resolution_within": "at_least",
+}
+# The precision a KPI is compared at unless its term states its own (a contract quoting "to 0.1 pp" writes
+# `precision: 0.001`): shares to 0.01 pp, times to whole seconds. The measured value is rounded to it (half up)
+# before it meets the target, so a float artefact such as 0.7999999999999999 for 80 % never costs a credit.
+SHARE_PRECISION = Decimal("0.0001")
+KPI_PRECISION: dict[str, Decimal] = {
+    "service_level": SHARE_PRECISION,
+    "asa": Decimal(1),
+    "aht": Decimal(1),
+    "abandon_rate": SHARE_PRECISION,
+    "abandon_rate_excl_short": SHARE_PRECISION,
+    "occupancy": SHARE_PRECISION,
+    "first_response_within": SHARE_PRECISION,
+    "resolution_within": SHARE_PRECISION,
 }
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
@@ -72,6 +87,12 @@ class KpiTerm:
     direction: Direction
     queues: tuple[tuple[str, Decimal], ...] = ((ALL_QUEUES, Decimal(1)),)
     multipliers: tuple[Multiplier, ...] = ()
+    precision: Decimal | None = None  # None: KPI_PRECISION of the KPI
+
+    def measured(self, actual: float) -> Decimal:
+        """The actual value as the contract states it: rounded half up to the term's precision."""
+        step = self.precision if self.precision is not None else KPI_PRECISION[self.kpi]
+        return Decimal(str(actual)).quantize(step, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -178,7 +199,7 @@ def parse_rules(data: object) -> list[Rule]:
     return rules
 
 
-_TERM_KEYS = {"kpi", "target", "direction", "queues", "multipliers"}
+_TERM_KEYS = {"kpi", "target", "direction", "queues", "multipliers", "precision"}
 
 
 def _mapping(value: object, path: str) -> Mapping[str, object]:
@@ -265,6 +286,7 @@ def _term(entry: Mapping[str, object], path: str) -> KpiTerm:
         direction=direction,
         queues=_queues(entry.get("queues"), f"{path}.queues"),
         multipliers=_multipliers(entry.get("multipliers"), f"{path}.multipliers"),
+        precision=_number(entry, "precision", path, low=ZERO, strict=True) if "precision" in entry else None,
     )
 
 
@@ -411,9 +433,8 @@ def _actual(results: KpiResults, queue: str, kpi: str) -> float | None:
 
 
 def _miss(term: KpiTerm, actual: float) -> Decimal:
-    """How far the actual is on the wrong side of the target (<= 0: met), in KPI units."""
-    # Through str so that 0.063 - 0.05 is exactly 0.013, as a person computing it by hand gets.
-    value = Decimal(str(actual))
+    """How far the actual, at the contract's precision, is on the wrong side of the target (<= 0: met)."""
+    value = term.measured(actual)
     return term.target - value if term.direction == "at_least" else value - term.target
 
 

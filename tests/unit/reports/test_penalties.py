@@ -59,6 +59,34 @@ def test_one_miss_costs_its_allocation_and_met_targets_cost_nothing() -> None:
     assert statement.penalties == Decimal("8000.00")
 
 
+def test_a_float_artefact_never_costs_a_service_credit() -> None:
+    # 80 % computed as 0.7 + 0.1 is 0.7999999999999999: at 0.01 pp it is 80.00 %, on target. ASA 60.4 s is
+    # 60 s in whole seconds: met too.
+    artefact = 0.7 + 0.1
+    assert artefact < 0.8
+    statement = run(CREDITS, {"*": {"service_level": artefact, "abandon_rate": 0.05, "asa": 60.4}})
+    assert [x.met for x in statement.lines] == [True, True, True]
+    assert statement.penalties == Decimal("0")
+    # 79.994 % is 79.99 %: a miss; 5.004 % is 5.00 %: met; 60.5 s is 61 s: a miss.
+    missed = run(CREDITS, {"*": {"service_level": 0.79994, "abandon_rate": 0.05004, "asa": 60.5}})
+    assert [x.met for x in missed.lines] == [False, True, False]
+
+
+def test_a_term_may_state_its_own_precision() -> None:
+    tenth_of_a_point = {
+        "rules": [
+            {
+                "kind": "service_credit",
+                "at_risk": 0.10,
+                "kpis": [{"kpi": "service_level", "target": 0.80, "allocation": 1, "precision": 0.001}],
+            }
+        ]
+    }
+    # "To 0.1 pp": 79.96 % is 80.0 %, met; at the default 0.01 pp it is 79.96 %, a miss.
+    assert run(tenth_of_a_point, {"*": {"service_level": 0.7996}}).penalties == Decimal("0")
+    assert run(CREDITS, {"*": {"service_level": 0.7996, "abandon_rate": 0, "asa": 1}}).penalties == Decimal("6000.00")
+
+
 POINTS = {
     "rules": [
         {

@@ -12,9 +12,9 @@ from typing import Any
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from ops.cli.main import main
 from ops.db import make_engine, make_sessionmaker
 from ops.queues.models import Ticket
-from ops.cli.main import main
 from tests.conftest import FIXTURES
 
 TICKETS_CSV = FIXTURES / "tickets_import.csv"
