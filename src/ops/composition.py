@@ -18,6 +18,10 @@ MODEL_MODULES = (
     "ops.staffing.history.models",
     "ops.staffing.planning.models",
     "ops.reports.models",
+    "ops.billing.indices.models",
+    "ops.billing.measurement.models",
+    "ops.billing.invoices.models",
+    "ops.billing.disputes.models",
 )
 
 # The platform's fixed jobs; per-contract schedules (report deliveries) come from SCHEDULE_SOURCES.
@@ -43,6 +47,7 @@ def wire() -> None:
         return
     import_models()
 
+    from ops.billing import terms as billing_terms
     from ops.contracts.document import register_section_validator
     from ops.queues.intake import sections as intake_sections
     from ops.reports import sections as report_sections
@@ -52,6 +57,8 @@ def wire() -> None:
     register_section_validator("crm_webhook_secret_env", intake_sections.check_secret_env)
     register_section_validator("penalties", report_sections.check_penalties)
     register_section_validator("regulatory", report_sections.check_regulatory)
+    register_section_validator("billing", billing_terms.check_billing)
+    register_section_validator("readjustment", billing_terms.check_readjustment)
 
     from ops.jobs.registry import register_jobs
     from ops.queues.assignment.jobs import assign_waiting_tickets, giveback_tickets

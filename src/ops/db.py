@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, FromClause, MetaData, event, func, or_, select
+from sqlalchemy import JSON, DateTime, FromClause, MetaData, Numeric, String, event, func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -45,6 +46,38 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A Decimal kept exactly on every backend: NUMERIC(precision, scale) on PostgreSQL, its text on SQLite (whose
+    NUMERIC is a binary float). Money and rates only: a float or a value with more decimals than the column
+    keeps is refused, never rounded on the way in."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int = 16, scale: int = 2) -> None:
+        super().__init__()
+        self.precision, self.scale = precision, scale
+        self.quantum = Decimal(1).scaleb(-scale)
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(self.precision + 2))
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise TypeError(f"an exact decimal column takes a finite Decimal, not {value!r}")
+        exact = value.quantize(self.quantum)
+        if exact != value:
+            raise ValueError(f"{value} has more than {self.scale} decimals")
+        return str(exact) if dialect.name == "sqlite" else exact
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        return None if value is None else Decimal(str(value)).quantize(self.quantum)
 
 
 class Base(DeclarativeBase):

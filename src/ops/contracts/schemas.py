@@ -32,8 +32,14 @@ class ClientIn(Strict):
 
 
 class Readjustment(Strict):
-    index: Literal["IPCA", "IGP-M", "INPC", "none"]
+    """The yearly price readjustment; the rules beyond index and anniversary are checked by billing."""
+
+    index: Literal["IPCA", "IGP-M", "INPC", "none", "formula"]
     anniversary: date
+    lag_months: int | None = None  # months between the window's end and the anniversary; default by index
+    floor_zero: bool = False  # a negative year leaves prices unchanged
+    fallback: Literal["IPCA", "IGP-M", "INPC"] | None = None  # when the index has a gap or is extinct
+    formula: list[dict[str, Any]] = []  # weighted: [{agreement: CODE, weight: 0.7}, {index: IPCA, weight: 0.3}]
 
 
 class OnCallPrice(Strict):
@@ -156,6 +162,9 @@ class ContractFile(Strict):
     shifts: ShiftRulesIn = msgspec.field(default_factory=ShiftRulesIn)
     penalties: dict[str, Any] = {}
     regulatory: dict[str, Any] = {}
+    # Money terms: measurement period and proration, taxes and withholdings, time-billed queues, payment and
+    # dispute deadlines, recovery of undue charges (checked by billing.terms).
+    billing: dict[str, Any] = {}
     recipients: list[str] = []
     deliveries: list[Delivery] = []
     webhook_url: str | None = None

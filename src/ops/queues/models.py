@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -19,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ops.db import Base, JSONType, UTCDateTime, utcnow
+from ops.db import Base, ExactDecimal, JSONType, UTCDateTime, utcnow
 
 
 class Position(Base):
@@ -152,3 +153,17 @@ class ProtocolCounter(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TimeEntry(Base):
+    """Minutes an agent spent on a ticket, logged with a work action: the time-billed queues bill them."""
+
+    __tablename__ = "time_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="RESTRICT"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(30))
+    minutes: Mapped[Decimal] = mapped_column(ExactDecimal(10, 2))
+    note: Mapped[str | None] = mapped_column(Text)

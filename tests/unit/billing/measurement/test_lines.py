@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ops.billing.measurement import (
+from ops.billing.measurement.lines import (
     ExecutedShift,
     Line,
     Measurement,
@@ -25,7 +25,7 @@ from ops.billing.measurement import (
     sla_lines,
     ticket_time_lines,
 )
-from ops.billing.periods import measurement_period
+from ops.billing.measurement.periods import measurement_period
 
 D = Decimal
 SP = ZoneInfo("America/Sao_Paulo")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ops.billing.audit import (
+from ops.billing.invoices.audit import (
     KIND_ON_CALL,
     KIND_POSITIONS,
     KIND_REINFORCEMENT,

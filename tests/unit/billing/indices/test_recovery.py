@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from ops.billing.indices import parse_series, series_by_index
-from ops.billing.readjustment import MissingIndexMonth
-from ops.billing.recovery import OverpaidLine, RecoveryTerms, project, whole_months
+from ops.billing.indices.readjustment import MissingIndexMonth
+from ops.billing.indices.recovery import OverpaidLine, RecoveryTerms, project, whole_months
+from ops.billing.indices.series import parse_series, series_by_index
+from tests.conftest import FIXTURES
 
-FIXTURE = Path(__file__).parents[2] / "fixtures" / "br_ipca_igpm_monthly_2015-2026.csv"
+FIXTURE = FIXTURES / "br_ipca_igpm_monthly_2015-2026.csv"
 SERIES = series_by_index(parse_series(FIXTURE.read_text(encoding="utf-8")))
 D = Decimal
 TERMS = RecoveryTerms(index="IPCA", interest_monthly_pct=D("1"))

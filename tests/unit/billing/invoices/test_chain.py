@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ops.billing.chain import (
+from ops.billing.invoices.chain import (
     GENESIS,
     ChainCheck,
     CreditAboveInvoice,

@@ -5,14 +5,11 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import yaml
 
-from ops.billing.indices import parse_series, series_by_index
-from ops.billing.money import unit_price
-from ops.billing.readjustment import (
+from ops.billing.indices.readjustment import (
     DEFAULT_LAG,
     Component,
     MissingIndexMonth,
@@ -24,8 +21,11 @@ from ops.billing.readjustment import (
     readjust,
     window,
 )
+from ops.billing.indices.series import parse_series, series_by_index
+from ops.billing.money import unit_price
+from tests.conftest import FIXTURES
 
-FIXTURE = Path(__file__).parents[2] / "fixtures" / "br_ipca_igpm_monthly_2015-2026.csv"
+FIXTURE = FIXTURES / "br_ipca_igpm_monthly_2015-2026.csv"
 SERIES = series_by_index(parse_series(FIXTURE.read_text(encoding="utf-8")))
 D = Decimal
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-from ops.billing.indices import INDEX_NAME, month_label, month_start, shift_month
+from ops.billing.indices.series import INDEX_NAME, month_label, month_start, shift_month
 from ops.billing.money import FACTOR_PLACES, to_decimal, unit_price
 
 NO_INDEX = "none"

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 import yaml
 
-from ops.billing.taxes import (
+from ops.billing.invoices.taxes import (
     DEFAULT_WITHHOLDINGS,
     InvoiceTotals,
     TaxTerms,

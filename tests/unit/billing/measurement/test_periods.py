@@ -7,7 +7,7 @@ from itertools import pairwise
 
 import pytest
 
-from ops.billing.periods import Period, commercial_days, measurement_period, split
+from ops.billing.measurement.periods import Period, commercial_days, measurement_period, split
 
 
 def test_a_period_includes_both_ends() -> None:

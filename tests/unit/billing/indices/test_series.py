@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from ops.billing.indices import (
+from ops.billing.indices.series import (
     INDEX_NAME,
     IndexFileError,
     IndexValue,
@@ -18,8 +17,9 @@ from ops.billing.indices import (
     series_by_index,
     shift_month,
 )
+from tests.conftest import FIXTURES
 
-FIXTURE = Path(__file__).parents[2] / "fixtures" / "br_ipca_igpm_monthly_2015-2026.csv"
+FIXTURE = FIXTURES / "br_ipca_igpm_monthly_2015-2026.csv"
 
 
 def error_of(text: str) -> IndexFileError:

@@ -10,8 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from typing import Literal, get_args
 
+from ops.billing.measurement.periods import Period, commercial_days, split
 from ops.billing.money import cents, unit_price
-from ops.billing.periods import Period, commercial_days, split
 from ops.staffing.planning.oncall import LONG_DAY_MINIMUM, SHORT_DAY_MINIMUM, billable_hours
 
 LineKind = Literal["positions", "reinforcement", "oncall", "ticket_time", "sla_credit", "sla_bonus", "adjustment"]

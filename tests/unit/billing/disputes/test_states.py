@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ops.billing.disputes import (
+from ops.billing.disputes.states import (
     CLOSED,
     CREDITED,
     DEFAULT_DEADLINE_DAYS,

@@ -9,9 +9,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from ops.billing.indices import month_label, month_start, shift_month
+from ops.billing.indices.readjustment import index_factor
+from ops.billing.indices.series import month_label, month_start, shift_month
 from ops.billing.money import cents
-from ops.billing.readjustment import index_factor
 
 Route = Literal["administrative", "judicial"]
 

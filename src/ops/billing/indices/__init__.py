@@ -1,0 +1,1 @@
+"""Index series (IPCA, IGP-M, labour agreements), the yearly price readjustment and the recovery of undue charges."""
