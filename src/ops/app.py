@@ -20,6 +20,7 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from ops.auth import TokenAuthMiddleware
+from ops.billing.indices import controllers as indices_controllers
 from ops.composition import SCHEDULE, assemble, schedule_sources
 from ops.config import Settings, get_settings
 from ops.contracts.controllers import ContractController
@@ -51,6 +52,7 @@ ROUTE_HANDLERS: list[Any] = [
     *work_pages.ROUTES,
     ReportController,
     *portal_pages.ROUTES,
+    *indices_controllers.ROUTES,
 ]
 PUBLIC_PATHS = ["^/health/", "^/schema", "^/static/", "^/login", "^/logout", "^/lang", "^/favicon"]
 

@@ -3,6 +3,7 @@ onto response structs by field name (one mapping, instead of a field-by-field co
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any, TypeVar
 
@@ -11,6 +12,7 @@ import msgspec
 from ops.errors import InvalidInputError
 
 S = TypeVar("S", bound=msgspec.Struct)
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 
 def parse_day(value: str, field: str) -> date:
@@ -22,6 +24,16 @@ def parse_day(value: str, field: str) -> date:
         raise InvalidInputError(
             f"{field}: {value!r} is not a date YYYY-MM-DD", extra=[{"field": field, "problem": "not a date"}]
         ) from None
+
+
+def parse_month(value: str, field: str) -> date:
+    """A month YYYY-MM as its first day, or a 422 naming the field (index series are kept by month)."""
+    match = _MONTH.match(value.strip())
+    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
+        raise InvalidInputError(
+            f"{field}: {value!r} is not a month YYYY-MM", extra=[{"field": field, "problem": "not a month YYYY-MM"}]
+        )
+    return date(int(match.group(1)), int(match.group(2)), 1)
 
 
 def to_struct(cls: type[S], source: Any, /, **values: Any) -> S:

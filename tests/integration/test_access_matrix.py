@@ -98,6 +98,11 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "ListDeliveredReports": frozenset({"manager", "supervisor", "client"}),
     "DownloadDeliveredReport": frozenset({"manager", "supervisor", "client"}),
     "ListReportSends": STAFF,
+    "GetIndexSeries": STAFF,
+    "SetIndexMonth": frozenset({"manager"}),
+    "GetReadjustment": frozenset({"manager", "supervisor", "client"}),
+    "ApplyReadjustment": frozenset({"manager"}),
+    "GetReadjustmentNotice": frozenset({"manager", "supervisor", "client"}),
     # pages
     "Home": EVERYONE,
     "StaffingPage": frozenset({"manager"}),
@@ -110,7 +115,8 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "SupervisorView": frozenset({"supervisor", "manager"}),
     "PortalPage": frozenset({"client", "manager", "supervisor"}),
 }
-PROVIDER_ONLY = {"LoadContract", "DeleteContract"}  # a manager token scoped to one contract is refused too
+# A manager token scoped to one contract is refused these too.
+PROVIDER_ONLY = {"LoadContract", "DeleteContract", "SetIndexMonth", "ApplyReadjustment"}
 NEEDS_AGENT = {"WorkNextTicket", "WorkSetStatus"}  # a supervisor token not signed to an agent is refused
 
 # Path parameter -> the reference contract's object it names (a key of World.ref). Where one name
@@ -122,6 +128,9 @@ PATH_PARAMS: dict[str, str | dict[str, str]] = {
     "id": {"/api/incidents/": "incident", "/api/reports/": "report"},
     "week": "week",
     "action": "action",
+    "index": "index",
+    "month": "month",
+    "on": "anniversary",
 }
 # Objects that belong to the reference contract alone (queue codes and weeks are shared by all).
 OWNED = {"contract", "ticket", "incident", "report"}
@@ -170,6 +179,7 @@ CALLS: dict[str, Call] = {
     "WorkTicketAct": Call(form={"action": "note", "version": "1", "message": "intruder note"}),
     "PortalPage": Call(query={"contract": "reference"}, names_reference=404),
     "StaffingPage": Call(query={"contract": "reference", "week": WEEK.isoformat()}),
+    "SetIndexMonth": Call(json={"pct": "0.5", "source": "intruder"}),
 }
 
 
@@ -336,6 +346,9 @@ async def _seed(db: Any, code: str, mark: str, seed: int, reports_dir: Path) -> 
             "week": WEEK.isoformat(),
             "action": "note",
             "agent": agent.id,
+            "index": "IPCA",
+            "month": "2026-01",
+            "anniversary": "2027-02-01",  # the reference contract's first readjustment
         }
     return values, tokens
 

@@ -15,6 +15,8 @@ DOMAIN_COMMANDS: dict[str, tuple[str, str]] = {
     "sla": ("ops.queues.sla.commands", "sla"),
     "agent": ("ops.queues.assignment.commands", "agent"),
     "report": ("ops.reports.commands", "report"),
+    "index": ("ops.billing.indices.commands", "index"),
+    "billing": ("ops.billing.commands", "billing"),
 }
 # `ops import KIND FILE`: every data file the domains load.
 IMPORT_COMMANDS: dict[str, tuple[str, str]] = {

@@ -1,0 +1,14 @@
+"""`ops billing ...`: the contract's money commands, each imported on first use from the module that defines it."""
+
+from __future__ import annotations
+
+from ops.cli.support import LazyGroup
+
+# Command name -> (module, attribute). Add a billing command by adding its line here.
+BILLING_COMMANDS: dict[str, tuple[str, str]] = {
+    "readjust": ("ops.billing.indices.commands", "readjust"),
+}
+
+billing = LazyGroup(
+    "billing", commands=BILLING_COMMANDS, help="The contract's money: readjustment, measurement, invoices."
+)
