@@ -127,10 +127,14 @@ PATH_PARAMS: dict[str, str | dict[str, str]] = {
     "code": {"/work/queues/": "queue", "": "contract"},
     "queue": "queue",
     "ticket_id": "ticket",
-    "id": {"/api/incidents/": "incident", "/api/reports/": "report"},
+    "id": {
+        "/api/incidents/": "incident",
+        "/api/reports/": "report",
+        "/api/staffing/": "oncall",
+        "/staffing/": "oncall",
+    },
     "week": "week",
     "action": "action",
-    "shift_id": "oncall",
 }
 # Objects that belong to the reference contract alone (queue codes and weeks are shared by all).
 OWNED = {"contract", "ticket", "incident", "report", "oncall"}

@@ -322,7 +322,7 @@ async def staffing_add_oncall(
 
 
 @post(
-    "/staffing/oncall/{shift_id:int}/end",
+    "/staffing/oncall/{id:int}/end",
     operation_id="StaffingEndOnCall",
     guards=[MANAGERS],
     include_in_schema=False,
@@ -331,7 +331,7 @@ async def staffing_add_oncall(
 async def staffing_end_oncall(
     request: Request[Principal, str, State],
     db_session: NamedDependency[AsyncSession],
-    shift_id: FromPath[int],
+    id: FromPath[int],
     data: Form,
 ) -> Response[Any]:
     """End an on-call shift early from the page."""
@@ -344,7 +344,7 @@ async def staffing_end_oncall(
             db_session,
             oncall_requests.end_oncall(
                 db_session,
-                shift_id=shift_id,
+                shift_id=id,
                 at=at,
                 actor=f"token:{request.user.name}",
                 contract_code=code,

@@ -226,26 +226,26 @@ class StaffingController(Controller):
         )
         return Response(await _listed(db_session, code, row.id, request.user), status_code=201)
 
-    @post("/oncall/{shift_id:int}/end", operation_id="EndOnCallShift", guards=[PLANNERS], status_code=200)
+    @post("/oncall/{id:int}/end", operation_id="EndOnCallShift", guards=[PLANNERS], status_code=200)
     async def end_oncall(
         self,
         request: Request[Principal, str, State],
         db_session: NamedDependency[AsyncSession],
         code: FromPath[str],
-        shift_id: FromPath[int],
+        id: FromPath[int],
         data: JSONBody[OnCallEndIn],
     ) -> OnCallOut:
         """End the shift early at `at` (after its start, not after its scheduled end); it still bills at least
         its day's minimum. Ending it twice is a 409."""
         await oncall_requests.end_oncall(
             db_session,
-            shift_id=shift_id,
+            shift_id=id,
             at=data.at,
             actor=_actor(request),
             contract_code=code,
             principal=request.user,
         )
-        return await _listed(db_session, code, shift_id, request.user)
+        return await _listed(db_session, code, id, request.user)
 
     @get("/oncall", operation_id="ListOnCallShifts", guards=[READERS])
     async def list_oncall(
