@@ -36,6 +36,18 @@ def parse_month(value: str, field: str) -> date:
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 
+def parse_month_span(value: str, field: str = "month") -> tuple[date, date]:
+    """A YYYY-MM month as (its first day, the first day of the next month), or a 422 naming the field."""
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        first, following = date(year, month, 1), date(year + month // 12, month % 12 + 1, 1)
+    except ValueError:
+        raise InvalidInputError(
+            f"{field}: {value!r} is not a month YYYY-MM", extra=[{"field": field, "problem": "not a month YYYY-MM"}]
+        ) from None
+    return first, following
+
+
 def to_struct(cls: type[S], source: Any, /, **values: Any) -> S:
     """A response struct filled from `source`'s attributes of the same names; `values` name what differs
     (a related row's code, a computed count). A field the source lacks keeps its default."""

@@ -37,7 +37,7 @@ from ops.queues.assignment.agents import create_agent
 from ops.queues.intake.services import create_ticket
 from ops.queues.models import Incident, Ticket
 from ops.reports.models import ReportSend, StoredReport
-from ops.staffing.planning.models import StaffingPlan
+from ops.staffing.planning.models import OnCallShift, StaffingPlan
 from tests.helpers import load_reference
 
 # Every async test shares the module's event loop, where the one app and its data live.
@@ -81,6 +81,11 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "GetStaffingRequirement": STAFF,
     "GetStaffingPlan": STAFF,
     "StaffingWhatIf": STAFF,
+    "ConfirmPlanExecution": frozenset({"manager"}),
+    "GetPlanExecution": STAFF,
+    "AddOnCallShift": frozenset({"manager"}),
+    "EndOnCallShift": frozenset({"manager"}),
+    "ListOnCallShifts": STAFF,
     "CreateTicket": frozenset({"manager", "supervisor", "client"}),
     "CreateTicketsBulk": frozenset({"manager", "supervisor", "client"}),
     "ListTickets": EVERYONE,
@@ -106,6 +111,9 @@ ALLOWED: dict[str, frozenset[Role]] = {
     # pages
     "Home": EVERYONE,
     "StaffingPage": frozenset({"manager"}),
+    "StaffingAddOnCall": frozenset({"manager"}),
+    "StaffingEndOnCall": frozenset({"manager"}),
+    "StaffingConfirmWeek": frozenset({"manager"}),
     "WorkHome": frozenset({"agent", "supervisor"}),
     "WorkNextTicket": frozenset({"agent", "supervisor"}),
     "WorkSetStatus": frozenset({"agent", "supervisor"}),
@@ -125,7 +133,12 @@ PATH_PARAMS: dict[str, str | dict[str, str]] = {
     "code": {"/work/queues/": "queue", "": "contract"},
     "queue": "queue",
     "ticket_id": "ticket",
-    "id": {"/api/incidents/": "incident", "/api/reports/": "report"},
+    "id": {
+        "/api/incidents/": "incident",
+        "/api/reports/": "report",
+        "/api/staffing/": "oncall",
+        "/staffing/": "oncall",
+    },
     "week": "week",
     "action": "action",
     "index": "index",
@@ -133,7 +146,7 @@ PATH_PARAMS: dict[str, str | dict[str, str]] = {
     "on": "anniversary",
 }
 # Objects that belong to the reference contract alone (queue codes and weeks are shared by all).
-OWNED = {"contract", "ticket", "incident", "report"}
+OWNED = {"contract", "ticket", "incident", "report", "oncall"}
 
 
 @dataclass(frozen=True)
@@ -180,6 +193,22 @@ CALLS: dict[str, Call] = {
     "PortalPage": Call(query={"contract": "reference"}, names_reference=404),
     "StaffingPage": Call(query={"contract": "reference", "week": WEEK.isoformat()}),
     "SetIndexMonth": Call(json={"pct": "0.5", "source": "intruder"}),
+    "ListOnCallShifts": Call(query={"month": "2026-02"}),
+    "AddOnCallShift": Call(json={"start": "2026-02-07T08:00:00-03:00", "end": "2026-02-07T18:00:00-03:00"}),
+    "EndOnCallShift": Call(json={"at": "2026-02-14T12:00:00-03:00"}),
+    "ConfirmPlanExecution": Call(json={"skip": [], "add": []}),
+    # The pages name the contract in the form: the other contract's manager meets "no contract" (404).
+    "StaffingAddOnCall": Call(
+        form={
+            "contract": "reference",
+            "week": WEEK.isoformat(),
+            "start": "2026-02-07T08:00",
+            "end": "2026-02-07T18:00",
+        },
+        names_reference=404,
+    ),
+    "StaffingEndOnCall": Call(form={"contract": "reference", "at": "2026-02-14T12:00"}, names_reference=404),
+    "StaffingConfirmWeek": Call(form={"contract": "reference", "week_of": WEEK.isoformat()}, names_reference=404),
 }
 
 
@@ -329,6 +358,16 @@ async def _seed(db: Any, code: str, mark: str, seed: int, reports_dir: Path) -> 
                 status="optimal",
             )
         )
+        oncall = OnCallShift(
+            contract_id=contract.id,
+            start=datetime(2026, 2, 14, 11, 0, tzinfo=UTC),
+            scheduled_end=datetime(2026, 2, 14, 21, 0, tzinfo=UTC),
+            specialists=1,
+            note=f"on call {mark}",
+            created_by="test",
+        )
+        session.add(oncall)
+        await session.flush()
         tokens = {
             f"{code}:agent": agent_token,
             f"{code}:client": await issue_token(session, name=f"client {mark}", role="client", contract_id=contract.id),
@@ -349,6 +388,7 @@ async def _seed(db: Any, code: str, mark: str, seed: int, reports_dir: Path) -> 
             "index": "IPCA",
             "month": "2026-01",
             "anniversary": "2027-02-01",  # the reference contract's first readjustment
+            "oncall": oncall.id,
         }
     return values, tokens
 
@@ -488,6 +528,7 @@ async def test_markers_are_visible_to_their_own_contract(world: World) -> None:
         ("supervisor", "/api/agents"),
         ("supervisor", "/api/reports/{contract}/sends"),
         ("supervisor", "/api/staffing/{contract}/plans/{week}"),
+        ("supervisor", "/api/staffing/{contract}/oncall?month=2026-02"),
         ("supervisor", "/supervisor"),
         ("client", "/portal"),
     ]

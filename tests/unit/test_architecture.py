@@ -58,6 +58,7 @@ PURE: frozenset[str] = frozenset(
         "ops.queues.assignment.strategies",
         "ops.queues.sla.clock",
         "ops.queues.work.procedures",
+        "ops.queues.work.minutes",
         "ops.staffing.history.intervals",
         "ops.staffing.forecast.model",
         "ops.staffing.planning.erlang",

@@ -12,6 +12,7 @@ from ops.cli.support import LazyGroup, domain_errors, fail, run, session_scope
 DOMAIN_COMMANDS: dict[str, tuple[str, str]] = {
     "contract": ("ops.contracts.commands", "contract"),
     "staffing": ("ops.staffing.commands", "staffing"),
+    "oncall": ("ops.staffing.planning.commands", "oncall"),
     "sla": ("ops.queues.sla.commands", "sla"),
     "agent": ("ops.queues.assignment.commands", "agent"),
     "report": ("ops.reports.commands", "report"),

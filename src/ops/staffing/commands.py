@@ -6,10 +6,11 @@ from ops.cli.support import LazyGroup
 
 staffing = LazyGroup(
     "staffing",
-    help="Forecasts, required agents and reinforcement plans.",
+    help="Forecasts, required agents, reinforcement plans and the weeks executed.",
     commands={
         "erlang": ("ops.staffing.planning.commands", "erlang"),
         "plan": ("ops.staffing.planning.commands", "plan"),
+        "confirm": ("ops.staffing.planning.commands", "confirm"),
         "backtest": ("ops.staffing.forecast.commands", "backtest"),
     },
 )

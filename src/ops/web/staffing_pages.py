@@ -1,26 +1,34 @@
-"""The operations managers' staffing page: forecast against actual, required / base / planned, plan, what-if."""
+"""The operations managers' staffing page: forecast against actual, required / base / planned, plan, what-if, the
+week confirmed as executed and the month's on-call shifts (their forms post here and come back to the page)."""
 
 from __future__ import annotations
 
 import functools
-from datetime import date, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import msgspec
-from litestar import Request, Response, get
+from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
-from litestar.response import Template
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal, requires
-from ops.contracts.services import list_contracts
-from ops.errors import DomainError
-from ops.staffing.planning import services
+from ops.contracts.services import get_contract, list_contracts
+from ops.errors import DomainError, InvalidInputError
+from ops.staffing.planning import execution, oncall_requests, services
 from ops.staffing.planning.controllers import plan_out
+from ops.staffing.planning.schemas import ShiftIn
+from ops.web.actions import attempt
 from ops.web.i18n import pick_language, translate
 from ops.web.render import page
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 PHRASES: dict[str, tuple[str, str]] = {
     "st_title": ("Dimensionamento e reforços", "Staffing and reinforcement"),
@@ -90,6 +98,32 @@ PHRASES: dict[str, tuple[str, str]] = {
     "st_status_time_limit": ("limite de tempo", "time limit"),
     "st_kind_reinforcement": ("reforço", "reinforcement"),
     "st_kind_oncall": ("sobreaviso", "on-call"),
+    "st_oncall_title": ("Sobreavisos do mês", "On-call shifts of the month"),
+    "st_oncall_add": ("Registrar sobreaviso", "Record an on-call shift"),
+    "st_specialists": ("Especialistas", "Specialists"),
+    "st_note": ("Observação", "Note"),
+    "st_billed_hours": ("Horas faturáveis por especialista", "Billable hours per specialist"),
+    "st_ended": ("Encerrado em", "Ended at"),
+    "st_end_early": ("Encerrar antes", "End early"),
+    "st_no_oncall": ("Nenhum sobreaviso neste mês.", "No on-call shift this month."),
+    "st_execution": ("Semana realizada", "Week executed"),
+    "st_confirmed": ("Confirmada como realizada", "Confirmed as executed"),
+    "st_by": ("por", "by"),
+    "st_not_confirmed": (
+        "Semana ainda não confirmada: marque os turnos que não foram realizados e confirme.",
+        "Week not confirmed yet: tick the shifts that were not worked, then confirm.",
+    ),
+    "st_not_worked": ("Não realizado", "Not worked"),
+    "st_add_shift": ("Turno realizado fora do plano (opcional)", "A shift worked beyond the plan (optional)"),
+    "st_agents": ("Agentes", "Agents"),
+    "st_confirm": ("Confirmar a semana como realizada", "Confirm the week as executed"),
+    "st_origin": ("Origem", "Origin"),
+    "st_origin_plan": ("plano", "plan"),
+    "st_origin_added": ("adicionado", "added"),
+    "st_oncall_in_plan": (
+        "Sobreavisos do plano só são faturados se registrados abaixo.",
+        "The plan's on-call shifts are billed only when recorded below.",
+    ),
 }
 
 MANAGERS = requires("manager")
@@ -124,12 +158,35 @@ async def staffing_page(
     contract: FromQuery[str | None] = None,
     week: FromQuery[date | None] = None,
 ) -> Template:
+    return await _render(request, db_session, contract, week)
+
+
+async def _render(
+    request: Request[Principal, str, State],
+    db_session: AsyncSession,
+    contract: str | None,
+    week: date | None,
+    *,
+    error: DomainError | None = None,
+    form: dict[str, str] | None = None,
+) -> Template:
     contracts = await list_contracts(db_session, principal=request.user)
     codes = [c.code for c in contracts]
-    context: dict[str, Any] = {"contracts": codes, "contract": None, "week": None, "data": None}
+    problems = error.extra if error is not None and isinstance(error.extra, list) else []
+    context: dict[str, Any] = {
+        "contracts": codes,
+        "contract": None,
+        "week": None,
+        "data": None,
+        "error": error.message if error else None,
+        "problems": problems,
+        "form": form or {},
+    }
     if not codes:
-        return page(request, "staffing.html", **context)
+        return _status(page(request, "staffing.html", **context), error)
     code = contract if contract in codes else codes[0]
+    shown = await get_contract(db_session, code=code, principal=request.user)  # with its queues
+    zone = ZoneInfo(shown.timezone)
     if week is None:
         latest = await services.latest_history_day(db_session, contract_code=code)
         week = services.week_of(latest or date.today())
@@ -145,9 +202,32 @@ async def staffing_page(
     except DomainError:
         plan = None
     lang = pick_language(dict(request.cookies), request.headers.get("accept-language"))
+    month = week.replace(day=1)
+    try:
+        oncall = await oncall_requests.list_oncall(
+            db_session,
+            contract_code=code,
+            start=month,
+            end=(month + timedelta(days=32)).replace(day=1),
+            principal=request.user,
+        )
+    except DomainError:  # a contract without on-call prices has none
+        oncall = []
+    try:
+        executed: execution.Execution | None = await execution.get_execution(
+            db_session, contract_code=code, week=week, principal=request.user
+        )
+    except DomainError:
+        executed = None
     context.update(
         contract=code,
         week=week,
+        zone=zone,
+        month=month,
+        oncall=oncall,
+        executed=executed,
+        plan_shifts=(plan.result or {}).get("shifts", []) if plan is not None and plan.result else [],
+        queues=[q.code for q in shown.queues],
         prev_week=week - timedelta(days=7),
         next_week=week + timedelta(days=7),
         data={
@@ -158,7 +238,13 @@ async def staffing_page(
             "labels": _labels(lang),
         },
     )
-    return page(request, "staffing.html", **context)
+    return _status(page(request, "staffing.html", **context), error)
+
+
+def _status(response: Template, error: DomainError | None) -> Template:
+    if error is not None:
+        response.status_code = error.status_code
+    return response
 
 
 def _plan_json(plan: Any) -> dict[str, Any]:
@@ -166,4 +252,147 @@ def _plan_json(plan: Any) -> dict[str, Any]:
     return value
 
 
-ROUTES: list[Any] = [staffing_page, plotly_js]
+# --- the page's forms ---------------------------------------------------------------------------------
+
+
+def _week(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        return None
+
+
+def _back(code: str, week: date | None, anchor: str) -> Redirect:
+    query = urlencode({"contract": code, **({"week": week.isoformat()} if week else {})})
+    return Redirect(f"/staffing?{query}#{anchor}", status_code=303)
+
+
+def _time(data: dict[str, str], field: str, zone: ZoneInfo, *, required: bool = True) -> datetime | None:
+    """A datetime-local field (the contract's wall clock), or a 422 naming it."""
+    text = (data.get(field) or "").strip()
+    if not text and not required:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise oncall_requests.refuse(field, f"{text!r} is not a date and time") from None
+    return oncall_requests.in_zone(value, zone)
+
+
+def _whole(data: dict[str, str], field: str, default: int) -> int:
+    text = (data.get(field) or "").strip()
+    try:
+        return int(text) if text else default
+    except ValueError:
+        raise oncall_requests.refuse(field, f"{text!r} is not a whole number") from None
+
+
+async def _zone(session: AsyncSession, code: str, principal: Principal) -> ZoneInfo:
+    if not code:
+        raise InvalidInputError("contract: choose a contract", extra=[{"field": "contract", "problem": "missing"}])
+    return await oncall_requests.contract_zone(session, contract_code=code, principal=principal)
+
+
+@post("/staffing/oncall", operation_id="StaffingAddOnCall", guards=[MANAGERS], include_in_schema=False, status_code=303)
+async def staffing_add_oncall(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+) -> Response[Any]:
+    """Record an on-call shift from the page's form (local times of the contract)."""
+    code, week = data.get("contract", ""), _week(data.get("week_of"))
+    try:
+        zone = await _zone(db_session, code, request.user)
+        start, end = _time(data, "start", zone), _time(data, "end", zone)
+        assert start is not None and end is not None
+        await attempt(
+            db_session,
+            oncall_requests.add_oncall(
+                db_session,
+                contract_code=code,
+                start=start,
+                end=end,
+                specialists=_whole(data, "specialists", 1),
+                note=data.get("note"),
+                actor=f"token:{request.user.name}",
+                principal=request.user,
+            ),
+        )
+    except DomainError as exc:
+        return await _render(request, db_session, code, week, error=exc, form=data)
+    return _back(code, week, "oncall")
+
+
+@post(
+    "/staffing/oncall/{id:int}/end",
+    operation_id="StaffingEndOnCall",
+    guards=[MANAGERS],
+    include_in_schema=False,
+    status_code=303,
+)
+async def staffing_end_oncall(
+    request: Request[Principal, str, State],
+    db_session: NamedDependency[AsyncSession],
+    id: FromPath[int],
+    data: Form,
+) -> Response[Any]:
+    """End an on-call shift early from the page."""
+    code, week = data.get("contract", ""), _week(data.get("week_of"))
+    try:
+        zone = await _zone(db_session, code, request.user)
+        at = _time(data, "at", zone)
+        assert at is not None
+        await attempt(
+            db_session,
+            oncall_requests.end_oncall(
+                db_session,
+                shift_id=id,
+                at=at,
+                actor=f"token:{request.user.name}",
+                contract_code=code,
+                principal=request.user,
+            ),
+        )
+    except DomainError as exc:
+        return await _render(request, db_session, code, week, error=exc, form=data)
+    return _back(code, week, "oncall")
+
+
+@post(
+    "/staffing/execution",
+    operation_id="StaffingConfirmWeek",
+    guards=[MANAGERS],
+    include_in_schema=False,
+    status_code=303,
+)
+async def staffing_confirm_week(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+) -> Response[Any]:
+    """Confirm the shown week as executed: the plan's shifts but the ticked ones, plus at most one added."""
+    code, week = data.get("contract", ""), _week(data.get("week_of"))
+    try:
+        zone = await _zone(db_session, code, request.user)
+        if week is None:
+            raise oncall_requests.refuse("week", f"{data.get('week_of')!r} is not a date YYYY-MM-DD")
+        skip = sorted(int(k.removeprefix("skip_")) for k in data if k.startswith("skip_") and k[5:].isdigit())
+        add = []
+        if (data.get("add_queue") or "").strip():
+            start, end = _time(data, "add_start", zone), _time(data, "add_end", zone)
+            assert start is not None and end is not None
+            add.append(ShiftIn(data["add_queue"].strip(), start, end, _whole(data, "add_agents", 1)))
+        await attempt(
+            db_session,
+            execution.confirm_week(
+                db_session,
+                contract_code=code,
+                week=week,
+                skip=skip,
+                add=add,
+                actor=f"token:{request.user.name}",
+                principal=request.user,
+            ),
+        )
+    except DomainError as exc:
+        return await _render(request, db_session, code, week, error=exc, form=data)
+    return _back(code, week, "execution")
+
+
+ROUTES: list[Any] = [staffing_page, plotly_js, staffing_add_oncall, staffing_end_oncall, staffing_confirm_week]

@@ -25,6 +25,7 @@ from ops.errors import DomainError
 from ops.queues.assignment import agents, pull
 from ops.queues.models import Agent
 from ops.queues.work import actions, views
+from ops.queues.work.minutes import parse_minutes
 from ops.web.actions import attempt
 from ops.web.i18n import pick_language, translate
 from ops.web.render import page
@@ -121,6 +122,12 @@ PHRASES: dict[str, tuple[str, str]] = {
     "wk_act_close": ("Fechar", "Close"),
     "wk_act_tick": ("Procedimento", "Procedure"),
     "wk_act_fields": ("Dados", "Fields"),
+    "wk_act_log_time": ("Registrar tempo", "Log time"),
+    "wk_minutes": ("Minutos gastos", "Minutes spent"),
+    "wk_time": ("Tempo registrado", "Time logged"),
+    "wk_time_total": ("Total", "Total"),
+    "wk_time_note": ("O que foi feito", "What was done"),
+    "wk_no_time": ("Nenhum tempo registrado.", "No time logged."),
     "wk_ev_created": ("criado", "created"),
     "wk_ev_assigned": ("atribuído", "assigned"),
     "wk_ev_sla_breach": ("prazo estourado", "deadline breached"),
@@ -316,6 +323,7 @@ async def work_ticket_act(
         item = int(data["item"]) if data.get("item", "").strip() else None
     except ValueError:
         return await _ticket_page(request, db_session, ticket_id, error=request_t(request, "wk_bad_form"), status=400)
+    minutes = data.get("minutes", "").strip()
     try:
         await attempt(
             db_session,
@@ -331,6 +339,7 @@ async def work_ticket_act(
                 fields=fields or None,
                 item=item,
                 done=data.get("done", "1") != "0",
+                minutes=parse_minutes(minutes) if minutes else None,
             ),
         )
     except DomainError as exc:

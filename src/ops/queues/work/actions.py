@@ -3,7 +3,8 @@
 Every action is one call of `act`: it checks who may do it, checks the ticket's `version` (an action
 on a stale view is a 409), changes the ticket, writes one or more TicketEvents (who, when, what,
 before and after) and recomputes the stored due times, breach flags and business minutes from the
-whole history with `ops.queues.sla.sync.refresh_clocks`.
+whole history with `ops.queues.sla.sync.refresh_clocks`. Minutes given with any action (or with
+`log_time`, which only logs them) become a TimeEntry in the same transaction: the time-billed queues bill them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
@@ -21,9 +23,10 @@ from ops.contracts.models import Queue, Reason
 from ops.db import utcnow
 from ops.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 from ops.queues.assignment.push import release_agent
-from ops.queues.models import ACTIVE, Agent, Ticket, TicketEvent
+from ops.queues.models import ACTIVE, Agent, Ticket, TicketEvent, TimeEntry
 from ops.queues.sla.clock import Targets
 from ops.queues.sla.sync import refresh_clocks
+from ops.queues.work.minutes import parse_minutes
 from ops.queues.work.procedures import checklist_view, validate_fields
 
 ACTIONS = (
@@ -40,7 +43,10 @@ ACTIONS = (
     "resolve",
     "reopen",
     "close",
+    "log_time",
 )
+# Statuses in which time may be logged: a closed ticket's time has been billed (or could have been).
+TIME_STATUSES = (*ACTIVE, "resolved")
 # Actions an agent may take on a ticket of its contract that is not assigned to it.
 UNASSIGNED_OK = frozenset({"take", "note"})
 
@@ -305,6 +311,11 @@ async def _close(ctx: _Act) -> None:
     ctx.record("close", before, after, (ctx.message or "").strip() or None)
 
 
+async def _log_time(ctx: _Act) -> None:
+    # `act` has checked the minutes and the status; the event puts the time in the ticket's history too.
+    ctx.record("log_time", {}, {"minutes": str(ctx.args["minutes"])}, (ctx.message or "").strip() or None)
+
+
 _HANDLERS: dict[str, Callable[[_Act], Coroutine[Any, Any, None]]] = {
     "take": _take,
     "reply": _reply,
@@ -319,6 +330,7 @@ _HANDLERS: dict[str, Callable[[_Act], Coroutine[Any, Any, None]]] = {
     "resolve": _resolve,
     "reopen": _reopen,
     "close": _close,
+    "log_time": _log_time,
 }
 
 
@@ -342,13 +354,14 @@ def may_do(principal: Principal, ticket: Ticket, action: str) -> bool:
 
 
 # The actions offered in each status; the handlers' `_need` checks are what enforce the statuses.
-_ALLOWED_BY_STATUS = {
+_OFFERED = {
     "new": ("take", "reply", "note", "pend", "tick", "fields", "transfer", "escalate", "resolve"),
     "open": ("take", "reply", "note", "pend", "customer_message", "tick", "fields", "transfer", "escalate", "resolve"),
     "pending": ("reply", "note", "resume", "customer_message", "tick", "fields", "escalate", "resolve"),
     "resolved": ("note", "customer_message", "reopen", "close"),
     "closed": ("note",),
 }
+_ALLOWED_BY_STATUS = {s: (*a, "log_time") if s in TIME_STATUSES else a for s, a in _OFFERED.items()}
 
 
 def allowed_actions(principal: Principal, ticket: Ticket) -> tuple[str, ...]:
@@ -360,6 +373,26 @@ def allowed_actions(principal: Principal, ticket: Ticket) -> tuple[str, ...]:
         and not (a == "take" and ticket.assigned_agent_id == principal.agent_id and ticket.status != "new")
         and not (a == "escalate" and ticket.flagged)
     )
+
+
+def _time_to_log(principal: Principal, ticket: Ticket, action: str, minutes: Decimal | None) -> Decimal | None:
+    """The minutes to record with the action, checked before the action claims the ticket's version."""
+    if minutes is None:
+        if action == "log_time":
+            raise InvalidInputError(
+                "minutes: give the minutes spent", extra=[{"field": "minutes", "problem": "missing"}]
+            )
+        return None
+    logged = parse_minutes(minutes)
+    if ticket.status not in TIME_STATUSES:
+        raise ConflictError(
+            f"time is logged only on an active or resolved ticket, not on a {ticket.status} one",
+            extra=[{"field": "minutes", "problem": f"the ticket is {ticket.status}"}],
+        )
+    # Billed time is the assignee's (or a supervisor's): a note on a colleague's ticket carries none.
+    if principal.role == "agent" and action != "take" and ticket.assigned_agent_id != principal.agent_id:
+        raise ForbiddenError("agents log time only on tickets assigned to them")
+    return logged
 
 
 async def act(
@@ -375,13 +408,16 @@ async def act(
     fields: Mapping[str, Any] | None = None,
     item: int | None = None,
     done: bool | None = None,
+    minutes: Decimal | None = None,
     now: datetime | None = None,
 ) -> Ticket:
     """Do `action` on a ticket the caller sees, as of `version` (409 when the ticket changed since).
 
     Agents act on tickets of their contract assigned to them (`take` and `note` on any of them);
-    supervisors on every ticket of their contract. Raises NotFoundError, ForbiddenError (403),
-    ConflictError (stale version, wrong status, at capacity) or InvalidInputError (bad fields)."""
+    supervisors on every ticket of their contract. `minutes` (more than 0, at most 1440, 2 decimals) logs
+    the time the action took as a TimeEntry whose note is the action's message; time is logged only on an
+    active or resolved ticket. Raises NotFoundError, ForbiddenError (403), ConflictError (stale version,
+    wrong status, at capacity) or InvalidInputError (bad fields, bad minutes)."""
     now = now or utcnow()
     handler = _HANDLERS.get(action)
     if handler is None:
@@ -393,6 +429,7 @@ async def act(
         if action == "take":
             raise ForbiddenError("this ticket is assigned to someone else")
         raise ForbiddenError("agents act only on tickets assigned to them")
+    logged = _time_to_log(principal, ticket, action, minutes)
     if ticket.version != version:
         raise ConflictError(
             f"the ticket changed since you loaded it (version {version}, now {ticket.version}): reload it",
@@ -411,10 +448,11 @@ async def act(
     current_queue = await session.get(Queue, ticket.queue_id)
     assert current_queue is not None
     current_reason = await session.get(Reason, ticket.reason_id) if ticket.reason_id is not None else None
-    args = {"queue": queue, "reason": reason, "fields": fields, "item": item, "done": True if done is None else done}
+    args: dict[str, Any] = {"queue": queue, "reason": reason, "fields": fields, "item": item, "minutes": logged}
+    args["done"] = True if done is None else done
     ctx = _Act(session, ticket, current_queue, current_reason, principal, actor_of(principal), now, message, args)
     await handler(ctx)
-    if not ctx.events:
+    if not ctx.events and logged is None:
         # Nothing changed (a tick already ticked): keep the version the caller has.
         await session.execute(
             update(Ticket)
@@ -432,6 +470,9 @@ async def act(
                 ticket_id=ticket.id, at=now, actor=ctx.actor, action=name, before=before, after=after, note=note
             )
         )
+    if logged is not None:
+        note = (message or "").strip() or None
+        session.add(TimeEntry(ticket_id=ticket.id, at=now, actor=ctx.actor, action=action, minutes=logged, note=note))
     await session.flush()
     await refresh_clocks(session, ticket=ticket, now=now, queue=ctx.queue)
     await session.flush()

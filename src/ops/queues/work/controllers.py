@@ -13,7 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops.auth import Principal, requires
 from ops.http import to_struct
 from ops.queues.work import actions, views
-from ops.queues.work.schemas import ActionIn, ChecklistItemOut, DeadlineOut, EventOut, FieldOut, TicketWorkOut
+from ops.queues.work.minutes import parse_minutes
+from ops.queues.work.schemas import (
+    ActionIn,
+    ChecklistItemOut,
+    DeadlineOut,
+    EventOut,
+    FieldOut,
+    TicketWorkOut,
+    TimeEntryOut,
+)
 
 
 def work_out(view: views.TicketWork) -> TicketWorkOut:
@@ -48,6 +57,8 @@ def work_out(view: views.TicketWork) -> TicketWorkOut:
         ],
         allowed_actions=list(view.allowed),
         history=[to_struct(EventOut, e) for e in view.events],
+        time_entries=[to_struct(TimeEntryOut, e) for e in view.time_entries],
+        minutes_logged=view.minutes_logged,
     )
 
 
@@ -86,8 +97,9 @@ class TicketWorkController(Controller):
         data: JSONBody[ActionIn],
     ) -> TicketWorkOut:
         """Do one action (take, reply, note, pend, resume, customer_message, tick, fields, transfer,
-        escalate, resolve, reopen, close) as of `version`: 409 when the ticket changed since, 403
-        when it is not the caller's to act on, 422 when a reason field is missing or malformed."""
+        escalate, resolve, reopen, close, log_time) as of `version`, logging `minutes` with it when given:
+        409 when the ticket changed since, 403 when it is not the caller's to act on, 422 when a reason
+        field or the minutes are missing or malformed."""
         await actions.act(
             db_session,
             ticket_id=ticket_id,
@@ -100,6 +112,7 @@ class TicketWorkController(Controller):
             fields=data.fields,
             item=data.item,
             done=data.done,
+            minutes=None if data.minutes is None else parse_minutes(data.minutes),
         )
         return work_out(await views.ticket_work(db_session, ticket_id=ticket_id, principal=request.user))
 

@@ -4,6 +4,7 @@ deadlines, allowed actions, history)."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -12,7 +13,10 @@ import msgspec
 class ActionIn(msgspec.Struct, forbid_unknown_fields=True):
     """`version` is the ticket version the caller saw; the other fields depend on the action:
     `message` (reply, note, customer_message, escalate; optional for pend, resume, resolve...),
-    `queue` and `reason` (transfer), `fields` (fields, resolve), `item` and `done` (tick)."""
+    `queue` and `reason` (transfer), `fields` (fields, resolve), `item` and `done` (tick).
+    `minutes` (any action; required by log_time): the time spent, more than 0 and at most 1440, with at most
+    2 decimals, as a JSON number or a string ("12.5"); a number is read through its shortest text, so 12.1
+    stays 12.1 (never float arithmetic), and anything else is a 422 naming `minutes`."""
 
     version: int
     message: str | None = None
@@ -21,6 +25,8 @@ class ActionIn(msgspec.Struct, forbid_unknown_fields=True):
     fields: dict[str, Any] | None = None
     item: int | None = None
     done: bool | None = None
+    # Not typed Decimal: a string that is no number must meet the 422 naming `minutes`, not msgspec's 400.
+    minutes: int | float | str | None = None
 
 
 class ChecklistItemOut(msgspec.Struct):
@@ -49,6 +55,17 @@ class EventOut(msgspec.Struct):
     action: str
     before: dict[str, Any]
     after: dict[str, Any]
+    note: str | None
+
+
+class TimeEntryOut(msgspec.Struct):
+    """Minutes logged with an action (`log_time` when only time was logged); `note` is the action's message."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    minutes: Decimal
     note: str | None
 
 
@@ -91,3 +108,5 @@ class TicketWorkOut(msgspec.Struct):
     deadlines: list[DeadlineOut]
     allowed_actions: list[str]
     history: list[EventOut]
+    time_entries: list[TimeEntryOut]
+    minutes_logged: Decimal

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -14,11 +15,12 @@ from ops.contracts.models import Queue, Reason
 from ops.db import utcnow
 from ops.errors import NotFoundError
 from ops.queues.assignment.agents import agent_skills
-from ops.queues.models import ACTIVE, Agent, Incident, Ticket, TicketEvent
+from ops.queues.models import ACTIVE, Agent, Incident, Ticket, TicketEvent, TimeEntry
 from ops.queues.sla.clock import Clocks, Targets
 from ops.queues.sla.sync import WARNING, ticket_clocks, ticket_events
 from ops.queues.work.actions import allowed_actions, visible_ticket
 from ops.queues.work.procedures import checklist_view
+from ops.queues.work.time import time_entries
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class TicketWork:
     clocks: Clocks | None
     allowed: tuple[str, ...]
     transfer_to: list[tuple[str, str]]
+    time_entries: list[TimeEntry]
+    minutes_logged: Decimal
 
 
 async def ticket_work(
@@ -54,6 +58,7 @@ async def ticket_work(
         )
     ).scalars()
     transfer_to = [(q.code, q.name) for q in others if Targets.from_policy(q.sla, ticket.priority) is not None]
+    entries = await time_entries(session, ticket_id=ticket.id)
     return TicketWork(
         ticket=ticket,
         queue=queue,
@@ -65,6 +70,8 @@ async def ticket_work(
         clocks=clocks,
         allowed=allowed_actions(principal, ticket),
         transfer_to=transfer_to,
+        time_entries=entries,
+        minutes_logged=sum((e.minutes for e in entries), Decimal(0)),
     )
 
 

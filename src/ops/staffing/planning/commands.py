@@ -1,4 +1,5 @@
-"""`ops staffing erlang` (required agents of one interval) and `ops staffing plan` (the week's reinforcement plan)."""
+"""`ops staffing erlang` (required agents of one interval), `ops staffing plan` (the week's reinforcement plan),
+`ops staffing confirm` (the week as executed) and `ops oncall` (the on-call shifts the manager records)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import math
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
-from ops.cli.support import domain_errors, echo_json, run, session_scope
+from ops.cli.support import actor, domain_errors, echo_json, run, session_scope
 from ops.staffing.planning.erlang import ErlangInputError, Staffing, evaluate, required
 
 
@@ -49,10 +51,14 @@ def print_plan(result: dict[str, Any]) -> None:
     if not result["shifts"]:
         echo("  none needed")
     else:
-        echo(f"  {'day':<10}  {'start':<5}  {'hours':>5}  {'queue':<16}  {'kind':<13}  {'count':>5}  {'cost':>10}")
-        for s in result["shifts"]:
+        # The number is what `ops staffing confirm --skip` takes.
+        echo(
+            f"  {'#':>3}  {'day':<10}  {'start':<5}  {'hours':>5}  {'queue':<16}  {'kind':<13}  {'count':>5}  "
+            f"{'cost':>10}"
+        )
+        for i, s in enumerate(result["shifts"]):
             echo(
-                f"  {s['day']:<10}  {s['start'][11:16]:<5}  {s['length_hours']:>5g}  {s['queue']:<16}  "
+                f"  {i:>3}  {s['day']:<10}  {s['start'][11:16]:<5}  {s['length_hours']:>5g}  {s['queue']:<16}  "
                 f"{s['kind']:<13}  {s['count']:>5}  {_money(s['cost']):>10}"
             )
     echo("")
@@ -184,3 +190,169 @@ def erlang(
     except ErlangInputError as err:
         raise click.BadParameter(err.message, param_hint=f"'--{err.argument.replace('_', '-')}'") from err
     click.echo(_as_json(result))
+
+
+# --- the week as executed, and on-call shifts -----------------------------------------------------------
+
+
+def _iso(value: str, param: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO time, e.g. 2026-03-07T08:00", param_hint=param) from None
+
+
+def _local(value: datetime, zone: ZoneInfo) -> datetime:
+    # A time written without an offset is the contract's wall clock.
+    return value.replace(tzinfo=zone) if value.tzinfo is None else value
+
+
+def _skips(value: str | None) -> list[int]:
+    try:
+        return [int(part) for part in (value or "").split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give shift numbers such as 3,7", param_hint="'--skip'") from None
+
+
+def _added(value: str) -> tuple[str, datetime, datetime, int]:
+    parts = [p.strip() for p in value.split(",")]
+    if len(parts) not in (3, 4):
+        raise click.BadParameter(f"{value!r}: give QUEUE,START,END[,AGENTS]", param_hint="'--add'")
+    try:
+        agents = int(parts[3]) if len(parts) == 4 else 1
+    except ValueError:
+        raise click.BadParameter(f"{parts[3]!r} is not a number of agents", param_hint="'--add'") from None
+    return parts[0], _iso(parts[1], "'--add'"), _iso(parts[2], "'--add'"), agents
+
+
+@click.command("confirm")
+@click.option("--contract", "contract_code", required=True, help="Contract code.")
+@click.option("--week", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The week's Monday, YYYY-MM-DD.")
+@click.option("--skip", default=None, help="Numbers (from 0, as `ops staffing plan` lists them) of shifts NOT worked.")
+@click.option("--add", "adds", multiple=True, help="A shift worked beyond the plan: QUEUE,START,END[,AGENTS].")
+@domain_errors
+def confirm(contract_code: str, week: datetime, skip: str | None, adds: tuple[str, ...]) -> None:
+    """Confirm the week's saved plan as executed (what billing bills); times without an offset are local."""
+    from ops.staffing.planning.execution import Execution, confirm_week
+    from ops.staffing.planning.oncall_requests import contract_zone
+    from ops.staffing.planning.schemas import ShiftIn
+
+    skips, parsed = _skips(skip), [_added(a) for a in adds]
+
+    async def go() -> tuple[Execution, ZoneInfo]:
+        async with session_scope() as session:
+            zone = await contract_zone(session, contract_code=contract_code)
+            add = [ShiftIn(q, _local(start, zone), _local(end, zone), n) for q, start, end, n in parsed]
+            done = await confirm_week(
+                session, contract_code=contract_code, week=week.date(), skip=skips, add=add, actor=actor()
+            )
+            return done, zone
+
+    done, zone = run(go())
+    changes = done.row.changes
+    click.echo(
+        f"week of {done.row.week_start} confirmed by {done.row.confirmed_by}: {len(done.shifts)} shifts worked "
+        f"({len(changes['skipped'])} of the plan skipped, {len(changes['added'])} added)"
+    )
+    for s in done.shifts:
+        start, end = s.start.astimezone(zone), s.end.astimezone(zone)
+        click.echo(f"  {start:%Y-%m-%d %H:%M}-{end:%H:%M}  {s.queue:<16}  {s.agents:>3} agents  ({s.origin})")
+    for s in changes["oncall_not_executed"]:
+        click.echo(f"  note: planned on-call shift {s['index']} is billed only if recorded: ops oncall add ...")
+
+
+@click.group("oncall")
+def oncall() -> None:
+    """On-call shifts requested for a contract: billed whether or not anyone is called."""
+
+
+@oncall.command("add")
+@click.option("--contract", "contract_code", required=True, help="Contract code.")
+@click.option("--start", "start_text", required=True, help="ISO time; without an offset, the contract's local time.")
+@click.option("--end", "end_text", required=True, help="ISO time; without an offset, the contract's local time.")
+@click.option("--specialists", type=int, default=1, show_default=True, help="Specialists on call (1 to 50).")
+@click.option("--note", default=None, help="Why the shift was requested.")
+@domain_errors
+def oncall_add(contract_code: str, start_text: str, end_text: str, specialists: int, note: str | None) -> None:
+    """Record an on-call shift and print its id."""
+    from ops.staffing.planning.oncall_requests import add_oncall, contract_zone
+
+    start, end = _iso(start_text, "'--start'"), _iso(end_text, "'--end'")
+
+    async def go() -> int:
+        async with session_scope() as session:
+            zone = await contract_zone(session, contract_code=contract_code)
+            row = await add_oncall(
+                session,
+                contract_code=contract_code,
+                start=_local(start, zone),
+                end=_local(end, zone),
+                specialists=specialists,
+                note=note,
+                actor=actor(),
+            )
+            return row.id
+
+    click.echo(run(go()))
+
+
+@oncall.command("end")
+@click.argument("shift_id", type=int)
+@click.option("--at", "at_text", required=True, help="ISO time; without an offset, the contract's local time.")
+@domain_errors
+def oncall_end(shift_id: int, at_text: str) -> None:
+    """End an on-call shift early (it still bills at least its day's minimum)."""
+    from ops.staffing.planning.oncall_requests import end_oncall, get_oncall
+
+    at = _iso(at_text, "'--at'")
+
+    async def go() -> datetime:
+        async with session_scope() as session:
+            _, contract = await get_oncall(session, shift_id=shift_id)
+            zone = ZoneInfo(contract.timezone)
+            row = await end_oncall(session, shift_id=shift_id, at=_local(at, zone), actor=actor())
+            assert row.ended_at is not None
+            return row.ended_at.astimezone(zone)
+
+    click.echo(f"on-call shift {shift_id} ended at {run(go()).isoformat()}")
+
+
+@oncall.command("list")
+@click.option("--contract", "contract_code", required=True, help="Contract code.")
+@click.option("--month", required=True, help="YYYY-MM: the shifts starting in that month.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per shift, one per line.")
+@domain_errors
+def oncall_list(contract_code: str, month: str, as_json: bool) -> None:
+    """The month's on-call shifts with the hours each bills per specialist (per 24 h from its start)."""
+    from ops.http import parse_month_span
+    from ops.staffing.planning.oncall_requests import ListedOnCall, list_oncall
+
+    start, end = parse_month_span(month)
+
+    async def go() -> list[ListedOnCall]:
+        async with session_scope() as session:
+            return await list_oncall(session, contract_code=contract_code, start=start, end=end)
+
+    for s in run(go()):
+        row = s.shift
+        if as_json:
+            echo_json(
+                {
+                    "id": row.id,
+                    "start": s.start.isoformat(),
+                    "scheduled_end": s.scheduled_end.isoformat(),
+                    "ended_at": s.ended_at.isoformat() if s.ended_at else None,
+                    "specialists": row.specialists,
+                    "periods": [str(h) for h in s.periods],
+                    "hours": str(s.hours),
+                    "specialist_hours": str(s.specialist_hours),
+                    "note": row.note,
+                }
+            )
+            continue
+        ended = f", ended {s.ended_at:%Y-%m-%d %H:%M}" if s.ended_at else ""
+        per = f" ({' + '.join(f'{h.normalize():f}' for h in s.periods)})" if len(s.periods) > 1 else ""
+        click.echo(
+            f"{row.id:>5}  {s.start:%Y-%m-%d %H:%M} to {s.scheduled_end:%Y-%m-%d %H:%M}{ended}  "
+            f"{row.specialists} × {s.hours.normalize():f} h{per}  {row.note or ''}".rstrip()
+        )

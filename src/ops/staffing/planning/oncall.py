@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Set
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -63,6 +63,52 @@ def billable_hours(
     worked = _elapsed_hours(start, end)
     minimum = minimum_hours(start.date(), holidays=holidays, mon_thu=mon_thu, fri_sun_holiday=fri_sun_holiday)
     return max(worked, minimum).quantize(_HOURS, ROUND_HALF_UP)
+
+
+def billable_hours_by_period(
+    start: datetime,
+    planned_end: datetime,
+    actual_end: datetime | None,
+    *,
+    holidays: Set[date],
+    mon_thu: Decimal = SHORT_DAY_MINIMUM,
+    fri_sun_holiday: Decimal = LONG_DAY_MINIMUM,
+) -> list[Decimal]:
+    """Hours billed for each 24-hour period of an on-call shift, counted in real time from its start.
+
+    Each period bills what `billable_hours` bills for it (the hours worked in it, never under the minimum
+    of the local day it starts on): a shift under 24 hours gives one period and bills exactly what
+    `billable_hours` does. A period that starts after the shift ended bills nothing. `start` must be aware:
+    its time zone decides each period's local day. (billing.measurement.lines.oncall_hours bills the same.)
+    """
+    if start.tzinfo is None or start.utcoffset() is None:
+        raise ValueError("an on-call shift's start needs a time zone: the local day decides the minimum")
+    if planned_end <= start:
+        raise ValueError("an on-call shift must end after it starts")
+    end = planned_end if actual_end is None else actual_end
+    if end < start:
+        raise ValueError("an on-call shift cannot end before it starts")
+    latest = max(planned_end, end)
+    origin, zone = start.astimezone(UTC), start.tzinfo
+    hours: list[Decimal] = []
+    k = 0
+    # Periods step in UTC so each lasts 24 real hours; back in the shift's zone, .date() is the local day.
+    while k == 0 or origin + timedelta(hours=24 * k) < end:
+        period_start = (origin + timedelta(hours=24 * k)).astimezone(zone)
+        period_end = origin + timedelta(hours=24 * (k + 1))
+        actual = None if actual_end is None else min(actual_end, period_end)
+        hours.append(
+            billable_hours(
+                period_start,
+                min(period_end, latest),
+                actual,
+                holidays=holidays,
+                mon_thu=mon_thu,
+                fri_sun_holiday=fri_sun_holiday,
+            )
+        )
+        k += 1
+    return hours
 
 
 def oncall_cost(

@@ -40,3 +40,76 @@ class PlanOut(msgspec.Struct):
     progress: dict[str, Any] | None = None
     error: str | None = None
     result: dict[str, Any] | None = None
+
+
+class OnCallIn(msgspec.Struct, forbid_unknown_fields=True):
+    """An on-call shift to record: ISO times with their UTC offset, at most 14 days, 1 to 50 specialists."""
+
+    start: datetime
+    end: datetime
+    specialists: int = 1
+    note: str | None = None
+
+
+class OnCallEndIn(msgspec.Struct, forbid_unknown_fields=True):
+    """End the shift early at `at` (after its start, not after its scheduled end)."""
+
+    at: datetime
+
+
+class OnCallOut(msgspec.Struct):
+    """A recorded on-call shift (times in the contract's zone) and the hours it bills per specialist:
+    `periods` one figure per 24 hours from its start, each at least its local day's minimum; `hours` their sum;
+    `specialist_hours` = hours × specialists."""
+
+    id: int
+    contract: str
+    start: datetime
+    scheduled_end: datetime
+    ended_at: datetime | None
+    specialists: int
+    note: str | None
+    created_at: datetime
+    created_by: str
+    ended_by: str | None
+    periods: list[Decimal]
+    hours: Decimal
+    specialist_hours: Decimal
+
+
+class ShiftIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A reinforcement shift worked but not in the saved plan: a queue code (or a blend "care+helpdesk"),
+    ISO times with their offset inside the week, and how many agents worked it."""
+
+    queue: str
+    start: datetime
+    end: datetime
+    agents: int = 1
+
+
+class ExecutionIn(msgspec.Struct, forbid_unknown_fields=True):
+    """`skip`: indexes (from 0, as the saved plan lists them) of the plan's shifts not worked; `add`: shifts
+    worked beyond the plan."""
+
+    skip: list[int] = []
+    add: list[ShiftIn] = []
+
+
+class ExecutedShiftOut(msgspec.Struct):
+    id: int
+    queue: str
+    start: datetime
+    end: datetime
+    agents: int
+    origin: str  # plan | added
+
+
+class ExecutionOut(msgspec.Struct):
+    """The week as confirmed executed: who confirmed it and when, what changed from the plan, the shifts billed."""
+
+    contract: str
+    week: date
+    confirmed_at: datetime
+    confirmed_by: str
+    changes: dict[str, Any]
+    shifts: list[ExecutedShiftOut]

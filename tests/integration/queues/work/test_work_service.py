@@ -115,7 +115,7 @@ async def test_take_tick_pend_resume_resolve_records_everything_and_the_clocks(w
     async with db() as session:
         work = await ticket_work(session, ticket_id=tid, principal=ana, now=sp(3, 12))
     assert all(row["done"] for row in work.checklist)
-    assert work.allowed == ("note", "customer_message", "reopen", "close")
+    assert work.allowed == ("note", "customer_message", "reopen", "close", "log_time")
 
 
 async def test_an_undue_charge_needs_its_recalculation_number_and_date(wdb: Any, setup: dict[str, Any]) -> None:
