@@ -150,6 +150,12 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 
 
 @pytest.fixture
-def db(app: Litestar) -> Any:
-    """The app's sessionmaker, for arranging data and checking what was stored."""
-    return app.state.sessionmaker
+async def db(app: Litestar) -> AsyncIterator[Any]:
+    """The app's sessionmaker, for arranging data and checking what was stored. Its pool is closed at the end
+    (a test without the HTTP client runs no lifespan to do it)."""
+    from ops.jobs.queue import wait_for_flushes
+
+    sessionmaker = app.state.sessionmaker
+    yield sessionmaker
+    await wait_for_flushes()
+    await sessionmaker.kw["bind"].dispose()

@@ -227,6 +227,7 @@ def upgrade() -> None:
     sa.Column('unit_price', ops.db.ExactDecimal(precision=16, scale=4), nullable=False),
     sa.Column('amount', ops.db.ExactDecimal(precision=16, scale=2), nullable=False),
     sa.Column('sources', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('detail', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('contested_reason', sa.Text(), nullable=True),
     sa.Column('contested_by', sa.String(length=200), nullable=True),
     sa.Column('contested_at', ops.db.UTCDateTime(timezone=True), nullable=True),

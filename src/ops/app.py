@@ -21,6 +21,8 @@ from litestar.static_files import create_static_files_router
 
 from ops.auth import TokenAuthMiddleware
 from ops.billing.indices import controllers as indices_controllers
+from ops.billing.invoices import controllers as invoice_controllers
+from ops.billing.measurement import controllers as measurement_controllers
 from ops.composition import SCHEDULE, assemble, schedule_sources
 from ops.config import Settings, get_settings
 from ops.contracts.controllers import ContractController
@@ -51,6 +53,8 @@ ROUTE_HANDLERS: list[Any] = [
     *work_controllers.ROUTES,
     *work_pages.ROUTES,
     ReportController,
+    *measurement_controllers.ROUTES,
+    *invoice_controllers.ROUTES,
     *portal_pages.ROUTES,
     *indices_controllers.ROUTES,
 ]

@@ -38,14 +38,8 @@ def parse_month(value: str, field: str) -> date:
 
 def parse_month_span(value: str, field: str = "month") -> tuple[date, date]:
     """A YYYY-MM month as (its first day, the first day of the next month), or a 422 naming the field."""
-    try:
-        year, month = (int(part) for part in value.split("-"))
-        first, following = date(year, month, 1), date(year + month // 12, month % 12 + 1, 1)
-    except ValueError:
-        raise InvalidInputError(
-            f"{field}: {value!r} is not a month YYYY-MM", extra=[{"field": field, "problem": "not a month YYYY-MM"}]
-        ) from None
-    return first, following
+    first = parse_month(value, field)
+    return first, date(first.year + first.month // 12, first.month % 12 + 1, 1)
 
 
 def to_struct(cls: type[S], source: Any, /, **values: Any) -> S:

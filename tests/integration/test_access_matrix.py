@@ -108,6 +108,23 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "GetReadjustment": frozenset({"manager", "supervisor", "client"}),
     "ApplyReadjustment": frozenset({"manager"}),
     "GetReadjustmentNotice": frozenset({"manager", "supervisor", "client"}),
+    "ListMeasurements": frozenset({"manager", "supervisor", "client"}),
+    "GetMeasurement": frozenset({"manager", "supervisor", "client"}),
+    "GetMeasurementDocument": frozenset({"manager", "supervisor", "client"}),
+    "DraftMeasurement": frozenset({"manager"}),
+    "SubmitMeasurement": frozenset({"manager"}),
+    "ApproveMeasurement": frozenset({"client", "manager"}),
+    "ContestMeasurement": frozenset({"client"}),
+    "AddBillingAdjustment": frozenset({"manager"}),
+    "ListInvoices": frozenset({"manager", "supervisor", "client"}),
+    "GetInvoice": frozenset({"manager", "supervisor", "client"}),
+    "GetInvoiceDocument": frozenset({"manager", "supervisor", "client"}),
+    "IssueInvoice": frozenset({"manager"}),
+    "IssueCreditNote": frozenset({"manager"}),
+    "VoidInvoice": frozenset({"manager"}),
+    "RecordPayment": frozenset({"manager"}),
+    "RecordNfse": frozenset({"manager"}),
+    "VerifyInvoiceChain": frozenset({"manager"}),
     # pages
     "Home": EVERYONE,
     "StaffingPage": frozenset({"manager"}),
@@ -124,7 +141,7 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "PortalPage": frozenset({"client", "manager", "supervisor"}),
 }
 # A manager token scoped to one contract is refused these too.
-PROVIDER_ONLY = {"LoadContract", "DeleteContract", "SetIndexMonth", "ApplyReadjustment"}
+PROVIDER_ONLY = {"LoadContract", "DeleteContract", "SetIndexMonth", "ApplyReadjustment", "VerifyInvoiceChain"}
 NEEDS_AGENT = {"WorkNextTicket", "WorkSetStatus"}  # a supervisor token not signed to an agent is refused
 
 # Path parameter -> the reference contract's object it names (a key of World.ref). Where one name
@@ -144,6 +161,7 @@ PATH_PARAMS: dict[str, str | dict[str, str]] = {
     "index": "index",
     "month": "month",
     "on": "anniversary",
+    "number": "invoice",
 }
 # Objects that belong to the reference contract alone (queue codes and weeks are shared by all).
 OWNED = {"contract", "ticket", "incident", "report", "oncall"}
@@ -193,6 +211,14 @@ CALLS: dict[str, Call] = {
     "PortalPage": Call(query={"contract": "reference"}, names_reference=404),
     "StaffingPage": Call(query={"contract": "reference", "week": WEEK.isoformat()}),
     "SetIndexMonth": Call(json={"pct": "0.5", "source": "intruder"}),
+    "ApproveMeasurement": Call(json={}),
+    "ContestMeasurement": Call(json={"lines": {"1": "intruder"}}),
+    "AddBillingAdjustment": Call(json={"amount": "10.00", "description": "intruder"}),
+    "IssueInvoice": Call(json={"month": "2026-01"}),
+    "IssueCreditNote": Call(json={"amount": "1.00", "reason": "intruder"}),
+    "VoidInvoice": Call(json={"reason": "intruder"}),
+    "RecordPayment": Call(json={"paid_on": "2026-02-01", "amount": "1.00"}),
+    "RecordNfse": Call(json={"number": "1", "verification_code": "x", "value": "1.00"}),
     "ListOnCallShifts": Call(query={"month": "2026-02"}),
     "AddOnCallShift": Call(json={"start": "2026-02-07T08:00:00-03:00", "end": "2026-02-07T18:00:00-03:00"}),
     "EndOnCallShift": Call(json={"at": "2026-02-14T12:00:00-03:00"}),
@@ -388,6 +414,7 @@ async def _seed(db: Any, code: str, mark: str, seed: int, reports_dir: Path) -> 
             "index": "IPCA",
             "month": "2026-01",
             "anniversary": "2027-02-01",  # the reference contract's first readjustment
+            "invoice": 1,
             "oncall": oncall.id,
         }
     return values, tokens

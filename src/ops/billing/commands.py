@@ -7,6 +7,10 @@ from ops.cli.support import LazyGroup
 # Command name -> (module, attribute). Add a billing command by adding its line here.
 BILLING_COMMANDS: dict[str, tuple[str, str]] = {
     "readjust": ("ops.billing.indices.commands", "readjust"),
+    "measure": ("ops.billing.measurement.commands", "measure"),
+    "submit": ("ops.billing.measurement.commands", "submit"),
+    "approve": ("ops.billing.measurement.commands", "approve"),
+    "adjust": ("ops.billing.measurement.commands", "adjust"),
 }
 
 billing = LazyGroup(

@@ -18,6 +18,7 @@ DOMAIN_COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("ops.reports.commands", "report"),
     "index": ("ops.billing.indices.commands", "index"),
     "billing": ("ops.billing.commands", "billing"),
+    "invoice": ("ops.billing.invoices.commands", "invoice"),
 }
 # `ops import KIND FILE`: every data file the domains load.
 IMPORT_COMMANDS: dict[str, tuple[str, str]] = {

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence, Set
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
@@ -53,7 +53,8 @@ class Line:
 
     Credits are negative amounts: only `sla_credit` and `adjustment` lines may carry a negative quantity or
     unit price, and an `sla_credit` is never positive (by convention quantity 1 at a negative unit price).
-    `sources` names every record the line was computed from, so the client can contest it.
+    `sources` names every record the line was computed from, so the client can contest it. `detail` holds the
+    description's parts (counts, dates as ISO, ids) so that a document can word it in the reader's language.
     """
 
     kind: LineKind
@@ -63,6 +64,7 @@ class Line:
     unit_price: Decimal
     amount: Decimal
     sources: tuple[str, ...]
+    detail: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -86,10 +88,16 @@ class Line:
 
 
 def line(
-    kind: LineKind, description: str, quantity: Decimal, unit: str, price: Decimal, sources: Iterable[str]
+    kind: LineKind,
+    description: str,
+    quantity: Decimal,
+    unit: str,
+    price: Decimal,
+    sources: Iterable[str],
+    detail: Mapping[str, str] | None = None,
 ) -> Line:
     """A Line whose amount is computed: cents(quantity × price), half up."""
-    return Line(kind, description, quantity, unit, price, cents(quantity * price), tuple(sources))
+    return Line(kind, description, quantity, unit, price, cents(quantity * price), tuple(sources), dict(detail or {}))
 
 
 @dataclass(frozen=True)
@@ -209,6 +217,14 @@ def position_lines(
                 "position-month",
                 price,
                 (f"contract:{contract_code}", f"price:{valid_from.isoformat()}"),
+                {
+                    "count": str(count),
+                    "from": piece.start.isoformat(),
+                    "to": piece.end.isoformat(),
+                    "num": str(numerator),
+                    "den": str(denominator),
+                    "proration": proration,
+                },
             )
         )
     return lines
@@ -245,6 +261,11 @@ def ticket_time_lines(tickets: Sequence[TicketTime], minute_price: Decimal, mini
                 "minute",
                 minute_price,
                 (f"ticket:{ticket.ticket_id}", f"protocol:{ticket.protocol}"),
+                {
+                    "protocol": ticket.protocol,
+                    "logged": _text(logged),
+                    "minimum": str(minimum_minutes) if billed > logged else "",
+                },
             )
         )
     return lines
@@ -342,6 +363,15 @@ def oncall_lines(
                 "specialist-hour",
                 hourly,
                 (f"oncall:{shift.id}",),
+                {
+                    "id": str(shift.id),
+                    "start": shift.start.isoformat(),
+                    "end": end.isoformat(),
+                    "ended": "1" if shift.ended_at is not None else "",
+                    "specialists": str(shift.specialists),
+                    "hours": _text(hours),
+                    "periods": " + ".join(_text(h) for h in per_period) if len(per_period) > 1 else "",
+                },
             )
         )
     return lines
@@ -380,6 +410,13 @@ def reinforcement_lines(shifts: Sequence[ExecutedShift], hour_price: Decimal) ->
                 "agent-hour",
                 hour_price,
                 (f"reinforcement:{shift.id}",),
+                {
+                    "id": str(shift.id),
+                    "start": shift.start.isoformat(),
+                    "end": shift.end.astimezone(shift.start.tzinfo).isoformat(),
+                    "agents": str(shift.agents),
+                    "hours": _text(hours),
+                },
             )
         )
     return lines
@@ -414,8 +451,26 @@ def sla_lines(
     lines = []
     if credits:
         lines.append(
-            line("sla_credit", f"SLA service credits, report {report_id}", Decimal(1), "credit", -credits, sources)
+            line(
+                "sla_credit",
+                f"SLA service credits, report {report_id}",
+                Decimal(1),
+                "credit",
+                -credits,
+                sources,
+                {"report": report_id},
+            )
         )
     if bonuses:
-        lines.append(line("sla_bonus", f"SLA bonuses, report {report_id}", Decimal(1), "bonus", bonuses, sources))
+        lines.append(
+            line(
+                "sla_bonus",
+                f"SLA bonuses, report {report_id}",
+                Decimal(1),
+                "bonus",
+                bonuses,
+                sources,
+                {"report": report_id},
+            )
+        )
     return lines

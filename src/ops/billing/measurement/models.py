@@ -54,6 +54,7 @@ class MeasurementLine(Base):
     unit_price: Mapped[Decimal] = mapped_column(ExactDecimal(16, 4))
     amount: Mapped[Decimal] = mapped_column(ExactDecimal(16, 2))
     sources: Mapped[list[Any]] = mapped_column(JSONType)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONType)  # the description's parts, to word it per language
     contested_reason: Mapped[str | None] = mapped_column(Text)
     contested_by: Mapped[str | None] = mapped_column(String(200))
     contested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,109 @@
+"""Languages of the documents and pages: Portuguese (Brazil) and Spanish (Argentina) first, English third. Words
+come from gettext catalogues (src/ops/locale/<locale>/LC_MESSAGES/messages.po, the msgids in English); numbers,
+money, percentages and dates are formatted by Babel for the locale, never by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal, format_percent
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+# The language tags the application speaks, first the default; each maps to its Babel locale.
+LANGUAGES: dict[str, str] = {"pt-BR": "pt_BR", "es-AR": "es_AR", "en": "en"}
+DEFAULT = "pt-BR"
+# Short forms people and browsers send: pt, es, en, pt_BR...
+_ALIASES = {"pt": "pt-BR", "pt-br": "pt-BR", "pt_br": "pt-BR", "es": "es-AR", "es-ar": "es-AR", "es_ar": "es-AR"}
+
+
+def language(tag: str | None) -> str:
+    """The supported language a tag names (pt, pt-BR, es, es-AR, en, en-US...), else the default."""
+    if not tag:
+        return DEFAULT
+    if tag in LANGUAGES:
+        return tag
+    lowered = tag.strip().lower().replace("_", "-")
+    if lowered in _ALIASES:
+        return _ALIASES[lowered]
+    base = lowered.split("-")[0]
+    return _ALIASES.get(base, "en" if base == "en" else DEFAULT)
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The best supported language for a browser's Accept-Language header (the default when none fits)."""
+    found = Locale.negotiate(
+        [part.split(";")[0].strip().replace("-", "_") for part in (accept_language or "").split(",") if part.strip()],
+        [*LANGUAGES.values(), "pt", "es"],
+        sep="_",
+    )
+    return language(str(found)) if found else DEFAULT
+
+
+@cache
+def _catalogue(lang: str) -> dict[str, str]:
+    path = LOCALE_DIR / LANGUAGES[lang] / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        catalogue = read_po(handle, locale=LANGUAGES[lang])
+    return {str(m.id): str(m.string) for m in catalogue if m.id and m.string and not m.fuzzy}
+
+
+def gettext(lang: str) -> Callable[[str], str]:
+    """The translation function of a language: the catalogue's word, or the English msgid when it has none."""
+    words = _catalogue(language(lang))
+
+    def _(message: str) -> str:
+        return words.get(message, message)
+
+    return _
+
+
+class Formats:
+    """Numbers, money, percentages and dates in one language's conventions."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = language(lang)
+        self.locale = LANGUAGES[self.lang]
+
+    def money(self, value: Decimal | None, currency: str) -> str:
+        return "" if value is None else format_currency(value, currency, locale=self.locale)
+
+    def number(self, value: Decimal | float | int | None, digits: int = 0) -> str:
+        if value is None:
+            return ""
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def quantity(self, value: Decimal | None) -> str:
+        """A quantity with the decimals it has, no trailing zeros (3 positions, 2,5 hours, 0,483871 position)."""
+        if value is None:
+            return ""
+        text = format(value.normalize(), "f")
+        digits = len(text.split(".")[1]) if "." in text else 0
+        return self.number(value, digits)
+
+    def percent(self, value: Decimal | float | None, digits: int = 1) -> str:
+        if value is None:
+            return ""
+        return format_percent(value, format="#,##0." + "0" * digits + "%" if digits else "#,##0%", locale=self.locale)
+
+    def date(self, value: dt.date | None, style: str = "medium") -> str:
+        return "" if value is None else format_date(value, format=style, locale=self.locale)
+
+    def datetime(self, value: dt.datetime | None, zone: str | None = None, style: str = "medium") -> str:
+        if value is None:
+            return ""
+        return format_datetime(value, format=style, tzinfo=ZoneInfo(zone) if zone else None, locale=self.locale)
+
+    def month(self, value: dt.date) -> str:
+        """A month in words: novembro de 2026, noviembre de 2026, November 2026."""
+        return format_date(value, format="LLLL 'de' yyyy" if self.lang != "en" else "LLLL yyyy", locale=self.locale)

@@ -1,0 +1,209 @@
+"""Invoices from approved measurements: taxes and withholdings, gapless numbers, the hash chain, immutability,
+credit notes, payments, voids and the NFS-e; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import text, update
+
+from ops.billing.invoices import services
+from ops.billing.invoices.models import Invoice, IssuedDocumentChanged
+from ops.errors import ConflictError
+from tests.helpers import bearer, load_reference, token
+from tests.integration.billing.factories import measurement
+
+
+async def _issue(db: Any, month: str = "2026-10", code: str = "reference") -> Any:
+    async with db.begin() as session:
+        return (await services.issue_invoice(session, code=code, month=month, actor="test")).invoice
+
+
+async def test_the_invoice_states_gross_each_withholding_and_net(db: Any) -> None:
+    await load_reference(db)
+    async with db.begin() as session:
+        await measurement(session)
+    invoice = await _issue(db)
+    # Services 15 x 9,800.00 + 8 x 62.00 - 3,645.00 = 147,000.00 + 496.00 - 3,645.00 = 143,851.00.
+    # ISS 5 % on top: 7,192.55; gross 151,043.55. Withheld: IRRF 1.5 % = 2,265.65325 -> 2,265.65;
+    # CSRF 4.65 % = 7,023.525075 -> 7,023.53; INSS off. Net = 151,043.55 - 9,289.18 = 141,754.37.
+    totals = invoice.document["totals"]
+    assert (totals["services"], totals["iss"], totals["gross"]) == ("143851.00", "7192.55", "151043.55")
+    assert [(w["code"], w["amount"]) for w in totals["withholdings"]] == [("IRRF", "2265.65"), ("CSRF", "7023.53")]
+    assert (invoice.gross, invoice.withheld, invoice.net) == (
+        Decimal("151043.55"),
+        Decimal("9289.18"),
+        Decimal("141754.37"),
+    )
+    assert (invoice.number, invoice.chain_position, invoice.previous_sha256) == (1, 1, "0" * 64)
+    assert invoice.due_on == invoice.issued_at.date() + (date(2026, 1, 31) - date(2026, 1, 1))  # 30 days
+
+
+async def test_issuing_a_month_twice_changes_nothing_and_only_an_approved_measurement_is_invoiced(db: Any) -> None:
+    await load_reference(db)
+    async with db.begin() as session:
+        await measurement(session, month="2026-09")
+        await measurement(session, month="2026-10", state="submitted")
+    first = await _issue(db, "2026-09")
+    async with db.begin() as session:
+        again = await services.issue_invoice(session, code="reference", month="2026-09", actor="test")
+    assert (again.created, again.invoice.number, again.invoice.sha256) == (False, first.number, first.sha256)
+    with pytest.raises(ConflictError, match="submitted: only an approved measurement is invoiced"):
+        await _issue(db, "2026-10")
+    async with db() as session:
+        assert len(await services.list_invoices(session, code="reference", principal=None)) == 1
+
+
+async def test_an_issued_invoice_refuses_changes_and_an_edit_behind_its_back_breaks_the_chain(
+    db: Any, database_url: str
+) -> None:
+    await load_reference(db)
+    async with db.begin() as session:
+        await measurement(session, month="2026-09")
+        await measurement(session, month="2026-10")
+    await _issue(db, "2026-09")
+    await _issue(db, "2026-10")
+    async with db() as session:
+        row = await services.get_invoice(session, code="reference", number=1, principal=None)
+        row.net = Decimal("1.00")
+        with pytest.raises(IssuedDocumentChanged, match="invoice 1 is issued: net cannot change"):
+            await session.flush()
+        await session.rollback()
+    async with db() as session:
+        assert (await services.verify(session)).ok
+    # Someone edits the stored row with SQL: the chain check names it.
+    money = "'99.99'" if database_url.startswith("sqlite") else "99.99"
+    async with db.begin() as session:
+        await session.execute(text(f"UPDATE invoices SET net = {money} WHERE number = 1 AND kind = 'invoice'"))
+    async with db() as session:
+        check = await services.verify(session)
+    assert (check.ok, check.first_broken) == (False, 0)
+    assert "invoice 1: net differ from its issued document" in check.reason
+    # Editing the document itself (and its column) breaks the hash.
+    async with db.begin() as session:
+        await session.execute(text(f"UPDATE invoices SET net = {money.replace('99.99', '141754.37')} WHERE number = 1"))
+        doc = (await services.get_invoice(session, code="reference", number=2, principal=None)).document
+    tampered = {**doc, "due_on": "2030-01-01"}
+    async with db.begin() as session:
+        row = await services.get_invoice(session, code="reference", number=2, principal=None)
+        # A bulk UPDATE of the table, as a script would run it: no session guard sees it.
+        await session.execute(update(Invoice.__table__).where(Invoice.id == row.id).values(document=tampered))
+    async with db() as session:
+        check = await services.verify(session)
+    assert (check.ok, check.first_broken) == (False, 1)
+
+
+async def test_credit_notes_never_exceed_the_invoice(db: Any) -> None:
+    await load_reference(db)
+    async with db.begin() as session:
+        await measurement(session)
+    invoice = await _issue(db)
+    async with db.begin() as session:
+        first = await services.issue_credit_note(
+            session,
+            code="reference",
+            invoice_number=1,
+            amount=Decimal("150000.00"),
+            reason="Shift 1 not worked",
+            actor="t",
+        )
+    assert (first.kind, first.number, first.chain_position) == ("credit_note", 1, 2)
+    assert first.previous_sha256 == invoice.sha256
+    with pytest.raises(ConflictError, match=r"1043\.55"):
+        async with db.begin() as session:
+            await services.issue_credit_note(
+                session, code="reference", invoice_number=1, amount=Decimal("1043.56"), reason="more", actor="t"
+            )
+    async with db() as session:
+        row = await services.get_invoice(session, code="reference", number=1, principal=None)
+        standing = await services.standing(session, row, today=date(2026, 11, 1))
+    assert (standing.credited, standing.balance) == (Decimal("150000.00"), Decimal("-8245.63"))
+
+
+async def test_payments_balance_overdue_void_and_nfse(db: Any) -> None:
+    await load_reference(db)
+    async with db.begin() as session:
+        await measurement(session, month="2026-09")
+        await measurement(session, month="2026-10")
+    first, second = await _issue(db, "2026-09"), await _issue(db, "2026-10")
+    async with db.begin() as session:
+        await services.record_payment(
+            session, code="reference", number=1, paid_on=first.due_on, amount=Decimal("100000.00"), actor="t"
+        )
+        row = await services.get_invoice(session, code="reference", number=1, principal=None)
+        assert (await services.standing(session, row, today=first.due_on)).state == "open"
+        late = await services.standing(session, row, today=first.due_on.replace(year=first.due_on.year + 1))
+        assert (late.state, late.balance) == ("overdue", Decimal("41754.37"))
+        await services.record_payment(
+            session, code="reference", number=1, paid_on=first.due_on, amount=Decimal("41754.37"), actor="t"
+        )
+        assert (await services.standing(session, row, today=first.due_on)).state == "paid"
+    with pytest.raises(ConflictError, match="has payments: correct it with a credit note"):
+        async with db.begin() as session:
+            await services.void_invoice(session, code="reference", number=1, reason="typo", actor="t")
+    async with db.begin() as session:
+        voided = await services.void_invoice(session, code="reference", number=2, reason="wrong month", actor="t")
+        assert (await services.standing(session, voided, today=second.due_on)).state == "void"
+        nfse = await services.record_nfse(
+            session,
+            code="reference",
+            number=1,
+            nfse_number="2026/123",
+            verification_code="AB12-CD34",
+            link=None,
+            value=Decimal("151043.50"),
+        )
+        standing = await services.standing(session, nfse, today=first.due_on)
+    assert standing.nfse_mismatch == Decimal("-0.05")
+    async with db() as session:
+        assert (await services.verify(session)).ok  # payments, voids and the NFS-e are not edits of the document
+
+
+@pytest.mark.postgres
+async def test_two_issues_at_once_on_postgresql_take_consecutive_numbers(database_url: str, db: Any) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the concurrency under test is PostgreSQL's row locking")
+    await load_reference(db)
+    async with db.begin() as session:
+        for month in ("2026-07", "2026-08", "2026-09", "2026-10"):
+            await measurement(session, month=month)
+    # A rolled-back issue gives its number back.
+    async with db() as session, session.begin():
+        await services.issue_invoice(session, code="reference", month="2026-07", actor="t")
+        await session.rollback()
+    results = await asyncio.gather(*(_issue(db, m) for m in ("2026-07", "2026-08", "2026-09", "2026-10")))
+    assert sorted(r.number for r in results) == [1, 2, 3, 4]
+    assert sorted(r.chain_position for r in results) == [1, 2, 3, 4]
+    async with db() as session:
+        assert (await services.verify(session)).ok
+
+
+async def test_the_client_sees_its_own_invoices_and_their_pdf_only(client: AsyncTestClient[Litestar], db: Any) -> None:
+    await load_reference(db)
+    await load_reference(db, code="other")
+    async with db.begin() as session:
+        await measurement(session)
+        await measurement(session, contract="other")
+    await _issue(db)
+    await _issue(db, code="other")
+    mine = bearer(await token(db, "client", "reference"))
+    theirs = bearer(await token(db, "client", "other"))
+    listed = await client.get("/api/contracts/reference/invoices", headers=mine)
+    assert listed.status_code == 200
+    assert [(i["kind"], i["number"], i["standing"]["state"]) for i in listed.json()] == [("invoice", 1, "open")]
+    assert (await client.get("/api/contracts/reference/invoices/1", headers=theirs)).status_code == 404
+    assert (await client.get("/api/contracts/other/invoices/1", headers=mine)).status_code == 404
+    pdf = await client.get("/api/contracts/reference/invoices/1/document?lang=pt-BR", headers=mine)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    html = await client.get("/api/contracts/reference/invoices/1/document?format=html&lang=pt-BR", headers=mine)
+    assert "Valor líquido a pagar" in html.text and "R$\xa0141.754,37" in html.text  # Babel: a no-break space
+    spanish = await client.get("/api/contracts/reference/invoices/1/document?format=html&lang=es-AR", headers=mine)
+    assert "Neto a pagar" in spanish.text
+    refused = await client.post("/api/contracts/reference/invoices", json={"month": "2026-10"}, headers=mine)
+    assert refused.status_code == 403
