@@ -20,6 +20,7 @@ import statistics
 import time
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,7 @@ RULES = ShiftRules(
     break_after_hours=3.0,
     break_minutes=30,
     break_min_shift_hours=6.0,
-    hourly_cost={q: float(rate) for q, (_, rate) in QUEUES.items()},
+    hourly_cost={q: Decimal(rate) for q, (_, rate) in QUEUES.items()},
     mip_rel_gap=0.001,
 )
 CAP = 40

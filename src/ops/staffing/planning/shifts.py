@@ -63,7 +63,8 @@ class ShiftRules:
     break_min_shift_hours: float = 6.0
     max_per_interval: int | None = None
     max_per_day: int | None = None
-    hourly_cost: float | Mapping[str, float] = 1.0
+    # Money: a Decimal (per queue, or one for all), never a float; only the solver's objective is a float.
+    hourly_cost: Decimal | Mapping[str, Decimal] = Decimal(1)
     uncovered_penalty: float | None = None
     oncall: OnCallRules | None = None
     interval_minutes: int = 30
@@ -84,13 +85,16 @@ class ShiftRules:
                 raise ValueError("the break must fall inside every shift that takes it")
         if not 0 < self.mip_rel_gap <= 0.01:
             raise ValueError("mip_rel_gap must be in (0, 0.01]")
+        costs = self.hourly_cost.values() if isinstance(self.hourly_cost, Mapping) else [self.hourly_cost]
+        if any(not isinstance(c, Decimal) or not c.is_finite() or c < 0 for c in costs):
+            raise ValueError("hourly_cost must be a finite Decimal >= 0 (money never passes through float)")
 
-    def rate(self, queue: str) -> float:
+    def rate(self, queue: str) -> Decimal:
         if isinstance(self.hourly_cost, Mapping):
             if queue not in self.hourly_cost:
                 raise KeyError(f"no hourly cost for queue {queue!r}")
-            return float(self.hourly_cost[queue])
-        return float(self.hourly_cost)
+            return self.hourly_cost[queue]
+        return self.hourly_cost
 
 
 @dataclass(frozen=True, eq=False)
@@ -230,7 +234,7 @@ def _billed(cols: _Columns, grid: _Grid, rules: ShiftRules) -> list[Decimal]:
 
 
 def _rates(skills: Sequence[tuple[int, ...]], grid: _Grid, rules: ShiftRules) -> list[Decimal]:
-    return [Decimal(str(max(rules.rate(grid.queues[q]) for q in members))) for members in skills]
+    return [max(rules.rate(grid.queues[q]) for q in members) for members in skills]
 
 
 @dataclass(frozen=True)

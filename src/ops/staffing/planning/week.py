@@ -276,7 +276,7 @@ def shift_rules(inputs: PlanInputs, queues: list[QueueInputs], scenario: Scenari
         break_minutes=spec.break_minutes,
         max_per_interval=spec.max_per_interval,
         max_per_day=spec.max_per_day,
-        hourly_cost=float(inputs.prices.reinforcement_hour) if inputs.prices else 1.0,
+        hourly_cost=inputs.prices.reinforcement_hour if inputs.prices else Decimal(1),
         oncall=oncall_rules(inputs, queues) if scenario.oncall else None,
     )
 

@@ -40,7 +40,7 @@ def planned(plan: Plan, queue: str, begin: str, end: str) -> list[int]:
 
 def test_a_four_hour_peak_gets_one_four_hour_shift_not_an_eight_hour_one() -> None:
     req = requirement({"care": [("2026-03-02 10:00", "2026-03-02 14:00", 1)]})
-    plan = plan_reinforcement(req, ShiftRules(hourly_cost=30.0))
+    plan = plan_reinforcement(req, ShiftRules(hourly_cost=Decimal(30)))
     assert plan.status == "optimal"
     assert len(plan.shifts) == 1
     shift = plan.shifts.iloc[0]
@@ -58,21 +58,21 @@ def test_a_four_hour_peak_gets_one_four_hour_shift_not_an_eight_hour_one() -> No
 def test_the_base_absorbs_the_requirement_before_any_reinforcement() -> None:
     req = requirement({"care": [("2026-03-02 10:00", "2026-03-02 14:00", 3)]})
     req["base"] = 2.0
-    plan = plan_reinforcement(req, ShiftRules(hourly_cost=30.0))
+    plan = plan_reinforcement(req, ShiftRules(hourly_cost=Decimal(30)))
     assert int(plan.shifts["count"].sum()) == 1
     assert planned(plan, "care", "2026-03-02 10:00", "2026-03-02 14:00") == [1] * 8
 
 
 def test_an_eight_hour_need_uses_one_eight_hour_shift_when_hours_cost_the_same() -> None:
     req = requirement({"care": [("2026-03-02 09:00", "2026-03-02 17:00", 2)]})
-    plan = plan_reinforcement(req, ShiftRules(hourly_cost=30.0))
+    plan = plan_reinforcement(req, ShiftRules(hourly_cost=Decimal(30)))
     assert plan.shifts[["length_hours", "count"]].values.tolist() == [[8.0, 2]]
     assert plan.cost == Decimal("480.00")
 
 
 def test_interval_cap_reports_uncovered_positions_instead_of_failing() -> None:
     req = requirement({"care": [("2026-03-02 10:00", "2026-03-02 14:00", 3)]})
-    plan = plan_reinforcement(req, ShiftRules(hourly_cost=30.0, max_per_interval=2))
+    plan = plan_reinforcement(req, ShiftRules(hourly_cost=Decimal(30), max_per_interval=2))
     assert plan.status == "optimal"
     peak = plan.intervals[plan.intervals["gap"] > 0]
     assert peak["planned"].tolist() == [2] * 8
@@ -83,7 +83,7 @@ def test_day_cap_limits_the_shifts_starting_each_day() -> None:
     req = requirement(
         {"care": [("2026-03-02 08:00", "2026-03-02 10:00", 1), ("2026-03-02 18:00", "2026-03-02 20:00", 1)]}
     )
-    plan = plan_reinforcement(req, ShiftRules(hourly_cost=30.0, lengths_hours=(4.0,), max_per_day=1))
+    plan = plan_reinforcement(req, ShiftRules(hourly_cost=Decimal(30), lengths_hours=(4.0,), max_per_day=1))
     assert int(plan.shifts["count"].sum()) == 1
     assert plan.intervals["uncovered"].sum() == 4
 
@@ -91,7 +91,7 @@ def test_day_cap_limits_the_shifts_starting_each_day() -> None:
 def test_a_blended_agent_never_counts_for_two_queues_at_once() -> None:
     window = ("2026-03-02 10:00", "2026-03-02 14:00", 1)
     req = requirement({"care": [window], "helpdesk": [window]})
-    plan = plan_reinforcement(req, ShiftRules(hourly_cost=30.0), blends=[frozenset({"care", "helpdesk"})])
+    plan = plan_reinforcement(req, ShiftRules(hourly_cost=Decimal(30)), blends=[frozenset({"care", "helpdesk"})])
     assert int(plan.shifts["count"].sum()) == 2
     assert plan.cost == Decimal("240.00")
     assert planned(plan, "care", "2026-03-02 10:00", "2026-03-02 14:00") == [1] * 8
@@ -105,7 +105,7 @@ def test_a_blended_agent_covers_two_queues_one_after_the_other() -> None:
             "helpdesk": [("2026-03-02 12:00", "2026-03-02 14:00", 1)],
         }
     )
-    rules = ShiftRules(hourly_cost={"care": 30.0, "helpdesk": 34.0})
+    rules = ShiftRules(hourly_cost={"care": Decimal(30), "helpdesk": Decimal(34)})
     alone = plan_reinforcement(req, rules)
     blended = plan_reinforcement(req, rules, blends=[frozenset({"care", "helpdesk"})])
     assert alone.cost == Decimal("256.00")
@@ -117,7 +117,7 @@ def test_a_blended_agent_covers_two_queues_one_after_the_other() -> None:
 
 def test_a_shift_crossing_midnight_covers_the_late_and_early_intervals() -> None:
     req = requirement({"care": [("2026-03-02 22:00", "2026-03-03 02:00", 1)]}, days=2)
-    plan = plan_reinforcement(req, ShiftRules(hourly_cost=30.0, lengths_hours=(4.0, 8.0)))
+    plan = plan_reinforcement(req, ShiftRules(hourly_cost=Decimal(30), lengths_hours=(4.0, 8.0)))
     shift = plan.shifts.iloc[0]
     assert (shift["start"], shift["day"], shift["length_hours"]) == (
         pd.Timestamp("2026-03-02 22:00", tz=TZ),
@@ -131,7 +131,7 @@ def test_a_shift_crossing_midnight_covers_the_late_and_early_intervals() -> None
 def test_a_break_leaves_its_interval_uncovered_by_the_shift() -> None:
     req = requirement({"care": [("2026-03-02 08:00", "2026-03-02 14:00", 1)]})
     rules = ShiftRules(
-        hourly_cost=30.0,
+        hourly_cost=Decimal(30),
         lengths_hours=(6.0,),
         break_after_hours=3.0,
         break_minutes=30,
@@ -145,14 +145,14 @@ def test_a_break_leaves_its_interval_uncovered_by_the_shift() -> None:
 
 def test_shifts_shorter_than_the_break_threshold_take_no_break() -> None:
     req = requirement({"care": [("2026-03-02 08:00", "2026-03-02 12:00", 1)]})
-    rules = ShiftRules(hourly_cost=30.0, lengths_hours=(4.0,), break_after_hours=2.0, break_minutes=30)
+    rules = ShiftRules(hourly_cost=Decimal(30), lengths_hours=(4.0,), break_after_hours=2.0, break_minutes=30)
     plan = plan_reinforcement(req, rules)
     assert planned(plan, "care", "2026-03-02 08:00", "2026-03-02 12:00") == [1] * 8
 
 
 def test_allowed_starts_are_respected() -> None:
     req = requirement({"care": [("2026-03-02 10:00", "2026-03-02 14:00", 1)]})
-    plan = plan_reinforcement(req, ShiftRules(hourly_cost=30.0, allowed_starts=(time(8), time(14))))
+    plan = plan_reinforcement(req, ShiftRules(hourly_cost=Decimal(30), allowed_starts=(time(8), time(14))))
     assert plan.shifts[["start", "length_hours"]].values.tolist() == [[pd.Timestamp("2026-03-02 08:00", tz=TZ), 6.0]]
 
 
@@ -162,7 +162,7 @@ def test_lp_bound_sits_below_the_integer_plan_and_the_gap_is_relative_to_the_pla
     req = requirement({"care": [("2026-03-02 00:00", "2026-03-02 01:30", 1)]})
     req = req[req["interval_start"] < pd.Timestamp("2026-03-02 01:30", tz=TZ)]
     rules = ShiftRules(
-        hourly_cost=100.0,
+        hourly_cost=Decimal(100),
         lengths_hours=(1.0, 1.5),
         allowed_starts=(time(0), time(0, 30)),
         break_after_hours=0.5,
@@ -178,7 +178,7 @@ def test_lp_bound_sits_below_the_integer_plan_and_the_gap_is_relative_to_the_pla
 
 def test_a_shift_running_past_the_horizon_is_billed_in_full() -> None:
     req = requirement({"care": [("2026-03-02 23:30", "2026-03-03 00:00", 1)]})
-    plan = plan_reinforcement(req, ShiftRules(hourly_cost=30.0, lengths_hours=(4.0,)))
+    plan = plan_reinforcement(req, ShiftRules(hourly_cost=Decimal(30), lengths_hours=(4.0,)))
     assert plan.cost == Decimal("120.00")
     assert plan.intervals["uncovered"].sum() == 0
 
@@ -186,7 +186,7 @@ def test_a_shift_running_past_the_horizon_is_billed_in_full() -> None:
 def test_intervals_follow_real_time_on_a_daylight_saving_day() -> None:
     new_york = "America/New_York"
     req = requirement({"care": [("2026-03-08 00:00", "2026-03-08 04:00", 1)]}, first=date(2026, 3, 8), tz=new_york)
-    plan = plan_reinforcement(req, ShiftRules(hourly_cost=30.0, lengths_hours=(4.0,)))
+    plan = plan_reinforcement(req, ShiftRules(hourly_cost=Decimal(30), lengths_hours=(4.0,)))
     assert len(plan.intervals) == 46
     shift = plan.shifts.iloc[0]
     assert shift["end"] - shift["start"] == pd.Timedelta(hours=4)
@@ -202,7 +202,7 @@ def test_service_level_hook_sees_base_plus_planned_positions() -> None:
         seen.append(positions)
         return min(1.0, positions / 3)
 
-    plan = plan_reinforcement(req, ShiftRules(hourly_cost=30.0, max_per_interval=1), service_level=level)
+    plan = plan_reinforcement(req, ShiftRules(hourly_cost=Decimal(30), max_per_interval=1), service_level=level)
     peak = plan.intervals[plan.intervals["gap"] > 0]
     assert peak["service_level"].tolist() == pytest.approx([2 / 3] * 8)
     assert len(seen) == 48
@@ -211,7 +211,7 @@ def test_service_level_hook_sees_base_plus_planned_positions() -> None:
 def test_oncall_covers_a_saturday_gap_cheaper_and_is_billed_the_weekend_minimum() -> None:
     saturday = date(2026, 3, 7)
     req = requirement({"care": [("2026-03-07 10:00", "2026-03-07 11:00", 1)]}, first=saturday)
-    rules = ShiftRules(hourly_cost=30.0, oncall=OnCallRules(hourly_rate=Decimal(20), lengths_hours=(1.0,)))
+    rules = ShiftRules(hourly_cost=Decimal(30), oncall=OnCallRules(hourly_rate=Decimal(20), lengths_hours=(1.0,)))
     plan = plan_reinforcement(req, rules)
     assert plan.shifts[["kind", "billed_hours", "count"]].values.tolist() == [["oncall", Decimal(4), 1]]
     assert plan.cost == Decimal("80.00")
@@ -220,7 +220,7 @@ def test_oncall_covers_a_saturday_gap_cheaper_and_is_billed_the_weekend_minimum(
 
 def test_oncall_never_covers_business_hours() -> None:
     req = requirement({"care": [("2026-03-02 10:00", "2026-03-02 11:00", 1)]})
-    rules = ShiftRules(hourly_cost=30.0, oncall=OnCallRules(hourly_rate=Decimal(1)))
+    rules = ShiftRules(hourly_cost=Decimal(30), oncall=OnCallRules(hourly_rate=Decimal(1)))
     plan = plan_reinforcement(req, rules)
     assert plan.shifts["kind"].tolist() == ["reinforcement"]
     assert plan.intervals["oncall"].sum() == 0
@@ -228,7 +228,7 @@ def test_oncall_never_covers_business_hours() -> None:
 
 def test_oncall_on_a_weekday_night_bills_the_two_hour_minimum() -> None:
     req = requirement({"care": [("2026-03-02 21:00", "2026-03-02 22:00", 1)]})
-    rules = ShiftRules(hourly_cost=30.0, oncall=OnCallRules(hourly_rate=Decimal(20), lengths_hours=(1.0,)))
+    rules = ShiftRules(hourly_cost=Decimal(30), oncall=OnCallRules(hourly_rate=Decimal(20), lengths_hours=(1.0,)))
     plan = plan_reinforcement(req, rules)
     assert plan.shifts[["kind", "length_hours", "billed_hours"]].values.tolist() == [["oncall", 1.0, Decimal(2)]]
     assert plan.cost == Decimal("40.00")
@@ -242,7 +242,7 @@ def test_oncall_is_billed_the_contracts_own_minimums() -> None:
         minimum_hours_mon_thu=Decimal(3),
         minimum_hours_fri_sun_holiday=Decimal(6),
     )
-    plan = plan_reinforcement(req, ShiftRules(hourly_cost=30.0, oncall=oncall))
+    plan = plan_reinforcement(req, ShiftRules(hourly_cost=Decimal(30), oncall=oncall))
     assert plan.shifts[["kind", "length_hours", "billed_hours"]].values.tolist() == [["oncall", 1.0, Decimal(3)]]
     assert plan.cost == Decimal("60.00")
 
@@ -284,7 +284,7 @@ def test_a_plan_covers_exactly_what_its_shifts_claim(needs: list[tuple[int, int,
         for a, n, k in needs
     ]
     req = requirement({"care": windows})
-    plan = plan_reinforcement(req, ShiftRules(hourly_cost=30.0, max_per_interval=cap))
+    plan = plan_reinforcement(req, ShiftRules(hourly_cost=Decimal(30), max_per_interval=cap))
     stamps = plan.intervals["interval_start"]
     claimed = np.zeros(len(stamps), dtype=int)
     for shift in plan.shifts.itertuples():
