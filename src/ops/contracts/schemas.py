@@ -152,6 +152,7 @@ class ContractFile(Strict):
     timezone: str
     queues: list[QueueIn]
     currency: str = "BRL"
+    language: Literal["pt-BR", "es-AR", "en"] = "pt-BR"  # the client's: its reports, invoices and e-mails
     rfp: str | None = None
     default_queue: str | None = None
     prices: Prices | None = None

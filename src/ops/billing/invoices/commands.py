@@ -56,10 +56,13 @@ def _render(view: dict[str, Any], fmt: str, lang: str) -> bytes:
 def issue(code: str, month: str) -> None:
     """Issue the invoice of an approved measurement (a month already issued is shown, not issued again)."""
     from ops.billing.invoices import services
+    from ops.config import get_settings
 
     async def go() -> tuple[int, bool, str]:
         async with session_scope() as session:
-            issued = await services.issue_invoice(session, code=code, month=month, actor=actor())
+            issued = await services.issue_invoice(
+                session, code=code, month=month, actor=actor(), files=get_settings().reports_dir
+            )
             i = issued.invoice
             return i.number, issued.created, f"gross {i.gross}, withheld {i.withheld}, net {i.net} {i.currency}"
 
@@ -130,13 +133,20 @@ def list_(code: str) -> None:
 def credit(code: str, number: int, amount: str, reason: str) -> None:
     """Issue a credit note against an invoice (the credits never exceed the invoice)."""
     from ops.billing.invoices import services
+    from ops.config import get_settings
 
     value = _amount(amount, "--amount")
 
     async def go() -> int:
         async with session_scope() as session:
             row = await services.issue_credit_note(
-                session, code=code, invoice_number=number, amount=value, reason=reason, actor=actor()
+                session,
+                code=code,
+                invoice_number=number,
+                amount=value,
+                reason=reason,
+                actor=actor(),
+                files=get_settings().reports_dir,
             )
             return row.number
 

@@ -94,6 +94,16 @@ class InvoiceController(Controller):
             raise InvalidInputError(
                 f"format: {fmt!r} is not pdf or html", extra=[{"field": "format", "problem": "unknown"}]
             )
+        if fmt == "pdf" and lang is None:
+            # The PDF as issued, byte for byte (its SHA-256 is frozen with the invoice), when one was stored.
+            row = await services.get_invoice(db_session, code=code, number=number, principal=request.user)
+            stored = services.read_pdf(request.app.state.settings.reports_dir, row)
+            if stored is not None:
+                headers = {
+                    "Content-Disposition": f'inline; filename="invoice-{number}.pdf"',
+                    "X-Content-SHA256": row.pdf_sha256 or "",
+                }
+                return Response(stored, media_type="application/pdf", headers=headers)
         html = documents.invoice_html(await view_of(db_session, code, number, request.user), language(lang))
         content = html.encode() if fmt == "html" else documents.pdf(html)
         media = "application/pdf" if fmt == "pdf" else "text/html; charset=utf-8"
@@ -111,7 +121,13 @@ class InvoiceController(Controller):
     ) -> Response[dict[str, Any]]:
         """Issue the invoice of the month's approved measurement; 200 with the existing one if already issued."""
         await get_contract(db_session, code=code, principal=request.user)
-        issued = await services.issue_invoice(db_session, code=code, month=data.month, actor=_actor(request.user))
+        issued = await services.issue_invoice(
+            db_session,
+            code=code,
+            month=data.month,
+            actor=_actor(request.user),
+            files=request.app.state.settings.reports_dir,
+        )
         view = await view_of(db_session, code, issued.invoice.number, request.user)
         return Response(view, status_code=201 if issued.created else 200)
 

@@ -4,9 +4,11 @@ one issued before; then payments, voids, the fiscal NFS-e recorded against it, i
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -69,6 +71,31 @@ def _local_day(moment: datetime, zone: str) -> date:
     return moment.astimezone(ZoneInfo(zone)).date()
 
 
+def _store_pdf(row: Invoice, contract_code: str, language: str, files: Path) -> None:
+    """The document as issued, as a PDF in the client's language, written once and read-only; its SHA-256 is
+    frozen with the row (the file is served only while it matches)."""
+    from ops.billing import documents
+    from ops.billing.invoices.views import invoice_view
+    from ops.reports.delivery.storage import write_immutable
+
+    issued = Standing(ZERO, ZERO, row.net, "open" if row.kind == "invoice" else "issued", None)
+    content = documents.pdf(documents.invoice_html(invoice_view(row, issued, [], []), language))
+    digest = hashlib.sha256(content).hexdigest()
+    relative = f"invoices/{contract_code}/{row.kind}-{row.number:06d}-{digest[:16]}.pdf"
+    write_immutable(files, relative, content)
+    row.pdf_path, row.pdf_sha256 = relative, digest
+
+
+def read_pdf(files: Path, row: Invoice) -> bytes | None:
+    """The PDF stored at issue, or None when none was stored; refused when it no longer matches its SHA-256."""
+    if row.pdf_path is None or row.pdf_sha256 is None:
+        return None
+    content = (files / row.pdf_path).read_bytes()
+    if hashlib.sha256(content).hexdigest() != row.pdf_sha256:
+        raise ConflictError(f"the stored PDF of {row.kind} {row.number} no longer matches its SHA-256")
+    return content
+
+
 @dataclass(frozen=True)
 class Issued:
     invoice: Invoice
@@ -76,9 +103,10 @@ class Issued:
 
 
 async def issue_invoice(
-    session: AsyncSession, *, code: str, month: str, actor: str, now: datetime | None = None
+    session: AsyncSession, *, code: str, month: str, actor: str, now: datetime | None = None, files: Path | None = None
 ) -> Issued:
-    """Issue the invoice of the month's approved measurement. Issuing a month already issued changes nothing."""
+    """Issue the invoice of the month's approved measurement. Issuing a month already issued changes nothing.
+    With `files` (the document store), its PDF is written there and its SHA-256 frozen with it."""
     now = now or utcnow()
     measurement = await get_measurement(session, code=code, month=month, principal=None)
     contract = await get_contract(session, code=code, principal=None)
@@ -165,6 +193,8 @@ async def issue_invoice(
         sha256=document_hash(previous, body),
         previous_sha256=previous,
     )
+    if files is not None:
+        _store_pdf(row, contract.code, document.language, files)
     session.add(row)
     await session.flush()
     return Issued(row, created=True)
@@ -179,6 +209,7 @@ async def issue_credit_note(
     reason: str,
     actor: str,
     now: datetime | None = None,
+    files: Path | None = None,
 ) -> Invoice:
     """A credit note against an issued invoice (its own gapless sequence and a link of the chain); the credits of
     an invoice never add up to more than its gross total."""
@@ -230,6 +261,8 @@ async def issue_credit_note(
         sha256=document_hash(previous, body),
         previous_sha256=previous,
     )
+    if files is not None:
+        _store_pdf(row, contract.code, from_document(contract.document).language, files)
     session.add(row)
     await session.flush()
     return row

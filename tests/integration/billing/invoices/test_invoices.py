@@ -207,3 +207,27 @@ async def test_the_client_sees_its_own_invoices_and_their_pdf_only(client: Async
     assert "Neto a pagar" in spanish.text
     refused = await client.post("/api/contracts/reference/invoices", json={"month": "2026-10"}, headers=mine)
     assert refused.status_code == 403
+
+
+async def test_the_pdf_is_stored_at_issue_and_served_only_while_it_matches(
+    client: AsyncTestClient[Litestar], db: Any, app: Litestar
+) -> None:
+    await load_reference(db)
+    async with db.begin() as session:
+        await measurement(session)
+    manager = bearer(await token(db, "manager"))
+    issued = await client.post("/api/contracts/reference/invoices", json={"month": "2026-10"}, headers=manager)
+    assert issued.status_code == 201, issued.text
+    assert issued.json()["pdf_sha256"]
+    first = await client.get("/api/contracts/reference/invoices/1/document", headers=manager)
+    assert first.status_code == 200 and first.content.startswith(b"%PDF")
+    assert first.headers["x-content-sha256"] == issued.json()["pdf_sha256"]
+    again = await client.post("/api/contracts/reference/invoices", json={"month": "2026-10"}, headers=manager)
+    assert again.status_code == 200 and again.json()["number"] == 1
+    async with db() as session:
+        row = await services.get_invoice(session, code="reference", number=1, principal=None)
+    stored = app.state.settings.reports_dir / str(row.pdf_path)
+    stored.chmod(0o644)
+    stored.write_bytes(first.content.replace(b"%PDF", b"%PDF ", 1))
+    tampered = await client.get("/api/contracts/reference/invoices/1/document", headers=manager)
+    assert tampered.status_code == 409 and "no longer matches" in tampered.json()["detail"]
