@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.calendars import Calendar
 from ops.cli.support import session_scope
+from ops.config import get_settings
 from ops.contracts.document import parse_contract
 from ops.contracts.models import Contract, Queue
 from ops.contracts.services import get_contract, load_contract
+from ops.demo.billing import seed_billing
 from ops.demo.tickets import seed as seed_tickets
 from ops.demo.voice import VOICE_PROFILE, voice_intervals
 from ops.staffing.history.models import IntervalStat
@@ -45,6 +47,8 @@ async def prepare_demo(*, seed: int = 7, now: datetime | None = None) -> dict[st
         tokens["supervisor"] = await issue_token(session, name="Demo supervisor", role="supervisor", contract_id=row.id)
         tokens["client"] = await issue_token(session, name="CaboNet (client)", role="client", contract_id=row.id)
         tokens.update(await demo_tickets_and_agents(session, contract=row, now=now, seed=seed))
+        for line in await seed_billing(session, contract=row, now=now, files=get_settings().reports_dir):
+            print(f"  billing {line}")
     return tokens
 
 

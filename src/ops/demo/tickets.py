@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -102,7 +103,11 @@ async def _work_history(
         if reason is not None and any(f.get("required") for f in reason.fields):
             values = {"recalculation_number": f"RC-{ticket.id:06d}", "resolution_date": resolved.date().isoformat()}
             steps.append(("fields", resolved - timedelta(minutes=5), {"fields": values}))
-        steps.append(("resolve", resolved, {"message": "Resolvido. Obrigado pelo contato."}))
+        done: dict[str, Any] = {"message": "Resolvido. Obrigado pelo contato."}
+        if reason is not None and reason.code == "branch_support":
+            # Phone support to branches is billed by the minute: the agent logs the time spent.
+            done["minutes"] = Decimal(int(rng.integers(4, 45)))
+        steps.append(("resolve", resolved, done))
         for action, at, extra in steps:
             ticket = await actions.act(
                 session,

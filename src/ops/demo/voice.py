@@ -136,6 +136,12 @@ TEMPLATES: tuple[tuple[str, str | None, str, str], ...] = (
     ("crm", "building_no_signal", "Prédio sem sinal", "Todo o prédio está sem internet e TV desde as 8h."),
     ("email", "noc_claim", "Reclamação da loja", "Cliente compareceu na loja com modem queimado, precisa de visita."),
     (
+        "crm",
+        "branch_support",
+        "Apoio à revenda",
+        "A revenda do centro precisa de apoio por telefone para ativar um combo de TV e internet.",
+    ),
+    (
         "email",
         None,
         "Sem internet há 3 dias",

@@ -159,6 +159,7 @@ async def issue_invoice(
                 "unit_price": str(x.unit_price),
                 "amount": str(x.amount),
                 "sources": list(x.sources),
+                "detail": dict(x.detail or {}),
             }
             for x in measurement.lines
         ],

@@ -117,10 +117,10 @@ async def _position_lines(
         .order_by(ContractChange.id)
     )
     loads = [Change(at.astimezone(tz).date(), changes or []) for at, changes in rows.tuples()]
-    current = {q.code: q.base_positions for q in document.queues}
+    steps_by_queue = timelines({q.code: q.base_positions for q in document.queues}, loads)
     out = []
     for queue in document.queues:
-        steps = timelines(current, loads)[queue.code]
+        steps = steps_by_queue[queue.code]
         if not any(n for _, n in steps):
             continue
         for item in L.position_lines(
@@ -137,6 +137,7 @@ async def _position_lines(
                     item,
                     description=f"{queue.name}: {item.description}",
                     sources=(*item.sources, f"queue:{queue.code}"),
+                    detail={**item.detail, "queue": queue.name},
                 )
             )
     return out
