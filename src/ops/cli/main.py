@@ -9,23 +9,23 @@ import click
 from ops.cli.support import LazyGroup, domain_errors, fail, run, session_scope
 
 # Each domain's command group by name, imported on first use so `ops --help` stays fast.
-DOMAIN_COMMANDS: dict[str, tuple[str, str]] = {
-    "contract": ("ops.contracts.commands", "contract"),
-    "staffing": ("ops.staffing.commands", "staffing"),
-    "oncall": ("ops.staffing.planning.commands", "oncall"),
-    "sla": ("ops.queues.sla.commands", "sla"),
-    "agent": ("ops.queues.assignment.commands", "agent"),
-    "report": ("ops.reports.commands", "report"),
-    "index": ("ops.billing.indices.commands", "index"),
-    "billing": ("ops.billing.commands", "billing"),
-    "invoice": ("ops.billing.invoices.commands", "invoice"),
+DOMAIN_COMMANDS: dict[str, tuple[str, ...]] = {
+    "contract": ("ops.contracts.commands", "contract", "Load, export, diff and delete contract files."),
+    "staffing": ("ops.staffing.commands", "staffing", "Erlang, the week's plan, executed weeks, backtests."),
+    "oncall": ("ops.staffing.planning.commands", "oncall", "On-call shifts: record, end early, list."),
+    "sla": ("ops.queues.sla.commands", "sla", "When is it due, how long did it take, in business minutes."),
+    "agent": ("ops.queues.assignment.commands", "agent", "Agents of a contract: create (with a token), list."),
+    "report": ("ops.reports.commands", "report", "SLA compliance reports and their delivery."),
+    "index": ("ops.billing.indices.commands", "index", "Price index series: import, set a month, show."),
+    "billing": ("ops.billing.commands", "billing", "Readjustment, the monthly measurement, adjustments."),
+    "invoice": ("ops.billing.invoices.commands", "invoice", "Issue, pay, credit, void, NFS-e, verify the chain."),
 }
 # `ops import KIND FILE`: every data file the domains load.
-IMPORT_COMMANDS: dict[str, tuple[str, str]] = {
-    "tickets": ("ops.queues.intake.commands", "import_tickets"),
-    "complaints": ("ops.queues.intake.commands", "import_complaints"),
-    "intervals": ("ops.staffing.history.commands", "intervals"),
-    "calls": ("ops.staffing.history.commands", "calls"),
+IMPORT_COMMANDS: dict[str, tuple[str, ...]] = {
+    "tickets": ("ops.queues.intake.commands", "import_tickets", "Tickets from a CRM export (CSV or XLSX)."),
+    "complaints": ("ops.queues.intake.commands", "import_complaints", "consumidor.gov.br complaints as tickets."),
+    "intervals": ("ops.staffing.history.commands", "intervals", "Telephony interval statistics (CSV)."),
+    "calls": ("ops.staffing.history.commands", "calls", "A per-call log counted into 30-minute intervals."),
 }
 
 

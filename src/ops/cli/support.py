@@ -10,14 +10,14 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from ops.config import get_settings
 from ops.errors import DomainError
-from ops.runtime import open_runtime
+
+if TYPE_CHECKING:  # the database stack is imported by the commands that use it, not by `ops --help`
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -25,9 +25,10 @@ T = TypeVar("T")
 
 class LazyGroup(click.Group):
     """A command group whose subcommands are imported on first use, so `ops --help` does not pay for every
-    domain's imports: `commands` maps a command name to the (module, attribute) that defines it."""
+    domain's imports: `commands` maps a command name to (module, attribute[, one-line help]); with the help
+    given, listing the group imports nothing."""
 
-    def __init__(self, name: str, *, commands: Mapping[str, tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(self, name: str, *, commands: Mapping[str, tuple[str, ...]], **kwargs: Any) -> None:
         super().__init__(name, **kwargs)
         self.lazy = dict(commands)
 
@@ -36,10 +37,26 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:
-            module, attr = self.lazy[cmd_name]
+            module, attr = self.lazy[cmd_name][:2]
             command: click.Command = getattr(importlib.import_module(module), attr)
             return command
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            entry = self.lazy.get(name)
+            if entry is not None and len(entry) > 2:
+                rows.append((name, entry[2]))
+                continue
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append(
+                    (name, command.get_short_help_str(formatter.width - 6 - max(len(n) for n in self.lazy or [name])))
+                )
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 def run(coro: Awaitable[T]) -> T:
@@ -53,6 +70,9 @@ async def _main(coro: Awaitable[T]) -> T:
 @asynccontextmanager
 async def session_scope(*, migrate: bool = True) -> AsyncIterator[AsyncSession]:
     """One transaction for the whole command: committed at the end, rolled back on any error."""
+    from ops.config import get_settings
+    from ops.runtime import open_runtime
+
     settings = get_settings()
     if migrate:
         from ops.migrate import upgrade

@@ -28,6 +28,7 @@ from ops.billing.invoices.chain import (
 )
 from ops.billing.invoices.models import DocumentCounter, Invoice, Payment
 from ops.billing.invoices.taxes import invoice_totals
+from ops.billing.invoices.views import Standing, invoice_view
 from ops.billing.measurement.services import get_measurement
 from ops.billing.money import cents
 from ops.billing.terms import terms_of
@@ -75,7 +76,6 @@ def _store_pdf(row: Invoice, contract_code: str, language: str, files: Path) -> 
     """The document as issued, as a PDF in the client's language, written once and read-only; its SHA-256 is
     frozen with the row (the file is served only while it matches)."""
     from ops.billing import documents
-    from ops.billing.invoices.views import invoice_view
     from ops.reports.delivery.storage import write_immutable
 
     issued = Standing(ZERO, ZERO, row.net, "open" if row.kind == "invoice" else "issued", None)
@@ -379,17 +379,6 @@ async def record_nfse(
     invoice.nfse_value, invoice.nfse_recorded_at = value, utcnow()
     await session.flush()
     return invoice
-
-
-@dataclass(frozen=True)
-class Standing:
-    """Where an invoice stands: paid, credited, the balance, and its state for the manager and the client."""
-
-    paid: Decimal
-    credited: Decimal
-    balance: Decimal
-    state: str  # open | paid | overdue | disputed | void
-    nfse_mismatch: Decimal | None  # NFS-e value - gross, when an NFS-e was recorded with another value
 
 
 async def standing(session: AsyncSession, invoice: Invoice, *, today: date, disputed: bool = False) -> Standing:

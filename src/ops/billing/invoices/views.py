@@ -3,10 +3,22 @@ and where it stands now (payments, credits, balance, state, the NFS-e recorded a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from ops.billing.invoices.models import Invoice, Payment
-from ops.billing.invoices.services import Standing
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where an invoice stands: paid, credited, the balance, and its state for the manager and the client."""
+
+    paid: Decimal
+    credited: Decimal
+    balance: Decimal
+    state: str  # open | paid | overdue | disputed | void
+    nfse_mismatch: Decimal | None  # NFS-e value - gross, when an NFS-e was recorded with another value
 
 
 def invoice_view(row: Invoice, standing: Standing, payments: list[Payment], credits: list[Invoice]) -> dict[str, Any]:

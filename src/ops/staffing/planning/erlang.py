@@ -19,7 +19,7 @@ from fractions import Fraction
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import expit, gammainc, gammaln
+from scipy.special import expit, gammainc, gammaincc, gammaln
 
 Number = int | float | Decimal | Fraction
 FloatArray = npt.NDArray[np.float64]
@@ -346,24 +346,47 @@ def erlang_a(
 _Check = Callable[[IntArray, FloatArray, FloatArray], npt.NDArray[np.bool_]]
 
 
+# Up to this many agents Erlang B climbs its recursion (a few cheap array steps over the small starts, the
+# common case); above it, the incomplete gamma function gives it in one step, whatever the start.
+_CLIMB_LIMIT = 24
+
+
+def _erlang_b_at(n: IntArray, load: FloatArray) -> FloatArray:
+    """Erlang B at each element's `n` agents, as the recursion of `erlang_b` gives it (to ~1e-15 relative).
+
+    Small `n` climb the recursion together (elements sorted by n descending, so those still climbing are a
+    prefix). Larger ones take the closed form P(N = n) / P(N <= n) for N ~ Poisson(load), with P(N <= n)
+    the regularised upper incomplete gamma Q(n + 1, load): one vectorised step instead of n."""
+    b = np.ones(load.shape)
+    large = n > _CLIMB_LIMIT
+    if large.any():
+        nl, rl = n[large], load[large]
+        with np.errstate(divide="ignore", under="ignore"):
+            log_pmf = nl * np.log(rl) - rl - gammaln(nl + 1.0)
+            b[large] = np.exp(log_pmf) / gammaincc(nl + 1.0, rl)
+    small = np.flatnonzero(~large & (n > 0))
+    if small.size:
+        order = small[np.argsort(-n[small], kind="stable")]
+        r, lo = load[order], n[order]
+        bs = np.ones(order.size)
+        climbing = np.searchsorted(-lo, -np.arange(1, int(lo[0]) + 1), side="right")
+        for k, m in enumerate(climbing.tolist(), start=1):
+            rb = r[:m] * bs[:m]
+            bs[:m] = rb / (k + rb)
+        b[order] = bs
+    return b
+
+
 def _search(load: FloatArray, start: IntArray, cap: IntArray, check: _Check) -> tuple[IntArray, IntArray]:
     """Smallest n >= start with check(index, n, erlang_b) true, per element; also the unreachable ones.
 
-    First Erlang B runs up from zero agents to each element's own start: elements sorted by start
-    descending, so those still climbing are a prefix and each step is one slice. Then every
-    element is checked at its own n, and the ones not yet met step up by one agent together.
+    Erlang B is evaluated directly at each element's own start; then every element is checked at its
+    own n, and the ones not yet met step up by one agent together (B by its recursion from there).
     """
     result = np.zeros(load.shape, dtype=np.int64)
     idx = np.flatnonzero(load > 0)
-    idx = idx[np.argsort(-start[idx], kind="stable")]
-    r, lo, hi = load[idx], start[idx], cap[idx]
-    b = np.ones(idx.size)
-    top = int(lo[0]) if idx.size else 0
-    climbing = np.searchsorted(-lo, -np.arange(1, top + 1), side="right")
-    for k, m in enumerate(climbing.tolist(), start=1):
-        rb = r[:m] * b[:m]
-        b[:m] = rb / (k + rb)
-    n = lo.copy()
+    r, n, hi = load[idx], start[idx], cap[idx]
+    b = _erlang_b_at(n, r)
     failed: list[IntArray] = []
     while idx.size:
         ok = check(idx, n.astype(np.float64), b)
@@ -465,13 +488,14 @@ def required_agents_array(
 
     Erlang C without ``patience``, Erlang A with it. Zero volume needs zero agents.
     """
-    lam, iv, h, t = np.broadcast_arrays(
+    given = (
         _floats(calls, "calls"),
         _floats(interval_seconds, "interval_seconds"),
         _floats(aht, "aht"),
         _floats(answer_within, "answer_within"),
     )
-    _check_inputs(lam, iv, h, t)
+    _check_inputs(*given)  # before broadcasting: a scalar is checked once, not once per interval
+    lam, iv, h, t = np.broadcast_arrays(*given)
     _check_targets(target, max_occupancy, patience is not None, max_abandon)
     pat: FloatArray | None = None
     if patience is not None:
