@@ -19,7 +19,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
-from ops.auth import TokenAuthMiddleware
+from ops.auth import TokenAuthMiddleware, TokenCache
 from ops.billing.indices import controllers as indices_controllers
 from ops.billing.invoices import controllers as invoice_controllers
 from ops.billing.measurement import controllers as measurement_controllers
@@ -119,7 +119,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ContractFileError: contract_file_error_handler,
             401: unauthorized_handler,
         },
-        state=State({"settings": settings, "sessionmaker": runtime.sessionmaker, "job_queue": runtime.queue}),
+        state=State(
+            {
+                "settings": settings,
+                "sessionmaker": runtime.sessionmaker,
+                "job_queue": runtime.queue,
+                "tokens": TokenCache(),
+            }
+        ),
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="ops", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]

@@ -109,6 +109,42 @@ def token_create(role: str, contract_code: str | None, name: str) -> None:
     click.echo(run(go()))
 
 
+@token.command("list")
+@domain_errors
+def token_list() -> None:
+    """Every token: its prefix, role, contract, name, and whether it is revoked (the secret itself is never stored)."""
+    from sqlalchemy import select
+
+    from ops.auth_models import ApiToken
+    from ops.contracts.models import Contract
+
+    async def go() -> list[str]:
+        query = select(ApiToken, Contract.code).outerjoin(Contract, Contract.id == ApiToken.contract_id)
+        async with session_scope() as session:
+            return [
+                f"{t.prefix}…  {t.role:<10} {code or '(all)':<16} {t.name}"
+                + (f"  revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "")
+                for t, code in (await session.execute(query.order_by(ApiToken.id))).tuples()
+            ]
+
+    for line in run(go()):
+        click.echo(line)
+
+
+@token.command("revoke")
+@click.argument("prefix")
+@domain_errors
+def token_revoke(prefix: str) -> None:
+    """Revoke a token by its prefix (the first 12 characters). Every server refuses it within 5 seconds."""
+    from ops.auth import revoke_token
+
+    async def go() -> str:
+        async with session_scope() as session:
+            return (await revoke_token(session, prefix)).name
+
+    click.echo(f"revoked: {run(go())}")
+
+
 @main.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
