@@ -326,7 +326,7 @@ async def _seed(db: Any, code: str, mark: str, seed: int, reports_dir: Path) -> 
     async with db.begin() as session:
         contract = await get_contract(session, code=code, principal=None)
         await store_voice_month(session, contract=contract, today=TODAY, seed=seed)
-        ticket, _ = await create_ticket(
+        ticket, _, _ = await create_ticket(
             session, contract_code=code, data=_ticket(mark, f"{code}-1"), source_kind="api", now=NOW, push=False
         )
         queue = await session.get(Queue, ticket.queue_id)

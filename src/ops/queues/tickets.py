@@ -78,11 +78,10 @@ async def ticket_views(session: AsyncSession, tickets: Sequence[Ticket]) -> list
     return [_view(t, queues[t.queue_id], reasons, incidents) for t in tickets]
 
 
-def row_view(row: Mapping[str, Any], intake: Intake, incidents: dict[int, Incident]) -> TicketOut:
-    """The view of a ticket stored from `row` in this transaction, without reading it back."""
-    reasons = {rid: code for (_q, code), rid in intake.reason_ids.items()}
-    queue = (intake.queue_codes[row["queue_id"]], intake.rules.code)
-    return _view(SimpleNamespace(**row), queue, reasons, incidents)
+def view_of(ticket: Ticket | Mapping[str, Any], intake: Intake, incidents: dict[int, Incident]) -> TicketOut:
+    """The view of a ticket stored in this transaction (the row or its values), with no query."""
+    t = SimpleNamespace(**ticket) if isinstance(ticket, Mapping) else ticket
+    return _view(t, (intake.queue_codes[t.queue_id], intake.rules.code), intake.reason_codes, incidents)
 
 
 def _view(t: Any, queue: tuple[str, str], reasons: dict[int, str], incidents: dict[int, Incident]) -> TicketOut:

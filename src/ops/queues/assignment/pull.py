@@ -13,8 +13,9 @@ A ticket is in the pool when `assigned_agent_id IS NULL` and its status is one o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -154,10 +155,23 @@ def rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def queue_routing(queue: Queue) -> dict[str, Any]:
+class QueueLike(Protocol):
+    """What routing reads of a queue: a Queue row, or the intake's cached copy of it (no query)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def contract_id(self) -> int: ...
+    @property
+    def routing(self) -> Mapping[str, Any] | None: ...
+
+
+def queue_routing(queue: QueueLike) -> dict[str, Any]:
     return dict(queue.routing or {})
 
 
-def overflow_minutes(queue: Queue) -> float | None:
+def overflow_minutes(queue: QueueLike) -> float | None:
     value = queue_routing(queue).get("overflow_after_minutes", 10)
     return None if value is None else float(value)

@@ -14,6 +14,7 @@ from ops.db import utcnow
 from ops.jobs.queue import defer
 from ops.queues.assignment.pull import (
     POOL_STATUSES,
+    QueueLike,
     mark_assigned,
     overflow_minutes,
     pool,
@@ -26,7 +27,7 @@ from ops.queues.assignment.strategies import AgentState, due_for_giveback, pick_
 from ops.queues.models import Agent, Position, Ticket, TicketEvent
 
 
-async def _agent_states(session: AsyncSession, queue: Queue) -> list[AgentState]:
+async def _agent_states(session: AsyncSession, queue: QueueLike) -> list[AgentState]:
     rows = (
         await session.execute(
             select(Agent, Position.skills)
@@ -68,7 +69,7 @@ async def push_ticket(
     session: AsyncSession,
     *,
     ticket: Ticket,
-    queue: Queue,
+    queue: QueueLike,
     now: datetime | None = None,
     states: Sequence[AgentState] | None = None,
 ) -> int | None:

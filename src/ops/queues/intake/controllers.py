@@ -32,9 +32,8 @@ def _settings(request: Request[Any, Any, State]) -> Settings:
     return settings
 
 
-async def _ticket_response(session: AsyncSession, ticket: Any, created: bool) -> Response[TicketOut]:
-    (view,) = await tickets.ticket_views(session, [ticket])
-    return Response(view, status_code=201 if created else 200)
+def _ticket_response(received: services.Received) -> Response[TicketOut]:
+    return Response(received.view, status_code=201 if received.created else 200)
 
 
 class TicketController(Controller):
@@ -49,7 +48,7 @@ class TicketController(Controller):
         or 200 with the ticket already stored under the same (contract, source, external_id)."""
         data = rules.decode_json(body)
         named = isinstance(data, Mapping) and isinstance(data.get("contract"), str)
-        ticket, created = await services.create_ticket(
+        received = await services.create_ticket(
             db_session,
             contract_code=None if named else await _own_contract_code(db_session, request.user),
             data=data,
@@ -57,7 +56,7 @@ class TicketController(Controller):
             principal=request.user,
             max_body_chars=_settings(request).max_ticket_body_chars,
         )
-        return await _ticket_response(db_session, ticket, created)
+        return _ticket_response(received)
 
     @post("/bulk", operation_id="CreateTicketsBulk", guards=[requires(*INTAKE_ROLES)], status_code=200)
     async def bulk(
@@ -183,14 +182,14 @@ async def crm_webhook(
         raise NotAuthorizedException(problem)
     if data is None:
         data = rules.decode_json(body)
-    ticket, created = await services.create_ticket(
+    received = await services.create_ticket(
         db_session,
         contract_code=code,
         data=data,
         source_kind="webhook",
         max_body_chars=settings.max_ticket_body_chars,
     )
-    return await _ticket_response(db_session, ticket, created)
+    return _ticket_response(received)
 
 
 # --- incidents -----------------------------------------------------------------------------------

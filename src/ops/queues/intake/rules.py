@@ -12,6 +12,7 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -318,17 +319,36 @@ def contract_rules(document: Mapping[str, Any], checksum: str) -> ContractRules:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueRoute:
+    """What pushing a ticket needs of its queue: the queue row's id, code, contract and routing."""
+
+    id: int
+    code: str
+    contract_id: int
+    routing: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class Intake:
-    """A contract's rules plus the row ids of this database (ids never go in the cache)."""
+    """A contract's rules plus the row ids of this database, as of the contract's `checksum`."""
 
     contract_id: int
     rules: ContractRules
     queue_ids: dict[str, int]
     reason_ids: dict[tuple[str, str], int]
+    checksum: str = ""
+    routing: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def queue_codes(self) -> dict[int, str]:
         return {v: k for k, v in self.queue_ids.items()}
+
+    @cached_property
+    def reason_codes(self) -> dict[int, str]:
+        return {rid: code for (_q, code), rid in self.reason_ids.items()}
+
+    def route(self, queue_id: int) -> QueueRoute:
+        return QueueRoute(queue_id, self.queue_codes[queue_id], self.contract_id, self.routing.get(queue_id, {}))
 
 
 # --- building a ticket ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import func, insert, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -42,36 +42,51 @@ from ops.queues.intake.rules import (
 )
 from ops.queues.models import Incident, ProtocolCounter, Ticket, TicketEvent
 from ops.queues.schemas import TicketOut
-from ops.queues.tickets import row_view, ticket_views
+from ops.queues.tickets import ticket_views, view_of
 
 # --- the contract as this database holds it -------------------------------------------------------
 
 
+# Intakes by (database, contract code). Each use first reads the contract's id and checksum (one small
+# query): a reloaded or re-created contract changes one of them and is read afresh, so every process stays
+# true to the database while a steady contract costs no document parsing and no queue query per ticket.
+_INTAKES: dict[tuple[str, str], Intake] = {}
+
+
 async def load_intake(session: AsyncSession, *, contract_code: str, principal: Principal | None = None) -> Intake:
-    contract = (
-        await session.execute(
-            select(Contract.id, Contract.document, Contract.checksum).where(Contract.code == contract_code)
-        )
+    head = (
+        await session.execute(select(Contract.id, Contract.checksum).where(Contract.code == contract_code))
     ).one_or_none()
-    if contract is None or (principal is not None and not principal.may_see(contract.id)):
+    if head is None or (principal is not None and not principal.may_see(head.id)):
         raise InvalidInputError(
             f"contract: unknown contract {contract_code!r}",
             extra=[{"field": "contract", "problem": f"unknown contract {contract_code!r}"}],
         )
+    key = (str(session.get_bind().engine.url), contract_code)
+    cached = _INTAKES.get(key)
+    if cached is not None and cached.contract_id == head.id and cached.checksum == head.checksum:
+        return cached
+    document = (await session.execute(select(Contract.document).where(Contract.id == head.id))).scalar_one()
     rows = (
         await session.execute(
-            select(Queue.id, Queue.code, Reason.id, Reason.code)
+            select(Queue.id, Queue.code, Queue.routing, Reason.id, Reason.code)
             .outerjoin(Reason, Reason.queue_id == Queue.id)
-            .where(Queue.contract_id == contract.id)
+            .where(Queue.contract_id == head.id)
         )
     ).tuples()
     queue_ids: dict[str, int] = {}
+    routing: dict[int, Mapping[str, Any]] = {}
     reason_ids: dict[tuple[str, str], int] = {}
-    for queue_id, queue_code, reason_id, reason_code in rows:
+    for queue_id, queue_code, queue_routing, reason_id, reason_code in rows:
         queue_ids[queue_code] = queue_id
+        routing[queue_id] = dict(queue_routing or {})
         if reason_id is not None and reason_code is not None:
             reason_ids[(queue_code, reason_code)] = reason_id
-    return Intake(contract.id, contract_rules(contract.document, contract.checksum), queue_ids, reason_ids)
+    intake = Intake(head.id, contract_rules(document, head.checksum), queue_ids, reason_ids, head.checksum, routing)
+    if len(_INTAKES) > 256:
+        _INTAKES.clear()
+    _INTAKES[key] = intake
+    return intake
 
 
 def webhook_secret(rules: ContractRules) -> bytes | None:
@@ -80,12 +95,6 @@ def webhook_secret(rules: ContractRules) -> bytes | None:
         return None
     value = os.environ.get(rules.secret_env)
     return value.encode() if value else None
-
-
-def build_ticket(intake: Intake, data: TicketData, *, now: datetime) -> tuple[Ticket, bool]:
-    """The ticket for a delivery (not yet numbered nor stored) and whether its reason is technical."""
-    row, technical = build_row(intake, data, now=now)
-    return Ticket(**row), technical
 
 
 # --- storing ------------------------------------------------------------------------------------
@@ -154,6 +163,14 @@ def _resolve_contract(contract_code: str | None, data: TicketData) -> str:
     return code
 
 
+class Received(NamedTuple):
+    """A delivery's outcome: the stored ticket, whether this delivery created it, and its API view."""
+
+    ticket: Ticket
+    created: bool
+    view: TicketOut
+
+
 async def create_ticket(
     session: AsyncSession,
     *,
@@ -164,29 +181,31 @@ async def create_ticket(
     now: datetime | None = None,
     max_body_chars: int = 20_000,
     push: bool = True,
-) -> tuple[Ticket, bool]:
-    """Store one delivery: (the ticket, True) when new, (the existing ticket, False) when the same
-    (contract, source, external_id) was delivered before, also by a concurrent request. A new pool
-    ticket is pushed at once to a free agent when the queue's strategy finds one."""
+) -> Received:
+    """Store one delivery: created when new; the existing ticket when the same (contract, source,
+    external_id) was delivered before, also by a concurrent request. A new pool ticket is pushed at
+    once to a free agent when the queue's strategy finds one."""
     now = now or utcnow()
     parsed = data if isinstance(data, TicketData) else parse_ticket(data, max_body_chars=max_body_chars)
     intake = await load_intake(session, contract_code=_resolve_contract(contract_code, parsed), principal=principal)
     existing = await _find_existing(session, intake.contract_id, parsed.source, parsed.external_id)
-    if existing is not None:
-        return existing, False
-    ticket, technical = build_ticket(intake, parsed, now=now)
-    ticket, stored = await _insert_one(session, intake, ticket, now)
-    if not stored:
-        return ticket, False
-    session.add(TicketEvent(**_created_event(ticket, source_kind, intake)))
-    if technical and ticket.status == "new":
-        await link_outage(session, intake=intake, ticket=arrival_of(ticket), now=now)
-    if push and ticket.status == "new":
-        queue = await session.get(Queue, ticket.queue_id)
-        assert queue is not None
-        await push_ticket(session, ticket=ticket, queue=queue, now=now)
-    await session.flush()
-    return ticket, True
+    if existing is None:
+        row, technical = build_row(intake, parsed, now=now)
+        ticket = await _insert_one(session, intake, row, now)
+        if ticket is not None:
+            await _add_events(session, [_created_event(ticket, source_kind, intake)])
+            if technical and ticket.status == "new":
+                await link_outage(session, intake=intake, ticket=arrival_of(ticket), now=now)
+            if push and ticket.status == "new":
+                await push_ticket(session, ticket=ticket, queue=intake.route(ticket.queue_id), now=now)
+            await session.flush()
+            incident = await session.get(Incident, ticket.incident_id) if ticket.incident_id else None
+            incidents = {incident.id: incident} if incident is not None else {}
+            return Received(ticket, True, view_of(ticket, intake, incidents))
+        existing = await _find_existing(session, intake.contract_id, parsed.source, parsed.external_id)
+        assert existing is not None, "the insert met a conflict, so the winner's row is there"
+    (view,) = await ticket_views(session, [existing])
+    return Received(existing, False, view)
 
 
 @dataclass(slots=True)
@@ -252,7 +271,7 @@ async def create_tickets(
     for i, intake, row, _technical in fresh:
         key = (intake.contract_id, row["source"], row["external_id"])
         if key not in stored:
-            results[i].status, results[i].ticket = "created", row_view(row, intake, incidents)
+            results[i].status, results[i].ticket = "created", view_of(row, intake, incidents)
     views = {t.id: v for t, v in zip(stored.values(), await ticket_views(session, list(stored.values())), strict=True)}
     for key, ticket in stored.items():
         if key in first_of:  # lost a race to a concurrent delivery
@@ -318,18 +337,21 @@ async def _insert_rows(
                 row["id"] = ticket_id
             await session.execute(insert(Ticket), [row for _i, _n, row, _x in fresh])
     except IntegrityError:
-        # A concurrent delivery of one of these keys won the race: go row by row, each in its own
-        # savepoint, so the others still get in and the raced ones return the winner's ticket.
+        # A concurrent delivery of one of these keys won the race: go row by row, so the others
+        # still get in and the raced ones return the winner's ticket.
         raced: dict[Key, Ticket] = {}
         created: list[tuple[dict[str, Any], Intake]] = []
         for _i, intake, row, _technical in fresh:
-            ticket, stored = await _insert_one(session, intake, Ticket(**{**row, "id": None}), now)
-            if stored:
+            values = {k: v for k, v in row.items() if k not in ("id", "protocol")}
+            ticket = await _insert_one(session, intake, values, now)
+            if ticket is not None:
                 row["id"], row["protocol"] = ticket.id, ticket.protocol
                 created.append((row, intake))
-            else:
-                row["id"] = None
-                raced[(intake.contract_id, row["source"], row["external_id"])] = ticket
+                continue
+            row["id"] = None
+            existing = await _find_existing(session, intake.contract_id, row["source"], row["external_id"])
+            assert existing is not None, "the insert met a conflict, so the winner's row is there"
+            raced[(intake.contract_id, row["source"], row["external_id"])] = existing
         await _add_events(session, [_created_event(row, source_kind, n) for row, n in created])
         return raced
     await _add_events(session, [_created_event(row, source_kind, n) for _i, n, row, _x in fresh])
@@ -361,19 +383,20 @@ async def _add_events(session: AsyncSession, events: list[dict[str, Any]]) -> No
         await session.execute(insert(TicketEvent), events)
 
 
-async def _insert_one(session: AsyncSession, intake: Intake, ticket: Ticket, now: datetime) -> tuple[Ticket, bool]:
-    day = protocol_day(ticket.created_at, intake.rules.timezone, now)
-    try:
-        async with session.begin_nested():
-            ticket.protocol = format_protocol(day, (await next_protocols(session, day)).start)
-            session.add(ticket)
-            await session.flush()
-    except IntegrityError:
-        existing = await _find_existing(session, intake.contract_id, ticket.source, ticket.external_id)
-        if existing is None:
-            raise
-        return existing, False
-    return ticket, True
+async def _insert_one(session: AsyncSession, intake: Intake, row: dict[str, Any], now: datetime) -> Ticket | None:
+    """Number and insert one ticket with a single INSERT ... ON CONFLICT DO NOTHING RETURNING: the stored
+    ticket, or None when a concurrent delivery of the same key got in first (its protocol number stays
+    unused: numbers are unique, not gapless). No savepoint: a conflict aborts nothing."""
+    day = protocol_day(row["created_at"], intake.rules.timezone, now)
+    row = {**row, "protocol": format_protocol(day, (await next_protocols(session, day)).start)}
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        dialect_insert(Ticket)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["contract_id", "source", "external_id"])
+        .returning(Ticket)
+    )
+    return (await session.scalars(stmt)).one_or_none()
 
 
 def _request_pushes(session: AsyncSession, queue_ids: set[int]) -> None:

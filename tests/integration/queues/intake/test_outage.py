@@ -101,7 +101,7 @@ async def test_ending_the_outage_stops_the_sla_clocks_of_its_tickets(qdb: Any) -
     created = []
     async with qdb.begin() as session:
         for minute in (0, 5, 10, 15, 20):
-            ticket, _ = await create_ticket(
+            ticket, _, _ = await create_ticket(
                 session, contract_code="reference", data=no_signal(minute), source_kind="api", now=sp(2, 10, minute)
             )
             created.append(ticket.id)
