@@ -19,6 +19,7 @@ DOMAIN_COMMANDS: dict[str, tuple[str, str]] = {
     "index": ("ops.billing.indices.commands", "index"),
     "billing": ("ops.billing.commands", "billing"),
     "invoice": ("ops.billing.invoices.commands", "invoice"),
+    "dispute": ("ops.billing.disputes.commands", "dispute"),
 }
 # `ops import KIND FILE`: every data file the domains load.
 IMPORT_COMMANDS: dict[str, tuple[str, str]] = {
