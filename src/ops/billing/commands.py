@@ -11,8 +11,11 @@ BILLING_COMMANDS: dict[str, tuple[str, str]] = {
     "submit": ("ops.billing.measurement.commands", "submit"),
     "approve": ("ops.billing.measurement.commands", "approve"),
     "adjust": ("ops.billing.measurement.commands", "adjust"),
+    "recovery": ("ops.billing.indices.recovery_commands", "recovery"),
 }
 
 billing = LazyGroup(
-    "billing", commands=BILLING_COMMANDS, help="The contract's money: readjustment, measurement, invoices."
+    "billing",
+    commands=BILLING_COMMANDS,
+    help="The contract's money: readjustment, measurement, invoices, recovery of undue charges.",
 )
