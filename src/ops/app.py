@@ -20,6 +20,7 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from ops.auth import TokenAuthMiddleware, TokenCache
+from ops.billing.disputes import controllers as dispute_controllers
 from ops.billing.indices import controllers as indices_controllers
 from ops.billing.invoices import controllers as invoice_controllers
 from ops.billing.measurement import controllers as measurement_controllers
@@ -55,6 +56,7 @@ ROUTE_HANDLERS: list[Any] = [
     ReportController,
     *measurement_controllers.ROUTES,
     *invoice_controllers.ROUTES,
+    *dispute_controllers.ROUTES,
     *portal_pages.ROUTES,
     *indices_controllers.ROUTES,
 ]

@@ -29,6 +29,7 @@ from sqlalchemy import func, select, update
 from ops.app import PUBLIC_PATHS, create_app
 from ops.auth import Role, issue_token
 from ops.auth_models import ApiToken
+from ops.billing.disputes.models import Dispute
 from ops.config import Settings
 from ops.contracts.models import Queue
 from ops.contracts.services import get_contract
@@ -125,6 +126,13 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "RecordPayment": frozenset({"manager"}),
     "RecordNfse": frozenset({"manager"}),
     "VerifyInvoiceChain": frozenset({"manager"}),
+    "AuditInvoice": frozenset({"manager", "supervisor", "client"}),
+    "ListDisputes": frozenset({"manager", "supervisor", "client"}),
+    "GetDispute": frozenset({"manager", "supervisor", "client"}),
+    "ListDisputeAlerts": STAFF,
+    "OpenDispute": frozenset({"manager", "client"}),
+    "AdvanceDispute": frozenset({"manager", "client"}),
+    "ProjectRecovery": frozenset({"manager", "client"}),
     # pages
     "Home": EVERYONE,
     "StaffingPage": frozenset({"manager"}),
@@ -155,6 +163,7 @@ PATH_PARAMS: dict[str, str | dict[str, str]] = {
         "/api/reports/": "report",
         "/api/staffing/": "oncall",
         "/staffing/": "oncall",
+        "/api/contracts/": "dispute",
     },
     "week": "week",
     "action": "action",
@@ -164,7 +173,7 @@ PATH_PARAMS: dict[str, str | dict[str, str]] = {
     "number": "invoice",
 }
 # Objects that belong to the reference contract alone (queue codes and weeks are shared by all).
-OWNED = {"contract", "ticket", "incident", "report", "oncall"}
+OWNED = {"contract", "ticket", "incident", "report", "oncall", "dispute"}
 
 
 @dataclass(frozen=True)
@@ -220,6 +229,10 @@ CALLS: dict[str, Call] = {
     "RecordPayment": Call(json={"paid_on": "2026-02-01", "amount": "1.00"}),
     "RecordNfse": Call(json={"number": "1", "verification_code": "x", "value": "1.00"}),
     "ListOnCallShifts": Call(query={"month": "2026-02"}),
+    "AuditInvoice": Call(raw=b"description,kind,quantity,unit_price,amount\nCompetencia 01/2026,period,,,\n"),
+    "OpenDispute": Call(json={"origin": "manual", "description": "intruder", "disputed": "1.00"}),
+    "AdvanceDispute": Call(json={"to": "submitted"}),
+    "ProjectRecovery": Call(json={"lines": [{"description": "intruder", "paid_on": "2026-01-10", "amount": "1.00"}]}),
     "AddOnCallShift": Call(json={"start": "2026-02-07T08:00:00-03:00", "end": "2026-02-07T18:00:00-03:00"}),
     "EndOnCallShift": Call(json={"at": "2026-02-14T12:00:00-03:00"}),
     "ConfirmPlanExecution": Call(json={"skip": [], "add": []}),
@@ -384,6 +397,20 @@ async def _seed(db: Any, code: str, mark: str, seed: int, reports_dir: Path) -> 
                 status="optimal",
             )
         )
+        dispute = Dispute(
+            contract_id=contract.id,
+            origin="manual",
+            description=f"dispute {mark}",
+            state="opened",
+            billed=Decimal("10.00"),
+            disputed=Decimal("10.00"),
+            undisputed=Decimal("0.00"),
+            opened_by="test",
+            state_since=TODAY,
+            deadline=TODAY + timedelta(days=10),
+            follow_up_on=TODAY + timedelta(days=8),
+        )
+        session.add(dispute)
         oncall = OnCallShift(
             contract_id=contract.id,
             start=datetime(2026, 2, 14, 11, 0, tzinfo=UTC),
@@ -416,6 +443,7 @@ async def _seed(db: Any, code: str, mark: str, seed: int, reports_dir: Path) -> 
             "anniversary": "2027-02-01",  # the reference contract's first readjustment
             "invoice": 1,
             "oncall": oncall.id,
+            "dispute": dispute.id,
         }
     return values, tokens
 
@@ -552,6 +580,8 @@ async def test_markers_are_visible_to_their_own_contract(world: World) -> None:
         ("client", "/api/tickets/{ticket}"),
         ("client", "/api/incidents"),
         ("client", "/api/reports/{contract}/delivered"),
+        ("client", "/api/contracts/{contract}/disputes"),
+        ("supervisor", "/api/contracts/{contract}/disputes/{dispute}"),
         ("supervisor", "/api/agents"),
         ("supervisor", "/api/reports/{contract}/sends"),
         ("supervisor", "/api/staffing/{contract}/plans/{week}"),

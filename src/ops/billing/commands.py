@@ -11,8 +11,15 @@ BILLING_COMMANDS: dict[str, tuple[str, ...]] = {
     "submit": ("ops.billing.measurement.commands", "submit", "Submit a draft measurement to the client."),
     "approve": ("ops.billing.measurement.commands", "approve", "Record an approval received in writing."),
     "adjust": ("ops.billing.measurement.commands", "adjust", "Carry an amount to the next measurement."),
+    "recovery": (
+        "ops.billing.indices.recovery_commands",
+        "recovery",
+        "Overcharges paid: what to claim back, readjusted.",
+    ),
 }
 
 billing = LazyGroup(
-    "billing", commands=BILLING_COMMANDS, help="The contract's money: readjustment, measurement, invoices."
+    "billing",
+    commands=BILLING_COMMANDS,
+    help="The contract's money: readjustment, measurement, invoices, recovery of undue charges.",
 )

@@ -1,6 +1,6 @@
-"""The billing documents a person reads: the measurement and the invoice (and the credit note) as HTML, PDF, XLSX
-and JSON, in the reader's language (pt-BR, es-AR, en), every amount formatted by the locale and every line with
-the sources it came from."""
+"""The billing documents a person reads: the measurement, the invoice (and the credit note) and the recovery of undue
+charges as HTML, PDF, XLSX and JSON, in the reader's language (pt-BR, es-AR, en), every amount formatted by the locale
+and every line with the sources it came from."""
 
 from __future__ import annotations
 
@@ -114,6 +114,11 @@ def measurement_html(view: Mapping[str, Any], lang: str) -> str:
 def invoice_html(view: Mapping[str, Any], lang: str) -> str:
     ctx = _context(lang)
     return _env.get_template("invoice.html.j2").render(i=view, describe=describe, **ctx)
+
+
+def recovery_html(view: Mapping[str, Any], lang: str) -> str:
+    """`view`: report_view() of billing.indices.recovery_report."""
+    return _env.get_template("recovery.html.j2").render(r=view, **_context(lang))
 
 
 def pdf(html: str) -> bytes:

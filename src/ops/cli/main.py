@@ -17,8 +17,9 @@ DOMAIN_COMMANDS: dict[str, tuple[str, ...]] = {
     "agent": ("ops.queues.assignment.commands", "agent", "Agents of a contract: create (with a token), list."),
     "report": ("ops.reports.commands", "report", "SLA compliance reports and their delivery."),
     "index": ("ops.billing.indices.commands", "index", "Price index series: import, set a month, show."),
-    "billing": ("ops.billing.commands", "billing", "Readjustment, the monthly measurement, adjustments."),
-    "invoice": ("ops.billing.invoices.commands", "invoice", "Issue, pay, credit, void, NFS-e, verify the chain."),
+    "billing": ("ops.billing.commands", "billing", "Readjustment, the monthly measurement, adjustments, recovery."),
+    "invoice": ("ops.billing.invoices.commands", "invoice", "Issue, pay, credit, void, NFS-e, verify, audit."),
+    "dispute": ("ops.billing.disputes.commands", "dispute", "The client's disputes: open, advance, list, alerts."),
 }
 # `ops import KIND FILE`: every data file the domains load.
 IMPORT_COMMANDS: dict[str, tuple[str, ...]] = {

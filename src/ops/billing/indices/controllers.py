@@ -1,5 +1,5 @@
 """HTTP endpoints of index series and readjustments: read a series, enter a month, preview or apply a contract's
-readjustment, and its notice to the client."""
+readjustment, its notice to the client, and the recovery of undue charges."""
 
 from __future__ import annotations
 
@@ -16,8 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops.auth import Principal, requires
 from ops.billing.indices import services
 from ops.billing.indices.notice import check_lang, notice_filename, notice_pdf
-from ops.billing.indices.schemas import IndexValueIn, ReadjustPreview, SeriesOut, SetValueOut
+from ops.billing.indices.schemas import IndexValueIn, ReadjustPreview, RecoveryIn, SeriesOut, SetValueOut
+from ops.contracts.services import get_contract
+from ops.db import utcnow
+from ops.errors import InvalidInputError
 from ops.http import parse_day, parse_month
+from ops.l10n import language
 
 STAFF = requires("manager", "supervisor")
 MANAGERS = requires("manager")
@@ -131,4 +135,56 @@ class ReadjustmentController(Controller):
         )
 
 
-ROUTES: list[Any] = [IndexController, ReadjustmentController]
+@post(
+    "/api/contracts/{code:str}/recovery",
+    operation_id="ProjectRecovery",
+    tags=["billing"],
+    guards=[requires("manager", "client")],
+    status_code=200,
+    media_type="application/json",
+)
+async def project_recovery(
+    request: Request[Principal, str, State],
+    db_session: NamedDependency[AsyncSession],
+    code: FromPath[str],
+    data: JSONBody[RecoveryIn],
+    fmt: Annotated[str, QueryParameter(name="format", description="json, html or pdf")] = "json",
+    lang: Annotated[str | None, QueryParameter(description="pt-BR, es-AR or en")] = None,
+) -> Response[Any]:
+    """What the client can recover of undue charges it paid: each line doubled (per the contract or the line),
+    corrected by the contract's recovery index (never below the nominal amount), with interest, and what falls
+    outside the route's window. Stores nothing."""
+    from zoneinfo import ZoneInfo
+
+    from ops.billing import documents
+    from ops.billing.indices import recovery_report as report
+
+    if fmt not in ("json", "html", "pdf"):
+        raise InvalidInputError(
+            f"format: {fmt!r} is not json, html or pdf", extra=[{"field": "format", "problem": "unknown"}]
+        )
+    contract = await get_contract(db_session, code=code, principal=request.user)
+    if not data.lines:
+        raise InvalidInputError("lines: empty", extra=[{"field": "lines", "problem": "no overpaid line"}])
+    lines = [
+        report.overpaid_line(x.description, x.paid_on, str(x.amount), x.doubled, f"lines[{i}].")
+        for i, x in enumerate(data.lines)
+    ]
+    today = parse_day(data.on, "on") if data.on else utcnow().astimezone(ZoneInfo(contract.timezone)).date()
+    result = await report.recovery_report(
+        db_session, code=code, lines=lines, route=data.route, on=today, principal=request.user
+    )
+    view = report.report_view(result)
+    if fmt == "json":
+        return Response(view)
+    html = documents.recovery_html(view, language(lang))
+    if fmt == "html":
+        return Response(html.encode(), media_type="text/html; charset=utf-8")
+    content = await asyncio.to_thread(documents.pdf, html)  # layout is CPU work: off the loop
+    name = f"recovery-{code}-{today}.pdf"
+    return Response(
+        content, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'}
+    )
+
+
+ROUTES: list[Any] = [IndexController, ReadjustmentController, project_recovery]

@@ -115,3 +115,19 @@ class ReadjustPreview(msgspec.Struct):
     applied_at: str | None = None
     applied_by: str | None = None
     already_applied: bool = False
+
+
+class OverpaidLineIn(msgspec.Struct, forbid_unknown_fields=True):
+    """An amount paid and not owed: `amount` as text (1234.56 or 1.234,56) or a whole number, `paid_on` YYYY-MM-DD
+    or DD/MM/YYYY, `doubled` null for the contract's default (false: a justifiable error, refunded once)."""
+
+    description: str
+    paid_on: str
+    amount: str | int
+    doubled: bool | None = None
+
+
+class RecoveryIn(msgspec.Struct, forbid_unknown_fields=True):
+    lines: list[OverpaidLineIn]
+    route: Literal["administrative", "judicial"] = "administrative"
+    on: str | None = None  # YYYY-MM-DD; today in the contract's time zone when absent

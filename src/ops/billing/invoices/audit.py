@@ -17,11 +17,15 @@ KIND_REINFORCEMENT = "reinforcement_hour"
 KIND_ON_CALL = "oncall_hour"
 KIND_TICKET_MINUTES = "ticket_minute"
 KIND_SLA_CREDIT = "sla_credit"
+# Measured amounts with no unit price of their own: the SLA report's bonuses and adjustments carried forward.
+KIND_SLA_BONUS = "sla_bonus"
+KIND_ADJUSTMENT = "adjustment"
 
 # A billed line without a kind column is the first kind having a phrase in its description (accents,
 # case and punctuation ignored, whole words). Specific kinds come first: "posições de reforço" is
 # reinforcement, not positions; "crédito de SLA sobre posições" is an SLA credit.
 KIND_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (KIND_SLA_BONUS, ("sla bonus", "sla bonuses", "bonus de sla", "bonus sla", "bonus por sla", "bonificacion sla")),
     (
         KIND_SLA_CREDIT,
         ("sla credit", "sla credits", "service credit", "service credits", "credito de sla", "credito sla",
@@ -35,10 +39,12 @@ KIND_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("ticket", "tickets", "ticket minutes", "chamado", "chamados", "minutos de chamado", "minutos de chamados"),
     ),
     (KIND_POSITIONS, ("position", "positions", "posicao", "posicoes", "posicion", "posiciones")),
+    # Last: "ajuste" also appears in descriptions of the other kinds ("posições, ajuste pro rata")
+    (KIND_ADJUSTMENT, ("adjustment", "adjustments", "ajuste", "ajustes")),
 )  # fmt: skip
 
 # Kinds the measurement fixes as an amount, not as quantity × contracted unit price.
-AMOUNT_KINDS: frozenset[str] = frozenset({KIND_SLA_CREDIT})
+AMOUNT_KINDS: frozenset[str] = frozenset({KIND_SLA_CREDIT, KIND_SLA_BONUS, KIND_ADJUSTMENT})
 
 # How a price candidate's label names its code: the first phrase found in the label (whole words) wins.
 # A label naming none of them leaves the code price_not_contracted, with the label in the description.

@@ -1,4 +1,4 @@
-"""`ops invoice issue|show|list|credit|void|pay|nfse|verify`: issued documents from the command line."""
+"""`ops invoice issue|show|list|credit|void|pay|nfse|verify|audit`: issued documents from the command line."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import click
 from ops.billing.measurement.commands import check_out, write
 from ops.cli.support import actor, domain_errors, echo_json, fail, run, session_scope
 
-invoice = click.Group("invoice", help="Invoices and credit notes: issue, pay, credit, void, NFS-e, verify the chain.")
+invoice = click.Group(
+    "invoice", help="Invoices and credit notes: issue, pay, credit, void, NFS-e, verify the chain; audit one as billed."
+)
 
 
 def _amount(text: str, option: str) -> Any:
@@ -247,3 +249,34 @@ def verify() -> None:
     click.echo(("chain intact: " if ok else "chain broken: ") + reason, err=not ok)
     if not ok:
         raise SystemExit(1)
+
+
+@invoice.command("audit")
+@click.option("--contract", "code", required=True)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="The differences as JSON.")
+@domain_errors
+def audit(code: str, file: Path, as_json: bool) -> None:
+    """Audit an invoice as billed (FILE: CSV in UTF-8 separated by commas, or XLSX; columns description, kind,
+    quantity, unit_price, amount, with period, total, net and withholding:TAX rows) against the contract's prices
+    and the period's approved measurement: every difference with its amount, and what was overcharged. Stores
+    nothing."""
+    from ops.billing.invoices import auditing
+
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        fail(f"{file}: cannot read it ({error.strerror or error})")
+        return
+    rows = auditing.read_rows(data, str(file))  # an unreadable file: error naming it, exit 2
+
+    async def go() -> auditing.AuditResult:
+        async with session_scope() as session:
+            return await auditing.audit_invoice(session, code=code, rows=rows, principal=None, name=str(file))
+
+    result = run(go())
+    if as_json:
+        click.echo(json.dumps(auditing.result_view(result), ensure_ascii=False, indent=2))
+    else:
+        for line in auditing.describe(result):
+            click.echo(line)

@@ -1,5 +1,5 @@
 """HTTP endpoints of issued documents: issue an invoice, read it and its PDF, credit notes, payments, voids, the
-NFS-e recorded against it, and the check of the hash chain."""
+NFS-e recorded against it, the check of the hash chain, and the audit of an invoice as billed."""
 
 from __future__ import annotations
 
@@ -49,6 +49,21 @@ async def view_of(
     return invoice_view(row, standing, payments, credits)
 
 
+async def _upload(request: Request[Principal, str, State]) -> tuple[bytes, str]:
+    """The uploaded file: a multipart form's `file` field (with its name), or the raw body as a CSV."""
+    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        from litestar.datastructures import UploadFile
+
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInputError(
+                "file: the form has no file field", extra=[{"field": "file", "problem": "missing from the form"}]
+            )
+        return await upload.read(), upload.filename or "file"
+    return await request.body(), "request body"
+
+
 class InvoiceController(Controller):
     path = "/api/contracts/{code:str}/invoices"
     tags = ("billing",)
@@ -62,6 +77,21 @@ class InvoiceController(Controller):
         for row in await services.list_invoices(db_session, code=code, principal=request.user):
             out.append(await view_of(db_session, code, row.number, request.user, row.kind))
         return out
+
+    @post("/audit", operation_id="AuditInvoice", guards=[requires(*READERS)], status_code=200)
+    async def audit(
+        self, request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], code: FromPath[str]
+    ) -> dict[str, Any]:
+        """Audit an invoice as billed against the contract and the period's approved measurement: the file (CSV or
+        XLSX) as the `file` field of a multipart form, or a CSV as the raw body. Every difference with its amount;
+        nothing is stored."""
+        from ops.billing.invoices import auditing
+
+        await get_contract(db_session, code=code, principal=request.user)
+        data, name = await _upload(request)
+        rows = auditing.read_rows(data, name)
+        result = await auditing.audit_invoice(db_session, code=code, rows=rows, principal=request.user, name=name)
+        return auditing.result_view(result)
 
     @get("/{number:int}", operation_id="GetInvoice", guards=[requires(*READERS)])
     async def get_one(

@@ -129,7 +129,9 @@ async def test_overflow_goes_to_the_next_level_after_the_wait(qdb: Any) -> None:
     # bo_care: overflow after 15 minutes; only a level-2 agent is free.
     backup, _ = await make_agent(qdb, "Backup", {"bo_care": 2, "bo_helpdesk": 1})
     async with qdb.begin() as session:
-        created, _, _ = await intake.create_ticket(session, contract_code="reference", data=delivery(), source_kind="api")
+        created, _, _ = await intake.create_ticket(
+            session, contract_code="reference", data=delivery(), source_kind="api"
+        )
     assert created.assigned_agent_id is None
     received = created.received_at
     async with qdb.begin() as session:

@@ -71,7 +71,9 @@ async def test_concurrent_deliveries_of_one_ticket_store_it_once(database_url: s
 
     async def deliver() -> tuple[int, bool]:
         async with qdb.begin() as session:
-            ticket, created, _ = await create_ticket(session, contract_code="reference", data=payload, source_kind="api")
+            ticket, created, _ = await create_ticket(
+                session, contract_code="reference", data=payload, source_kind="api"
+            )
             return ticket.id, created
 
     outcomes = await asyncio.gather(*(deliver() for _ in range(8)))

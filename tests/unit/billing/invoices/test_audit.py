@@ -9,9 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ops.billing.invoices.audit import (
+    KIND_ADJUSTMENT,
     KIND_ON_CALL,
     KIND_POSITIONS,
     KIND_REINFORCEMENT,
+    KIND_SLA_BONUS,
     KIND_SLA_CREDIT,
     KIND_TICKET_MINUTES,
     BilledInvoice,
@@ -227,6 +229,15 @@ def test_a_net_that_does_not_add_up() -> None:
     assert [(d.code, d.amount) for d in found] == [("net_does_not_add_up", D("1000.00"))]
 
 
+def test_bonuses_and_adjustments_are_audited_by_amount() -> None:
+    # A carried adjustment of -120.50 billed as -100.50: -100.50 - (-120.50) = 20.00 overcharged, whatever the price
+    measured = [ExpectedLine(KIND_ADJUSTMENT, "Late readjustment", D(1), D("-120.50"), D("-120.50"))]
+    line = BilledLine(2, "Ajuste de readequação", None, D(1), D("-100.50"), D("-100.50"))
+    found = audit(BilledInvoice("2026-02", [line], {}, None, None), expected(lines=measured, withholdings={},
+                  known_kinds={*PRICES, KIND_SLA_CREDIT, KIND_ADJUSTMENT}))  # fmt: skip
+    assert [(d.code, d.amount) for d in found] == [("amount_not_measured", D("20.00"))]
+
+
 def test_a_kind_column_the_contract_does_not_have_is_not_in_contract() -> None:
     line = BilledLine(2, "Treinamento inicial", "training", D(10), D("150.00"), D("1500.00"))
     found = audit(BilledInvoice("2026-02", [line], {}, None, None), expected(lines=[], withholdings={}))
@@ -260,6 +271,9 @@ def test_measured_kinds_outside_the_contract_are_refused() -> None:
         ("Crédito de SLA sobre posições", KIND_SLA_CREDIT),
         ("Descuento por SLA", KIND_SLA_CREDIT),
         ("SLA credit - voice", KIND_SLA_CREDIT),
+        ("Bônus de SLA - nível de serviço", KIND_SLA_BONUS),
+        ("Ajuste de readequação de outubro", KIND_ADJUSTMENT),
+        ("Posições, ajuste pro rata", KIND_POSITIONS),  # adjustment words come last
         ("Taxa de implantação", None),
         ("Composition", None),  # whole words: "position" inside another word is not one
     ],

@@ -1,0 +1,77 @@
+"""`ops billing recovery`: what a contract's client can recover of undue charges, as text, JSON, HTML or PDF."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ops.cli.support import domain_errors, fail, run, session_scope
+
+
+@click.command("recovery")
+@click.option("--contract", "code", required=True, help="Contract code.")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--route", type=click.Choice(["administrative", "judicial"]), default="administrative", show_default=True)
+@click.option("--on", "on", default=None, help="The day of the calculation, YYYY-MM-DD (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default=None, help="A document instead.")
+@click.option("--lang", default="pt-BR", show_default=True, help="The document's language: pt-BR, es-AR or en.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the document.")
+@domain_errors
+def recovery(
+    code: str, file: Path, route: str, on: str | None, as_json: bool, fmt: str | None, lang: str, out: Path | None
+) -> None:
+    """Project the recovery of undue charges listed in FILE (CSV: description,paid_on,amount[,doubled]; Brazilian
+    amounts accepted, quoted): each line doubled (per the contract, or the line's doubled column), corrected by the
+    contract's recovery index (never below the nominal amount), with interest, and what falls outside the route's
+    window. Stores nothing."""
+    from zoneinfo import ZoneInfo
+
+    from ops.billing.indices import recovery_report as report
+    from ops.billing.measurement.commands import check_out, write
+    from ops.contracts.services import get_contract
+    from ops.db import utcnow
+    from ops.http import parse_day
+
+    if fmt is not None and out is None:
+        fail(f"--format {fmt}: give --out FILE")
+    check_out(out)
+    day = parse_day(on, "--on") if on is not None else None
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        fail(f"{file}: cannot read it ({error.strerror or error})")
+        return
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        fail(f"{file}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); save it as UTF-8 CSV")
+        return
+    lines = report.parse_lines(text, str(file))
+
+    async def go() -> dict[str, Any]:
+        async with session_scope() as session:
+            if day is None:
+                contract = await get_contract(session, code=code, principal=None)
+                today = utcnow().astimezone(ZoneInfo(contract.timezone)).date()
+            else:
+                today = day
+            result = await report.recovery_report(
+                session, code=code, lines=lines, route=route, on=today, principal=None
+            )
+            return report.report_view(result)
+
+    view = run(go())
+    if fmt is not None:
+        from ops.billing import documents
+
+        html = documents.recovery_html(view, lang)
+        write(html.encode() if fmt == "html" else documents.pdf(html), fmt, out)
+    elif as_json:
+        click.echo(json.dumps(view, ensure_ascii=False, indent=2))
+    else:
+        for line in report.describe(view):
+            click.echo(line)
