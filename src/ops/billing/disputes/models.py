@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ops.db import Base, ExactDecimal, JSONType, UTCDateTime, utcnow
@@ -39,6 +39,11 @@ class Dispute(Base):
     credited_amount: Mapped[Decimal | None] = mapped_column(ExactDecimal(16, 2))
     credit_reference: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)
+    # Its subject (line, ticket, or invoice and audit difference) while open, None once settled: unique, so a
+    # subject has one open dispute even when two are opened at the same instant.
+    open_key: Mapped[str | None] = mapped_column(String(120))
+
+    __table_args__ = (Index("uq_disputes_open_key", "open_key", unique=True),)
 
 
 class DisputeEvent(Base):

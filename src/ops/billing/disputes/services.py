@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal
@@ -153,8 +154,12 @@ async def open_dispute(
     row.state, row.billed, row.disputed, row.undisputed = state.state, billed, state.disputed, state.undisputed
     row.opened_at, row.opened_by, row.state_since = now, actor, today
     row.deadline, row.follow_up_on = deadline, follow_up_date(deadline, today, follow_up)
-    session.add(row)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        await _refuse_twice(session, row)  # the racer is committed and visible now
+        raise
     data = {**entry.data, "origin": origin, "billed": str(billed), **_dates(row)}
     session.add(DisputeEvent(dispute_id=row.id, at=now, by=actor, from_state=None, to_state=state.state, data=data))
     await session.flush()
@@ -194,19 +199,26 @@ async def _undue_charge_ticket(session: AsyncSession, contract: Contract, ticket
     return ticket
 
 
-async def _refuse_twice(session: AsyncSession, row: Dispute) -> None:
-    """One open dispute per contested line, ticket, or audit difference of an invoice."""
-    query = select(Dispute.id).where(Dispute.contract_id == row.contract_id, Dispute.state.not_in(SETTLED))
+def _subject(row: Dispute) -> tuple[str, str] | None:
+    """The open key of a dispute's subject and how to name it: one open dispute per contested line, ticket, or
+    audit difference of an invoice; a manual dispute has no such subject."""
     if row.measurement_line_id is not None:
-        query, what = query.where(Dispute.measurement_line_id == row.measurement_line_id), "this measurement line"
-    elif row.ticket_id is not None:
-        query, what = query.where(Dispute.ticket_id == row.ticket_id), "this ticket"
-    elif row.audit_code is not None:
-        query = query.where(Dispute.invoice_id == row.invoice_id, Dispute.audit_code == row.audit_code)
-        what = f"{row.audit_code} on this invoice"
-    else:
+        return f"line:{row.measurement_line_id}", "this measurement line"
+    if row.ticket_id is not None:
+        return f"ticket:{row.ticket_id}", "this ticket"
+    if row.audit_code is not None:
+        return f"audit:{row.invoice_id}:{row.audit_code}", f"{row.audit_code} on this invoice"
+    return None
+
+
+async def _refuse_twice(session: AsyncSession, row: Dispute) -> None:
+    """A 409 naming the open dispute of the same subject. The unique open key settles a race between two
+    openings that both passed this check: the second one's insert fails, and `open_dispute` says the same."""
+    subject = _subject(row)
+    if subject is None:
         return
-    found = (await session.execute(query.limit(1))).scalar_one_or_none()
+    row.open_key, what = subject
+    found = (await session.execute(select(Dispute.id).where(Dispute.open_key == row.open_key))).scalar_one_or_none()
     if found is not None:
         raise ConflictError(f"dispute {found} is already open for {what}: advance it instead of opening another")
 
@@ -280,6 +292,7 @@ async def advance(
         "credited_amount": state.credited_amount,
         "credit_reference": state.credit_reference,
         "reason": state.reason,
+        "open_key": None if to in SETTLED else row.open_key,
     }
     # Only from the state read: a step taken meanwhile by someone else makes this one fail, not both succeed.
     before = row.state

@@ -62,6 +62,7 @@ _TOTAL_LABELS = frozenset({"total", "valor total", "total bruto", "total general
 _NET_LABELS = frozenset({"net", "net total", "liquido", "valor liquido", "total liquido", "neto", "total neto"})
 _PERIOD_LABEL = re.compile(r"(period|periodo|competencia|mes de referencia|reference month)\b")
 _PERIOD_VALUE = re.compile(r"\b(\d{4})-(\d{1,2})\b|\b(\d{1,2})/(\d{4})\b")
+_ISS_LABEL = re.compile(r"iss\b(?!.*\bretid)")  # "ISS", "ISS 5%"; "ISS retido" is a withholding's name
 _WITHHOLDING = "withholding:"
 _HALF_CENT = Decimal("0.005")
 
@@ -84,6 +85,7 @@ class BilledInvoice:
     total: Decimal | None  # gross, as stated
     net: Decimal | None  # payable, as stated
     special_rows: Mapping[str, int] = field(default_factory=dict)  # "total", "net", "withholding:IRRF" -> row
+    iss: Decimal | None = None  # the ISS row, as stated
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ class Expected:
     price_candidates: Mapping[str, Mapping[str, Decimal]]  # kind -> label -> a price the billed one might be
     withholdings: Mapping[str, Decimal]
     known_kinds: AbstractSet[str]
+    iss_rate: Decimal = Decimal(0)
+    iss_on_top: bool = False  # ISS added to the prices (else part of them, and not checked)
 
 
 @dataclass(frozen=True)
@@ -172,7 +176,7 @@ def parse_billed(rows: Iterable[Mapping[str, str]], *, first_row: int = 2) -> Bi
             special_rows[special] = number
         if special == "period":
             period = _period(description, number)
-        elif special in ("total", "net"):
+        elif special in ("total", "net", "iss"):
             amounts[special] = _cell(row, "amount", number)
         elif special == _WITHHOLDING:
             raise ValueError(f"row {number}, column kind: {kind!r} names no tax (withholding:IRRF)")
@@ -186,7 +190,8 @@ def parse_billed(rows: Iterable[Mapping[str, str]], *, first_row: int = 2) -> Bi
             lines.append(BilledLine(number, description, kind or None, quantity, price, amount))
     if period is None:
         raise ValueError("no period row (kind 'period', description YYYY-MM)")
-    return BilledInvoice(period, tuple(lines), withholdings, amounts.get("total"), amounts.get("net"), special_rows)
+    total, net, iss = amounts.get("total"), amounts.get("net"), amounts.get("iss")
+    return BilledInvoice(period, tuple(lines), withholdings, total, net, special_rows, iss)
 
 
 def classify(description: str) -> str | None:
@@ -240,7 +245,7 @@ def audit(billed: BilledInvoice, expected: Expected) -> list[Difference]:
             found.extend(_price(line, kind, expected))
     found.extend(_quantities(by_kind, expected))
     found.extend(_withholdings(billed, expected))
-    found.extend(_totals(billed))
+    found.extend(_totals(billed, expected))
     return found
 
 
@@ -302,19 +307,30 @@ def _withholdings(billed: BilledInvoice, expected: Expected) -> list[Difference]
     return found
 
 
-def _totals(billed: BilledInvoice) -> list[Difference]:
+def _totals(billed: BilledInvoice, expected: Expected) -> list[Difference]:
+    """ISS, total and net. Where ISS is added to the prices, the stated total may be the services' (the lines)
+    or the gross (lines and ISS); the net is checked on the stated figures, so one wrong figure counts once."""
     found: list[Difference] = []
     lines = sum((line.amount for line in billed.lines), Decimal(0))
-    if billed.total is not None and billed.total != lines:
+    iss = cents(lines * expected.iss_rate) if expected.iss_on_top else Decimal(0)
+    if expected.iss_on_top and billed.iss is not None and billed.iss != iss:
+        text = f"stated ISS {billed.iss}, {expected.iss_rate:%} of the lines' {lines} is {iss}"
+        found.append(Difference("iss_wrong", billed.special_rows.get("iss"), text, billed.iss, iss, billed.iss - iss))
+    stated_iss = billed.iss if expected.iss_on_top and billed.iss is not None else iss
+    gross = lines + iss
+    if billed.total is not None and billed.total not in (lines, lines + stated_iss):
+        # compared with the nearer of the two it may mean: the services' subtotal or the gross
+        right = min((lines, gross), key=lambda x: abs(billed.total - x))  # type: ignore[operator]
         text = f"stated total {billed.total}, the lines add up to {lines}"
+        text += f" ({gross} with ISS)" if iss else ""
         row = billed.special_rows.get("total")
-        found.append(Difference("total_does_not_add_up", row, text, billed.total, lines, billed.total - lines))
+        found.append(Difference("total_does_not_add_up", row, text, billed.total, right, billed.total - right))
     if billed.net is not None:
-        # On the stated total, so a wrong total is not counted again in the net
-        gross = billed.total if billed.total is not None else lines
-        net = gross - sum(billed.withholdings.values(), Decimal(0))
+        # the stated gross, right or already reported; else the lines with their ISS
+        base = lines + stated_iss if billed.total is None or billed.total == lines else billed.total
+        net = base - sum(billed.withholdings.values(), Decimal(0))
         if billed.net != net:
-            text = f"stated net {billed.net}, gross {gross} less withholdings is {net}"
+            text = f"stated net {billed.net}, gross {base} less withholdings is {net}"
             row = billed.special_rows.get("net")
             found.append(Difference("net_does_not_add_up", row, text, billed.net, net, billed.net - net))
     return found
@@ -327,7 +343,7 @@ def _candidate_code(label: str) -> str:
 
 def _special(kind: str, description: str) -> str:
     lowered = kind.strip().lower()
-    if lowered in ("period", "total", "net"):
+    if lowered in ("period", "total", "net", "iss"):
         return lowered
     if lowered.startswith(_WITHHOLDING):
         tax = kind.strip()[len(_WITHHOLDING) :].strip().upper()
@@ -339,6 +355,8 @@ def _special(kind: str, description: str) -> str:
         return "total"
     if folded in _NET_LABELS:
         return "net"
+    if _ISS_LABEL.match(folded):
+        return "iss"
     # "Período noturno" is a line; "Competência 03/2026" is the period
     return "period" if _PERIOD_LABEL.match(folded) and _PERIOD_VALUE.search(description) else ""
 

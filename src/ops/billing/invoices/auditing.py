@@ -56,6 +56,7 @@ AUDIT_CODES = frozenset(
         "withholding_wrong",
         "total_does_not_add_up",
         "net_does_not_add_up",
+        "iss_wrong",
     }
 )
 COLUMNS = ("description", "kind", "quantity", "unit_price", "amount")
@@ -239,6 +240,8 @@ async def expected_for(session: AsyncSession, contract: Contract, month: str) ->
         price_candidates=await price_candidates(session, contract, document, histories, period.start, period.end),
         withholdings={w.code: w.amount for w in totals.withholdings},
         known_kinds=frozenset(prices) | audit.AMOUNT_KINDS,
+        iss_rate=terms.taxes.iss_rate,
+        iss_on_top=not terms.taxes.prices_include_taxes,
     )
     return expected, measurement.version
 

@@ -373,3 +373,57 @@ def test_ops_dispute_open_advance_list_show(ops: Ops, tmp_path: Path) -> None:
     assert alerts.exit_code == 0 and "deadline_passed" in alerts.stdout and "invoice_due" in alerts.stdout
     missing = ops("dispute", "show", "9", "--contract", "reference")
     assert (missing.exit_code, missing.stderr.strip()) == (2, "error: no dispute 9 of reference")
+
+
+@pytest.mark.postgres
+async def test_the_same_line_opened_four_times_at_once_makes_one_dispute(database_url: str, db: Any) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the race under test needs concurrent writers (SQLite serializes them)")
+    await _invoiced(db)
+
+    async def open_once(n: int) -> int | str:
+        try:
+            async with db.begin() as session:
+                row = await services.open_dispute(
+                    session, code="reference", origin="measurement_line", description=f"not worked ({n})",
+                    disputed=D("496.00"), billed=None, invoice_number=None, month="2026-10", line_position=2,
+                    ticket_id=None, audit_code=None, actor=f"client {n}", today=date(2026, 11, 10),
+                )  # fmt: skip
+                await asyncio.sleep(0.05)  # hold the transaction open: the others pass the check meanwhile
+                return row.id
+        except ConflictError as error:
+            return str(error)
+
+    outcomes = await asyncio.gather(*(open_once(n) for n in range(4)))
+    ids = [o for o in outcomes if isinstance(o, int)]
+    assert len(ids) == 1
+    assert all(f"dispute {ids[0]} is already open for this measurement line" in o for o in outcomes if o not in ids)
+    async with db() as session:
+        rows = await services.list_disputes(session, code="reference", principal=None)
+    assert [r.id for r in rows] == ids
+
+
+async def test_a_settled_dispute_frees_its_subject_for_a_new_one(db: Any) -> None:
+    await _invoiced(db)
+    now = utcnow()
+    args: dict[str, Any] = {
+        "code": "reference", "origin": "measurement_line", "description": "not worked", "disputed": D("496.00"),
+        "billed": None, "invoice_number": None, "month": "2026-10", "line_position": 2, "ticket_id": None,
+        "audit_code": None, "actor": "client", "today": now.date(),
+    }  # fmt: skip
+    async with db.begin() as session:
+        first = await services.open_dispute(session, **args)
+        with pytest.raises(ConflictError):
+            async with session.begin_nested():
+                await services.open_dispute(session, **args)
+        await services.advance(
+            session,
+            code="reference",
+            dispute_id=first.id,
+            to="refused",
+            data={"reason": "worked"},
+            actor="m",
+            now=utcnow(),
+        )
+        second = await services.open_dispute(session, **{**args, "description": "not worked: new evidence"})
+    assert second.id != first.id and second.state == "opened"

@@ -229,6 +229,31 @@ def test_a_net_that_does_not_add_up() -> None:
     assert [(d.code, d.amount) for d in found] == [("net_does_not_add_up", D("1000.00"))]
 
 
+ISS_ON_TOP = {"iss_rate": D("0.05"), "iss_on_top": True, "lines": [MEASURED[0]], "withholdings": {"IRRF": D("3120.00")}}
+
+
+def test_an_iss_row_on_top_of_the_prices_is_neither_a_line_nor_a_difference() -> None:
+    # 208000.00 + 5 % ISS 10400.00 = 218400.00 gross; less IRRF 3120.00 = 215280.00 net
+    billed = read(
+        "Competência 02/2026;;;;\nPosições;;40;5.200,00;208.000,00\nISS 5%;;;;10.400,00\n"
+        "Total;;;;218.400,00\nIRRF;withholding:IRRF;;;-3.120,00\nValor líquido;;;;215.280,00\n"
+    )
+    assert billed.iss == D("10400.00") and len(billed.lines) == 1
+    assert audit(billed, expected(**ISS_ON_TOP)) == []
+    # The services' subtotal as "Total", the ISS below it: the same invoice, stated another way
+    assert audit(replace(billed, total=D("208000.00")), expected(**ISS_ON_TOP)) == []
+
+
+def test_a_wrong_iss_counts_once() -> None:
+    line = BilledLine(2, "Posições", KIND_POSITIONS, D(40), D("5200.00"), D("208000.00"))
+    # ISS billed at 5.5 %: 11440.00 instead of 10400.00; total and net agree with the wrong ISS
+    billed = BilledInvoice(
+        "2026-02", [line], {"IRRF": D("3120.00")}, D("219440.00"), D("216320.00"), {"iss": 3, "total": 4}, D("11440.00")
+    )
+    found = audit(billed, expected(**ISS_ON_TOP))
+    assert [(d.code, d.row, d.amount) for d in found] == [("iss_wrong", 3, D("1040.00"))]
+
+
 def test_bonuses_and_adjustments_are_audited_by_amount() -> None:
     # A carried adjustment of -120.50 billed as -100.50: -100.50 - (-120.50) = 20.00 overcharged, whatever the price
     measured = [ExpectedLine(KIND_ADJUSTMENT, "Late readjustment", D(1), D("-120.50"), D("-120.50"))]
