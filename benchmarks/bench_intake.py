@@ -36,7 +36,7 @@ from sqlalchemy import delete, insert, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from ops.auth import issue_token
-from ops.composition import import_models
+from ops.composition import import_models, wire
 from ops.contracts.document import parse_contract
 from ops.contracts.services import load_contract
 from ops.db import make_engine, make_sessionmaker
@@ -103,6 +103,7 @@ async def prepare(url: str, agents: int) -> tuple[str, list[str]]:
     """Schema, contract, a supervisor token and `agents` agent tokens (busy: pull only)."""
     await asyncio.to_thread(upgrade, url)
     import_models()
+    wire()
     engine = make_engine(url, pool=False)
     sessionmaker = make_sessionmaker(engine)
     async with sessionmaker.begin() as session:

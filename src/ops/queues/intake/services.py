@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import func, insert, select, text, tuple_
+from sqlalchemy import bindparam, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -51,12 +51,16 @@ from ops.queues.tickets import ticket_views, view_of
 # query): a reloaded or re-created contract changes one of them and is read afresh, so every process stays
 # true to the database while a steady contract costs no document parsing and no queue query per ticket.
 _INTAKES: dict[tuple[str, str], Intake] = {}
+# Statements of every delivery built once: their cache keys are computed once, their values bound per call.
+_HEAD = select(Contract.id, Contract.checksum).where(Contract.code == bindparam("code"))
+_EXISTING = select(Ticket).where(
+    Ticket.contract_id == bindparam("c"), Ticket.source == bindparam("s"), Ticket.external_id == bindparam("e")
+)
+_INSERT_TICKET = insert(Ticket).returning(Ticket)
 
 
 async def load_intake(session: AsyncSession, *, contract_code: str, principal: Principal | None = None) -> Intake:
-    head = (
-        await session.execute(select(Contract.id, Contract.checksum).where(Contract.code == contract_code))
-    ).one_or_none()
+    head = (await session.execute(_HEAD, {"code": contract_code})).one_or_none()
     if head is None or (principal is not None and not principal.may_see(head.id)):
         raise InvalidInputError(
             f"contract: unknown contract {contract_code!r}",
@@ -100,29 +104,36 @@ def webhook_secret(rules: ContractRules) -> bytes | None:
 # --- storing ------------------------------------------------------------------------------------
 
 
+# The dialects' ON CONFLICT statements are never in SQLAlchemy's compiled cache (each use compiles anew,
+# about a millisecond), so the common cases go through plain statements, which are: the day's counter row
+# is bumped by an UPDATE, and the upsert runs only for a day's first number.
+_BUMP = (
+    update(ProtocolCounter)
+    .where(ProtocolCounter.day == bindparam("d"))
+    .values(last=ProtocolCounter.last + bindparam("n"))
+    .returning(ProtocolCounter.last)
+)
+
+
 async def next_protocols(session: AsyncSession, day: date, count: int = 1) -> range:
-    """Reserve `count` sequence numbers of `day` with one atomic upsert; the caller's transaction
+    """Reserve `count` sequence numbers of `day` in one atomic statement; the caller's transaction
     holds the counter row until it ends, so numbers are never handed out twice."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert(ProtocolCounter)
-        .values(day=day, last=count)
-        .on_conflict_do_update(index_elements=["day"], set_={"last": ProtocolCounter.last + count})
-        .returning(ProtocolCounter.last)
-    )
-    last = int((await session.execute(stmt)).scalar_one())
-    return range(last - count + 1, last + 1)
+    last = (await session.execute(_BUMP, {"d": day, "n": count})).scalar_one_or_none()
+    if last is None:  # the day's first number: create the row, or bump the one a concurrent writer created
+        dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        stmt = (
+            dialect_insert(ProtocolCounter)
+            .values(day=day, last=count)
+            .on_conflict_do_update(index_elements=["day"], set_={"last": ProtocolCounter.last + count})
+            .returning(ProtocolCounter.last)
+        )
+        last = (await session.execute(stmt)).scalar_one()
+    return range(int(last) - count + 1, int(last) + 1)
 
 
 async def _find_existing(session: AsyncSession, contract_id: int, source: str, external_id: str) -> Ticket | None:
-    return (
-        await session.execute(
-            select(Ticket).where(
-                Ticket.contract_id == contract_id, Ticket.source == source, Ticket.external_id == external_id
-            )
-        )
-    ).scalar_one_or_none()
+    found = await session.execute(_EXISTING, {"c": contract_id, "s": source, "e": external_id})
+    return found.scalar_one_or_none()
 
 
 def _columns(ticket: Ticket, names: Sequence[str]) -> dict[str, Any]:
@@ -384,19 +395,19 @@ async def _add_events(session: AsyncSession, events: list[dict[str, Any]]) -> No
 
 
 async def _insert_one(session: AsyncSession, intake: Intake, row: dict[str, Any], now: datetime) -> Ticket | None:
-    """Number and insert one ticket with a single INSERT ... ON CONFLICT DO NOTHING RETURNING: the stored
-    ticket, or None when a concurrent delivery of the same key got in first (its protocol number stays
-    unused: numbers are unique, not gapless). No savepoint: a conflict aborts nothing."""
+    """Number and insert one ticket (INSERT ... RETURNING: the stored row, ids and defaults included), or None
+    when a concurrent delivery of the same key got in first (its protocol number stays unused: numbers are
+    unique, not gapless). On SQLite the transaction holds the writer lock from its BEGIN, so the caller's
+    existence check cannot be raced; on PostgreSQL the insert runs in a savepoint that a conflict rolls back."""
     day = protocol_day(row["created_at"], intake.rules.timezone, now)
     row = {**row, "protocol": format_protocol(day, (await next_protocols(session, day)).start)}
-    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        dialect_insert(Ticket)
-        .values(**row)
-        .on_conflict_do_nothing(index_elements=["contract_id", "source", "external_id"])
-        .returning(Ticket)
-    )
-    return (await session.scalars(stmt)).one_or_none()
+    if session.get_bind().dialect.name != "postgresql":
+        return (await session.scalars(_INSERT_TICKET, [row])).one()
+    try:
+        async with session.begin_nested():
+            return (await session.scalars(_INSERT_TICKET, [row])).one()
+    except IntegrityError:
+        return None
 
 
 def _request_pushes(session: AsyncSession, queue_ids: set[int]) -> None:
