@@ -6,7 +6,7 @@ about 80 % are answered within 20 s, stored as Parquet with naive local wall tim
 are). Each engine runs in its own process, after one warm-up run, so that peak memory is its own:
 
 - ops: read the Parquet file (pandas), count it into 30-minute intervals per queue
-  (ops.staffing.history.calllog.aggregate_calls), compute the report (ops.reports.report.compute: roll-ups,
+  (ops.staffing.history.counting.count_frame), compute the report (ops.reports.report.compute: roll-ups,
   penalties, regulatory checks, breaches) and render the JSON, CSV, XLSX and offline HTML;
 - duckdb: the same interval counts written directly as one SQL GROUP BY over the Parquet file, plus
   the per-queue totals and service level as a second query (no rendering).
@@ -75,7 +75,7 @@ def run_ops(path: Path) -> dict[str, object]:
     from ops.reports.inputs import ReportInputs, queue_info, ticket_frame
     from ops.reports.rendering.formats import render_csv, render_html, render_json, render_xlsx
     from ops.reports.report import compute
-    from ops.staffing.history.intervals import aggregate_calls
+    from ops.staffing.history.counting import count_frame
 
     contract = parse_contract((ROOT / "examples" / "reference-contract.yaml").read_text(encoding="utf-8"))
     steps: dict[str, float] = {}
@@ -84,7 +84,7 @@ def run_ops(path: Path) -> dict[str, object]:
     steps["read"] = time.perf_counter() - t0
     t = time.perf_counter()
     parts = [
-        aggregate_calls(group, queue=str(queue), timezone=TZ) for queue, group in calls.groupby("queue", observed=True)
+        count_frame(group, queue=str(queue), timezone=TZ) for queue, group in calls.groupby("queue", observed=True)
     ]
     intervals = pd.concat(parts, ignore_index=True)
     steps["aggregate"] = time.perf_counter() - t

@@ -105,6 +105,7 @@ IO_MODULES = frozenset(
         "kaleido",
         "weasyprint",
         "pydantic_settings",
+        "duckdb",
     }
 )
 PURE_MAY_IMPORT = frozenset({"ops.errors"})
@@ -231,6 +232,16 @@ def test_every_domain_takes_the_calendar_from_its_one_home() -> None:
     assert not any(".calendar" in t and t != "ops.calendars" for ts in GRAPH.values() for t in ts)
 
 
+def test_the_modules_that_read_call_logs_are_not_pure() -> None:
+    # DuckDB opens the files: the counting engine and the format readers do I/O; the rules they apply
+    # (the interval table, the zone's segments) stay in the pure intervals module.
+    readers = {"ops.staffing.history.counting", "ops.staffing.history.calllog", "ops.staffing.history.queuelog"}
+    assert readers <= set(GRAPH)
+    assert not readers & PURE
+    assert all("duckdb" in GRAPH[m] for m in ("ops.staffing.history.counting", "ops.staffing.history.calllog"))
+    assert "ops.staffing.history.intervals" in PURE
+
+
 @pytest.mark.parametrize(
     ("planted", "expected"),
     [
@@ -241,6 +252,14 @@ def test_every_domain_takes_the_calendar_from_its_one_home() -> None:
         (("ops.queues.sla.watch", "ops.reports.metrics"), "ops.queues.sla.watch (queues) imports ops.reports.metrics"),
         (("ops.staffing.planning.week", "ops.reports.report"), "imports ops.reports.report (reports), a higher layer"),
         (("ops.reports.metrics", "sqlalchemy"), "ops.reports.metrics is a pure core but imports sqlalchemy"),
+        (
+            ("ops.staffing.history.intervals", "duckdb"),
+            "ops.staffing.history.intervals is a pure core but imports duckdb",
+        ),
+        (
+            ("ops.staffing.history.intervals", "ops.staffing.history.counting"),
+            "ops.staffing.history.intervals is a pure core but imports ops.staffing.history.counting, which is not",
+        ),
         (("ops.staffing.planning.erlang", "ops.config"), "ops.staffing.planning.erlang is a pure core but imports"),
         (("ops.calendars", "ops.staffing.history.calllog"), "ops.calendars (base) imports ops.staffing.history"),
         (("ops.queues.intake.classification", "ops.queues.intake.priority"), "import circle: "),

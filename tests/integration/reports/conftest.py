@@ -16,8 +16,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from ops.contracts.models import Contract, Queue
-from ops.staffing.history.calllog import read_anonymous_bank
-from ops.staffing.history.intervals import aggregate_calls
+from ops.staffing.history.calllog import count_call_log
 from ops.staffing.history.models import IntervalStat
 from tests.conftest import FIXTURES
 from tests.helpers import load_reference
@@ -26,11 +25,11 @@ SLICE = FIXTURES / "anonymous_bank_1999_02_12-14_calls.csv"
 
 
 def slice_intervals(queue: str = "care", timezone: str = "America/Sao_Paulo") -> pd.DataFrame:
-    return aggregate_calls(read_anonymous_bank(SLICE), queue=queue, timezone=timezone)
+    return count_call_log(SLICE, fmt="anonymous-bank", queue=queue, timezone=timezone).intervals
 
 
 async def store_intervals(db: Any, frame: pd.DataFrame, *, contract: str = "reference", source: str = "test") -> None:
-    """Insert an interval table (ops.staffing.history.calllog.INTERVAL_COLUMNS) as IntervalStat rows."""
+    """Insert an interval table (ops.staffing.history.intervals.INTERVAL_COLUMNS) as IntervalStat rows."""
     async with db.begin() as session:
         ids = dict(
             (await session.execute(select(Queue.code, Queue.id).join(Contract).where(Contract.code == contract))).all()

@@ -17,8 +17,8 @@ from ops.reports.metrics import (
     ticket_rollup,
     with_ratios,
 )
-from ops.staffing.history.calllog import read_anonymous_bank
-from ops.staffing.history.intervals import INTERVAL_COLUMNS, aggregate_calls
+from ops.staffing.history.calllog import count_call_log
+from ops.staffing.history.intervals import INTERVAL_COLUMNS, empty_intervals
 from tests.conftest import FIXTURES
 
 SLICE = FIXTURES / "anonymous_bank_1999_02_12-14_calls.csv"
@@ -178,7 +178,7 @@ def test_occupancy_needs_staffed_time_and_sums_it() -> None:
 
 
 def test_real_month_slice_rolls_up_to_the_printed_figures() -> None:
-    table = aggregate_calls(read_anonymous_bank(SLICE), queue="care", timezone="Asia/Jerusalem")
+    table = count_call_log(SLICE, fmt="anonymous-bank", queue="care", timezone="Asia/Jerusalem").intervals
 
     month = rollup(table, grain="month", timezone="Asia/Jerusalem").iloc[0]
 
@@ -193,7 +193,7 @@ def test_real_month_slice_rolls_up_to_the_printed_figures() -> None:
 
 
 def test_empty_table_rolls_up_to_no_rows() -> None:
-    empty = aggregate_calls(read_anonymous_bank(SLICE).iloc[:0], queue="care", timezone=SP)
+    empty = empty_intervals()
 
     assert rollup(empty, grain="day", timezone=SP).empty
     assert KpiCounts.of(empty).service_level() is None

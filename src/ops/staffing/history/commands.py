@@ -10,6 +10,25 @@ import click
 from ops.cli.support import domain_errors, echo_json, run, session_scope
 from ops.staffing.history.services import CALL_FORMATS, CallFormat, ImportResult, import_calls, import_intervals
 
+_SKIPPED = {
+    "unqueued": "never offered to the queue",
+    "phantom": "never offered to the queue",
+    "unfinished": "their entry to the queue or their end is not in the log",
+    "unmapped": "of queues not named in --queue-map",
+}
+
+
+def _queue_map(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str] | None:
+    if not values:
+        return None
+    pairs = {}
+    for value in values:
+        name, sep, code = value.partition("=")
+        if not sep or not name or not code:
+            raise click.BadParameter(f"{value!r} is not NAME=QUEUE", param=param)
+        pairs[name] = code
+    return pairs
+
 
 def _report(result: ImportResult, as_json: bool) -> None:
     if as_json:
@@ -23,7 +42,7 @@ def _report(result: ImportResult, as_json: bool) -> None:
             f"({result.inserted} new, {result.updated} updated, {result.unchanged} unchanged)"
         )
         for outcome, count in result.skipped_calls.items():
-            click.echo(f"  skipped {count} {outcome} call records (never offered to the queue)")
+            click.echo(f"  skipped {count} {outcome} call records ({_SKIPPED.get(outcome, 'not counted')})")
     for problem in result.rejected:
         click.echo(f"rejected {problem}", err=True)
     if result.rejected:
@@ -57,17 +76,32 @@ def intervals(file: Path, contract_code: str, as_json: bool) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(CALL_FORMATS), required=True, help="Call log format.")
 @click.option("--contract", "contract_code", required=True, help="Contract code.")
-@click.option("--queue", "queue_code", required=True, help="Queue the calls were offered to.")
+@click.option("--queue", "queue_code", default=None, help="Queue every call of the log was offered to.")
+@click.option(
+    "--queue-map",
+    "queue_map",
+    multiple=True,
+    callback=_queue_map,
+    help="NAME=QUEUE: the log's queue NAME is the contract's QUEUE (repeatable; cdr with a queue column, "
+    "asterisk-queue-log).",
+)
 @click.option("--timezone", default=None, help="Zone of times without offset (default: the queue calendar's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @domain_errors
 def calls(
-    file: Path, fmt: CallFormat, contract_code: str, queue_code: str, timezone: str | None, as_json: bool
+    file: Path,
+    fmt: CallFormat,
+    contract_code: str,
+    queue_code: str | None,
+    queue_map: dict[str, str] | None,
+    timezone: str | None,
+    as_json: bool,
 ) -> None:
-    """Aggregate a per-call log into the queue's 30-minute intervals and store them.
+    """Count a per-call log (CSV or Parquet; Asterisk queue_log) into the queues' 30-minute intervals and store them.
 
     anonymous-bank: PHANTOM records and hang-ups that never queued are skipped; cdr: call_id,
-    queue_entered_at, wait_seconds, outcome (answered/abandoned), handle_seconds.
+    queue_entered_at, wait_seconds, outcome (answered/abandoned), handle_seconds[, queue];
+    asterisk-queue-log: epoch|callid|queuename|agent|event|data..., epoch seconds in UTC.
     """
 
     async def go() -> ImportResult:
@@ -76,6 +110,7 @@ def calls(
                 session,
                 contract_code=contract_code,
                 queue_code=queue_code,
+                queue_map=queue_map,
                 source=file,
                 fmt=fmt,
                 timezone=timezone,

@@ -6,13 +6,14 @@ import asyncio
 import csv
 import io
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,13 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops.contracts.models import Contract, Queue
 from ops.contracts.services import get_contract
 from ops.errors import InvalidInputError, NotFoundError
-from ops.staffing.history.calllog import read_anonymous_bank, read_cdr
-from ops.staffing.history.intervals import COUNT_COLUMNS, INTERVAL_COLUMNS, SUM_COLUMNS, aggregate_calls
+from ops.staffing.history.calllog import CALL_FORMATS, CallFormat, count_call_log
+from ops.staffing.history.counting import Counted
+from ops.staffing.history.intervals import COUNT_COLUMNS, INTERVAL_COLUMNS, SUM_COLUMNS
 from ops.staffing.history.intervals import zone as parse_zone
 from ops.staffing.history.models import IntervalStat
 
-CallFormat = Literal["anonymous-bank", "cdr"]
-CALL_FORMATS: tuple[CallFormat, ...] = ("anonymous-bank", "cdr")
+__all__ = ["CALL_FORMATS", "CallFormat", "ImportResult", "import_calls", "import_intervals"]
 VALUE_COLUMNS = (*COUNT_COLUMNS, *SUM_COLUMNS)
 _CHUNK = 2000  # rows per INSERT ... ON CONFLICT statement (SQLite caps bound parameters per statement)
 
@@ -290,88 +291,111 @@ async def import_intervals(session: AsyncSession, *, contract_code: str, text: s
     )
 
 
-def _read_calls(source: str | Path | IO[str], fmt: CallFormat) -> pd.DataFrame:
-    if fmt == "anonymous-bank":
-        return read_anonymous_bank(source)
-    if fmt == "cdr":
-        return read_cdr(source)
-    raise InvalidInputError(f"unknown call log format {fmt!r}", extra=[{"field": "format", "problem": "unknown"}])
-
-
 async def import_calls(
     session: AsyncSession,
     *,
     contract_code: str,
-    queue_code: str,
-    source: str | Path | IO[str],
+    queue_code: str | None,
+    source: str | Path,
     fmt: CallFormat,
     timezone: str | None = None,
     source_name: str | None = None,
+    queue_map: Mapping[str, str] | None = None,
 ) -> ImportResult:
-    """Aggregate a per-call log into the queue's 30-minute intervals and store them (upsert).
+    """Count a per-call log (CSV, Parquet or queue_log) into 30-minute intervals and store them (upsert).
 
-    Times without a UTC offset are wall times of `timezone` (default: the queue calendar's zone).
-    "Within T" and short abandons use the queue's voice SLA thresholds. Every interval of each day
-    the log covers is stored, quiet ones as zeros; a day's intervals are replaced by the newest
-    import that covers that day, so importing the same file twice changes nothing.
+    The calls go to `queue_code`, or (CDR with a `queue` column, Asterisk queue_log) to the contract
+    queue `queue_map` gives each of the log's queue names; calls of names it does not map are skipped
+    and reported. Times without a UTC offset are wall times of `timezone` (default: each queue's
+    calendar zone). "Within T" and short abandons use each queue's voice SLA thresholds. Every
+    interval of each day the log covers is stored, quiet ones as zeros, so importing the same file
+    twice changes nothing.
     """
-    contract, queues = await _contract_queues(session, contract_code)
-    queue = next((q for q in queues if q.code == queue_code), None)
-    if queue is None:
-        raise NotFoundError(f"no queue {queue_code!r} in contract {contract_code!r}")
-    tz = timezone or queue_zone(queue, contract)
-    try:
-        parse_zone(tz)
-    except ValueError as exc:
-        raise InvalidInputError(str(exc), extra=[{"field": "timezone", "problem": str(exc)}]) from exc
-    sla = voice_sla(queue)
-    answer_within = int(sla.get("answer_within_seconds", 20))
-    short = int(sla.get("short_abandon_seconds", 5))
-
-    def work() -> tuple[pd.DataFrame, pd.Series]:
-        calls = _read_calls(source, fmt)
-        table = aggregate_calls(
-            calls, queue=queue_code, timezone=tz, answer_within=answer_within, short_abandon_seconds=short
+    if (queue_code is None) == (queue_map is None):
+        raise InvalidInputError(
+            "name the queue (--queue) or map the log's queue names (--queue-map)",
+            extra=[{"field": "queue", "problem": "give exactly one of queue and queue map"}],
         )
-        return table, calls["outcome"].value_counts()
+    contract, queues = await _contract_queues(session, contract_code)
+    by_code = {q.code: q for q in queues}
+    targets = [queue_code] if queue_code is not None else sorted(set((queue_map or {}).values()))
+    for code in targets:
+        if code not in by_code:
+            raise NotFoundError(f"no queue {code!r} in contract {contract_code!r}")
+    # Queues with another zone or other thresholds are counted in a run of their own over the file.
+    groups: dict[tuple[str, int, int], list[str]] = {}
+    for code in targets:
+        queue = by_code[code]
+        tz = timezone or queue_zone(queue, contract)
+        try:
+            parse_zone(tz)
+        except ValueError as exc:
+            raise InvalidInputError(str(exc), extra=[{"field": "timezone", "problem": str(exc)}]) from exc
+        sla = voice_sla(queue)
+        key = (tz, int(sla.get("answer_within_seconds", 20)), int(sla.get("short_abandon_seconds", 5)))
+        groups.setdefault(key, []).append(code)
+
+    def work() -> list[tuple[int, Counted]]:
+        runs = []
+        for (tz, within, short), codes in groups.items():
+            names = None if queue_map is None else {k: v for k, v in queue_map.items() if v in codes}
+            counted = count_call_log(
+                Path(source),
+                fmt=fmt,
+                timezone=tz,
+                queue=queue_code,
+                queue_map=names,
+                answer_within=within,
+                short_abandon_seconds=short,
+            )
+            runs.append((within, counted))
+        return runs
 
     try:
-        table, outcomes = await asyncio.to_thread(work)
-    except (ValueError, KeyError) as exc:
+        runs = await asyncio.to_thread(work)
+    except (ValueError, duckdb.Error) as exc:
         raise InvalidInputError(
             f"cannot read the call log: {exc}", extra=[{"field": "file", "problem": str(exc)}]
         ) from exc
-    name = source_name or (str(source) if isinstance(source, str | Path) else "upload")
-    rows = [
-        {
-            "queue_id": queue.id,
-            "interval_start": stamp.to_pydatetime(),
-            **{c: int(v) for c, v in zip(COUNT_COLUMNS, counts, strict=True)},
-            **{c: float(v) for c, v in zip(SUM_COLUMNS, sums, strict=True)},
-            "answer_within_seconds": answer_within,
-            "source": name[-200:],
-        }
-        for stamp, counts, sums in zip(
-            table["interval_start"],
-            table[list(COUNT_COLUMNS)].itertuples(index=False, name=None),
-            table[list(SUM_COLUMNS)].itertuples(index=False, name=None),
-            strict=True,
-        )
-    ]
+    name = source_name or str(source)
+    rows = [row for within, counted in runs for row in _rows(counted.intervals, by_code, within, name)]
     inserted, updated, unchanged = await upsert_intervals(session, rows)
     first, last = _span(rows)
+    records = runs[0][1].records
+    outcomes = {k: sum(c.outcomes.get(k, 0) for _, c in runs) for k in ("unqueued", "phantom", "unfinished")}
+    outcomes["unmapped"] = records - sum(sum(c.outcomes.values()) for _, c in runs)
     return ImportResult(
         source=name,
-        queues=[queue_code],
-        records=int(outcomes.sum()),
+        queues=targets,
+        records=records,
         intervals=len(rows),
         inserted=inserted,
         updated=updated,
         unchanged=unchanged,
         first_interval=first,
         last_interval=last,
-        skipped_calls={k: int(outcomes.get(k, 0)) for k in ("unqueued", "phantom") if outcomes.get(k, 0)},
+        skipped_calls={k: v for k, v in outcomes.items() if v},
     )
+
+
+def _rows(table: pd.DataFrame, queues: Mapping[str, Queue], within: int, source: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "queue_id": queues[code].id,
+            "interval_start": stamp.to_pydatetime(),
+            **{c: int(v) for c, v in zip(COUNT_COLUMNS, counts, strict=True)},
+            **{c: float(v) for c, v in zip(SUM_COLUMNS, sums, strict=True)},
+            "answer_within_seconds": within,
+            "source": source[-200:],
+        }
+        for code, stamp, counts, sums in zip(
+            table["queue"],
+            table["interval_start"],
+            table[list(COUNT_COLUMNS)].itertuples(index=False, name=None),
+            table[list(SUM_COLUMNS)].itertuples(index=False, name=None),
+            strict=True,
+        )
+    ]
 
 
 async def load_history(

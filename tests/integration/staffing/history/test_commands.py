@@ -61,3 +61,24 @@ def test_import_calls_from_a_cdr_counts_answered_and_abandoned_in_the_queue_cloc
     assert (body["records"], body["intervals"], body["inserted"]) == (3, 48, 48)
     assert body["first_interval"] == "2026-03-02T03:00:00+00:00"  # local midnight, every interval of the day kept
     assert json.loads(reference_cli.invoke(main, args).stdout)["unchanged"] == 48
+
+
+def test_import_calls_from_an_asterisk_queue_log_maps_its_queues(reference_cli: CliRunner) -> None:
+    from tests.conftest import FIXTURES
+
+    path = FIXTURES / "asterisk_queue_log_sample.txt"
+    args = ["import", "calls", str(path), "--format", "asterisk-queue-log", "--contract", "reference"]
+    mapped = [*args, "--queue-map", "support=care", "--queue-map", "sales=helpdesk"]
+    result = reference_cli.invoke(main, mapped)
+    assert result.exit_code == 0, result.output
+    assert "30 records, 96 intervals" in result.stdout
+    assert "skipped 2 unfinished call records" in result.stdout
+    assert "skipped 2 unmapped call records (of queues not named in --queue-map)" in result.stdout
+    assert json.loads(reference_cli.invoke(main, [*mapped, "--json"]).stdout)["unchanged"] == 96
+
+    wrong = reference_cli.invoke(main, [*args, "--queue-map", "support"])
+    assert wrong.exit_code == 2
+    assert "'support' is not NAME=QUEUE" in wrong.output
+    neither = reference_cli.invoke(main, args)
+    assert neither.exit_code == 2
+    assert "name the queue (--queue) or map" in neither.stderr

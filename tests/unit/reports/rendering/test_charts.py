@@ -21,8 +21,7 @@ from ops.reports.rendering.charts import (
     volume_and_staffing,
 )
 from ops.reports.report import ReportData, compute
-from ops.staffing.history.calllog import read_anonymous_bank
-from ops.staffing.history.intervals import aggregate_calls
+from ops.staffing.history.calllog import count_call_log
 from tests.helpers import ROOT
 
 SLICE = ROOT / "tests" / "fixtures" / "anonymous_bank_1999_02_12-14_calls.csv"
@@ -59,7 +58,7 @@ def sample_tickets() -> pd.DataFrame:
 
 def sample_report(*, staffed: bool = True, tickets: bool = True) -> ReportData:
     contract = parse_contract((ROOT / "examples" / "reference-contract.yaml").read_text(encoding="utf-8"))
-    intervals = aggregate_calls(read_anonymous_bank(SLICE), queue="care", timezone=TZ)
+    intervals = count_call_log(SLICE, fmt="anonymous-bank", queue="care", timezone=TZ).intervals
     # 12 agents on the queue from 08:00 to 18:00 local, unknown otherwise.
     local = intervals["interval_start"].dt.tz_convert(TZ)
     on = (local.dt.hour >= 8) & (local.dt.hour < 18)
