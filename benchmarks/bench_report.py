@@ -71,12 +71,14 @@ def make_calls(n: int, seed: int = 11) -> pd.DataFrame:
 
 
 def run_ops(path: Path) -> dict[str, object]:
+    from ops.composition import wire
     from ops.contracts.document import parse_contract
     from ops.reports.inputs import ReportInputs, queue_info, ticket_frame
     from ops.reports.rendering.formats import render_csv, render_html, render_json, render_xlsx
     from ops.reports.report import compute
     from ops.staffing.history.counting import count_frame
 
+    wire()
     contract = parse_contract((ROOT / "examples" / "reference-contract.yaml").read_text(encoding="utf-8"))
     steps: dict[str, float] = {}
     t0 = time.perf_counter()
