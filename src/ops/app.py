@@ -35,8 +35,8 @@ from ops.queues.intake import controllers as intake_controllers
 from ops.queues.work import controllers as work_controllers
 from ops.reports.controllers import ReportController
 from ops.staffing.planning.controllers import StaffingController
+from ops.web import billing_pages, portal_billing, portal_pages, staffing_pages, work_pages
 from ops.web import pages as web_pages
-from ops.web import portal_pages, staffing_pages, work_pages
 from ops.web.render import STATIC, template_config
 
 log = logging.getLogger("ops")
@@ -59,6 +59,8 @@ ROUTE_HANDLERS: list[Any] = [
     *dispute_controllers.ROUTES,
     *portal_pages.ROUTES,
     *indices_controllers.ROUTES,
+    *billing_pages.ROUTES,
+    *portal_billing.ROUTES,
 ]
 PUBLIC_PATHS = ["^/health/", "^/schema", "^/static/", "^/login", "^/logout", "^/lang", "^/favicon"]
 

@@ -5,6 +5,7 @@ money, percentages and dates are formatted by Babel for the locale, never by han
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 # The language tags the application speaks, first the default; each maps to its Babel locale.
@@ -67,6 +68,21 @@ def gettext(lang: str) -> Callable[[str], str]:
     return _
 
 
+def _spaced(text: str, symbol: str) -> str:
+    """CLDR's currency spacing, which Babel leaves out: a symbol whose edge next to the digits is a letter is kept
+    off them by a no-break space (es-AR writes BRL 147.000,00, not BRL147.000,00); R$ and $ stay as the pattern has
+    them."""
+    at = text.find(symbol)
+    if at < 0 or not symbol:
+        return text
+    end = at + len(symbol)
+    if end < len(text) and text[end].isdigit() and not unicodedata.category(symbol[-1]).startswith("S"):
+        return text[:end] + "\xa0" + text[end:]
+    if at > 0 and text[at - 1].isdigit() and not unicodedata.category(symbol[0]).startswith("S"):
+        return text[:at] + "\xa0" + text[at:]
+    return text
+
+
 class Formats:
     """Numbers, money, percentages and dates in one language's conventions."""
 
@@ -75,7 +91,17 @@ class Formats:
         self.locale = LANGUAGES[self.lang]
 
     def money(self, value: Decimal | None, currency: str) -> str:
-        return "" if value is None else format_currency(value, currency, locale=self.locale)
+        if value is None:
+            return ""
+        return _spaced(format_currency(value, currency, locale=self.locale), get_currency_symbol(currency, self.locale))
+
+    def price(self, value: Decimal | None, currency: str) -> str:
+        """A unit price: money with 2 to 4 decimals, so a readjusted 4.1825 shows whole and 62.00 stays 62,00."""
+        if value is None:
+            return ""
+        pattern = Locale.parse(self.locale).currency_formats["standard"].pattern.replace("0.00", "0.00##")
+        text = format_currency(value, currency, format=pattern, locale=self.locale, currency_digits=False)
+        return _spaced(text, get_currency_symbol(currency, self.locale))
 
     def number(self, value: Decimal | float | int | None, digits: int = 0) -> str:
         if value is None:

@@ -147,6 +147,15 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "WorkTicketAct": frozenset({"agent", "supervisor"}),
     "SupervisorView": frozenset({"supervisor", "manager"}),
     "PortalPage": frozenset({"client", "manager", "supervisor"}),
+    "BillingPage": frozenset({"manager"}),
+    "BillingDraft": frozenset({"manager"}),
+    "BillingSubmit": frozenset({"manager"}),
+    "BillingRecordApproval": frozenset({"manager"}),
+    "BillingIssueInvoice": frozenset({"manager"}),
+    "BillingRecordPayment": frozenset({"manager"}),
+    "PortalBillingPage": frozenset({"client", "manager", "supervisor"}),
+    "PortalApproveMeasurement": frozenset({"client"}),
+    "PortalContestMeasurement": frozenset({"client"}),
 }
 # A manager token scoped to one contract is refused these too.
 PROVIDER_ONLY = {"LoadContract", "DeleteContract", "SetIndexMonth", "ApplyReadjustment", "VerifyInvoiceChain"}
@@ -248,6 +257,24 @@ CALLS: dict[str, Call] = {
     ),
     "StaffingEndOnCall": Call(form={"contract": "reference", "at": "2026-02-14T12:00"}, names_reference=404),
     "StaffingConfirmWeek": Call(form={"contract": "reference", "week_of": WEEK.isoformat()}, names_reference=404),
+    # The billing page falls back to the manager's own contract; its forms and the portal's name the contract.
+    "BillingPage": Call(query={"contract": "reference", "month": "2026-01"}),
+    "BillingDraft": Call(form={"contract": "reference", "month": "2026-01"}, names_reference=404),
+    "BillingSubmit": Call(form={"contract": "reference", "month": "2026-01"}, names_reference=404),
+    "BillingRecordApproval": Call(
+        form={"contract": "reference", "month": "2026-01", "by": "intruder"}, names_reference=404
+    ),
+    "BillingIssueInvoice": Call(form={"contract": "reference", "month": "2026-01"}, names_reference=404),
+    "BillingRecordPayment": Call(
+        form={"contract": "reference", "month": "2026-01", "invoice": "1", "paid_on": "2026-02-01", "amount": "1,00"},
+        names_reference=404,
+    ),
+    "PortalBillingPage": Call(query={"contract": "reference"}, names_reference=404),
+    "PortalApproveMeasurement": Call(form={"contract": "reference", "month": "2026-01"}, names_reference=404),
+    "PortalContestMeasurement": Call(
+        form={"contract": "reference", "month": "2026-01", "contest_1": "1", "reason_1": "intruder"},
+        names_reference=404,
+    ),
 }
 
 
@@ -644,6 +671,8 @@ async def test_pages_show_the_other_contract_only_its_own(world: World) -> None:
         (manager, "/portal?contract=reference"),
         (supervisor, f"/work/tickets/{world.ref['ticket']}"),
         (manager, f"/work/tickets/{world.ref['ticket']}"),
+        (client, "/portal/billing?contract=reference"),
+        (manager, "/portal/billing?contract=reference"),
     ]
     for headers, path in hidden:
         response = await world.client.get(path, headers=headers)

@@ -1,38 +1,55 @@
-"""Words of the pages in Portuguese and English; the language comes from a cookie or the browser."""
+"""Words of the pages in Portuguese, English and (where given) Spanish; the language comes from a cookie or the
+browser, and maps to the documents' language tags (pt-BR, es-AR, en) for gettext catalogues and Babel formats."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-LANGUAGES = ("pt", "en")
+from ops.l10n import language
+
+LANGUAGES = ("pt", "es", "en")
 LANG_COOKIE = "ops_lang"
 
-# One entry per phrase: key -> (Portuguese, English). Pages call t("key").
-PHRASES: dict[str, tuple[str, str]] = {
-    "app_title": ("ops - operações", "ops - operations"),
-    "sign_in": ("Entrar", "Sign in"),
-    "sign_out": ("Sair", "Sign out"),
-    "token": ("Token de acesso", "Access token"),
-    "token_help": ("Cole o token que o gestor lhe entregou.", "Paste the token your manager gave you."),
-    "bad_token": ("Token inválido ou revogado.", "Invalid or revoked token."),
-    "my_tickets": ("Meus chamados", "My tickets"),
-    "queue": ("Fila", "Queue"),
-    "queues": ("Filas", "Queues"),
-    "next_ticket": ("Próximo chamado", "Next ticket"),
-    "supervisor": ("Supervisão", "Supervisor"),
-    "staffing": ("Dimensionamento", "Staffing"),
-    "reports": ("Relatórios", "Reports"),
-    "portal": ("Portal do cliente", "Client portal"),
-    "language": ("Idioma", "Language"),
-    "nothing_here": ("Nada por aqui.", "Nothing here."),
+# (Portuguese, English) or (Portuguese, English, Spanish). A phrase without its Spanish shows in English, as a
+# gettext catalogue without the msgid does: the older pages' words are not all in Spanish yet.
+Phrase = tuple[str, str] | tuple[str, str, str]
+
+# One entry per phrase: key -> its words. Pages call t("key").
+PHRASES: dict[str, Phrase] = {
+    "app_title": ("ops - operações", "ops - operations", "ops - operaciones"),
+    "sign_in": ("Entrar", "Sign in", "Ingresar"),
+    "sign_out": ("Sair", "Sign out", "Salir"),
+    "token": ("Token de acesso", "Access token", "Token de acceso"),
+    "token_help": (
+        "Cole o token que o gestor lhe entregou.",
+        "Paste the token your manager gave you.",
+        "Pegue el token que le entregó su responsable.",
+    ),
+    "bad_token": ("Token inválido ou revogado.", "Invalid or revoked token.", "Token inválido o revocado."),
+    "my_tickets": ("Meus chamados", "My tickets", "Mis tickets"),
+    "queue": ("Fila", "Queue", "Cola"),
+    "queues": ("Filas", "Queues", "Colas"),
+    "next_ticket": ("Próximo chamado", "Next ticket", "Próximo ticket"),
+    "supervisor": ("Supervisão", "Supervisor", "Supervisión"),
+    "staffing": ("Dimensionamento", "Staffing", "Dimensionamiento"),
+    "billing": ("Faturamento", "Billing", "Facturación"),
+    "reports": ("Relatórios", "Reports", "Informes"),
+    "portal": ("Portal do cliente", "Client portal", "Portal del cliente"),
+    "language": ("Idioma", "Language", "Idioma"),
+    "nothing_here": ("Nada por aqui.", "Nothing here.", "Nada por aquí."),
 }
 
 
 def translate(key: str, lang: str) -> str:
-    pair = PHRASES.get(key)
-    if pair is None:
+    words = PHRASES.get(key)
+    if words is None:
         return key
-    return pair[0] if lang == "pt" else pair[1]
+    if lang == "pt":
+        return words[0]
+    if lang == "es" and len(words) > 2:
+        return words[2]
+    return words[1]
 
 
 def pick_language(cookies: dict[str, str], accept_language: str | None) -> str:
@@ -40,7 +57,12 @@ def pick_language(cookies: dict[str, str], accept_language: str | None) -> str:
     if chosen in LANGUAGES:
         return chosen
     header = (accept_language or "").lower()
-    return "pt" if header.startswith("pt") else "en"
+    return "pt" if header.startswith("pt") else "es" if header.startswith("es") else "en"
+
+
+def locale_tag(lang: str) -> str:
+    """The language tag of the documents and catalogues (pt-BR, es-AR, en) for a page language (pt, es, en)."""
+    return language(lang)
 
 
 def translator(lang: str) -> Any:
@@ -50,6 +72,6 @@ def translator(lang: str) -> Any:
     return t
 
 
-def register_phrases(phrases: dict[str, tuple[str, str]]) -> None:
-    """Each page module's words (Portuguese, English), added by the composition root."""
+def register_phrases(phrases: Mapping[str, Phrase]) -> None:
+    """Each page module's words, added by the composition root."""
     PHRASES.update(phrases)

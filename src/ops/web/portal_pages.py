@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from litestar import Request, get
@@ -15,46 +16,50 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops.auth import Principal, requires
 from ops.contracts.services import get_contract, list_contracts
 from ops.errors import InvalidInputError
+from ops.l10n import Formats
 from ops.reports import services
 from ops.reports.report import report_json
+from ops.web.i18n import Phrase, locale_tag, pick_language
 from ops.web.render import page
 
-PHRASES: dict[str, tuple[str, str]] = {
-    "portal_title": ("Relatórios de SLA", "SLA reports"),
-    "period": ("Período", "Period"),
-    "month": ("Mês", "Month"),
-    "show": ("Mostrar", "Show"),
-    "scorecard": ("Indicadores", "Scorecard"),
-    "offered": ("Oferecidas", "Offered"),
-    "answered": ("Atendidas", "Answered"),
-    "abandoned": ("Abandonadas", "Abandoned"),
-    "service_level": ("Nível de serviço", "Service level"),
-    "target": ("Meta", "Target"),
-    "met": ("Cumprida", "Met"),
-    "yes": ("sim", "yes"),
-    "no": ("não", "no"),
-    "abandon_rate": ("Abandono", "Abandonment"),
-    "fr_within": ("1ª resposta no prazo", "First response in policy"),
-    "res_within": ("Resolvidos no prazo", "Resolved in policy"),
-    "backlog": ("Estoque", "Backlog"),
-    "trends": ("Tendências", "Trends"),
-    "delivered_reports": ("Relatórios entregues", "Delivered reports"),
-    "delivery": ("Entrega", "Delivery"),
-    "format": ("Formato", "Format"),
-    "size": ("Tamanho", "Size"),
-    "download": ("Baixar", "Download"),
-    "adjustment": ("Ajuste na fatura", "Invoice adjustment"),
-    "penalties": ("Penalidades", "Penalties"),
-    "bonuses": ("Bônus", "Bonuses"),
-    "no_data": ("Sem dados no período.", "No data in the period."),
-    "choose_contract": ("Escolha um contrato", "Choose a contract"),
-    "formula_used": ("Fórmula", "Formula"),
-    "total": ("Total", "Total"),
-    "asa_seconds": ("TME s", "ASA s"),
-    "aht_seconds": ("TMA s", "AHT s"),
+PHRASES: dict[str, Phrase] = {
+    "portal_title": ("Relatórios de SLA", "SLA reports", "Informes de SLA"),
+    "period": ("Período", "Period", "Período"),
+    "month": ("Mês", "Month", "Mes"),
+    "show": ("Mostrar", "Show", "Mostrar"),
+    "scorecard": ("Indicadores", "Scorecard", "Indicadores"),
+    "offered": ("Oferecidas", "Offered", "Ofrecidas"),
+    "answered": ("Atendidas", "Answered", "Atendidas"),
+    "abandoned": ("Abandonadas", "Abandoned", "Abandonadas"),
+    "service_level": ("Nível de serviço", "Service level", "Nivel de servicio"),
+    "target": ("Meta", "Target", "Meta"),
+    "met": ("Cumprida", "Met", "Cumplida"),
+    "yes": ("sim", "yes", "sí"),
+    "no": ("não", "no", "no"),
+    "abandon_rate": ("Abandono", "Abandonment", "Abandono"),
+    "fr_within": ("1ª resposta no prazo", "First response in policy", "1.ª respuesta en plazo"),
+    "res_within": ("Resolvidos no prazo", "Resolved in policy", "Resueltos en plazo"),
+    "backlog": ("Estoque", "Backlog", "Pendientes"),
+    "trends": ("Tendências", "Trends", "Tendencias"),
+    "delivered_reports": ("Relatórios entregues", "Delivered reports", "Informes entregados"),
+    "delivery": ("Entrega", "Delivery", "Entrega"),
+    "format": ("Formato", "Format", "Formato"),
+    "size": ("Tamanho", "Size", "Tamaño"),
+    "download": ("Baixar", "Download", "Descargar"),
+    "adjustment": ("Ajuste na fatura", "Invoice adjustment", "Ajuste en la factura"),
+    "penalties": ("Penalidades", "Penalties", "Penalidades"),
+    "bonuses": ("Bônus", "Bonuses", "Bonificaciones"),
+    "no_data": ("Sem dados no período.", "No data in the period.", "Sin datos en el período."),
+    "choose_contract": ("Escolha um contrato", "Choose a contract", "Elija un contrato"),
+    "formula_used": ("Fórmula", "Formula", "Fórmula"),
+    "total": ("Total", "Total", "Total"),
+    "asa_seconds": ("TME s", "ASA s", "TME s"),
+    "aht_seconds": ("TMA s", "AHT s", "TMO s"),
+    "tab_billing": ("Faturamento", "Billing", "Facturación"),
 }
 
 PORTAL_CHARTS = ("service_level", "abandonment", "aht_asa", "back_office")
+MONEY = ("penalties", "bonuses", "adjustment")
 
 
 def _month(value: str | None, default: tuple[date, date] | None) -> tuple[date, date]:
@@ -109,12 +114,19 @@ async def portal(
         if c.key in PORTAL_CHARTS
     ]
     delivered = await services.list_delivered(db_session, code=row.code, principal=user)
+    # Numbers and money in the reader's conventions (Babel), as the billing tab writes them.
+    fmt = Formats(locale_tag(pick_language(dict(request.cookies), request.headers.get("accept-language"))))
+    penalties = body.get("penalties") or {}
     return page(
         request,
         "portal.html",
         contract=row,
         r=body,
-        rows=[_display(q) for q in [*body["queues"], body["total"]]],
+        rows=[_display(q, fmt) for q in [*body["queues"], body["total"]]],
+        money={
+            k: fmt.money(Decimal(str(v)), row.currency) for k, v in penalties.items() if k in MONEY and v is not None
+        },
+        fmt=fmt,
         charts=charts,
         delivered=delivered,
         month=f"{start:%Y-%m}",
@@ -124,31 +136,23 @@ async def portal(
     )
 
 
-def _pct(value: Any) -> str:
-    return "" if value is None else f"{value:.1%}"
-
-
-def _num(value: Any, digits: int = 0) -> str:
-    return "" if value is None else f"{value:,.{digits}f}"
-
-
-def _display(q: dict[str, Any]) -> dict[str, Any]:
-    """A scorecard row as the page shows it (numbers formatted, None left blank)."""
+def _display(q: dict[str, Any], fmt: Formats) -> dict[str, Any]:
+    """A scorecard row as the page shows it (numbers formatted in the reader's conventions, None left blank)."""
     return {
         "queue": q["queue"],
         "name": q.get("name") or q["queue"],
-        "offered": _num(q.get("offered")),
-        "answered": _num(q.get("answered")),
-        "abandoned": _num(q.get("abandoned")),
-        "service_level": _pct(q.get("service_level")),
-        "target": _pct(q.get("target")),
+        "offered": fmt.number(q.get("offered")),
+        "answered": fmt.number(q.get("answered")),
+        "abandoned": fmt.number(q.get("abandoned")),
+        "service_level": fmt.percent(q.get("service_level")),
+        "target": fmt.percent(q.get("target")),
         "met": q.get("met"),
-        "asa": _num(q.get("asa"), 1),
-        "aht": _num(q.get("aht"), 1),
-        "abandon_rate": _pct(q.get("abandon_rate")),
-        "first_response_within": _pct(q.get("first_response_within")),
-        "resolution_within": _pct(q.get("resolution_within")),
-        "backlog": _num(q.get("backlog")),
+        "asa": fmt.number(q.get("asa"), 1),
+        "aht": fmt.number(q.get("aht"), 1),
+        "abandon_rate": fmt.percent(q.get("abandon_rate")),
+        "first_response_within": fmt.percent(q.get("first_response_within")),
+        "resolution_within": fmt.percent(q.get("resolution_within")),
+        "backlog": fmt.number(q.get("backlog")),
     }
 
 

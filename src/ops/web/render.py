@@ -31,7 +31,9 @@ def page(request: Request[Any, Any, Any], name: str, **context: Any) -> Template
             "user": user if isinstance(user, Principal) else None,
             "lang": lang,
             "t": translator(lang),
-            "request_path": request.url.path,
+            # Where the language switch comes back to: the page as shown, its query included (a page re-rendered
+            # by a form's POST passes its own GET address instead).
+            "request_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             **context,
         },
     )

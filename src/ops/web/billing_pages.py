@@ -1,0 +1,259 @@
+"""The managers' billing page: a contract's measurement of a month (draft, submit, a written approval, the invoice),
+its invoices with their payments and NFS-e, and the next readjustment. Forms post here and come back (303); a
+failed one shows the page again at its own status with what was typed."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromQuery
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ops.auth import Principal, requires
+from ops.billing.invoices import services as invoices
+from ops.billing.measurement import services as measurements
+from ops.billing.measurement.models import Measurement
+from ops.contracts.models import Contract
+from ops.contracts.services import get_contract, list_contracts
+from ops.db import utcnow
+from ops.errors import ConflictError, DomainError, NotFoundError
+from ops.web.billing_forms import (
+    Explain,
+    Failure,
+    Refused,
+    Run,
+    act,
+    actor,
+    amount_in,
+    day_in,
+    explain_state,
+    field_of,
+    same_version,
+)
+from ops.web.billing_view import (
+    N_,
+    Words,
+    address,
+    document_link,
+    invoices_shown,
+    last_closed_month,
+    measurement_shown,
+    month_or_none,
+    readjustments_shown,
+    words_of,
+)
+from ops.web.render import page
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+MANAGERS = requires("manager")
+PAGE = "/billing"
+
+
+@get(PAGE, operation_id="BillingPage", guards=[MANAGERS], include_in_schema=False)
+async def billing_page(
+    request: Request[Principal, str, State],
+    db_session: NamedDependency[AsyncSession],
+    contract: FromQuery[str | None] = None,
+    month: FromQuery[str | None] = None,
+) -> Template:
+    """The chosen contract (the first one visible by default) and month (the last closed one by default)."""
+    w = words_of(request)
+    shown = month_or_none(month)
+    if month and shown is None:
+        bad = Failure(422, w._("The month was not shown."), w._("A month is written YYYY-MM."), "month")
+        return await _render(request, db_session, contract, None, w=w, failed=bad)
+    return await _render(request, db_session, contract, shown, w=w)
+
+
+async def _render(
+    request: Request[Principal, str, State],
+    session: AsyncSession,
+    contract: str | None,
+    month: str | None,
+    *,
+    w: Words,
+    failed: Failure | None = None,
+    form: dict[str, str] | None = None,
+) -> Template:
+    contracts = await list_contracts(session, principal=request.user)
+    codes = [c.code for c in contracts]
+    context: dict[str, Any] = {"_": w._, "fmt": w.fmt, "contracts": codes, "contract": None, "failed": failed}
+    context["form"] = form or {}
+    if codes:
+        code = contract if contract in codes else codes[0]
+        row = await get_contract(session, code=code, principal=request.user)
+        context.update(await _contract_context(session, row, month, w))
+        # The language switch comes back to this contract and month, also from a form's failure.
+        context["request_path"] = address(PAGE, contract=code, month=context["month"])
+    response = page(request, "billing.html", **context)
+    response.status_code = failed.status if failed else 200
+    return response
+
+
+async def _contract_context(session: AsyncSession, row: Contract, month: str | None, w: Words) -> dict[str, Any]:
+    today = utcnow().astimezone(ZoneInfo(row.timezone)).date()
+    month = month or last_closed_month(row, today)
+    every = await measurements.list_measurements(session, code=row.code, principal=None)
+    versions = [m for m in every if m.month == month]
+    current = versions[0] if versions else None
+    issued = await invoices.list_invoices(session, code=row.code, principal=None)
+    invoice = next((i for i in issued if current is not None and i.measurement_id == current.id), None)
+    latest: dict[str, Measurement] = {}
+    for m in every:
+        latest.setdefault(m.month, m)
+    events = await measurements.events(session, measurement_id=current.id) if current is not None else []
+    return {
+        "contract": row.code,
+        "client": row.client.name,
+        "month": month,
+        "month_label": w.fmt.month(date.fromisoformat(f"{month}-01")),
+        "m": measurement_shown(current, w, row.timezone) if current is not None else None,
+        "versions": [(m.version, w._(m.state)) for m in versions[1:]],
+        "events": [
+            (w.fmt.datetime(e.at, row.timezone, "short"), e.actor, w._(e.action), w._(e.to_state)) for e in events
+        ],
+        "others": [
+            (m.month, w.fmt.month(date.fromisoformat(f"{m.month}-01")), w._(m.state), m.state) for m in latest.values()
+        ],
+        "invoice": invoice,
+        "documents": {kind: document_link(row.code, month, kind, w.lang) for kind in ("pdf", "xlsx")},
+        "invoices": await invoices_shown(session, issued, code=row.code, today=today, zone=row.timezone, w=w),
+        "readjustments": await readjustments_shown(session, row, today=today, w=w),
+        # DISPUTES: the contract's open disputes go here once billing.disputes.services lands (built in parallel);
+        # the template's #disputes section lists them when this is a list. None hides the section.
+        "disputes": None,
+    }
+
+
+# --- the forms ----------------------------------------------------------------------------------------------------
+
+
+async def _act(
+    request: Request[Principal, str, State],
+    session: AsyncSession,
+    data: dict[str, str],
+    headline: str,
+    anchor: str,
+    run: Run,
+    explain: Explain = explain_state,
+) -> Response[Any]:
+    w = words_of(request)
+
+    async def render(code: str | None, month: str | None, failed: Failure, form: dict[str, str]) -> Response[Any]:
+        return await _render(request, session, code, month, w=w, failed=failed, form=form)
+
+    def back(code: str, month: str) -> str:
+        return address(PAGE, anchor, contract=code, month=month)
+
+    return await act(
+        request, session, data, headline=headline, run=run, explain=explain, render=render, back=back, where=anchor
+    )
+
+
+@post(f"{PAGE}/measurement/draft", operation_id="BillingDraft", guards=[MANAGERS], include_in_schema=False)
+async def billing_draft(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+) -> Response[Any]:
+    """Draft the month from what was delivered (a draft is recomputed; a contested one becomes a new version)."""
+
+    async def run(row: Contract, month: str, w: Words) -> Any:
+        await same_version(db_session, row, month, data, w)
+        return await measurements.draft(db_session, code=row.code, month=month, actor=actor(request.user))
+
+    return await _act(request, db_session, data, N_("The measurement was not drafted."), "measurement", run)
+
+
+@post(f"{PAGE}/measurement/submit", operation_id="BillingSubmit", guards=[MANAGERS], include_in_schema=False)
+async def billing_submit(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+) -> Response[Any]:
+    """Submit the draft to the client, who approves it or contests its lines in the portal."""
+
+    async def run(row: Contract, month: str, w: Words) -> Any:
+        await same_version(db_session, row, month, data, w)
+        return await measurements.submit(db_session, code=row.code, month=month, actor=actor(request.user))
+
+    return await _act(request, db_session, data, N_("The measurement was not submitted."), "measurement", run)
+
+
+@post(f"{PAGE}/measurement/approve", operation_id="BillingRecordApproval", guards=[MANAGERS], include_in_schema=False)
+async def billing_record_approval(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+) -> Response[Any]:
+    """Record the client's approval given in writing: who gave it (`by`) is required."""
+
+    async def run(row: Contract, month: str, w: Words) -> Any:
+        by = (data.get("by") or "").strip()
+        if not by:
+            raise Refused(w._("Write who approved it, and where (a letter, an e-mail)."), field="by")
+        await same_version(db_session, row, month, data, w)
+        return await measurements.approve(
+            db_session, code=row.code, month=month, actor=actor(request.user), principal=request.user, by=by
+        )
+
+    return await _act(request, db_session, data, N_("The approval was not recorded."), "measurement", run)
+
+
+@post(f"{PAGE}/invoices", operation_id="BillingIssueInvoice", guards=[MANAGERS], include_in_schema=False)
+async def billing_issue_invoice(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+) -> Response[Any]:
+    """Issue the invoice of the month's approved measurement (issuing it twice changes nothing)."""
+
+    async def run(row: Contract, month: str, w: Words) -> Any:
+        await same_version(db_session, row, month, data, w)
+        return await invoices.issue_invoice(db_session, code=row.code, month=month, actor=actor(request.user))
+
+    return await _act(request, db_session, data, N_("The invoice was not issued."), "invoices", run)
+
+
+def explain_payment(exc: DomainError, _current: Measurement | None, _month: str, w: Words) -> str | None:
+    if isinstance(exc, ConflictError):
+        return w._("The invoice is void: it takes no payment.")
+    if field_of(exc) == "paid_on":
+        return w._("The payment date is before the invoice was issued.")
+    if isinstance(exc, NotFoundError):
+        return w._("No such invoice of this contract.")
+    return None
+
+
+@post(f"{PAGE}/payments", operation_id="BillingRecordPayment", guards=[MANAGERS], include_in_schema=False)
+async def billing_record_payment(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+) -> Response[Any]:
+    """Record a payment received on one of the contract's invoices."""
+
+    async def run(row: Contract, _month: str, w: Words) -> Any:
+        number = (data.get("invoice") or "").strip()
+        if not number.isdecimal():
+            raise Refused(w._("Choose the invoice paid."), field="invoice")
+        paid_on = day_in(data.get("paid_on"), w, "paid_on")
+        amount = amount_in(data.get("amount"), w, "amount")
+        return await invoices.record_payment(
+            db_session,
+            code=row.code,
+            number=int(number),
+            paid_on=paid_on,
+            amount=amount,
+            actor=actor(request.user),
+            note=(data.get("note") or "").strip() or None,
+        )
+
+    return await _act(request, db_session, data, N_("The payment was not recorded."), "invoices", run, explain_payment)
+
+
+ROUTES: list[Any] = [
+    billing_page,
+    billing_draft,
+    billing_submit,
+    billing_record_approval,
+    billing_issue_invoice,
+    billing_record_payment,
+]
