@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, FromClause, MetaData, Numeric, String, event, func, or_, select
+from sqlalchemy import JSON, DateTime, FromClause, MetaData, Numeric, String, event, func, make_url, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -117,7 +117,14 @@ def utcnow() -> datetime:
 
 def make_engine(url: str, *, pool: bool = True) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # Every transaction takes SQLite's one writer lock at BEGIN (below), so a process gains nothing from
+        # a second connection, and its waiters would poll in SQLite's busy handler (sleeps of up to 100 ms).
+        # One connection per process: the pool queues them in arrival order instead; other processes (the
+        # CLI, a worker) still meet the busy timeout.
+        database = make_url(url).database
+        memory = database in (None, "", ":memory:") or "mode=memory" in url
+        sized = {} if memory else {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **sized)
         _tune_sqlite(engine.sync_engine)
         return engine
     if not pool:
