@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -44,64 +44,75 @@ def urgency() -> tuple[Any, ...]:
     return (Ticket.sort_key.desc(), Ticket.first_response_due.asc().nulls_last(), Ticket.id.asc())
 
 
+_AGENT_AND_QUEUE = (
+    select(Agent.id, Agent.status, Agent.capacity, Queue, Position.skills)
+    .join(Queue, and_(Queue.contract_id == Agent.contract_id, Queue.code == bindparam("queue")))
+    .outerjoin(Position, Position.id == Agent.position_id)
+    .where(Agent.id == bindparam("agent"))
+)
+_RESERVE = (
+    update(Agent)
+    .where(Agent.id == bindparam("agent"), Agent.open_count < Agent.capacity, Agent.status.in_(PULL_STATUSES))
+    .values(open_count=Agent.open_count + 1)
+    .execution_options(synchronize_session=False)
+)
+_RELEASE = (
+    update(Agent)
+    .where(Agent.id == bindparam("agent"))
+    .values(open_count=Agent.open_count - 1)
+    .execution_options(synchronize_session=False)
+)
+
+
 async def claim_next(
     session: AsyncSession, *, agent_id: int, queue_code: str, now: datetime | None = None
 ) -> Ticket | None:
     """Give agent `agent_id` the most urgent pool ticket of its contract's queue `queue_code` that
     it may work (skill level within the overflow wait), or None when there is none.
 
+    The claim is one statement, `UPDATE tickets ... WHERE id = (SELECT ... LIMIT 1 FOR UPDATE SKIP
+    LOCKED) RETURNING`, after the agent's capacity is reserved in the same transaction: the ticket
+    row a puller picks is locked by it alone (PostgreSQL skips rows others hold; SQLite's writer
+    lock, taken at BEGIN, admits one puller at a time), so nothing is retried in Python.
+
     Raises NotFoundError for an unknown queue, ConflictError when the agent has no skill for it, is
     on break or offline, or is at capacity."""
     now = now or utcnow()
-    found = (
-        await session.execute(
-            select(Agent, Queue, Position.skills)
-            .join(Queue, and_(Queue.contract_id == Agent.contract_id, Queue.code == queue_code))
-            .outerjoin(Position, Position.id == Agent.position_id)
-            .where(Agent.id == agent_id)
-        )
-    ).one_or_none()
+    found = (await session.execute(_AGENT_AND_QUEUE, {"agent": agent_id, "queue": queue_code})).one_or_none()
     if found is None:
         if await session.get(Agent, agent_id) is None:
             raise NotFoundError(f"no agent {agent_id}")
         raise NotFoundError(f"no queue {queue_code!r}")
-    agent, queue, skills = found
+    _id, status, capacity, queue, skills = found
     level = (skills or {}).get(queue.code)
     if level is None:
-        raise ConflictError(f"agent {agent.id} has no skill for queue {queue_code!r}")
-    if agent.status not in PULL_STATUSES:
-        raise ConflictError(f"agent {agent.id} is {agent.status}: set the status to available first")
+        raise ConflictError(f"agent {agent_id} has no skill for queue {queue_code!r}")
+    if status not in PULL_STATUSES:
+        raise ConflictError(f"agent {agent_id} is {status}: set the status to available first")
     cutoff = overflow_cutoff(now, level, overflow_minutes(queue))
     if cutoff is None:
         return None
     # Capacity first: the agent row lock is taken before any ticket lock, and SKIP LOCKED below
     # means a puller never waits on a ticket while holding it.
-    taken = await session.execute(
-        update(Agent)
-        .where(Agent.id == agent.id, Agent.open_count < Agent.capacity, Agent.status.in_(PULL_STATUSES))
-        .values(open_count=Agent.open_count + 1)
-        .execution_options(synchronize_session=False)
+    if rowcount(await session.execute(_RESERVE, {"agent": agent_id})) != 1:
+        raise ConflictError(f"agent {agent_id} is at capacity ({capacity} open tickets)")
+    pick = select(Ticket.id).where(pool(queue.id))
+    if level > 1:
+        pick = pick.where(Ticket.received_at <= cutoff)
+    pick = pick.order_by(*urgency()).limit(1).with_for_update(skip_locked=True)
+    claim = (
+        update(Ticket)
+        .where(Ticket.id == pick.scalar_subquery(), POOL_WHERE)
+        .values(assigned_agent_id=agent_id, assigned_at=now, status="open", version=Ticket.version + 1)
+        .returning(Ticket)
+        .execution_options(populate_existing=True)
     )
-    if rowcount(taken) != 1:
-        raise ConflictError(f"agent {agent.id} is at capacity ({agent.capacity} open tickets)")
-    for _ in range(20):
-        query = select(Ticket.id).where(pool(queue.id))
-        if level > 1:
-            query = query.where(Ticket.received_at <= cutoff)
-        candidate = (
-            await session.execute(query.order_by(*urgency()).limit(1).with_for_update(skip_locked=True))
-        ).scalar_one_or_none()
-        if candidate is None:
-            break
-        if await take(session, ticket_id=candidate, agent_id=agent.id, now=now):
-            return await mark_assigned(session, candidate, agent.id, actor=f"agent:{agent.id}", how="pull", now=now)
-    await session.execute(
-        update(Agent)
-        .where(Agent.id == agent.id)
-        .values(open_count=Agent.open_count - 1)
-        .execution_options(synchronize_session=False)
-    )
-    return None
+    ticket = (await session.scalars(claim)).one_or_none()
+    if ticket is None:
+        await session.execute(_RELEASE, {"agent": agent_id})
+        return None
+    await _record_assignment(session, ticket.id, agent_id, actor=f"agent:{agent_id}", how="pull", now=now)
+    return ticket
 
 
 async def take(session: AsyncSession, *, ticket_id: int, agent_id: int, now: datetime) -> bool:
@@ -124,14 +135,24 @@ async def mark_assigned(
 ) -> Ticket:
     ticket = await session.get(Ticket, ticket_id, populate_existing=True)
     assert ticket is not None
+    await _record_assignment(session, ticket_id, agent_id, actor=actor, how=how, now=now)
+    return ticket
+
+
+_ASSIGNED = (
+    update(Agent)
+    .where(Agent.id == bindparam("agent"))
+    .values(last_assigned_at=bindparam("now"), idle_since=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+
+
+async def _record_assignment(
+    session: AsyncSession, ticket_id: int, agent_id: int, *, actor: str, how: str, now: datetime
+) -> None:
     # Only now, with the ticket taken: a reservation undone for want of a ticket leaves the agent's
     # idle time (what longest-idle push ranks by) as it was.
-    await session.execute(
-        update(Agent)
-        .where(Agent.id == agent_id)
-        .values(last_assigned_at=now, idle_since=now)
-        .execution_options(synchronize_session=False)
-    )
+    await session.execute(_ASSIGNED, {"agent": agent_id, "now": now})
     session.add(
         TicketEvent(
             ticket_id=ticket_id,
@@ -148,7 +169,6 @@ async def mark_assigned(
         set_committed_value(agent, "open_count", agent.open_count + 1)
         set_committed_value(agent, "idle_since", now)
         set_committed_value(agent, "last_assigned_at", now)
-    return ticket
 
 
 def rowcount(result: Any) -> int:
