@@ -51,31 +51,33 @@ async def list_tickets(
 
 
 async def ticket_views(session: AsyncSession, tickets: Sequence[Ticket]) -> list[TicketOut]:
-    """API views of tickets, with three lookups for the whole list (queue, reason, incident)."""
+    """API views of tickets: one lookup for the whole list (queue, contract and reason codes), and one for
+    their incidents if any is linked."""
     if not tickets:
         return []
-    queue_ids = {t.queue_id for t in tickets}
-    reason_ids = {t.reason_id for t in tickets if t.reason_id is not None}
-    incident_ids = {t.incident_id for t in tickets if t.incident_id is not None}
-    queues = {
-        qid: (code, contract)
-        for qid, code, contract in (
+    codes = {
+        ticket_id: (queue, contract, reason)
+        for ticket_id, queue, contract, reason in (
             await session.execute(
-                select(Queue.id, Queue.code, Contract.code)
-                .join(Contract, Contract.id == Queue.contract_id)
-                .where(Queue.id.in_(queue_ids))
+                select(Ticket.id, Queue.code, Contract.code, Reason.code)
+                .join(Queue, Queue.id == Ticket.queue_id)
+                .join(Contract, Contract.id == Ticket.contract_id)
+                .outerjoin(Reason, Reason.id == Ticket.reason_id)
+                .where(Ticket.id.in_({t.id for t in tickets}))
             )
         ).tuples()
     }
-    reasons: dict[int, str] = {}
-    if reason_ids:
-        found_reasons = await session.execute(select(Reason.id, Reason.code).where(Reason.id.in_(reason_ids)))
-        reasons = dict(found_reasons.tuples().all())
+    incident_ids = {t.incident_id for t in tickets if t.incident_id is not None}
     incidents: dict[int, Incident] = {}
     if incident_ids:
         found = (await session.execute(select(Incident).where(Incident.id.in_(incident_ids)))).scalars()
         incidents = {i.id: i for i in found}
-    return [_view(t, queues[t.queue_id], reasons, incidents) for t in tickets]
+    views = []
+    for t in tickets:
+        queue, contract, reason = codes[t.id]
+        reasons = {} if reason is None or t.reason_id is None else {t.reason_id: reason}
+        views.append(_view(t, (queue, contract), reasons, incidents))
+    return views
 
 
 def view_of(ticket: Ticket | Mapping[str, Any], intake: Intake, incidents: dict[int, Incident]) -> TicketOut:
