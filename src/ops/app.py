@@ -19,7 +19,8 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
-from ops.auth import TokenAuthMiddleware, TokenCache
+from ops.auth import TokenCache
+from ops.authentication import TokenAuthMiddleware
 from ops.billing.disputes import controllers as dispute_controllers
 from ops.billing.indices import controllers as indices_controllers
 from ops.billing.invoices import controllers as invoice_controllers
@@ -30,6 +31,7 @@ from ops.contracts.controllers import ContractController
 from ops.contracts.document import ContractFileError
 from ops.errors import DomainError
 from ops.health import live, ready
+from ops.limits import make_limiter
 from ops.queues.assignment import controllers as assignment_controllers
 from ops.queues.intake import controllers as intake_controllers
 from ops.queues.work import controllers as work_controllers
@@ -89,6 +91,7 @@ def contract_file_error_handler(_: Request[Any, Any, Any], exc: ContractFileErro
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     runtime = assemble(settings)
+    limiter = make_limiter(settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -104,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+            await limiter.close()
             await runtime.close()
 
     db_config = SQLAlchemyAsyncConfig(
@@ -129,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "sessionmaker": runtime.sessionmaker,
                 "job_queue": runtime.queue,
                 "tokens": TokenCache(),
+                "limiter": limiter,
             }
         ),
         lifespan=[lifespan],

@@ -46,6 +46,18 @@ class Settings(BaseSettings):
     webhook_tolerance_seconds: int = Field(default=300, description="Max age of a signed CRM webhook.")
     max_body_bytes: int = Field(default=1_048_576, description="Largest request body accepted.")
     max_ticket_body_chars: int = Field(default=20_000, description="Largest ticket body accepted.")
+    agent_token_hours: float = Field(
+        default=12, gt=0, description="Default lifetime of an agent's token (a shift or so), in hours."
+    )
+    token_days: float = Field(
+        default=365, gt=0, description="Default lifetime of manager, supervisor, client and integration tokens."
+    )
+    session_idle_hours: float = Field(
+        default=12, gt=0, description="A page sign-in ends after this long without a request (and with its token)."
+    )
+    login_failures_per_minute: int = Field(default=10, gt=0, description="Failed sign-ins per address per minute.")
+    bad_tokens_per_minute: int = Field(default=500, gt=0, description="Wrong bearer tokens per address per minute.")
+    webhook_calls_per_minute: int = Field(default=1200, gt=0, description="CRM webhook calls per address per minute.")
     debug: bool = False
 
     @property
