@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr
@@ -40,6 +40,19 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_sender: str = "ops@localhost"
+    smtp_tls: Literal["auto", "starttls", "implicit"] = Field(
+        default="auto",
+        description="How reports reach the SMTP server: implicit TLS (SMTPS), STARTTLS, or auto (implicit on port "
+        "465, STARTTLS elsewhere). A server that offers no STARTTLS gets nothing.",
+    )
+    smtp_plain_relay: str | None = Field(
+        default=None,
+        description="A trusted local relay (its host, as in OPS_SMTP_HOST) that may take reports without TLS; "
+        "never with OPS_SMTP_USER: a password never goes in clear.",
+    )
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA certificates to trust for the SMTP server's TLS (default: the system's)."
+    )
     report_webhook_secret: SecretStr | None = Field(
         default=None, description="Signs the reports posted to a contract's webhook_url (HMAC-SHA256)."
     )
