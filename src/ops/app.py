@@ -39,6 +39,7 @@ from ops.reports.controllers import ReportController
 from ops.staffing.planning.controllers import StaffingController
 from ops.web import billing_pages, portal_billing, portal_pages, staffing_pages, work_pages
 from ops.web import pages as web_pages
+from ops.web.headers import SecurityHeadersMiddleware
 from ops.web.render import STATIC, template_config
 
 log = logging.getLogger("ops")
@@ -121,7 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[*ROUTE_HANDLERS, create_static_files_router(path="/static", directories=[STATIC])],
         template_config=template_config(),
         plugins=[SQLAlchemyPlugin(config=db_config)],
-        middleware=[DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[SecurityHeadersMiddleware, DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS)],
         exception_handlers={
             DomainError: domain_error_handler,
             ContractFileError: contract_file_error_handler,

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from ops.auth import Principal
 from ops.authentication import PageAuth
 from ops.sessions import CSRF_FIELD
+from ops.web.headers import csp_nonce
 from ops.web.i18n import pick_language, translator
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -38,6 +39,7 @@ def page(request: Request[Any, Any, Any], name: str, **context: Any) -> Template
             "t": translator(lang),
             # Every form that posts carries the session's CSRF token; scripts send it as X-CSRF-Token.
             "csrf": csrf,
+            "csp_nonce": csp_nonce(request),
             "csrf_field": lambda: Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, csrf),
             # Where the language switch comes back to: the page as shown, its query included (a page re-rendered
             # by a form's POST passes its own GET address instead).
