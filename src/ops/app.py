@@ -20,7 +20,7 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from ops.auth import TokenCache
-from ops.authentication import TokenAuthMiddleware
+from ops.authentication import TokenAuthMiddleware, csrf_guard
 from ops.billing.disputes import controllers as dispute_controllers
 from ops.billing.indices import controllers as indices_controllers
 from ops.billing.invoices import controllers as invoice_controllers
@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config(),
         plugins=[SQLAlchemyPlugin(config=db_config)],
         middleware=[SecurityHeadersMiddleware, DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS)],
+        guards=[csrf_guard],
         exception_handlers={
             DomainError: domain_error_handler,
             ContractFileError: contract_file_error_handler,
