@@ -133,7 +133,8 @@ def _finite(value: float | Decimal) -> bool:
 # --- numbers --------------------------------------------------------------------------------------
 
 MAX_MONEY = Decimal("1e12")  # a contract's value or a price: a trillion is a typo, Infinity a crash
-MAX_VOLUME = 1e7  # calls or contacts in one interval
+MAX_VOLUME = 1_000_000  # calls or contacts in one interval: ten times the largest centre
+MAX_SECONDS = 86_400  # a handle time, an interval, a patience
 PERCENT_CHANGE = (-100.0, 1000.0)  # what-if volume and AHT changes, in percent
 
 
@@ -142,6 +143,18 @@ def number_problem(value: float | Decimal | int, *, low: float | Decimal, high: 
         return f"{value} is not a finite number"
     if not low <= value <= high:
         return f"{value} is outside {low} to {high}"
+    return None
+
+
+def percent_problem(value: float) -> str | None:
+    """A change in percent (+10 = 10 % more): -100 to 1000, so a what-if never sizes a billion calls."""
+    return number_problem(value, low=PERCENT_CHANGE[0], high=PERCENT_CHANGE[1])
+
+
+def share_problem(value: float) -> str | None:
+    """A share such as a service-level target: in (0, 1]."""
+    if not math.isfinite(value) or not 0 < value <= 1:
+        return f"{value} is not a share in (0, 1]"
     return None
 
 
@@ -257,18 +270,34 @@ def struct_problems(struct: msgspec.Struct, multiline: frozenset[str] = frozense
 class Bounded(msgspec.Struct):
     """A request shape whose dates, text and numbers are checked against the bounds as it is decoded: a bad
     value is a ValueError naming the field, which msgspec reports with its path and the app answers with 422.
-    `__multiline__` names the fields that may hold line breaks and tabs."""
+    `__multiline__` names the fields that may hold line breaks and tabs, `__weeks__` those that start a week."""
 
     __multiline__: ClassVar[frozenset[str]] = frozenset()
+    __weeks__: ClassVar[frozenset[str]] = frozenset()
 
     def __post_init__(self) -> None:
         for name, problem in struct_problems(self, self.__multiline__):
             raise ValueError(f"{BOUND_MARK}{name}: {problem}")
+        for week in self.__weeks__:
+            if (wrong := week_problem(getattr(self, week))) is not None:
+                raise ValueError(f"{BOUND_MARK}{week}: {wrong}")
 
 
 # The prefix the app's handler recognises in a decoding error, to answer a bound's breach with 422 naming the
-# field rather than the generic 400 of a malformed body.
+# field rather than the generic 400 of a malformed body; msgspec's own range constraints read "Expected `float`
+# <= 1000.0".
 BOUND_MARK = "out of bounds: "
+_RANGE = re.compile(r"^Expected `\w+` [<>]=? ")
+
+
+def decoding_problem(message: str, key: str | None) -> tuple[str, str] | None:
+    """(field, problem) when a decoding error is a breach of the bounds, else None (a malformed value)."""
+    if message.startswith(BOUND_MARK):
+        field, _, problem = message.removeprefix(BOUND_MARK).partition(": ")
+        return (f"{key}.{field}" if key and key != "data" else field), problem
+    if _RANGE.match(message):
+        return key or "", message
+    return None
 
 
 def within(moment: datetime, field: str) -> datetime:
