@@ -251,9 +251,13 @@ Count = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
 
 
 def struct_problems(struct: msgspec.Struct, multiline: frozenset[str] = frozenset()) -> Iterator[tuple[str, str]]:
-    """The bound problems of a struct's own fields (nested structs check themselves)."""
+    """The bound problems of a struct's own fields (nested structs check themselves; free-form objects are
+    checked as trees)."""
     for name in struct.__struct_fields__:
         value = getattr(struct, name)
+        if isinstance(value, Mapping):
+            yield from ((f"{name}.{path}", found) for path, found in tree_problems(value, max_depth=MAX_DEPTH - 1))
+            continue
         values = value if isinstance(value, list | tuple) else (value,)
         for item in values:
             problem: str | None = None
@@ -261,7 +265,9 @@ def struct_problems(struct: msgspec.Struct, multiline: frozenset[str] = frozense
                 problem = date_problem(item)
             elif isinstance(item, str):
                 problem = text_problem(item, multiline=name in multiline)
-            elif isinstance(item, float | Decimal) and not _finite(item):
+            elif isinstance(item, Decimal):  # money at the edge
+                problem = number_problem(item, low=-MAX_MONEY, high=MAX_MONEY)
+            elif isinstance(item, float) and not _finite(item):
                 problem = f"{item} is not a finite number"
             if problem is not None:
                 yield name, problem
