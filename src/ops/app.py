@@ -31,6 +31,7 @@ from ops.contracts.controllers import ContractController
 from ops.contracts.document import ContractFileError
 from ops.errors import DomainError
 from ops.health import live, ready
+from ops.http import bounded_parameters
 from ops.queues.assignment import controllers as assignment_controllers
 from ops.queues.intake import controllers as intake_controllers
 from ops.queues.work import controllers as work_controllers
@@ -154,5 +155,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="ops", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
         ),
         request_max_body_size=settings.max_body_bytes,
+        before_request=bounded_parameters,
         debug=settings.debug,
     )

@@ -113,3 +113,19 @@ async def test_six_loads_racing_on_their_own_connections_store_one_contract(db: 
         assert [c.code for c in await list_contracts(session, principal=Principal(0, "m", "manager", None, None))] == [
             "reference"
         ]
+
+
+async def test_a_nul_in_a_path_or_query_parameter_is_a_422_naming_it(
+    client: AsyncTestClient[Litestar], db: Any
+) -> None:
+    """PostgreSQL refuses NUL in a compared text as much as in a stored one: it was a 500 on every lookup."""
+    manager = bearer(await token(db, "manager"))
+    by_path = await client.get("/api/contracts/refer%00ence", headers=manager)
+    assert by_path.status_code == 422, by_path.text
+    assert by_path.json()["errors"][0]["field"] == "code"
+    by_query = await client.get("/api/tickets", params={"contract": "ref\x00", "limit": 5}, headers=manager)
+    assert by_query.status_code == 422, by_query.text
+    assert by_query.json()["errors"] == [
+        {"field": "contract", "problem": "control character U+0000 at position 3 is not allowed"}
+    ]
+    assert (await client.get("/api/contracts/nobody", headers=manager)).status_code == 404
