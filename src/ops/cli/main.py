@@ -40,9 +40,13 @@ class OpsGroup(LazyGroup):
     ) -> tuple[str | None, click.Command | None, list[str]]:
         # Every other command runs with the registries filled (contract checks, jobs), whatever it imports.
         if args and args[0] not in UNWIRED:
+            from ops import bounds
             from ops.composition import wire
+            from ops.config import get_settings
 
             wire()
+            settings = get_settings()
+            bounds.set_window(bounds.Window(settings.input_earliest, settings.input_future_years))
         return super().resolve_command(ctx, args)
 
 
