@@ -30,6 +30,7 @@ from ops.config import Settings, get_settings
 from ops.contracts.controllers import ContractController
 from ops.contracts.document import ContractFileError
 from ops.errors import DomainError
+from ops.faults import add_request_id, server_error_handler
 from ops.health import live, ready
 from ops.http import bounded_parameters
 from ops.queues.assignment import controllers as assignment_controllers
@@ -141,7 +142,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ContractFileError: contract_file_error_handler,
             ValidationException: validation_error_handler,
             401: unauthorized_handler,
+            500: server_error_handler,
         },
+        before_send=[add_request_id],
         state=State(
             {
                 "settings": settings,
