@@ -20,7 +20,8 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from ops import bounds
-from ops.auth import TokenAuthMiddleware, TokenCache
+from ops.auth import TokenCache
+from ops.authentication import TokenAuthMiddleware
 from ops.billing.disputes import controllers as dispute_controllers
 from ops.billing.indices import controllers as indices_controllers
 from ops.billing.invoices import controllers as invoice_controllers
@@ -33,6 +34,7 @@ from ops.errors import DomainError
 from ops.faults import add_request_id, server_error_handler
 from ops.health import live, ready
 from ops.http import bounded_parameters
+from ops.limits import make_limiter
 from ops.queues.assignment import controllers as assignment_controllers
 from ops.queues.intake import controllers as intake_controllers
 from ops.queues.work import controllers as work_controllers
@@ -108,6 +110,7 @@ def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     runtime = assemble(settings)
+    limiter = make_limiter(settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -123,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+            await limiter.close()
             await runtime.close()
 
     db_config = SQLAlchemyAsyncConfig(
@@ -151,6 +155,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "sessionmaker": runtime.sessionmaker,
                 "job_queue": runtime.queue,
                 "tokens": TokenCache(),
+                "limiter": limiter,
             }
         ),
         lifespan=[lifespan],

@@ -26,7 +26,16 @@ PHRASES: dict[str, Phrase] = {
         "Paste the token your manager gave you.",
         "Pegue el token que le entregó su responsable.",
     ),
-    "bad_token": ("Token inválido ou revogado.", "Invalid or revoked token.", "Token inválido o revocado."),
+    "bad_token": (
+        "Token inválido, expirado ou revogado.",
+        "Invalid, expired or revoked token.",
+        "Token inválido, vencido o revocado.",
+    ),
+    "too_many_sign_ins": (
+        "Tentativas demais a partir deste endereço. Aguarde um minuto e tente de novo.",
+        "Too many attempts from this address. Wait a minute and try again.",
+        "Demasiados intentos desde esta dirección. Espere un minuto y vuelva a intentarlo.",
+    ),
     "my_tickets": ("Meus chamados", "My tickets", "Mis tickets"),
     "queue": ("Fila", "Queue", "Cola"),
     "queues": ("Filas", "Queues", "Colas"),

@@ -80,6 +80,7 @@ def test_bad_input_is_named_on_stderr_with_status_2(cli: CliRunner) -> None:
 def test_deliver_now_sends_once(cli: CliRunner, smtp: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch) -> None:
     inbox, port = smtp
     monkeypatch.setenv("OPS_SMTP_PORT", str(port))
+    monkeypatch.setenv("OPS_SMTP_PLAIN_RELAY", "127.0.0.1")  # the test server stands for the local relay
     get_settings.cache_clear()
     args = ["report", "deliver", "--contract", "reference", "--delivery", "daily", "--date", "1999-02-13"]
     first = cli.invoke(main, args)

@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 
 from ops.config import Settings
 from ops.reports.delivery.services import run_delivery
-from tests.helpers import REFERENCE_CONTRACT, bearer, load_reference, token
+from tests.helpers import REFERENCE_CONTRACT, bearer, load_reference, sign_in, token
 from tests.integration.reports.conftest import free_port
 from tests.integration.reports.delivery.test_delivery import DAILY, FAST_DAILY
 
@@ -98,7 +98,7 @@ async def test_portal_page_shows_own_scorecard_and_reports(
     client: AsyncTestClient[Litestar], reference: Any, settings: Settings
 ) -> None:
     tokens = await two_contracts(reference, settings)
-    client.cookies.set("ops_token", tokens["reference"])
+    await sign_in(client, tokens["reference"])
     page = await client.get("/portal", headers={"accept-language": "en"})
     assert page.status_code == 200
     assert "Customer care" in page.text
@@ -111,6 +111,6 @@ async def test_portal_page_shows_own_scorecard_and_reports(
     assert ">TME s<" in portuguese.text and ">TMA s<" in portuguese.text
     assert (await client.get("/portal?contract=other")).status_code == 404
     assert (await client.get("/vendor/plotly.min.js")).status_code == 200
-    client.cookies.set("ops_token", tokens["manager"])
+    await sign_in(client, tokens["manager"])
     manager = await client.get("/portal")
     assert "/portal?contract=other" in manager.text  # staff choose among every contract

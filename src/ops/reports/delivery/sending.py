@@ -10,11 +10,14 @@ import json
 import logging
 import re
 import smtplib
+import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
+from typing import Literal
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -159,18 +162,46 @@ def build_email(
     return message
 
 
+class MailSecurityError(RuntimeError):
+    """A report that would go to the SMTP server in clear, or a password that would."""
+
+
+def smtp_security(settings: Settings) -> Literal["implicit", "starttls", "plain"]:
+    """How a report goes to the SMTP server: TLS from the first byte, STARTTLS, or in clear, which only the
+    trusted local relay named by OPS_SMTP_PLAIN_RELAY may take, and never with a password."""
+    if settings.smtp_plain_relay is not None and settings.smtp_host == settings.smtp_plain_relay:
+        if settings.smtp_user:
+            raise MailSecurityError(
+                f"OPS_SMTP_USER is set for the plain relay {settings.smtp_host}: a password never goes in clear "
+                "(use TLS, or no user on a trusted local relay)"
+            )
+        return "plain"
+    if settings.smtp_tls == "implicit" or (settings.smtp_tls == "auto" and settings.smtp_port == 465):
+        return "implicit"
+    return "starttls"
+
+
 def smtp_send(settings: Settings, message: EmailMessage) -> None:
-    """Blocking: call it in a thread. SMTPS on port 465; STARTTLS when a user is set and offered."""
-    if settings.smtp_port == 465:
-        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=30)
+    """Blocking: call it in a thread. Every send is encrypted (SMTPS, or STARTTLS required before anything else
+    is said) unless it goes to the trusted plain relay; a login only ever happens inside TLS."""
+    security = smtp_security(settings)
+    where = f"{settings.smtp_host}:{settings.smtp_port}"
+    context = ssl.create_default_context(cafile=settings.smtp_ca_file)
+    if security == "implicit":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=30, context=context)
     else:
         client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30)
     with client:
-        if settings.smtp_user:
+        client.ehlo()
+        if security == "starttls":
+            if not client.has_extn("starttls"):
+                raise MailSecurityError(
+                    f"the SMTP server {where} offers no STARTTLS: reports are never sent in clear (name a trusted "
+                    "local relay in OPS_SMTP_PLAIN_RELAY to allow it there)"
+                )
+            client.starttls(context=context)
             client.ehlo()
-            if settings.smtp_port != 465 and client.has_extn("starttls"):
-                client.starttls()
-                client.ehlo()
+        if settings.smtp_user:
             password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
             client.login(settings.smtp_user, password)
         client.send_message(message)
@@ -237,6 +268,12 @@ async def post_webhook(
         SIGNATURE_HEADER: sign(secret, int(datetime.now(UTC).timestamp()), body),
         "Idempotency-Key": f"{contract.code}:{delivery}:{start}:{end}",
     }
+    # user:password@ in the URL goes as Basic auth, out of the URL: httpx logs every request's URL.
+    parts = urlsplit(url)
+    auth = None
+    if parts.username is not None or parts.password is not None:
+        auth = httpx.BasicAuth(unquote(parts.username or ""), unquote(parts.password or ""))
+        url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
     async with httpx.AsyncClient(timeout=30) as client:
-        response = await client.post(url, content=body, headers=headers)
+        response = await client.post(url, content=body, headers=headers, auth=auth or httpx.USE_CLIENT_DEFAULT)
         response.raise_for_status()

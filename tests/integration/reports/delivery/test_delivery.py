@@ -36,7 +36,9 @@ FAST_DAILY = '{name: daily, cron: "0 8 * * *", period: yesterday, formats: [csv,
 
 
 def with_smtp(settings: Settings, port: int) -> Settings:
-    return settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_sender": "ops@bpo.example"})
+    # The test's SMTP server speaks in clear: it stands for the trusted local relay.
+    update = {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_sender": "ops@bpo.example"}
+    return settings.model_copy(update={**update, "smtp_plain_relay": "127.0.0.1"})
 
 
 async def contract_with(db: Any, *, webhook: str | None = None) -> None:
