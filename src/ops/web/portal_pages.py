@@ -16,46 +16,46 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops.auth import Principal, requires
 from ops.contracts.services import get_contract, list_contracts
 from ops.errors import InvalidInputError
-from ops.l10n import Formats
+from ops.l10n import N_, Formats
 from ops.reports import services
 from ops.reports.report import report_json
-from ops.web.i18n import Phrase, locale_tag, pick_language
+from ops.web.i18n import locale_tag, pick_language
 from ops.web.render import page
 
-PHRASES: dict[str, Phrase] = {
-    "portal_title": ("Relatórios de SLA", "SLA reports", "Informes de SLA"),
-    "period": ("Período", "Period", "Período"),
-    "month": ("Mês", "Month", "Mes"),
-    "show": ("Mostrar", "Show", "Mostrar"),
-    "scorecard": ("Indicadores", "Scorecard", "Indicadores"),
-    "offered": ("Oferecidas", "Offered", "Ofrecidas"),
-    "answered": ("Atendidas", "Answered", "Atendidas"),
-    "abandoned": ("Abandonadas", "Abandoned", "Abandonadas"),
-    "service_level": ("Nível de serviço", "Service level", "Nivel de servicio"),
-    "target": ("Meta", "Target", "Meta"),
-    "met": ("Cumprida", "Met", "Cumplida"),
-    "yes": ("sim", "yes", "sí"),
-    "no": ("não", "no", "no"),
-    "abandon_rate": ("Abandono", "Abandonment", "Abandono"),
-    "fr_within": ("1ª resposta no prazo", "First response in policy", "1.ª respuesta en plazo"),
-    "res_within": ("Resolvidos no prazo", "Resolved in policy", "Resueltos en plazo"),
-    "backlog": ("Estoque", "Backlog", "Pendientes"),
-    "trends": ("Tendências", "Trends", "Tendencias"),
-    "delivered_reports": ("Relatórios entregues", "Delivered reports", "Informes entregados"),
-    "delivery": ("Entrega", "Delivery", "Entrega"),
-    "format": ("Formato", "Format", "Formato"),
-    "size": ("Tamanho", "Size", "Tamaño"),
-    "download": ("Baixar", "Download", "Descargar"),
-    "adjustment": ("Ajuste na fatura", "Invoice adjustment", "Ajuste en la factura"),
-    "penalties": ("Penalidades", "Penalties", "Penalidades"),
-    "bonuses": ("Bônus", "Bonuses", "Bonificaciones"),
-    "no_data": ("Sem dados no período.", "No data in the period.", "Sin datos en el período."),
-    "choose_contract": ("Escolha um contrato", "Choose a contract", "Elija un contrato"),
-    "formula_used": ("Fórmula", "Formula", "Fórmula"),
-    "total": ("Total", "Total", "Total"),
-    "asa_seconds": ("TME s", "ASA s", "TME s"),
-    "aht_seconds": ("TMA s", "AHT s", "TMO s"),
-    "tab_billing": ("Faturamento", "Billing", "Facturación"),
+PHRASES: dict[str, str] = {
+    "portal_title": N_("SLA reports"),
+    "period": N_("Period"),
+    "month": N_("Month"),
+    "show": N_("Show"),
+    "scorecard": N_("Scorecard"),
+    "offered": N_("Offered"),
+    "answered": N_("Answered"),
+    "abandoned": N_("Abandoned"),
+    "service_level": N_("Service level"),
+    "target": N_("Target"),
+    "met": N_("Met"),
+    "yes": N_("yes"),
+    "no": N_("no"),
+    "abandon_rate": N_("Abandonment"),
+    "fr_within": N_("First response in policy"),
+    "res_within": N_("Resolved in policy"),
+    "backlog": N_("Backlog"),
+    "trends": N_("Trends"),
+    "delivered_reports": N_("Delivered reports"),
+    "delivery": N_("Delivery"),
+    "format": N_("Format"),
+    "size": N_("Size"),
+    "download": N_("Download"),
+    "adjustment": N_("Invoice adjustment"),
+    "penalties": N_("Penalties"),
+    "bonuses": N_("Bonuses"),
+    "no_data": N_("No data in the period."),
+    "choose_contract": N_("Choose a contract"),
+    "formula_used": N_("Formula"),
+    "total": N_("Total"),
+    "asa_seconds": N_("ASA s"),
+    "aht_seconds": N_("AHT s"),
+    "tab_billing": N_("Billing"),
 }
 
 PORTAL_CHARTS = ("service_level", "abandonment", "aht_asa", "back_office")

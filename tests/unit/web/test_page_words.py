@@ -1,0 +1,63 @@
+"""The older pages' words (work, supervisor, staffing, portal, the frame): every phrase is an English msgid with a
+Portuguese and an Argentine Spanish translation in the gettext catalogues, which the pages' t("key") reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po
+
+from ops.composition import wire
+from ops.l10n import CONTEXT_GLUE, LOCALE_DIR, gettext
+from ops.web.i18n import PHRASES, translate
+
+WEB = Path(__file__).resolve().parents[3] / "src" / "ops" / "web"
+KEYWORDS = {"N_": None, "NC_": ((1, "c"), 2)}
+
+
+def page_msgids() -> set[str]:
+    """The msgids pybabel extract finds in the page modules (N_ and NC_, as babel.cfg says), context included."""
+    wire()
+    found: set[str] = set()
+    for name in ("i18n.py", "work_pages.py", "staffing_pages.py", "portal_pages.py"):
+        for _, message, _, context in extract_from_file("python", WEB / name, keywords=KEYWORDS):
+            text = message if isinstance(message, str) else message[-1]
+            found.add(f"{context}{CONTEXT_GLUE}{text}" if context else text)
+    return found
+
+
+@pytest.mark.parametrize("locale", ["pt_BR", "es_AR"])
+def test_every_page_phrase_has_a_translation(locale: str) -> None:
+    with (LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalogue = read_po(handle, locale=locale)
+    words = {
+        (f"{m.context}{CONTEXT_GLUE}{m.id}" if m.context else str(m.id)): str(m.string)
+        for m in catalogue
+        if m.id and not m.fuzzy
+    }
+    extracted = page_msgids()
+    assert extracted == set(PHRASES.values())  # every registered phrase is marked for the extraction, and only they
+    assert len(extracted) > 200
+    missing = sorted(msgid for msgid in extracted if not words.get(msgid, "").strip())
+    assert missing == []
+
+
+def test_the_pages_speak_spanish_from_the_catalogue() -> None:
+    wire()
+    assert translate("wk_title", "es") == "Mi trabajo"
+    assert translate("wk_next_ticket", "es") == "Próximo ticket"
+    assert translate("wk_queue", "es") == "Cola"
+    assert translate("wk_title", "pt") == "Meu trabalho"
+    assert translate("wk_title", "en") == "My work"
+    assert translate("no_such_key", "es") == "no_such_key"
+
+
+def test_a_context_keeps_two_meanings_of_one_english_word_apart() -> None:
+    wire()
+    # The agent's "Change" (of status) is not the billing page's "Change" (of a value), nor a ticket's "open" an
+    # invoice's; English reads the bare word.
+    assert (translate("wk_set_status", "pt"), gettext("pt-BR")("Change")) == ("Alterar", "Variação")
+    assert (translate("wk_status_open", "es"), gettext("es-AR")("open")) == ("abierto", "abierta")
+    assert translate("wk_set_status", "en") == "Change"
