@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Request
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -31,9 +32,23 @@ def page(request: Request[Any, Any, Any], name: str, **context: Any) -> Template
             "user": user if isinstance(user, Principal) else None,
             "lang": lang,
             "t": translator(lang),
-            # Where the language switch comes back to: the page as shown, its query included (a page re-rendered
-            # by a form's POST passes its own GET address instead).
-            "request_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            # Where the language switch comes back to: the page as shown, its query included; a page re-rendered
+            # by a form's POST (whose address answers only POST) goes back to the page the form was on.
+            "request_path": (
+                request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                if request.method == "GET"
+                else came_from(request)
+            ),
             **context,
         },
     )
+
+
+def came_from(request: Request[Any, Any, Any]) -> str:
+    """The page of this site the reader came from (its path and query, from the Referer), else the home page."""
+    referer = urlsplit(request.headers.get("referer") or "")
+    if referer.netloc and referer.netloc != request.url.netloc:
+        return "/"
+    if not referer.path.startswith("/") or referer.path.startswith("//") or "\\" in referer.path:
+        return "/"
+    return referer.path + (f"?{referer.query}" if referer.query else "")

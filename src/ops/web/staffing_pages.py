@@ -205,6 +205,8 @@ async def _render(
         )
     except DomainError:
         executed = None
+    if request.method != "GET":  # a form shown again: the language switch goes back to the page's own address
+        context["request_path"] = "/staffing?" + urlencode({"contract": code, "week": week.isoformat()})
     context.update(
         contract=code,
         week=week,

@@ -196,6 +196,7 @@ async def _home(
         warnings=warnings,
         countdown=_countdown,
         error=error,
+        request_path="/work",  # the page a POST to /work/next or /work/status shows again
     )
     response.status_code = status
     return response
@@ -283,6 +284,7 @@ async def _ticket_page(
         error=error,
         problems=problems or [],
         form=form or {},
+        request_path=f"/work/tickets/{ticket_id}",
     )
     response.status_code = status
     return response
@@ -320,7 +322,7 @@ async def work_ticket_act(
         version = int(data.get("version", ""))
         item = int(data["item"]) if data.get("item", "").strip() else None
     except ValueError:
-        return await _ticket_page(request, db_session, ticket_id, error=request_t(request, "wk_bad_form"), status=400)
+        return await _ticket_page(request, db_session, ticket_id, error=request_t(request, "wk_bad_form"), status=422)
     minutes = data.get("minutes", "").strip()
     try:
         await attempt(

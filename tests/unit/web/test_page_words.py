@@ -17,11 +17,13 @@ WEB = Path(__file__).resolve().parents[3] / "src" / "ops" / "web"
 KEYWORDS = {"N_": None, "NC_": ((1, "c"), 2)}
 
 
-def page_msgids() -> set[str]:
+PHRASE_MODULES = ("i18n.py", "work_pages.py", "staffing_pages.py", "portal_pages.py")
+
+
+def page_msgids(modules: tuple[str, ...] = (*PHRASE_MODULES, "errors.py")) -> set[str]:
     """The msgids pybabel extract finds in the page modules (N_ and NC_, as babel.cfg says), context included."""
-    wire()
     found: set[str] = set()
-    for name in ("i18n.py", "work_pages.py", "staffing_pages.py", "portal_pages.py"):
+    for name in modules:
         for _, message, _, context in extract_from_file("python", WEB / name, keywords=KEYWORDS):
             text = message if isinstance(message, str) else message[-1]
             found.add(f"{context}{CONTEXT_GLUE}{text}" if context else text)
@@ -37,9 +39,11 @@ def test_every_page_phrase_has_a_translation(locale: str) -> None:
         for m in catalogue
         if m.id and not m.fuzzy
     }
-    extracted = page_msgids()
-    assert extracted == set(PHRASES.values())  # every registered phrase is marked for the extraction, and only they
-    assert len(extracted) > 200
+    wire()
+    # every registered phrase is marked for the extraction, and only they
+    assert page_msgids(PHRASE_MODULES) == set(PHRASES.values())
+    extracted = page_msgids()  # and the error pages' words
+    assert len(extracted) > 220
     missing = sorted(msgid for msgid in extracted if not words.get(msgid, "").strip())
     assert missing == []
 
