@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton, format_time, get_datetime_format
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
 
@@ -148,6 +148,17 @@ class Formats:
         if value is None:
             return ""
         return format_datetime(value, format=style, tzinfo=ZoneInfo(zone) if zone else None, locale=self.locale)
+
+    def moment(self, value: dt.datetime | None, zone: dt.tzinfo | str | None = None) -> str:
+        """A day and time of the working weeks, without the year, as lists show them: 06/12 14:05 (pt-BR),
+        6/12, 14:05 (es-AR), 12/6, 2:05 PM (en): the locale's day-month skeleton and short time, joined by its
+        own pattern."""
+        if value is None:
+            return ""
+        local = value.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone) if zone else value
+        day = format_skeleton("Md", local, locale=self.locale)
+        time = format_time(local, "short", locale=self.locale)
+        return str(get_datetime_format("short", locale=self.locale)).replace("{1}", day).replace("{0}", time)
 
     def month(self, value: dt.date) -> str:
         """A month in words: novembro de 2026, noviembre de 2026, November 2026."""

@@ -12,7 +12,8 @@ from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
 from ops.auth import Principal
-from ops.web.i18n import pick_language, translator
+from ops.l10n import Formats
+from ops.web.i18n import locale_tag, pick_language, translator
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -23,7 +24,7 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
 
 
 def page(request: Request[Any, Any, Any], name: str, **context: Any) -> Template:
-    """Render a page template with the caller, the language and the translator."""
+    """Render a page template with the caller, the language, the translator and the Babel formats."""
     lang = pick_language(dict(request.cookies), request.headers.get("accept-language"))
     user = request.scope.get("user")
     return Template(
@@ -32,6 +33,7 @@ def page(request: Request[Any, Any, Any], name: str, **context: Any) -> Template
             "user": user if isinstance(user, Principal) else None,
             "lang": lang,
             "t": translator(lang),
+            "fmt": Formats(locale_tag(lang)),  # numbers, money, percentages and dates by Babel
             # Where the language switch comes back to: the page as shown, its query included; a page re-rendered
             # by a form's POST (whose address answers only POST) goes back to the page the form was on.
             "request_path": (

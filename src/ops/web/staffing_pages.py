@@ -26,7 +26,7 @@ from ops.staffing.planning import execution, oncall_requests, services
 from ops.staffing.planning.controllers import plan_out
 from ops.staffing.planning.schemas import ShiftIn
 from ops.web.actions import attempt
-from ops.web.i18n import pick_language, translate
+from ops.web.i18n import locale_tag, pick_language, translate
 from ops.web.render import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -214,7 +214,7 @@ async def _render(
         month=month,
         oncall=oncall,
         executed=executed,
-        plan_shifts=(plan.result or {}).get("shifts", []) if plan is not None and plan.result else [],
+        plan_shifts=_timed((plan.result or {}).get("shifts", []) if plan is not None and plan.result else []),
         queues=[q.code for q in shown.queues],
         prev_week=week - timedelta(days=7),
         next_week=week + timedelta(days=7),
@@ -224,9 +224,18 @@ async def _render(
             "forecast": forecast,
             "plan": None if plan is None else _plan_json(plan),
             "labels": _labels(lang),
+            "locale": locale_tag(lang),  # the script's numbers and money by the browser's Intl in this locale
         },
     )
     return _status(page(request, "staffing.html", **context), error)
+
+
+def _timed(shifts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The plan's shifts with their start and end as datetimes, for the page to write in the reader's locale."""
+    return [
+        {**s, "start_at": datetime.fromisoformat(s["start"]), "end_at": datetime.fromisoformat(s["end"])}
+        for s in shifts
+    ]
 
 
 def _status(response: Template, error: DomainError | None) -> Template:
