@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from babel import Locale
+
 from ops.l10n import N_, gettext, language
 
 LANGUAGES = ("pt", "es", "en")
@@ -44,11 +46,24 @@ def translate(key: str, lang: str) -> str:
 
 
 def pick_language(cookies: dict[str, str], accept_language: str | None) -> str:
+    """The page language: the switch's cookie, else the browser's most wanted language we speak (Babel's
+    negotiation over the Accept-Language entries by their q weights), else English."""
     chosen = cookies.get(LANG_COOKIE)
     if chosen in LANGUAGES:
         return chosen
-    header = (accept_language or "").lower()
-    return "pt" if header.startswith("pt") else "es" if header.startswith("es") else "en"
+    wanted: list[tuple[float, int, str]] = []
+    for order, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        if tag and weight > 0:
+            wanted.append((-weight, order, tag.strip().replace("-", "_")))
+    found = Locale.negotiate([tag for _, _, tag in sorted(wanted)], list(LANGUAGES), sep="_")
+    return str(found.language) if found is not None else "en"
 
 
 def locale_tag(lang: str) -> str:

@@ -76,3 +76,24 @@ def test_a_moment_of_the_working_week_follows_the_locale() -> None:
     assert Formats("pt-BR").moment(at, "America/Sao_Paulo") == "06/12 14:05"
     assert Formats("es-AR").moment(at, "America/Argentina/Buenos_Aires") == "6/12, 14:05"
     assert Formats("en").moment(at, "UTC").replace("\u202f", " ") == "12/6, 5:05 PM"
+
+
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [
+        ("es-AR,es;q=0.9", "es"),
+        ("fr-FR, es;q=0.8", "es"),  # the first language we speak, not only the first one asked
+        ("en-US;q=0.5, es-AR", "es"),  # by weight, not by order
+        ("pt-PT", "pt"),
+        ("es-419", "es"),
+        ("en-GB,en;q=0.9,pt-BR;q=0.8", "en"),
+        ("fr-FR", "en"),
+        ("de;q=x, pt", "pt"),  # a broken weight is not trusted
+        (None, "en"),
+    ],
+)
+def test_the_browsers_language_is_negotiated(header: str | None, lang: str) -> None:
+    from ops.web.i18n import pick_language
+
+    assert pick_language({}, header) == lang
+    assert pick_language({"ops_lang": "pt"}, header) == "pt"  # the switch wins
