@@ -42,6 +42,7 @@ from ops.reports.controllers import ReportController
 from ops.staffing.planning.controllers import StaffingController
 from ops.web import billing_pages, portal_billing, portal_pages, staffing_pages, work_pages
 from ops.web import pages as web_pages
+from ops.web.errors import PAGE_ERROR_HANDLERS, page_or_json
 from ops.web.render import STATIC, template_config
 
 log = logging.getLogger("ops")
@@ -142,11 +143,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[SQLAlchemyPlugin(config=db_config)],
         middleware=[DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS)],
         exception_handlers={
-            DomainError: domain_error_handler,
+            DomainError: page_or_json(domain_error_handler),  # a page shows it as HTML (ops.web.errors)
             ContractFileError: contract_file_error_handler,
             ValidationException: validation_error_handler,
             401: unauthorized_handler,
             500: server_error_handler,
+            **PAGE_ERROR_HANDLERS,  # 400, 403, 404, 405, 409, 422: HTML on pages, Litestar's JSON on the API
         },
         before_send=[add_request_id],
         state=State(
