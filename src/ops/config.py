@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -59,6 +60,12 @@ class Settings(BaseSettings):
     webhook_tolerance_seconds: int = Field(default=300, description="Max age of a signed CRM webhook.")
     max_body_bytes: int = Field(default=1_048_576, description="Largest request body accepted.")
     max_ticket_body_chars: int = Field(default=20_000, description="Largest ticket body accepted.")
+    input_earliest: date = Field(
+        default=date(2000, 1, 1), description="The earliest date any input may hold (tickets, contracts, weeks)."
+    )
+    input_future_years: int = Field(
+        default=10, ge=1, le=50, description="How many years after today an input's date may be."
+    )
     agent_token_hours: float = Field(
         default=12, gt=0, description="Default lifetime of an agent's token (a shift or so), in hours."
     )

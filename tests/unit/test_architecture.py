@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ops",
             "ops.auth",
             "ops.auth_models",
+            "ops.bounds",
             "ops.authentication",
             "ops.calendars",
             "ops.cli",
@@ -50,6 +51,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 # Pure cores: rules over numbers, dates, text and frames. No database, HTTP, settings, files or network.
 PURE: frozenset[str] = frozenset(
     {
+        "ops.bounds",
         "ops.calendars",
         "ops.contracts.schemas",
         "ops.contracts.document",

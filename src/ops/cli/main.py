@@ -41,9 +41,13 @@ class OpsGroup(LazyGroup):
     ) -> tuple[str | None, click.Command | None, list[str]]:
         # Every other command runs with the registries filled (contract checks, jobs), whatever it imports.
         if args and args[0] not in UNWIRED:
+            from ops import bounds
             from ops.composition import wire
+            from ops.config import get_settings
 
             wire()
+            settings = get_settings()
+            bounds.set_window(bounds.Window(settings.input_earliest, settings.input_future_years))
         return super().resolve_command(ctx, args)
 
 
@@ -168,8 +172,16 @@ def token_revoke(prefix: str) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Prepare the data and print the tokens, but do not serve.")
-def demo(host: str, port: int, seed: int, no_serve: bool) -> None:
-    """Migrate, load the reference contract and a demo month, print tokens, and serve."""
+@click.option(
+    "--trickle-every",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0, max=3600),
+    help="While serving, a CRM delivery arrives about every this many seconds (0: none).",
+)
+def demo(host: str, port: int, seed: int, no_serve: bool, trickle_every: float) -> None:
+    """Migrate, load the reference contract and a demo month, print tokens, and serve (with CRM deliveries
+    arriving as on a working day)."""
     from ops.demo.prepare import prepare_demo
 
     tokens = run(prepare_demo(seed=seed))
@@ -180,6 +192,12 @@ def demo(host: str, port: int, seed: int, no_serve: bool) -> None:
         return
     click.echo(f"\nServing on http://{host}:{port}  (API docs: http://{host}:{port}/schema)\n")
     import uvicorn
+
+    if trickle_every > 0:
+        from ops.demo.trickle import start_trickle
+
+        click.echo(f"A CRM delivery arrives about every {trickle_every:g} s (--trickle-every 0 stops them).\n")
+        start_trickle(f"http://{host}:{port}", tokens["crm"], every=trickle_every, seed=seed)
 
     uvicorn.run("ops.app:create_app", factory=True, host=host, port=port, log_level="info")
 

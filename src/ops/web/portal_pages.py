@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from babel import Locale
 from litestar import Request, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -16,50 +17,64 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops.auth import Principal, requires
 from ops.contracts.services import get_contract, list_contracts
 from ops.errors import InvalidInputError
-from ops.l10n import Formats
+from ops.l10n import N_, Formats, gettext
 from ops.reports import services
 from ops.reports.report import report_json
 from ops.web.headers import csp_nonce
-from ops.web.i18n import Phrase, locale_tag, pick_language
+from ops.web.i18n import locale_tag, pick_language
 from ops.web.render import page
 
-PHRASES: dict[str, Phrase] = {
-    "portal_title": ("Relatórios de SLA", "SLA reports", "Informes de SLA"),
-    "period": ("Período", "Period", "Período"),
-    "month": ("Mês", "Month", "Mes"),
-    "show": ("Mostrar", "Show", "Mostrar"),
-    "scorecard": ("Indicadores", "Scorecard", "Indicadores"),
-    "offered": ("Oferecidas", "Offered", "Ofrecidas"),
-    "answered": ("Atendidas", "Answered", "Atendidas"),
-    "abandoned": ("Abandonadas", "Abandoned", "Abandonadas"),
-    "service_level": ("Nível de serviço", "Service level", "Nivel de servicio"),
-    "target": ("Meta", "Target", "Meta"),
-    "met": ("Cumprida", "Met", "Cumplida"),
-    "yes": ("sim", "yes", "sí"),
-    "no": ("não", "no", "no"),
-    "abandon_rate": ("Abandono", "Abandonment", "Abandono"),
-    "fr_within": ("1ª resposta no prazo", "First response in policy", "1.ª respuesta en plazo"),
-    "res_within": ("Resolvidos no prazo", "Resolved in policy", "Resueltos en plazo"),
-    "backlog": ("Estoque", "Backlog", "Pendientes"),
-    "trends": ("Tendências", "Trends", "Tendencias"),
-    "delivered_reports": ("Relatórios entregues", "Delivered reports", "Informes entregados"),
-    "delivery": ("Entrega", "Delivery", "Entrega"),
-    "format": ("Formato", "Format", "Formato"),
-    "size": ("Tamanho", "Size", "Tamaño"),
-    "download": ("Baixar", "Download", "Descargar"),
-    "adjustment": ("Ajuste na fatura", "Invoice adjustment", "Ajuste en la factura"),
-    "penalties": ("Penalidades", "Penalties", "Penalidades"),
-    "bonuses": ("Bônus", "Bonuses", "Bonificaciones"),
-    "no_data": ("Sem dados no período.", "No data in the period.", "Sin datos en el período."),
-    "choose_contract": ("Escolha um contrato", "Choose a contract", "Elija un contrato"),
-    "formula_used": ("Fórmula", "Formula", "Fórmula"),
-    "total": ("Total", "Total", "Total"),
-    "asa_seconds": ("TME s", "ASA s", "TME s"),
-    "aht_seconds": ("TMA s", "AHT s", "TMO s"),
-    "tab_billing": ("Faturamento", "Billing", "Facturación"),
+PHRASES: dict[str, str] = {
+    "portal_title": N_("SLA reports"),
+    "period": N_("Period"),
+    "month": N_("Month"),
+    "show": N_("Show"),
+    "scorecard": N_("Scorecard"),
+    "offered": N_("Offered"),
+    "answered": N_("Answered"),
+    "abandoned": N_("Abandoned"),
+    "service_level": N_("Service level"),
+    "target": N_("Target"),
+    "met": N_("Met"),
+    "yes": N_("yes"),
+    "no": N_("no"),
+    "abandon_rate": N_("Abandonment"),
+    "fr_within": N_("First response in policy"),
+    "res_within": N_("Resolved in policy"),
+    "backlog": N_("Backlog"),
+    "trends": N_("Trends"),
+    "delivered_reports": N_("Delivered reports"),
+    "delivery": N_("Delivery"),
+    "format": N_("Format"),
+    "size": N_("Size"),
+    "download": N_("Download"),
+    "adjustment": N_("Invoice adjustment"),
+    "penalties": N_("Penalties"),
+    "bonuses": N_("Bonuses"),
+    "no_data": N_("No data in the period."),
+    "choose_contract": N_("Choose a contract"),
+    "formula_used": N_("Formula"),
+    "total": N_("Total"),
+    "asa_seconds": N_("ASA s"),
+    "aht_seconds": N_("AHT s"),
+    "tab_billing": N_("Billing"),
 }
 
 PORTAL_CHARTS = ("service_level", "abandonment", "aht_asa", "back_office")
+# The charts' titles (and axis / panel titles) in the reader's language; the figures come from the report in English.
+CHART_TITLES = {
+    "service_level": N_("Daily service level against target"),
+    "abandonment": N_("Abandoned calls over offered, by day (short abandons counted)"),
+    "aht_asa": N_("Average handle time and average speed of answer, by day (all voice queues)"),
+    "back_office": N_("Back office: resolution within policy and backlog ageing"),
+}
+CHART_TEXTS = {
+    "AHT seconds": N_("AHT seconds"),
+    "ASA seconds": N_("ASA seconds"),
+    "Resolved within policy": N_("Resolved within policy"),
+    "Backlog by age": N_("Backlog by age"),
+}
+MONTHS_OFFERED = 36  # the month picker: the last three years, and the month shown
 MONEY = ("penalties", "bonuses", "adjustment")
 
 
@@ -105,22 +120,22 @@ async def portal(
     start, end = _month(month, await services.latest_data_month(db_session, contract=row))
     data = await services.sla_report(db_session, code=row.code, start=start, end=end, principal=user)
     body = report_json(data)
+    # Numbers and money in the reader's conventions (Babel), as the billing tab writes them.
+    fmt = Formats(locale_tag(pick_language(dict(request.cookies), request.headers.get("accept-language"))))
     nonce = csp_nonce(request)
     charts = [
         {
             "key": c.key,
             "title": c.title,
             # plotly's inline script runs under the page's Content-Security-Policy only with its nonce.
-            "html": c.figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{c.key}").replace(
-                "<script>", f'<script nonce="{nonce}">'
-            ),
+            "html": _in_language(c.key, c.figure, fmt)
+            .to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{c.key}")
+            .replace("<script>", f'<script nonce="{nonce}">'),
         }
         for c in report_charts(data)
         if c.key in PORTAL_CHARTS
     ]
     delivered = await services.list_delivered(db_session, code=row.code, principal=user)
-    # Numbers and money in the reader's conventions (Babel), as the billing tab writes them.
-    fmt = Formats(locale_tag(pick_language(dict(request.cookies), request.headers.get("accept-language"))))
     penalties = body.get("penalties") or {}
     return page(
         request,
@@ -135,10 +150,39 @@ async def portal(
         charts=charts,
         delivered=delivered,
         month=f"{start:%Y-%m}",
+        months=_months(start, fmt),
         start=start,
         end=end,
         has_data=bool(data.intervals["offered"].sum()) or bool(len(data.tickets)),
     )
+
+
+def _months(shown: date, fmt: Formats) -> list[tuple[str, str]]:
+    """The month picker's choices, newest first: (YYYY-MM, the month in words in the reader's language)."""
+    first = date.today().replace(day=1)
+    months = []
+    for back in range(MONTHS_OFFERED):
+        index = first.year * 12 + first.month - 1 - back
+        months.append(date(index // 12, index % 12 + 1, 1))
+    if shown.replace(day=1) not in months:
+        months = sorted({*months, shown.replace(day=1)}, reverse=True)
+    return [(f"{m:%Y-%m}", fmt.month(m)) for m in months]
+
+
+def _in_language(key: str, figure: Any, fmt: Formats) -> Any:
+    """A report chart with its titles in the reader's language and its numbers in the reader's separators."""
+    _ = gettext(fmt.lang)
+    symbols = Locale.parse(fmt.locale).number_symbols.get("latn", {})
+    figure.update_layout(separators=f"{symbols.get('decimal', '.')}{symbols.get('group', ',')}")
+    if key in CHART_TITLES:
+        figure.update_layout(title_text=_(CHART_TITLES[key]))
+    figure.for_each_yaxis(
+        lambda axis: axis.update(title_text=_(CHART_TEXTS[axis.title.text])) if axis.title.text in CHART_TEXTS else None
+    )
+    figure.for_each_annotation(
+        lambda note: note.update(text=_(CHART_TEXTS[note.text])) if note.text in CHART_TEXTS else None
+    )
+    return figure
 
 
 def _display(q: dict[str, Any], fmt: Formats) -> dict[str, Any]:

@@ -50,6 +50,6 @@ def test_the_page_language_maps_to_the_catalogue_language() -> None:
     assert pick_language({}, "es-AR,es;q=0.9") == "es"
     assert pick_language({"ops_lang": "es"}, "pt-BR") == "es"
     assert pick_language({}, "fr-FR") == "en"
-    # A phrase with Spanish words shows them; one without falls back to English, as a catalogue without the msgid.
+    # The pages' phrases come from the same catalogues.
     assert translate("sign_in", "es") == "Ingresar"
-    assert translate("wk_title", "es") == "My work"
+    assert translate("wk_title", "es") == "Mi trabajo"
