@@ -65,7 +65,7 @@ def test_client_sees_own_reports_and_scorecard_and_cannot_reach_another_contract
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     page.wait_for_url(f"{live_server.url}/portal")
-    # The page opens on the latest month with data (the seeded tickets of today): pick February 1999.
+    # The page opens on the last closed month of the contract: pick February 1999.
     page.fill("#month", "1999-02")
     page.get_by_role("button", name="Show").click()
     page.wait_for_url("**month=1999-02")

@@ -18,6 +18,8 @@ from ops.contracts.services import get_contract, list_contracts
 from ops.errors import InvalidInputError
 from ops.l10n import Formats
 from ops.reports import services
+from ops.reports.delivery.services import local_today, period_for
+from ops.reports.rendering.words import words
 from ops.reports.report import report_json
 from ops.web.i18n import Phrase, locale_tag, pick_language
 from ops.web.render import page
@@ -62,7 +64,7 @@ PORTAL_CHARTS = ("service_level", "abandonment", "aht_asa", "back_office")
 MONEY = ("penalties", "bonuses", "adjustment")
 
 
-def _month(value: str | None, default: tuple[date, date] | None) -> tuple[date, date]:
+def _month(value: str | None, default: tuple[date, date]) -> tuple[date, date]:
     import calendar
 
     if value:
@@ -74,12 +76,7 @@ def _month(value: str | None, default: tuple[date, date] | None) -> tuple[date, 
                 f"month must be YYYY-MM, not {value!r}", extra=[{"field": "month", "problem": "not YYYY-MM"}]
             ) from None
         return first, first.replace(day=calendar.monthrange(year, month)[1])
-    if default:
-        return default
-    today = date.today()
-    last = today.replace(day=1).toordinal() - 1
-    end = date.fromordinal(last)
-    return end.replace(day=1), end
+    return default
 
 
 @get(
@@ -101,21 +98,22 @@ async def portal(
             return page(request, "portal_choose.html", contracts=visible)
         contract = visible[0].code
     row = await get_contract(db_session, code=contract, principal=user)
-    start, end = _month(month, await services.latest_data_month(db_session, contract=row))
+    # The page opens on the last closed month of the contract's calendar: the one its monthly report is about.
+    start, end = _month(month, period_for("last_month", local_today(row.timezone)))
     data = await services.sla_report(db_session, code=row.code, start=start, end=end, principal=user)
     body = report_json(data)
+    # Numbers and money in the reader's conventions (Babel), as the billing tab writes them; the charts too.
+    fmt = Formats(locale_tag(pick_language(dict(request.cookies), request.headers.get("accept-language"))))
     charts = [
         {
             "key": c.key,
             "title": c.title,
             "html": c.figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{c.key}"),
         }
-        for c in report_charts(data)
+        for c in report_charts(data, words(data.contract, fmt.lang))
         if c.key in PORTAL_CHARTS
     ]
     delivered = await services.list_delivered(db_session, code=row.code, principal=user)
-    # Numbers and money in the reader's conventions (Babel), as the billing tab writes them.
-    fmt = Formats(locale_tag(pick_language(dict(request.cookies), request.headers.get("accept-language"))))
     penalties = body.get("penalties") or {}
     return page(
         request,

@@ -12,7 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from ops.config import Settings
-from ops.reports.delivery.services import run_delivery
+from ops.reports.delivery.services import local_today, period_for, run_delivery
 from tests.helpers import REFERENCE_CONTRACT, bearer, load_reference, token
 from tests.integration.reports.conftest import free_port
 from tests.integration.reports.delivery.test_delivery import DAILY, FAST_DAILY
@@ -99,7 +99,12 @@ async def test_portal_page_shows_own_scorecard_and_reports(
 ) -> None:
     tokens = await two_contracts(reference, settings)
     client.cookies.set("ops_token", tokens["reference"])
-    page = await client.get("/portal", headers={"accept-language": "en"})
+    # It opens on the last closed month of the contract's calendar (the monthly report's), not the current one.
+    closed = period_for("last_month", local_today("America/Sao_Paulo"))[0]
+    opened = await client.get("/portal", headers={"accept-language": "en"})
+    assert opened.status_code == 200
+    assert f'id="month" name="month" type="month" value="{closed:%Y-%m}"' in opened.text
+    page = await client.get("/portal?month=1999-02", headers={"accept-language": "en"})
     assert page.status_code == 200
     assert "Customer care" in page.text
     assert "2,191" in page.text  # offered in the month with data (February 1999)
@@ -107,8 +112,10 @@ async def test_portal_page_shows_own_scorecard_and_reports(
     assert "reference-daily-19990214-19990214.xlsx" in page.text
     assert '<script src="/vendor/plotly.min.js">' in page.text
     assert ">ASA s<" in page.text and ">Total<" in page.text
-    portuguese = await client.get("/portal", headers={"accept-language": "pt-BR"})
+    assert "Abandoned calls over offered, by day" in page.text  # the charts in the reader's language
+    portuguese = await client.get("/portal?month=1999-02", headers={"accept-language": "pt-BR"})
     assert ">TME s<" in portuguese.text and ">TMA s<" in portuguese.text
+    assert "Chamadas abandonadas sobre oferecidas, por dia" in portuguese.text and "67,1%" in portuguese.text
     assert (await client.get("/portal?contract=other")).status_code == 404
     assert (await client.get("/vendor/plotly.min.js")).status_code == 200
     client.cookies.set("ops_token", tokens["manager"])
