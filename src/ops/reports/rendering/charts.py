@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -155,7 +156,15 @@ def interval_heatmap(data: ReportData, w: Words | None = None) -> go.Figure:
             + _("offered")
             + " %{customdata}<extra></extra>",
         )
-        fig.update_yaxes(autorange="reversed", tickformat=_DAY_FORMAT.get(w.lang, "%b %d"), title_text=_("Day"))
+        # Days stay ISO in the data and read in the reader's short form on the axis: a category axis, one tick a day.
+        days = [date.fromisoformat(str(d)) for d in grid.index]
+        fig.update_yaxes(
+            type="category",
+            autorange="reversed",
+            tickvals=list(grid.index),
+            ticktext=[w.fmt.date(d, "dd/MM" if w.lang != "en" else "MMM d") for d in days],
+            title_text=_("Day"),
+        )
         fig.update_xaxes(title_text=_("Interval (local time)"))
     title = _("Service level by day and 30-minute interval (empty: no calls)")
     fig = _layout(fig, title, w, height=520)
