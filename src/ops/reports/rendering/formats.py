@@ -180,6 +180,7 @@ def _context(
         "_": w._,
         "lang": w.lang,
         "summary": executive_summary(data),
+        "notes": data.note_args,
         "queue_names": {q.code: q.name for q in data.inputs.queues},
         "title_period": w.month(start) if whole_month(start, end) else cover[w._("Period")],
         "cover": cover,

@@ -85,6 +85,12 @@ def test_the_breach_list_says_how_late_in_business_time(report: ReportData) -> N
     assert "1 h 00 min" in table and "27 h 00 min" in table  # late by, and the 1,620-minute resolution target
 
 
+def test_notes_are_in_the_readers_language(report: ReportData) -> None:
+    assert report.notes == ["Queues use different service-level formulas; the total uses offered at 20 s."]
+    html = render_html(report, lang="pt-BR").decode()
+    assert "As filas usam fórmulas de nível de serviço diferentes; o total usa offered a 20 s." in html
+
+
 def test_the_interval_appendix_is_in_the_xlsx_and_in_html_only_when_asked(report: ReportData) -> None:
     assert "Appendix: intervals with calls" not in render_html(report, lang="en").decode()
     assert "Appendix: intervals with calls" in render_html(report, lang="en", appendix=True).decode()
@@ -132,7 +138,7 @@ def test_the_heatmap_diverges_at_the_target_and_names_it_on_its_colour_bar(repor
 
 
 def used_msgids() -> set[str]:
-    sources = [*RENDERING.glob("*.py"), RENDERING.parent / "delivery" / "sending.py"]
+    sources = [*RENDERING.glob("*.py"), RENDERING.parent / "delivery" / "sending.py", RENDERING.parent / "report.py"]
     keywords = {"_": None, "N_": None}
     found = {str(m) for path in sources for _, m, _, _ in extract_from_file("python", path, keywords=keywords)}
     found |= {str(m) for _, m, _, _ in extract_from_file("jinja2", RENDERING / "templates" / "report.html.j2")}
