@@ -10,7 +10,7 @@ import shutil
 import openpyxl
 import pytest
 
-from ops.reports.rendering.charts import daily_service_level
+from ops.reports.rendering.charts import daily_service_level, interval_heatmap
 from ops.reports.rendering.formats import render, render_html, render_pdf, static_svg
 from ops.reports.report import ReportData
 from tests.unit.reports.rendering.test_charts import sample_report
@@ -79,6 +79,8 @@ def test_html_works_offline_with_plotly_embedded_once(report: ReportData) -> Non
 def test_pdf_has_the_static_charts(report: ReportData) -> None:
     svg = static_svg(daily_service_level(report))
     assert svg.lstrip().startswith(b"<svg")
+    heat = static_svg(interval_heatmap(report)).decode()
+    assert "colorbar" in heat and "80% meta" in heat  # the PDF's heatmap keeps its scale, named at the target
     pdf = render_pdf(report)
     assert pdf.startswith(b"%PDF-")
     assert pdf.rstrip().endswith(b"%%EOF")
