@@ -79,6 +79,19 @@ def _month(value: str | None, default: tuple[date, date]) -> tuple[date, date]:
     return default
 
 
+def month_options(first: date, today: date, shown: date, fmt: Formats) -> list[tuple[str, str]]:
+    """The months a reader may pick, newest first and named in its language (novembro de 2026): from the
+    contract's first month to the current one, and the one shown if it lies outside them."""
+    months = []
+    index = today.year * 12 + today.month - 1
+    while index >= first.year * 12 + first.month - 1:
+        months.append(date(index // 12, index % 12 + 1, 1))
+        index -= 1
+    if shown.replace(day=1) not in months:
+        months.insert(0, shown.replace(day=1))
+    return [(f"{m:%Y-%m}", fmt.month(m)) for m in months]
+
+
 @get(
     "/portal", operation_id="PortalPage", include_in_schema=False, guards=[requires("client", "manager", "supervisor")]
 )
@@ -99,18 +112,20 @@ async def portal(
         contract = visible[0].code
     row = await get_contract(db_session, code=contract, principal=user)
     # The page opens on the last closed month of the contract's calendar: the one its monthly report is about.
-    start, end = _month(month, period_for("last_month", local_today(row.timezone)))
+    today = local_today(row.timezone)
+    start, end = _month(month, period_for("last_month", today))
     data = await services.sla_report(db_session, code=row.code, start=start, end=end, principal=user)
     body = report_json(data)
     # Numbers and money in the reader's conventions (Babel), as the billing tab writes them; the charts too.
     fmt = Formats(locale_tag(pick_language(dict(request.cookies), request.headers.get("accept-language"))))
+    reader = words(data.contract, fmt.lang)
     charts = [
         {
             "key": c.key,
             "title": c.title,
             "html": c.figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{c.key}"),
         }
-        for c in report_charts(data, words(data.contract, fmt.lang))
+        for c in report_charts(data, reader)
         if c.key in PORTAL_CHARTS
     ]
     delivered = await services.list_delivered(db_session, code=row.code, principal=user)
@@ -128,6 +143,8 @@ async def portal(
         charts=charts,
         delivered=delivered,
         month=f"{start:%Y-%m}",
+        months=month_options(data.contract.starts_on, today, start, fmt),
+        formula=reader.formula(*data.voice_formula()),
         start=start,
         end=end,
         has_data=bool(data.intervals["offered"].sum()) or bool(len(data.tickets)),
