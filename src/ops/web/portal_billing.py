@@ -34,6 +34,8 @@ from ops.web.billing_view import (
     readjustments_shown,
     words_of,
 )
+from ops.web.dispute_forms import explain_dispute, open_by_hand
+from ops.web.disputes_view import disputes_shown
 from ops.web.render import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -103,11 +105,14 @@ async def _render(
         cards=cards,
         invoices=await invoices_shown(session, issued, code=row.code, today=today, zone=row.timezone, w=w),
         readjustments=await readjustments_shown(session, row, today=today, w=w),
-        # Shown in the card of the month whose form failed, or at the top when no card is that month's.
+        # Shown in the card of the month whose form failed, in the disputes part for a dispute's form, or at the top.
         failed=failed if failed and not any(c["failed"] for c in cards) else None,
-        # DISPUTES: the client's open disputes go here once billing.disputes.services lands (built in parallel);
-        # the template's #disputes section lists them when this is a list. None hides the section.
-        disputes=None,
+        form=form,
+        disputes=await disputes_shown(
+            session, code=row.code, principal=request.user, currency=row.currency, zone=row.timezone, today=today, w=w
+        ),
+        disputable=[i for i in issued if i.kind == "invoice" and i.voided_at is None],
+        may_dispute=request.user.role == "client",
         request_path=address(TAB, contract=row.code),
     )
     response.status_code = failed.status if failed else 200
@@ -203,4 +208,34 @@ async def portal_contest(
     return await _act(request, db_session, data, N_("The contest was not recorded."), run)
 
 
-ROUTES: list[Any] = [portal_billing, portal_approve, portal_contest]
+@post(f"{TAB}/disputes", operation_id="PortalOpenDispute", guards=[CLIENTS], include_in_schema=False)
+async def portal_open_dispute(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+) -> Response[Any]:
+    """The client disputes (part of) one of its invoices: what and why, and the amount disputed; the rest of the
+    invoice stays payable."""
+    w = words_of(request)
+
+    async def run(row: Contract, _month: str, words: Words) -> Any:
+        return await open_by_hand(db_session, row, data, words, request.user, on_invoice=True)
+
+    async def render(code: str | None, _month: str | None, failed: Failure, form: dict[str, str]) -> Response[Any]:
+        if code is None:  # not the client's contract: nothing of it is shown
+            raise Refused(failed.reason, status=404)
+        return await _render(request, db_session, code, w=w, failed=failed, form=form)
+
+    return await act(
+        request,
+        db_session,
+        data,
+        headline=N_("The dispute was not opened."),
+        run=run,
+        explain=explain_dispute,
+        render=render,
+        back=lambda code, _month: address(TAB, "disputes", contract=code),
+        where="disputes",
+        month_required=False,
+    )
+
+
+ROUTES: list[Any] = [portal_billing, portal_approve, portal_contest, portal_open_dispute]
