@@ -153,6 +153,9 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "BillingRecordApproval": frozenset({"manager"}),
     "BillingIssueInvoice": frozenset({"manager"}),
     "BillingRecordPayment": frozenset({"manager"}),
+    "BillingIssueCreditNote": frozenset({"manager"}),
+    "BillingRecordNfse": frozenset({"manager"}),
+    "BillingVoidInvoice": frozenset({"manager"}),
     "BillingOpenDispute": frozenset({"manager"}),
     "BillingAdvanceDispute": frozenset({"manager"}),
     "PortalBillingPage": frozenset({"client", "manager", "supervisor"}),
@@ -271,6 +274,24 @@ CALLS: dict[str, Call] = {
     "BillingRecordPayment": Call(
         form={"contract": "reference", "month": "2026-01", "invoice": "1", "paid_on": "2026-02-01", "amount": "1,00"},
         names_reference=404,
+    ),
+    "BillingIssueCreditNote": Call(
+        form={"contract": "reference", "month": "2026-01", "invoice": "1", "amount": "1,00", "reason": "intruder"},
+        names_reference=404,
+    ),
+    "BillingRecordNfse": Call(
+        form={
+            "contract": "reference",
+            "month": "2026-01",
+            "invoice": "1",
+            "nfse_number": "1",
+            "verification_code": "x",
+            "value": "1,00",
+        },
+        names_reference=404,
+    ),
+    "BillingVoidInvoice": Call(
+        form={"contract": "reference", "month": "2026-01", "invoice": "1", "reason": "intruder"}, names_reference=404
     ),
     "BillingOpenDispute": Call(
         form={"contract": "reference", "month": "2026-01", "description": "intruder", "disputed": "1,00"},

@@ -51,6 +51,7 @@ from ops.web.billing_view import (
 )
 from ops.web.dispute_forms import advance, explain_dispute, open_by_hand
 from ops.web.disputes_view import alerts_shown, credit_documents, disputes_shown
+from ops.web.invoice_forms import credit_note, explain_invoice, nfse, void
 from ops.web.render import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -254,6 +255,45 @@ async def billing_record_payment(
     return await _act(request, db_session, data, N_("The payment was not recorded."), "invoices", run, explain_payment)
 
 
+@post(f"{PAGE}/credit-notes", operation_id="BillingIssueCreditNote", guards=[MANAGERS], include_in_schema=False)
+async def billing_issue_credit_note(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+) -> Response[Any]:
+    """Issue a credit note against an invoice: the amount (never above what is left of it) and the reason."""
+
+    async def run(row: Contract, _month: str, w: Words) -> Any:
+        return await credit_note(db_session, row, data, w, request.user)
+
+    headline = N_("The credit note was not issued.")
+    return await _act(request, db_session, data, headline, "invoices", run, explain_invoice)
+
+
+@post(f"{PAGE}/nfse", operation_id="BillingRecordNfse", guards=[MANAGERS], include_in_schema=False)
+async def billing_record_nfse(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+) -> Response[Any]:
+    """Record the NFS-e the municipality issued for an invoice; the invoice list flags a value other than its own."""
+
+    async def run(row: Contract, _month: str, w: Words) -> Any:
+        return await nfse(db_session, row, data, w)
+
+    headline = N_("The NFS-e was not recorded.")
+    return await _act(request, db_session, data, headline, "invoices", run, explain_invoice)
+
+
+@post(f"{PAGE}/void", operation_id="BillingVoidInvoice", guards=[MANAGERS], include_in_schema=False)
+async def billing_void_invoice(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+) -> Response[Any]:
+    """Void an invoice nothing was paid on, with a reason (its number stays used)."""
+
+    async def run(row: Contract, _month: str, w: Words) -> Any:
+        return await void(db_session, row, data, w, request.user)
+
+    headline = N_("The invoice was not voided.")
+    return await _act(request, db_session, data, headline, "invoices", run, explain_invoice)
+
+
 @post(f"{PAGE}/disputes", operation_id="BillingOpenDispute", guards=[MANAGERS], include_in_schema=False)
 async def billing_open_dispute(
     request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
@@ -288,6 +328,9 @@ ROUTES: list[Any] = [
     billing_record_approval,
     billing_issue_invoice,
     billing_record_payment,
+    billing_issue_credit_note,
+    billing_record_nfse,
+    billing_void_invoice,
     billing_open_dispute,
     billing_advance_dispute,
 ]
