@@ -69,7 +69,7 @@ async def disputes_shown(
     """The contract's disputes, open ones first (oldest deadline first), then the settled ones newest first."""
     rows = await disputes.list_disputes(session, code=code, principal=principal)
     out = []
-    for view in await dispute_views(session, rows):
+    for view in await dispute_views(session, rows, with_steps=True):
         state = view["state"]
         deadline = view["deadline"]
         credited = view["credited_amount"]
@@ -98,6 +98,15 @@ async def disputes_shown(
                 "credit_reference": _reference(view["credit_reference"], w),
                 "reason": view["reason"],
                 "next": [(to, w._(STEPS[to])) for to in states.NEXT_STATES.get(state, ())],
+                # Every step kept: when (the contract's time), who, and the state it went to.
+                "steps": [
+                    (
+                        w.fmt.datetime(datetime.fromisoformat(step["at"]), zone, "short"),
+                        step["by"],
+                        w._(DISPUTE_STATES.get(step["to"], step["to"])),
+                    )
+                    for step in view["steps"]
+                ],
             }
         )
     deadlines = {r.id: r.deadline or date.max for r in rows}

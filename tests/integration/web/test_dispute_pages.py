@@ -130,6 +130,14 @@ async def test_a_manager_moves_a_dispute_through_its_states_and_the_client_follo
     card = _article(portal.text, row.id)
     assert 'data-state="closed"' in card and "cerrada" in card
     assert "RC-5521" in card and "BRL\xa0496,00" in card and "Nota de crédito 1" in card
+    history = re.findall(r"<tr><td class=\"nowrap\">[^<]*</td><td>([^<]*)</td><td>([^<]*)</td></tr>", card)
+    assert history == [
+        ("manager:Marta", "abierta"),
+        ("manager:Marta", "enviada"),
+        ("manager:Marta", "recálculo concedido"),
+        ("manager:Marta", "acreditada"),
+        ("manager:Marta", "cerrada"),
+    ]
     assert "/billing/disputes/advance" not in portal.text  # the client reads it, the provider moves it
 
 
