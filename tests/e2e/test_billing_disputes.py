@@ -1,7 +1,7 @@
 """In a real browser: a manager opens a dispute on October's invoice by hand and moves it through its states on
 /billing (submitted, recalculation granted, credited on a credit note, closed) and the client follows it in its
-portal, in Portuguese and in Spanish; the client disputes part of an invoice from the portal, a badly typed amount
-refused first with nothing opened."""
+portal, in Portuguese and in Spanish; the client disputes part of an invoice from the portal (a badly typed amount
+refused first with nothing opened) and submits it to the provider."""
 
 from __future__ import annotations
 
@@ -186,3 +186,14 @@ def test_the_client_disputes_part_of_an_invoice_from_the_portal(
     assert "R$\xa01.000,00" in article.inner_text() and "Horas de plantão" in article.inner_text()
     invoice = client.locator("#invoice-list tr[data-kind=invoice] [data-state]")
     assert (invoice.get_attribute("data-state"), invoice.inner_text()) == ("disputed", words["disputed"])
+
+    # The client submits it to the provider with its own protocol.
+    dispute = article.get_attribute("id")
+    assert dispute is not None
+    number = dispute.removeprefix("dispute-")
+    client.fill(f"#step-{number}-submitted input[name=protocol]", "CAB-2026-0042")
+    client.click(f"#do-submitted-{number}")
+    client.wait_for_url("**/portal/billing?contract=reference#disputes")
+    assert _state(client, dispute) == ("submitted", words["submitted"])
+    assert "CAB-2026-0042" in client.locator(f"#{dispute}").inner_text()
+    assert client.locator(f"#do-submitted-{number}").count() == 0  # the provider answers now

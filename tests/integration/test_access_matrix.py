@@ -162,6 +162,7 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "PortalApproveMeasurement": frozenset({"client"}),
     "PortalContestMeasurement": frozenset({"client"}),
     "PortalOpenDispute": frozenset({"client"}),
+    "PortalSubmitDispute": frozenset({"client"}),
 }
 # A manager token scoped to one contract is refused these too.
 PROVIDER_ONLY = {"LoadContract", "DeleteContract", "SetIndexMonth", "ApplyReadjustment", "VerifyInvoiceChain"}
@@ -311,6 +312,7 @@ CALLS: dict[str, Call] = {
         form={"contract": "reference", "invoice": "1", "description": "intruder", "disputed": "1,00"},
         names_reference=404,
     ),
+    "PortalSubmitDispute": Call(form={"contract": "reference", "dispute": "1", "state": "opened"}, names_reference=404),
 }
 
 

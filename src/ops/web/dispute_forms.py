@@ -95,10 +95,18 @@ def _step_data(to: str, data: dict[str, str], w: Words, dispute: Dispute, curren
 
 
 async def advance(
-    session: AsyncSession, row: Contract, data: dict[str, str], w: Words, principal: Principal
+    session: AsyncSession,
+    row: Contract,
+    data: dict[str, str],
+    w: Words,
+    principal: Principal,
+    *,
+    only: tuple[str, str] | None = None,
 ) -> Dispute:
-    """The manager's step on a dispute, from the state the page showed: a dispute moved meanwhile is shown again
-    first (409), and a step its state does not allow is refused naming the state."""
+    """A step on a dispute, from the state the page showed: a dispute moved meanwhile is shown again first (409),
+    and a step its state does not allow is refused naming the state. `only` (from, to) is the one step the caller
+    may take (the client submits its opened dispute; the provider takes the rest): any other is refused (403). An
+    optional follow-up day replaces the default (two days before the new state's deadline)."""
     dispute_id = _number(data, "dispute", w, w._("No such dispute of this contract."))
     dispute = await disputes.get_dispute(session, code=row.code, dispute_id=dispute_id, principal=principal)
     label = w._(DISPUTE_STATES.get(dispute.state, dispute.state))
@@ -106,10 +114,13 @@ async def advance(
         problem = w._("Dispute {id} changed since the page was shown: it is {state} now. Check it and try again.")
         raise Refused(problem.format(id=dispute.id, state=label), status=409)
     to = data.get("to", "")
+    if only is not None and (dispute.state, to) != only:
+        raise Refused(w._("The provider takes that step, not the client."), status=403, field="to")
     if to not in states.NEXT_STATES.get(dispute.state, ()):
         problem = w._("Dispute {id} is {state}: it cannot take that step.")
         raise Refused(problem.format(id=dispute.id, state=label), status=409, field="to")
     step = _step_data(to, data, w, dispute, row.currency)
+    follow_up = day_in(data["follow_up"], w, "follow_up") if _text(data, "follow_up") else None
     return await disputes.advance(
         session,
         code=row.code,
@@ -118,6 +129,7 @@ async def advance(
         data=step,
         actor=actor(principal),
         now=utcnow(),
+        follow_up=follow_up,
         principal=principal,
     )
 
@@ -125,6 +137,8 @@ async def advance(
 def explain_dispute(exc: DomainError, _current: Measurement | None, _month: str, w: Words) -> str | None:
     """A dispute action the service refused, in the reader's words (the service's own stays below, in English)."""
     field = field_of(exc)
+    if field == "follow_up":
+        return w._("The follow-up day is in the past.")
     if field == "credit_reference":
         return w._(
             "That document cannot carry this credit: a credit note must correct the disputed invoice, an invoice must"

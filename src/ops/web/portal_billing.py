@@ -16,6 +16,7 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal, requires
+from ops.billing.disputes import states as dispute_states
 from ops.billing.invoices import services as invoices
 from ops.billing.measurement import services as measurements
 from ops.billing.measurement.models import Measurement
@@ -34,7 +35,7 @@ from ops.web.billing_view import (
     readjustments_shown,
     words_of,
 )
-from ops.web.dispute_forms import explain_dispute, open_by_hand
+from ops.web.dispute_forms import advance, explain_dispute, open_by_hand
 from ops.web.disputes_view import disputes_shown
 from ops.web.render import page
 
@@ -208,27 +209,22 @@ async def portal_contest(
     return await _act(request, db_session, data, N_("The contest was not recorded."), run)
 
 
-@post(f"{TAB}/disputes", operation_id="PortalOpenDispute", guards=[CLIENTS], include_in_schema=False)
-async def portal_open_dispute(
-    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+async def _dispute_act(
+    request: Request[Principal, str, State], session: AsyncSession, data: dict[str, str], headline: str, run: Run
 ) -> Response[Any]:
-    """The client disputes (part of) one of its invoices: what and why, and the amount disputed; the rest of the
-    invoice stays payable."""
+    """A dispute form of the portal: about the contract, not a month; back to the disputes, or shown there."""
     w = words_of(request)
-
-    async def run(row: Contract, _month: str, words: Words) -> Any:
-        return await open_by_hand(db_session, row, data, words, request.user, on_invoice=True)
 
     async def render(code: str | None, _month: str | None, failed: Failure, form: dict[str, str]) -> Response[Any]:
         if code is None:  # not the client's contract: nothing of it is shown
             raise Refused(failed.reason, status=404)
-        return await _render(request, db_session, code, w=w, failed=failed, form=form)
+        return await _render(request, session, code, w=w, failed=failed, form=form)
 
     return await act(
         request,
-        db_session,
+        session,
         data,
-        headline=N_("The dispute was not opened."),
+        headline=headline,
         run=run,
         explain=explain_dispute,
         render=render,
@@ -238,4 +234,30 @@ async def portal_open_dispute(
     )
 
 
-ROUTES: list[Any] = [portal_billing, portal_approve, portal_contest, portal_open_dispute]
+@post(f"{TAB}/disputes", operation_id="PortalOpenDispute", guards=[CLIENTS], include_in_schema=False)
+async def portal_open_dispute(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+) -> Response[Any]:
+    """The client disputes (part of) one of its invoices: what and why, and the amount disputed; the rest of the
+    invoice stays payable."""
+
+    async def run(row: Contract, _month: str, w: Words) -> Any:
+        return await open_by_hand(db_session, row, data, w, request.user, on_invoice=True)
+
+    return await _dispute_act(request, db_session, data, N_("The dispute was not opened."), run)
+
+
+@post(f"{TAB}/disputes/submit", operation_id="PortalSubmitDispute", guards=[CLIENTS], include_in_schema=False)
+async def portal_submit_dispute(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+) -> Response[Any]:
+    """The client submits its opened dispute to the provider (with its own protocol, if any); the provider answers."""
+
+    async def run(row: Contract, _month: str, w: Words) -> Any:
+        opened, submitted = dispute_states.OPENED, dispute_states.SUBMITTED
+        return await advance(db_session, row, {**data, "to": submitted}, w, request.user, only=(opened, submitted))
+
+    return await _dispute_act(request, db_session, data, N_("The dispute did not move."), run)
+
+
+ROUTES: list[Any] = [portal_billing, portal_approve, portal_contest, portal_open_dispute, portal_submit_dispute]

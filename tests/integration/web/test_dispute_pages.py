@@ -5,14 +5,14 @@ opens one on an invoice there; a disputed invoice falling due raises an alert on
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ops.billing.disputes.models import Dispute, DisputeEvent
 from ops.billing.invoices import services as invoices
@@ -191,6 +191,18 @@ async def test_the_client_opens_a_dispute_on_an_invoice_from_the_portal(client: 
     assert "Reforço não prestado" in card and "R$\xa0496,00" in card and 'data-state="opened"' in card
     assert re.search(r'<tr data-invoice="1" data-kind="invoice">.*?data-state="disputed"', page, re.S)
 
+    # The client submits it with its own protocol; any other step is the provider's, refused with nothing moved.
+    step = {"contract": "reference", "dispute": str(row.id), "state": "opened"}
+    submitted = await client.post(
+        "/portal/billing/disputes/submit", data={**step, "protocol": "CAB-9", "to": "refused"}, follow_redirects=False
+    )
+    assert submitted.status_code == 303  # the portal's form always submits, whatever `to` says
+    row = await _dispute(db)
+    assert (row.state, row.protocol) == ("submitted", "CAB-9")
+    again = await client.post("/portal/billing/disputes/submit", data={**step, "state": "submitted"})
+    assert again.status_code == 403 and "Esse passo é do fornecedor, não do cliente." in again.text
+    assert (await _dispute(db)).state == "submitted" and await _count(db, DisputeEvent) == 2
+
 
 async def test_a_disputed_invoice_falling_due_raises_an_alert(client: Client, db: Any) -> None:
     # Issued 27 days ago with 30 days to pay: due in 3 days, within the contract's 5-day alert.
@@ -209,3 +221,16 @@ async def test_a_disputed_invoice_falling_due_raises_an_alert(client: Client, db
     pt = Formats("pt-BR")
     payable = pt.money(invoice.net - Decimal("1000.00"), "BRL")
     assert f"A fatura 1 vence em {pt.date(invoice.due_on)} com uma disputa em aberto: {payable}" in alert.group(0)
+
+    # A follow-up day chosen on a step; one in the past is refused. A dispute past its deadline is an alert too.
+    row = await _dispute(db)
+    step = {**OCTOBER, "dispute": str(row.id), "state": "opened", "to": "submitted"}
+    past = await client.post("/billing/disputes/advance", data={**step, "follow_up": "2020-01-01"}, headers=PT)
+    assert past.status_code == 422 and "A data de acompanhamento já passou." in past.text
+    chosen = (utcnow() + timedelta(days=3)).astimezone(SP).date()
+    await client.post("/billing/disputes/advance", data={**step, "follow_up": chosen.isoformat()}, headers=PT)
+    assert (await _dispute(db)).follow_up_on == chosen
+    async with db.begin() as session:
+        await session.execute(update(Dispute).values(deadline=date(2026, 11, 1)))
+    late = await client.get("/billing", params=OCTOBER, headers=PT)
+    assert f"A disputa {row.id} (enviada) passou do prazo de {pt.date(date(2026, 11, 1))}." in late.text
