@@ -50,7 +50,7 @@ from ops.web.billing_view import (
     words_of,
 )
 from ops.web.dispute_forms import advance, explain_dispute, open_by_hand
-from ops.web.disputes_view import alerts_shown, credit_documents, disputes_shown
+from ops.web.disputes_view import alerts_shown, disputes_shown
 from ops.web.invoice_forms import credit_note, explain_invoice, nfse, void
 from ops.web.render import page
 
@@ -130,10 +130,16 @@ async def _contract_context(session: AsyncSession, row: Contract, month: str | N
         "invoices": await invoices_shown(session, issued, code=row.code, today=today, zone=row.timezone, w=w),
         "readjustments": await readjustments_shown(session, row, today=today, w=w),
         "disputes": await disputes_shown(
-            session, code=row.code, principal=None, currency=row.currency, zone=row.timezone, today=today, w=w
+            session,
+            code=row.code,
+            principal=None,
+            currency=row.currency,
+            zone=row.timezone,
+            today=today,
+            w=w,
+            documents=issued,
         ),
         "alerts": await alerts_shown(session, code=row.code, currency=row.currency, today=today, w=w),
-        "credit_documents": credit_documents(issued, w),
         "disputable": [i for i in issued if i.kind == "invoice" and i.voided_at is None],
     }
 

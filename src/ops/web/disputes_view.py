@@ -5,7 +5,6 @@ steps a manager may take; the alerts to chase (a disputed invoice falling due am
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops.auth import Principal
 from ops.billing.disputes import services as disputes
 from ops.billing.disputes import states
+from ops.billing.disputes.models import Dispute
 from ops.billing.disputes.views import dispute_views
 from ops.billing.invoices.models import Invoice
 from ops.web.billing_view import N_, Words
@@ -52,10 +52,6 @@ def _origin(view: dict[str, Any], w: Words) -> str:
     return _("Opened by hand")
 
 
-def _day(text: str | None, w: Words) -> str:
-    return "" if text is None else w.fmt.date(date.fromisoformat(text))
-
-
 async def disputes_shown(
     session: AsyncSession,
     *,
@@ -65,39 +61,40 @@ async def disputes_shown(
     zone: str,
     today: date,
     w: Words,
+    documents: list[Invoice] | None = None,
 ) -> list[dict[str, Any]]:
-    """The contract's disputes, open ones first (oldest deadline first), then the settled ones newest first."""
+    """The contract's disputes, open ones first (nearest deadline first), then the settled ones newest first. With
+    the contract's issued `documents`, each dispute offers the ones its credit may have come on."""
     rows = await disputes.list_disputes(session, code=code, principal=principal)
+    views = await dispute_views(session, rows, with_steps=True)
+    money = w.fmt.money
     out = []
-    for view in await dispute_views(session, rows, with_steps=True):
-        state = view["state"]
-        deadline = view["deadline"]
-        credited = view["credited_amount"]
+    for row, view in zip(rows, views, strict=True):
         out.append(
             {
-                "id": view["id"],
-                "state": state,
-                "state_label": w._(DISPUTE_STATES.get(state, state)),
-                "open": state not in disputes.SETTLED,
+                "id": row.id,
+                "state": row.state,
+                "state_label": w._(DISPUTE_STATES.get(row.state, row.state)),
+                "open": row.state not in disputes.SETTLED,
                 "origin": _origin(view, w),
-                "description": view["description"],
-                "invoice_number": view["invoice_number"],
-                "billed": w.fmt.money(_decimal(view["billed"]), currency),
-                "disputed": w.fmt.money(_decimal(view["disputed"]), currency),
-                "disputed_input": w.fmt.number(_decimal(view["disputed"]), 2),
-                "undisputed": w.fmt.money(_decimal(view["undisputed"]), currency),
-                "opened": w.fmt.datetime(datetime.fromisoformat(view["opened_at"]), zone, "short"),
-                "opened_by": view["opened_by"],
-                "deadline": _day(deadline, w),
-                "late": deadline is not None and date.fromisoformat(deadline) < today,
-                "follow_up": _day(view["follow_up_on"], w),
-                "protocol": view["protocol"],
-                "recalculation_number": view["recalculation_number"],
-                "resolution_date": _day(view["resolution_date"], w),
-                "credited": None if credited is None else w.fmt.money(_decimal(credited), currency),
-                "credit_reference": _reference(view["credit_reference"], w),
-                "reason": view["reason"],
-                "next": [(to, w._(STEPS[to])) for to in states.NEXT_STATES.get(state, ())],
+                "description": row.description,
+                "billed": money(row.billed, currency),
+                "disputed": money(row.disputed, currency),
+                "disputed_input": w.fmt.number(row.disputed, 2),
+                "undisputed": money(row.undisputed, currency),
+                "opened": w.fmt.datetime(row.opened_at, zone, "short"),
+                "opened_by": row.opened_by,
+                "deadline": w.fmt.date(row.deadline),
+                "late": row.deadline is not None and row.deadline < today,
+                "follow_up": w.fmt.date(row.follow_up_on),
+                "protocol": row.protocol,
+                "recalculation_number": row.recalculation_number,
+                "resolution_date": w.fmt.date(row.resolution_date),
+                "credited": None if row.credited_amount is None else money(row.credited_amount, currency),
+                "credit_reference": _reference(row.credit_reference, w),
+                "reason": row.reason,
+                "next": [(to, w._(STEPS[to])) for to in states.NEXT_STATES.get(row.state, ())],
+                "documents": credit_documents(row, documents or [], w),
                 # Every step kept: when (the contract's time), who, and the state it went to.
                 "steps": [
                     (
@@ -109,13 +106,9 @@ async def disputes_shown(
                 ],
             }
         )
-    deadlines = {r.id: r.deadline or date.max for r in rows}
+    deadlines: dict[Any, date] = {r.id: r.deadline or date.max for r in rows}
     opened = sorted((d for d in out if d["open"]), key=lambda d: deadlines[d["id"]])
     return opened + [d for d in out if not d["open"]]
-
-
-def _decimal(text: str) -> Decimal:
-    return Decimal(text)
 
 
 def _reference(text: str | None, w: Words) -> str | None:
@@ -127,17 +120,18 @@ def _reference(text: str | None, w: Words) -> str | None:
     return f"{label} {number}"
 
 
-def credit_documents(rows: list[Invoice], w: Words) -> list[tuple[str, str]]:
-    """The documents a credit may have come on, as the credit form offers them: the contract's credit notes and
-    invoices that are not void, newest first (the service checks each against the disputed invoice)."""
-    return [
-        (
-            f"{row.kind}:{row.number}",
-            f"{w._('Credit note') if row.kind == 'credit_note' else w._('Invoice')} {row.number}",
-        )
-        for row in rows
-        if row.voided_at is None
-    ]
+def credit_documents(dispute: Dispute, rows: list[Invoice], w: Words) -> list[tuple[str, str]]:
+    """The documents the dispute's credit may have come on, as the credit form offers them: the credit notes that
+    correct the disputed invoice (any credit note when it names none) and the contract's other invoices; none void."""
+    shown = []
+    for row in rows:
+        if row.voided_at is not None or row.id == dispute.invoice_id:
+            continue
+        if row.kind == "credit_note" and dispute.invoice_id not in (None, row.corrects_invoice_id):
+            continue
+        label = w._("Credit note") if row.kind == "credit_note" else w._("Invoice")
+        shown.append((f"{row.kind}:{row.number}", f"{label} {row.number}"))
+    return shown
 
 
 async def alerts_shown(

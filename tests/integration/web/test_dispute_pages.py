@@ -112,6 +112,12 @@ async def test_a_manager_moves_a_dispute_through_its_states_and_the_client_follo
         await invoices.issue_credit_note(
             session, code="reference", invoice_number=1, amount=Decimal("496.00"), reason="turno 1", actor="test"
         )
+    # The credit form offers the credit note that corrects the disputed invoice, never that invoice itself.
+    form = re.search(
+        rf'<form [^>]*id="step-{row.id}-credited">.*?</form>', (await client.get("/billing", params=OCTOBER)).text, re.S
+    )
+    assert form is not None
+    assert re.findall(r'<option value="([^"]*)"', form.group(0)) == ["", "credit_note:1"]
     credit = {**step, "state": "recalculation_granted", "to": "credited", "credit_reference": "credit_note:1"}
     above = await client.post("/billing/disputes/advance", data={**credit, "credited_amount": "500,00"})
     assert above.status_code == 422 and "O crédito é maior que o valor contestado, R$\xa0496,00." in above.text
