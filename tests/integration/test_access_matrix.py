@@ -155,9 +155,16 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "BillingRecordApproval": frozenset({"manager"}),
     "BillingIssueInvoice": frozenset({"manager"}),
     "BillingRecordPayment": frozenset({"manager"}),
+    "BillingIssueCreditNote": frozenset({"manager"}),
+    "BillingRecordNfse": frozenset({"manager"}),
+    "BillingVoidInvoice": frozenset({"manager"}),
+    "BillingOpenDispute": frozenset({"manager"}),
+    "BillingAdvanceDispute": frozenset({"manager"}),
     "PortalBillingPage": frozenset({"client", "manager", "supervisor"}),
     "PortalApproveMeasurement": frozenset({"client"}),
     "PortalContestMeasurement": frozenset({"client"}),
+    "PortalOpenDispute": frozenset({"client"}),
+    "PortalSubmitDispute": frozenset({"client"}),
 }
 # A manager token scoped to one contract is refused these too.
 PROVIDER_ONLY = {"LoadContract", "DeleteContract", "SetIndexMonth", "ApplyReadjustment", "VerifyInvoiceChain"}
@@ -271,12 +278,43 @@ CALLS: dict[str, Call] = {
         form={"contract": "reference", "month": "2026-01", "invoice": "1", "paid_on": "2026-02-01", "amount": "1,00"},
         names_reference=404,
     ),
+    "BillingIssueCreditNote": Call(
+        form={"contract": "reference", "month": "2026-01", "invoice": "1", "amount": "1,00", "reason": "intruder"},
+        names_reference=404,
+    ),
+    "BillingRecordNfse": Call(
+        form={
+            "contract": "reference",
+            "month": "2026-01",
+            "invoice": "1",
+            "nfse_number": "1",
+            "verification_code": "x",
+            "value": "1,00",
+        },
+        names_reference=404,
+    ),
+    "BillingVoidInvoice": Call(
+        form={"contract": "reference", "month": "2026-01", "invoice": "1", "reason": "intruder"}, names_reference=404
+    ),
+    "BillingOpenDispute": Call(
+        form={"contract": "reference", "month": "2026-01", "description": "intruder", "disputed": "1,00"},
+        names_reference=404,
+    ),
+    "BillingAdvanceDispute": Call(
+        form={"contract": "reference", "month": "2026-01", "dispute": "1", "to": "refused", "reason": "intruder"},
+        names_reference=404,
+    ),
     "PortalBillingPage": Call(query={"contract": "reference"}, names_reference=404),
     "PortalApproveMeasurement": Call(form={"contract": "reference", "month": "2026-01"}, names_reference=404),
     "PortalContestMeasurement": Call(
         form={"contract": "reference", "month": "2026-01", "contest_1": "1", "reason_1": "intruder"},
         names_reference=404,
     ),
+    "PortalOpenDispute": Call(
+        form={"contract": "reference", "invoice": "1", "description": "intruder", "disputed": "1,00"},
+        names_reference=404,
+    ),
+    "PortalSubmitDispute": Call(form={"contract": "reference", "dispute": "1", "state": "opened"}, names_reference=404),
 }
 
 

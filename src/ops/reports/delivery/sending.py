@@ -23,17 +23,25 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ops.config import Settings
+from ops.contracts.document import from_document
 from ops.contracts.models import Contract
 from ops.db import utcnow
 from ops.errors import InvalidInputError
 from ops.reports.delivery.storage import read_stored
+from ops.reports.metrics import ServiceLevelFormula
 from ops.reports.models import ReportSend, SendAttempt, StoredReport
+from ops.reports.rendering.words import words
 
 log = logging.getLogger("ops.reports.delivery")
 
 MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = (60, 300, 1500, 7200, 21600)  # after the 1st, 2nd... failure
 SIGNATURE_HEADER = "X-Ops-Signature"
+
+
+def period_end_of_month(first: date) -> date:
+    following = first.replace(year=first.year + first.month // 12, month=first.month % 12 + 1, day=1)
+    return following - timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -135,25 +143,47 @@ def build_email(
     recipients: str,
     reports: Sequence[StoredReport],
 ) -> EmailMessage:
-    period = f"{start:%Y-%m-%d}" if start == end else f"{start:%Y-%m-%d} to {end:%Y-%m-%d}"
+    """The e-mail of a delivery in the client's language (the contract's): its figures by Babel, its files."""
+    w = words(from_document(contract.document))
+    _ = w._
+    if start == end:
+        period = w.date(start)
+    elif start.day == 1 and end == period_end_of_month(start):
+        period = w.month(start)
+    else:
+        period = _("{start} to {end} (inclusive)").format(start=w.date(start), end=w.date(end))
     message = EmailMessage()
-    message["Subject"] = f"SLA report {contract.code} ({delivery}) {period}"
+    message["Subject"] = _("SLA report {contract} ({delivery}): {period}").format(
+        contract=contract.code, delivery=delivery, period=period
+    )
     message["From"] = settings.smtp_sender
     message["To"] = recipients
-    lines = [f"SLA report of contract {contract.code}, {period} ({contract.timezone}).", ""]
+    lines = [
+        _("SLA report of contract {contract}, {period} ({timezone}).").format(
+            contract=contract.code, period=period, timezone=contract.timezone
+        ),
+        "",
+    ]
     summary = reports[0].summary if reports else {}
     total = summary.get("total") or {}
     sl = summary.get("service_level") or {}
     if total.get("offered") is not None:
         level = total.get("service_level")
-        lines.append(f"Calls offered: {total['offered']:,}")
-        lines.append(f"Service level: {level:.1%} ({sl.get('description', '')})" if level is not None else "")
+        lines.append(_("Calls offered: {count}").format(count=w.num(total["offered"])))
+        if level is not None:
+            formula = ServiceLevelFormula(sl.get("formula", "offered"))
+            described = w.formula(formula, int(sl.get("threshold_seconds") or 20))
+            lines.append(_("Service level: {value} ({formula})").format(value=w.pct(level), formula=described))
     if summary.get("adjustment") is not None:
-        lines.append(f"Invoice adjustment (bonuses - penalties): {contract.currency} {summary['adjustment']}")
-    lines += ["", "Attached files and their SHA-256 checksums:"]
+        lines.append(
+            _("Invoice adjustment (bonuses - penalties): {amount}").format(amount=w.money(summary["adjustment"]))
+        )
+    lines += ["", _("Attached files and their SHA-256 checksums:")]
     for r in reports:
         lines.append(f"  {r.filename}  {r.checksum}")
-    lines += ["", f"Data cut-off: {reports[0].data_cutoff.isoformat()}" if reports else ""]
+    if reports:
+        cutoff = w.fmt.datetime(reports[0].data_cutoff, contract.timezone, "short")
+        lines += ["", _("Data cut-off: {when}").format(when=cutoff)]
     message.set_content("\n".join(lines))
     for r in reports:
         content = read_stored(settings, r)

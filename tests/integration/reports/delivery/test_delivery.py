@@ -63,7 +63,10 @@ async def test_delivery_stores_checksummed_reports_and_emails_them_once(
     assert len(inbox.messages) == 1
     rcpts, message = inbox.messages[0]
     assert rcpts == ["sla-reports@cabonet.example"]
-    assert message["Subject"] == "SLA report reference (daily) 1999-02-14"
+    # In the contract's language (the reference client is Brazilian), its date and figures by Babel.
+    assert message["Subject"] == "Relatório de SLA reference (daily): 14 de fev. de 1999"
+    text = message.get_body(("plain",)).get_content()
+    assert "Chamadas oferecidas: 1.521" in text and "Nível de serviço: 72,3%" in text
     attachments = {part.get_filename(): part.get_payload(decode=True) for part in message.iter_attachments()}
     assert sorted(attachments) == ["reference-daily-19990214-19990214.csv", "reference-daily-19990214-19990214.xlsx"]
     csv_text = attachments["reference-daily-19990214-19990214.csv"].decode()
