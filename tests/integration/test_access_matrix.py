@@ -38,6 +38,7 @@ from ops.queues.assignment.agents import create_agent
 from ops.queues.intake.services import create_ticket
 from ops.queues.models import Incident, Ticket
 from ops.reports.models import ReportSend, StoredReport
+from ops.sessions import CSRF_HEADER, SESSION_COOKIE, csrf_token
 from ops.staffing.planning.models import OnCallShift, StaffingPlan
 from tests.helpers import load_reference
 
@@ -676,9 +677,9 @@ async def test_pages_show_the_other_contract_only_its_own(world: World) -> None:
         signed = await world.client.post(
             "/login", data={"token": world.tokens[f"other:{role}"], "next": "/"}, follow_redirects=False
         )
-        value = signed.cookies["ops_token"]
+        value = signed.cookies[SESSION_COOKIE]
         world.client.cookies.clear()
-        return {"Cookie": f"ops_token={value}"}
+        return {"Cookie": f"{SESSION_COOKIE}={value}", CSRF_HEADER: csrf_token(value)}
 
     agent, supervisor, manager, client = [await cookie(r) for r in ("agent", "supervisor", "manager", "client")]
     ticket, queue = world.other["ticket"], world.other["queue"]

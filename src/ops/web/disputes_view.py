@@ -15,15 +15,17 @@ from ops.billing.disputes import states
 from ops.billing.disputes.models import Dispute
 from ops.billing.disputes.views import dispute_views
 from ops.billing.invoices.models import Invoice
+from ops.l10n import NC_
 from ops.web.billing_view import N_, Words
 
+# A dispute's state in words ("closed" and "opened" are masculine for a ticket, feminine for a dispute).
 DISPUTE_STATES = {
-    states.OPENED: N_("opened"),
-    states.SUBMITTED: N_("submitted"),
-    states.RECALCULATION_GRANTED: N_("recalculation granted"),
-    states.CREDITED: N_("credited"),
-    states.CLOSED: N_("closed"),
-    states.REFUSED: N_("refused"),
+    states.OPENED: NC_("dispute state", "opened"),
+    states.SUBMITTED: NC_("dispute state", "submitted"),
+    states.RECALCULATION_GRANTED: NC_("dispute state", "recalculation granted"),
+    states.CREDITED: NC_("dispute state", "credited"),
+    states.CLOSED: NC_("dispute state", "closed"),
+    states.REFUSED: NC_("dispute state", "refused"),
 }
 # The manager's buttons for each next state.
 STEPS = {
