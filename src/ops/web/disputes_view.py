@@ -137,13 +137,23 @@ def credit_documents(dispute: Dispute, rows: list[Invoice], w: Words) -> list[tu
 
 
 async def alerts_shown(
-    session: AsyncSession, *, code: str, currency: str, today: date, w: Words
+    session: AsyncSession,
+    *,
+    code: str,
+    currency: str,
+    today: date,
+    w: Words,
+    principal: Principal | None = None,
+    kinds: tuple[str, ...] = ("invoice_due", "deadline_passed", "follow_up"),
 ) -> list[dict[str, Any]]:
-    """What the manager chases today, worded: a disputed invoice whose due date is near (the contract's
-    `due_alert_days`) with what is payable on it, a dispute past its deadline, one whose follow-up day has come."""
+    """What to chase today, worded: a disputed invoice whose due date is near (the contract's `due_alert_days`)
+    with what is payable on it, a dispute past its deadline, one whose follow-up day has come; `kinds` picks
+    among them (the client is shown its invoices falling due: the undisputed part is owed on the due date)."""
     _, fmt = w._, w.fmt
     out = []
-    for alert in await disputes.alerts(session, code=code, principal=None, today=today):
+    for alert in await disputes.alerts(session, code=code, principal=principal, today=today):
+        if alert.kind not in kinds:
+            continue
         state = _(DISPUTE_STATES.get(alert.state or "", alert.state or ""))
         if alert.kind == "invoice_due":
             text = _("Invoice {number} falls due on {day} with a dispute open: {payable} is payable on it.").format(

@@ -227,6 +227,13 @@ async def test_a_disputed_invoice_falling_due_raises_an_alert(client: Client, db
     pt = Formats("pt-BR")
     payable = pt.money(invoice.net - Decimal("1000.00"), "BRL")
     assert f"A fatura 1 vence em {pt.date(invoice.due_on)} com uma disputa em aberto: {payable}" in alert.group(0)
+    # The client is shown it too in its portal (the undisputed part is owed on the due date), and nothing else.
+    await sign_in(client, await token(db, "client", "reference"))
+    portal = await client.get("/portal/billing", headers=PT)
+    shown = re.search(r'<div class="card alert-box" role="status" id="dispute-alerts">.*?</div>', portal.text, re.S)
+    assert shown is not None and f"A fatura 1 vence em {pt.date(invoice.due_on)}" in shown.group(0)
+    assert shown.group(0).count("<li") == 1
+    await sign_in(client, await token(db, "manager"))
 
     # A follow-up day chosen on a step; one in the past is refused. A dispute past its deadline is an alert too.
     row = await _dispute(db)
