@@ -192,11 +192,12 @@ def render_xlsx(data: ReportData, w: Words, cover: dict[str, Any]) -> bytes:
             cell.number_format = money_format(w)
 
     summary = executive_summary(data)
+    names = {q.code: q.name for q in data.inputs.queues}
     ws = sheet(_("Summary"))
     kpis = [
         {
             "kpi": k.kpi,
-            "queue": k.queue,
+            "queue": _("all queues") if k.queue == "*" else names.get(k.queue, k.queue),
             "rule": k.rule,
             "target": k.target,
             "actual": k.actual,
