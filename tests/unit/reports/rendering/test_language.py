@@ -141,6 +141,15 @@ def test_xlsx_figures_are_typed_cells(report: ReportData) -> None:
             assert row[key].value is None or isinstance(row[key].value, int | float), (key, row[key].value)
 
 
+def test_no_xlsx_sheet_holds_a_number_as_text(report: ReportData) -> None:
+    book = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx", lang="es-AR")), read_only=True)
+    number = re.compile(r"^-?[\d.,]+%?$")
+    for sheet in book.sheetnames[1:]:  # the cover's items are sentences (the formula version "1" among them)
+        for row in book[sheet].iter_rows(min_row=2, values_only=True):
+            texts = [v for v in row if isinstance(v, str) and number.match(v.strip())]
+            assert texts == [], (sheet, row)
+
+
 def test_the_heatmap_diverges_at_the_target_and_names_it_on_its_colour_bar(report: ReportData) -> None:
     heat = interval_heatmap(report, words(report.contract, "pt-BR")).data[0]
     stops = {round(float(position), 4): color for position, color in heat.colorscale}
