@@ -97,3 +97,20 @@ def test_the_browsers_language_is_negotiated(header: str | None, lang: str) -> N
 
     assert pick_language({}, header) == lang
     assert pick_language({"ops_lang": "pt"}, header) == "pt"  # the switch wins
+
+
+def test_the_ticket_history_writes_its_values_in_the_readers_locale() -> None:
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    from ops.l10n import Formats
+    from ops.web.work_pages import shown
+
+    zone = ZoneInfo("America/Sao_Paulo")
+    pt, en = Formats("pt-BR"), Formats("en")
+    assert shown("2026-03-02T14:00:00+00:00", pt, zone, "due") == "02/03 11:00"  # was the raw ISO text
+    assert shown(960.0, pt, zone, "target_minutes") == "960"  # was 960.0
+    assert (shown(1234.5, pt, zone, "minutes"), shown(1234.5, en, zone, "minutes")) == ("1.234,5", "1,234.5")
+    assert shown(Decimal("19.50"), pt, zone, "minutes") == shown("19.50", pt, zone, "minutes") == "19,5"
+    assert shown(1234, pt, zone, "assigned_agent_id") == "1234"  # an id is not a quantity
+    assert shown("open", pt, zone, "status") == "open"
