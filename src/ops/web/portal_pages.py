@@ -6,7 +6,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from babel import Locale
 from litestar import Request, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -169,8 +168,7 @@ def _months(shown: date, fmt: Formats) -> list[tuple[str, str]]:
 def _in_language(key: str, figure: Any, fmt: Formats) -> Any:
     """A report chart with its titles in the reader's language and its numbers in the reader's separators."""
     _ = gettext(fmt.lang)
-    symbols = Locale.parse(fmt.locale).number_symbols.get("latn", {})
-    figure.update_layout(separators=f"{symbols.get('decimal', '.')}{symbols.get('group', ',')}")
+    figure.update_layout(separators=fmt.separators())
     if key in CHART_TITLES:
         figure.update_layout(title_text=_(CHART_TITLES[key]))
     figure.for_each_yaxis(
