@@ -72,6 +72,16 @@ CHART_TEXTS = {
     "Resolved within policy": N_("Resolved within policy"),
     "Backlog by age": N_("Backlog by age"),
 }
+# The service-level formulas in words (the report's sentences, ops.reports.metrics), with their threshold {t}.
+FORMULAS = {
+    "offered": N_("Calls answered within {t} s out of all calls offered"),
+    "offered_minus_short": N_("Calls answered within {t} s out of calls offered, short abandons excluded"),
+    "offered_minus_abandoned_within": N_(
+        "Calls answered within {t} s out of calls offered, calls abandoned within {t} s excluded"
+    ),
+    "answered_and_abandoned_within": N_("Calls answered or abandoned within {t} s out of all calls offered"),
+    "answered": N_("Calls answered within {t} s out of calls answered"),
+}
 MONTHS_OFFERED = 36  # the month picker: the last three years, and the month shown
 MONEY = ("penalties", "bonuses", "adjustment")
 
@@ -147,10 +157,20 @@ async def portal(
         delivered=delivered,
         month=f"{start:%Y-%m}",
         months=_months(start, fmt),
+        formula=_formula(body["service_level"], fmt),
         start=start,
         end=end,
         has_data=bool(data.intervals["offered"].sum()) or bool(len(data.tickets)),
     )
+
+
+def _formula(service_level: dict[str, Any], fmt: Formats) -> str:
+    """The service level's formula in the reader's words, its expression over the counts kept as written."""
+    words = FORMULAS.get(service_level["formula"])
+    if words is None:
+        return str(service_level["description"])
+    text = gettext(fmt.lang)(words).format(t=fmt.number(service_level["threshold_seconds"]))
+    return f"{text} [{service_level['formula']}: {service_level['expression']}]"
 
 
 def _months(shown: date, fmt: Formats) -> list[tuple[str, str]]:

@@ -45,6 +45,7 @@ async def test_the_portal_writes_figures_months_and_charts_in_the_readers_locale
     # Chart titles in the reader's language, with the locale's separators for Plotly's numbers.
     assert in_chart("Nível de serviço diário x meta", pt) and in_chart("Nivel de servicio diario vs. meta", es)
     assert "Daily service level against target" in en
+    assert "Chamadas atendidas em até 20 s" in pt and "Llamadas atendidas dentro de 20 s" in es  # the formula
     assert "· cliente</span>" in pt and "· client</span>" in en  # the signed-in role in the header
     assert '"separators":",."' in pt and '"separators":".,"' in en
 

@@ -3,6 +3,7 @@ Portuguese and an Argentine Spanish translation in the gettext catalogues, which
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,8 @@ def test_every_page_phrase_has_a_translation(locale: str) -> None:
     assert len(extracted) > 220
     missing = sorted(msgid for msgid in extracted if not words.get(msgid, "").strip())
     assert missing == []
+    for msgid in extracted:  # the same {placeholders}, or the page's format() fails in that language
+        assert set(re.findall(r"{\w+}", msgid)) == set(re.findall(r"{\w+}", words[msgid])), msgid
 
 
 def test_the_pages_speak_spanish_from_the_catalogue() -> None:
@@ -114,3 +117,10 @@ def test_the_ticket_history_writes_its_values_in_the_readers_locale() -> None:
     assert shown(Decimal("19.50"), pt, zone, "minutes") == shown("19.50", pt, zone, "minutes") == "19,5"
     assert shown(1234, pt, zone, "assigned_agent_id") == "1234"  # an id is not a quantity
     assert shown("open", pt, zone, "status") == "open"
+
+
+def test_every_service_level_formula_has_its_words_on_the_portal() -> None:
+    from ops.reports.metrics import ServiceLevelFormula
+    from ops.web.portal_pages import FORMULAS
+
+    assert set(FORMULAS) == {f.value for f in ServiceLevelFormula}
