@@ -203,3 +203,8 @@ async def test_switching_language_comes_back_to_the_same_page_and_query(world: W
     act = {"action": "note", "version": "abc"}
     failed = await world.client.post(f"/work/tickets/{ticket}", data=act, headers=agent)
     assert f'name="next" value="/work/tickets/{ticket}"' in failed.text
+    manager = {"Authorization": f"Bearer {world.tokens['all:manager']}"}
+    form = {"contract": "reference", "week_of": "2026-02-23", "start": "tomorrow", "end": "2026-02-07T18:00"}
+    failed = await world.client.post("/staffing/oncall", data=form, headers=manager)
+    assert failed.status_code == 422
+    assert 'name="next" value="/staffing?contract=reference&amp;week=2026-02-23"' in failed.text
