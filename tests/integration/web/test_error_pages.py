@@ -139,6 +139,7 @@ async def test_an_unknown_contract_or_ticket_meets_a_404_page(world: World, rout
     values, query, form = NOT_FOUND[route.operation]
     response = await ask(world, route, allowed_key(route), values=values, query=query, form=form)
     in_spanish(response, 404, "No encontrado")
+    assert 'id="error-detail"' not in response.text  # no English wording of what is missing
 
 
 @in_module_loop
@@ -151,6 +152,9 @@ async def test_a_bad_query_or_form_value_meets_a_422_page(world: World, route: R
     query, form = INVALID[route.operation]
     response = await ask(world, route, allowed_key(route), query=query, form=form)
     in_spanish(response, 422, "Valor inválido")
+    if 'class="card error-page"' in response.text:  # the error page names the value that is wrong
+        assert 'id="error-detail"' in response.text
+        assert any(value in response.text for value in query.values() if value != "reference"), response.text
 
 
 @in_module_loop
