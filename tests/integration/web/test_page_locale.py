@@ -65,6 +65,7 @@ async def test_the_staffing_page_writes_its_month_and_shifts_in_the_readers_loca
     path = f"/staffing?contract=reference&week={matrix.WEEK}"
     pt, es = [await get(world, "all:manager", path, lang) for lang in ("pt", "es")]
     assert "fevereiro de 2026" in pt and "febrero de 2026" in es  # the on-call month
+    assert "segunda-feira, 23 de fevereiro de 2026" in pt and "lunes, 23 de febrero de 2026" in es  # the week
     assert '"separators": ",."' in pt and '"locale": "es-AR"' in es  # the script's charts and figures
     assert "· gestor</span>" in pt and "· gerente</span>" in es
     # The on-call shift: 2026-02-14 11:00 to 21:00 UTC, 08:00 to 18:00 in São Paulo, 10 billable hours.
