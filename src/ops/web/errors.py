@@ -87,6 +87,8 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
         home_label=_(HOME),
     )
     response.status_code = status
+    if isinstance(exc, HTTPException) and exc.headers:
+        response.headers.update(exc.headers)  # a 405's Allow, as the API's answer carries it
     return response
 
 

@@ -170,6 +170,7 @@ async def test_the_api_keeps_its_json_and_a_page_asked_the_wrong_way_is_a_page(w
     # Opening the next-ticket form's address (POST only) in the browser: a 405 page, with a way back to /work.
     wrong_way = await world.client.get("/work/next", headers={**agent, "referer": "http://testserver.local/work"})
     in_spanish(wrong_way, 405, "No disponible de esta forma", signed_in=False)  # routing answers before sign-in
+    assert "POST" in wrong_way.headers["allow"]
     assert 'href="/work" id="error-back"' in wrong_way.text
     # An unknown page address, in Portuguese for a Brazilian browser, English for another.
     for language, title in (("pt-BR,pt;q=0.9", "Não encontrado"), ("en-US", "Not found")):
