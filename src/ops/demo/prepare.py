@@ -18,6 +18,7 @@ from ops.contracts.models import Contract, Queue
 from ops.contracts.services import get_contract, load_contract
 from ops.demo.billing import seed_billing
 from ops.demo.tickets import seed as seed_tickets
+from ops.demo.trickle import move_to_today
 from ops.demo.voice import VOICE_PROFILE, voice_intervals
 from ops.staffing.history.models import IntervalStat
 
@@ -46,7 +47,11 @@ async def prepare_demo(*, seed: int = 7, now: datetime | None = None) -> dict[st
         tokens["manager"] = await issue_token(session, name="Demo manager", role="manager", contract_id=None)
         tokens["supervisor"] = await issue_token(session, name="Demo supervisor", role="supervisor", contract_id=row.id)
         tokens["client"] = await issue_token(session, name="CaboNet (client)", role="client", contract_id=row.id)
+        tokens["crm"] = await issue_token(session, name="CaboNet CRM (demo trickle)", role="client", contract_id=row.id)
         tokens.update(await demo_tickets_and_agents(session, contract=row, now=now, seed=seed))
+        moved = await move_to_today(session, contract=row, now=now)
+        if moved:
+            print(f"  moved {moved} open tickets of an earlier day's demo to today")
         for line in await seed_billing(session, contract=row, now=now, files=get_settings().reports_dir):
             print(f"  billing {line}")
     return tokens

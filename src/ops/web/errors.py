@@ -19,7 +19,7 @@ from ops.web.render import came_from, page
 
 NOT_PAGES = ("/api", "/schema", "/health", "/static", "/vendor")
 PAGE_STATUSES = (400, 403, 404, 405, 409, 422)
-SAYS_WHAT_IS_WRONG = (400, 409, 422)
+SAYS_WHAT_IS_WRONG = (400, 403, 409, 422)  # a refusal says why (a role, a form from another site)
 
 # status -> (title, explanation), English msgids of the catalogues.
 EXPLAINED: dict[int, tuple[str, str]] = {
@@ -66,9 +66,9 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     else:  # pragma: no cover - only the exceptions above are routed here
         status, detail = 400, ""
     if detail == HTTPStatus(status).phrase or status not in SAYS_WHAT_IS_WRONG:
-        # Litestar's bare "Not Found" says nothing the title does not; a refusal's or a missing object's English
-        # wording ("no ticket 9") neither: the explanation is said in the reader's language. Bad input keeps its
-        # detail, which names the field and the value.
+        # Litestar's bare "Not Found" says nothing the title does not; a missing object's English wording ("no
+        # ticket 9") neither: the explanation is said in the reader's language. Bad input keeps its detail, which
+        # names the field and the value, and a refusal its reason.
         detail = ""
     _ = gettext(locale_tag(pick_language(dict(request.cookies), request.headers.get("accept-language"))))
     title, explanation = EXPLAINED.get(status, (N_("Request refused"), N_("The request was refused.")))

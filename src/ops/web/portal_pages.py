@@ -16,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops.auth import Principal, requires
 from ops.contracts.services import get_contract, list_contracts
 from ops.errors import InvalidInputError
-from ops.l10n import N_, Formats, gettext
+from ops.l10n import N_, Formats
 from ops.reports import services
+from ops.reports.delivery.services import local_today, period_for
+from ops.reports.rendering.words import words
 from ops.reports.report import report_json
 from ops.web.i18n import locale_tag, pick_language
 from ops.web.render import page
@@ -59,34 +61,10 @@ PHRASES: dict[str, str] = {
 }
 
 PORTAL_CHARTS = ("service_level", "abandonment", "aht_asa", "back_office")
-# The charts' titles (and axis / panel titles) in the reader's language; the figures come from the report in English.
-CHART_TITLES = {
-    "service_level": N_("Daily service level against target"),
-    "abandonment": N_("Abandoned calls over offered, by day (short abandons counted)"),
-    "aht_asa": N_("Average handle time and average speed of answer, by day (all voice queues)"),
-    "back_office": N_("Back office: resolution within policy and backlog ageing"),
-}
-CHART_TEXTS = {
-    "AHT seconds": N_("AHT seconds"),
-    "ASA seconds": N_("ASA seconds"),
-    "Resolved within policy": N_("Resolved within policy"),
-    "Backlog by age": N_("Backlog by age"),
-}
-# The service-level formulas in words (the report's sentences, ops.reports.metrics), with their threshold {t}.
-FORMULAS = {
-    "offered": N_("Calls answered within {t} s out of all calls offered"),
-    "offered_minus_short": N_("Calls answered within {t} s out of calls offered, short abandons excluded"),
-    "offered_minus_abandoned_within": N_(
-        "Calls answered within {t} s out of calls offered, calls abandoned within {t} s excluded"
-    ),
-    "answered_and_abandoned_within": N_("Calls answered or abandoned within {t} s out of all calls offered"),
-    "answered": N_("Calls answered within {t} s out of calls answered"),
-}
-MONTHS_OFFERED = 36  # the month picker: the last three years, and the month shown
 MONEY = ("penalties", "bonuses", "adjustment")
 
 
-def _month(value: str | None, default: tuple[date, date] | None) -> tuple[date, date]:
+def _month(value: str | None, default: tuple[date, date]) -> tuple[date, date]:
     import calendar
 
     if value:
@@ -98,12 +76,20 @@ def _month(value: str | None, default: tuple[date, date] | None) -> tuple[date, 
                 f"month must be YYYY-MM, not {value!r}", extra=[{"field": "month", "problem": "not YYYY-MM"}]
             ) from None
         return first, first.replace(day=calendar.monthrange(year, month)[1])
-    if default:
-        return default
-    today = date.today()
-    last = today.replace(day=1).toordinal() - 1
-    end = date.fromordinal(last)
-    return end.replace(day=1), end
+    return default
+
+
+def month_options(first: date, today: date, shown: date, fmt: Formats) -> list[tuple[str, str]]:
+    """The months a reader may pick, newest first and named in its language (novembro de 2026): from the
+    contract's first month to the current one, and the one shown if it lies outside them."""
+    months = []
+    index = today.year * 12 + today.month - 1
+    while index >= first.year * 12 + first.month - 1:
+        months.append(date(index // 12, index % 12 + 1, 1))
+        index -= 1
+    if shown.replace(day=1) not in months:
+        months.insert(0, shown.replace(day=1))
+    return [(f"{m:%Y-%m}", fmt.month(m)) for m in months]
 
 
 @get(
@@ -125,20 +111,21 @@ async def portal(
             return page(request, "portal_choose.html", contracts=visible)
         contract = visible[0].code
     row = await get_contract(db_session, code=contract, principal=user)
-    start, end = _month(month, await services.latest_data_month(db_session, contract=row))
+    # The page opens on the last closed month of the contract's calendar: the one its monthly report is about.
+    today = local_today(row.timezone)
+    start, end = _month(month, period_for("last_month", today))
     data = await services.sla_report(db_session, code=row.code, start=start, end=end, principal=user)
     body = report_json(data)
-    # Numbers and money in the reader's conventions (Babel), as the billing tab writes them.
+    # Numbers and money in the reader's conventions (Babel), as the billing tab writes them; the charts too.
     fmt = Formats(locale_tag(pick_language(dict(request.cookies), request.headers.get("accept-language"))))
+    reader = words(data.contract, fmt.lang)
     charts = [
         {
             "key": c.key,
             "title": c.title,
-            "html": _in_language(c.key, c.figure, fmt).to_html(
-                full_html=False, include_plotlyjs=False, div_id=f"chart-{c.key}"
-            ),
+            "html": c.figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{c.key}"),
         }
-        for c in report_charts(data)
+        for c in report_charts(data, reader)
         if c.key in PORTAL_CHARTS
     ]
     delivered = await services.list_delivered(db_session, code=row.code, principal=user)
@@ -156,48 +143,12 @@ async def portal(
         charts=charts,
         delivered=delivered,
         month=f"{start:%Y-%m}",
-        months=_months(start, fmt),
-        formula=_formula(body["service_level"], fmt),
+        months=month_options(data.contract.starts_on, today, start, fmt),
+        formula=reader.formula(*data.voice_formula()),
         start=start,
         end=end,
         has_data=bool(data.intervals["offered"].sum()) or bool(len(data.tickets)),
     )
-
-
-def _formula(service_level: dict[str, Any], fmt: Formats) -> str:
-    """The service level's formula in the reader's words, its expression over the counts kept as written."""
-    words = FORMULAS.get(service_level["formula"])
-    if words is None:
-        return str(service_level["description"])
-    text = gettext(fmt.lang)(words).format(t=fmt.number(service_level["threshold_seconds"]))
-    return f"{text} [{service_level['formula']}: {service_level['expression']}]"
-
-
-def _months(shown: date, fmt: Formats) -> list[tuple[str, str]]:
-    """The month picker's choices, newest first: (YYYY-MM, the month in words in the reader's language)."""
-    first = date.today().replace(day=1)
-    months = []
-    for back in range(MONTHS_OFFERED):
-        index = first.year * 12 + first.month - 1 - back
-        months.append(date(index // 12, index % 12 + 1, 1))
-    if shown.replace(day=1) not in months:
-        months = sorted({*months, shown.replace(day=1)}, reverse=True)
-    return [(f"{m:%Y-%m}", fmt.month(m)) for m in months]
-
-
-def _in_language(key: str, figure: Any, fmt: Formats) -> Any:
-    """A report chart with its titles in the reader's language and its numbers in the reader's separators."""
-    _ = gettext(fmt.lang)
-    figure.update_layout(separators=fmt.separators())
-    if key in CHART_TITLES:
-        figure.update_layout(title_text=_(CHART_TITLES[key]))
-    figure.for_each_yaxis(
-        lambda axis: axis.update(title_text=_(CHART_TEXTS[axis.title.text])) if axis.title.text in CHART_TEXTS else None
-    )
-    figure.for_each_annotation(
-        lambda note: note.update(text=_(CHART_TEXTS[note.text])) if note.text in CHART_TEXTS else None
-    )
-    return figure
 
 
 def _display(q: dict[str, Any], fmt: Formats) -> dict[str, Any]:

@@ -10,9 +10,12 @@ from litestar import Request
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
+from markupsafe import Markup
 
 from ops.auth import Principal
+from ops.authentication import PageAuth
 from ops.l10n import Formats
+from ops.sessions import CSRF_FIELD
 from ops.web.i18n import locale_tag, pick_language, translator
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -27,12 +30,17 @@ def page(request: Request[Any, Any, Any], name: str, **context: Any) -> Template
     """Render a page template with the caller, the language, the translator and the Babel formats."""
     lang = pick_language(dict(request.cookies), request.headers.get("accept-language"))
     user = request.scope.get("user")
+    auth = request.scope.get("auth")
+    csrf = auth.csrf if isinstance(auth, PageAuth) else ""
     return Template(
         template_name=name,
         context={
             "user": user if isinstance(user, Principal) else None,
             "lang": lang,
             "t": translator(lang),
+            # Every form that posts carries the session's CSRF token; scripts send it as X-CSRF-Token.
+            "csrf": csrf,
+            "csrf_field": lambda: Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, csrf),
             "fmt": Formats(locale_tag(lang)),  # numbers, money, percentages and dates by Babel
             # Where the language switch comes back to: the page as shown, its query included; a page re-rendered
             # by a form's POST (whose address answers only POST) goes back to the page the form was on.

@@ -47,6 +47,33 @@ NOT_FOUND: dict[str, tuple[dict[str, Any], dict[str, str], dict[str, str] | None
     ),
     "PortalApproveMeasurement": ({}, {}, {"contract": "no_such_contract", "month": "2026-01"}),
     "PortalContestMeasurement": ({}, {}, {"contract": "no_such_contract", "month": "2026-01"}),
+    "BillingIssueCreditNote": (
+        {},
+        {},
+        {"contract": "no_such_contract", "month": "2026-01", "invoice": "1", "amount": "1,00", "reason": "x"},
+    ),
+    "BillingRecordNfse": (
+        {},
+        {},
+        {"contract": "no_such_contract", "month": "2026-01", "invoice": "1", "number": "1", "value": "1,00"},
+    ),
+    "BillingVoidInvoice": ({}, {}, {"contract": "no_such_contract", "month": "2026-01", "invoice": "1", "reason": "x"}),
+    "BillingOpenDispute": (
+        {},
+        {},
+        {"contract": "no_such_contract", "month": "2026-01", "description": "x", "disputed": "1,00"},
+    ),
+    "BillingAdvanceDispute": (
+        {},
+        {},
+        {"contract": "no_such_contract", "month": "2026-01", "dispute": "1", "to": "refused", "reason": "x"},
+    ),
+    "PortalOpenDispute": (
+        {},
+        {},
+        {"contract": "no_such_contract", "invoice": "1", "description": "x", "disputed": "1,00"},
+    ),
+    "PortalSubmitDispute": ({}, {}, {"contract": "no_such_contract", "dispute": "1", "state": "opened"}),
 }
 # operation -> (query, form) with a value that cannot be used.
 INVALID: dict[str, tuple[dict[str, str], dict[str, str] | None]] = {
@@ -68,6 +95,16 @@ INVALID: dict[str, tuple[dict[str, str], dict[str, str] | None]] = {
     ),
     "PortalApproveMeasurement": ({}, {"contract": "reference", "month": "2026-99"}),
     "PortalContestMeasurement": ({}, {"contract": "reference", "month": "2026-99"}),
+    "BillingIssueCreditNote": (
+        {},
+        {"contract": "reference", "month": "2026-99", "invoice": "1", "amount": "1,00", "reason": "x"},
+    ),
+    "BillingRecordNfse": ({}, {"contract": "reference", "month": "2026-99", "invoice": "1", "value": "1,00"}),
+    "BillingVoidInvoice": ({}, {"contract": "reference", "month": "2026-99", "invoice": "1", "reason": "x"}),
+    "BillingOpenDispute": ({}, {"contract": "reference", "month": "2026-01", "description": "x", "disputed": "lots"}),
+    "BillingAdvanceDispute": ({}, {"contract": "reference", "month": "2026-01", "dispute": "x", "to": "refused"}),
+    "PortalOpenDispute": ({}, {"contract": "reference", "invoice": "1", "description": "x", "disputed": "lots"}),
+    "PortalSubmitDispute": ({}, {"contract": "reference", "dispute": "x", "state": "opened"}),
 }
 NOTHING_TO_NAME = {
     "Home",

@@ -22,8 +22,9 @@ async def get(world: World, key: str, path: str, lang: str) -> str:
 
 
 def in_chart(text: str, page: str) -> bool:
-    """Whether the page's Plotly figures (JSON, non-ASCII escaped) hold the text."""
-    return json.dumps(text) in page
+    """Whether the page's Plotly figures (JSON, non-ASCII escaped) hold the text (a title may go on with its
+    formula)."""
+    return json.dumps(text)[:-1] in page
 
 
 @in_module_loop

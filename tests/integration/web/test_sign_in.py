@@ -21,7 +21,7 @@ async def test_sign_in_sets_cookie_and_goes_home_by_role(client: AsyncTestClient
     value = await token(db, "client", "reference", name="Ana Cliente")
     bad = await client.post("/login", data={"token": "ops_wrong", "next": "/"}, headers={"accept-language": "en"})
     assert bad.status_code == 401
-    assert "Invalid or revoked token" in bad.text
+    assert "Invalid, expired or revoked token" in bad.text
     good = await client.post("/login", data={"token": value, "next": "https://evil.example/"}, follow_redirects=False)
     assert good.status_code == 303
     assert good.headers["location"] == "/portal"

@@ -15,7 +15,18 @@ from ops.l10n import LOCALE_DIR, Formats
 from ops.web.i18n import locale_tag, pick_language, translate
 
 WEB = Path(__file__).resolve().parents[3] / "src" / "ops" / "web"
-SOURCES = [WEB / name for name in ("billing_view.py", "billing_forms.py", "billing_pages.py", "portal_billing.py")]
+SOURCES = [
+    WEB / name
+    for name in (
+        "billing_view.py",
+        "billing_forms.py",
+        "billing_pages.py",
+        "portal_billing.py",
+        "disputes_view.py",
+        "dispute_forms.py",
+        "invoice_forms.py",
+    )
+]
 TEMPLATES = sorted((WEB / "templates").glob("billing*.html"))
 
 

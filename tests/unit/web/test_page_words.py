@@ -117,10 +117,3 @@ def test_the_ticket_history_writes_its_values_in_the_readers_locale() -> None:
     assert shown(Decimal("19.50"), pt, zone, "minutes") == shown("19.50", pt, zone, "minutes") == "19,5"
     assert shown(1234, pt, zone, "assigned_agent_id") == "1234"  # an id is not a quantity
     assert shown("open", pt, zone, "status") == "open"
-
-
-def test_every_service_level_formula_has_its_words_on_the_portal() -> None:
-    from ops.reports.metrics import ServiceLevelFormula
-    from ops.web.portal_pages import FORMULAS
-
-    assert set(FORMULAS) == {f.value for f in ServiceLevelFormula}
