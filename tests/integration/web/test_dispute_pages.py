@@ -18,7 +18,7 @@ from ops.billing.disputes.models import Dispute, DisputeEvent
 from ops.billing.invoices import services as invoices
 from ops.db import utcnow
 from ops.l10n import Formats
-from tests.helpers import load_reference, token
+from tests.helpers import load_reference, sign_in, token
 from tests.integration.billing.factories import measurement
 
 Client = AsyncTestClient[Litestar]
@@ -55,7 +55,7 @@ def _article(page: str, dispute_id: int) -> str:
 async def test_a_manager_moves_a_dispute_through_its_states_and_the_client_follows_it(client: Client, db: Any) -> None:
     await _invoiced(db)
     pt = Formats("pt-BR")
-    client.cookies.set("ops_token", await token(db, "manager", name="Marta"))
+    await sign_in(client, await token(db, "manager", name="Marta"))
     client.cookies.set("ops_lang", "pt")
     opened = await client.post(
         "/billing/disputes",
@@ -96,7 +96,7 @@ async def test_a_manager_moves_a_dispute_through_its_states_and_the_client_follo
     assert (await _dispute(db)).state == "submitted" and await _count(db, DisputeEvent) == 2
     # A step from a state the page no longer shows: 409, the current state named.
     stale = await client.post("/billing/disputes/advance", data={**grant, "state": "opened"})
-    assert stale.status_code == 409 and "agora está enviada" in stale.text
+    assert stale.status_code == 409 and "agora está protocolada" in stale.text
     granted = await client.post(
         "/billing/disputes/advance", data={**grant, "recalculation_number": "RC-5521"}, follow_redirects=False
     )
@@ -131,7 +131,7 @@ async def test_a_manager_moves_a_dispute_through_its_states_and_the_client_follo
     assert "Nota de crédito 1" in _article(closed.text, row.id)
 
     client.cookies.clear()
-    client.cookies.set("ops_token", await token(db, "client", "reference"))
+    await sign_in(client, await token(db, "client", "reference"))
     portal = await client.get("/portal/billing", headers=ES)
     card = _article(portal.text, row.id)
     assert 'data-state="closed"' in card and "cerrada" in card
@@ -139,7 +139,7 @@ async def test_a_manager_moves_a_dispute_through_its_states_and_the_client_follo
     history = re.findall(r"<tr><td class=\"nowrap\">[^<]*</td><td>([^<]*)</td><td>([^<]*)</td></tr>", card)
     assert history == [
         ("manager:Marta", "abierta"),
-        ("manager:Marta", "enviada"),
+        ("manager:Marta", "presentada"),
         ("manager:Marta", "recálculo concedido"),
         ("manager:Marta", "acreditada"),
         ("manager:Marta", "cerrada"),
@@ -149,7 +149,7 @@ async def test_a_manager_moves_a_dispute_through_its_states_and_the_client_follo
 
 async def test_a_refusal_needs_its_reason(client: Client, db: Any) -> None:
     await _invoiced(db)
-    client.cookies.set("ops_token", await token(db, "manager"))
+    await sign_in(client, await token(db, "manager"))
     await client.post("/billing/disputes", data={**OCTOBER, "description": "By hand", "disputed": "10.00"}, headers=EN)
     row = await _dispute(db)
     assert (row.invoice_id, row.billed) == (None, Decimal("10.00"))  # no invoice named: the amount is all it bills
@@ -169,13 +169,13 @@ async def test_a_refusal_needs_its_reason(client: Client, db: Any) -> None:
 async def test_the_client_opens_a_dispute_on_an_invoice_from_the_portal(client: Client, db: Any) -> None:
     await _invoiced(db)
     await load_reference(db, code="other")
-    client.cookies.set("ops_token", await token(db, "client", "other"))
+    await sign_in(client, await token(db, "client", "other"))
     intruded = await client.post(
         "/portal/billing/disputes", data={"contract": "reference", "invoice": "1", "description": "x", "disputed": "1"}
     )
     assert intruded.status_code == 404 and await _count(db, Dispute) == 0
 
-    client.cookies.set("ops_token", await token(db, "client", "reference", name="Ana"))
+    await sign_in(client, await token(db, "client", "reference", name="Ana"))
     client.cookies.set("ops_lang", "pt")
     form = {"contract": "reference", "invoice": "1", "description": "Reforço não prestado"}
     bad = await client.post("/portal/billing/disputes", data={**form, "disputed": "1234.56"})
@@ -213,7 +213,7 @@ async def test_the_client_opens_a_dispute_on_an_invoice_from_the_portal(client: 
 async def test_a_disputed_invoice_falling_due_raises_an_alert(client: Client, db: Any) -> None:
     # Issued 27 days ago with 30 days to pay: due in 3 days, within the contract's 5-day alert.
     await _invoiced(db, issued=utcnow() - timedelta(days=27))
-    client.cookies.set("ops_token", await token(db, "manager"))
+    await sign_in(client, await token(db, "manager"))
     quiet = await client.get("/billing", params=OCTOBER, headers=EN)
     assert 'id="dispute-alerts"' not in quiet.text  # not disputed: no alert
     await client.post(
@@ -227,6 +227,13 @@ async def test_a_disputed_invoice_falling_due_raises_an_alert(client: Client, db
     pt = Formats("pt-BR")
     payable = pt.money(invoice.net - Decimal("1000.00"), "BRL")
     assert f"A fatura 1 vence em {pt.date(invoice.due_on)} com uma disputa em aberto: {payable}" in alert.group(0)
+    # The client is shown it too in its portal (the undisputed part is owed on the due date), and nothing else.
+    await sign_in(client, await token(db, "client", "reference"))
+    portal = await client.get("/portal/billing", headers=PT)
+    shown = re.search(r'<div class="card alert-box" role="status" id="dispute-alerts">.*?</div>', portal.text, re.S)
+    assert shown is not None and f"A fatura 1 vence em {pt.date(invoice.due_on)}" in shown.group(0)
+    assert shown.group(0).count("<li") == 1
+    await sign_in(client, await token(db, "manager"))
 
     # A follow-up day chosen on a step; one in the past is refused. A dispute past its deadline is an alert too.
     row = await _dispute(db)
@@ -239,4 +246,4 @@ async def test_a_disputed_invoice_falling_due_raises_an_alert(client: Client, db
     async with db.begin() as session:
         await session.execute(update(Dispute).values(deadline=date(2026, 11, 1)))
     late = await client.get("/billing", params=OCTOBER, headers=PT)
-    assert f"A disputa {row.id} (enviada) passou do prazo de {pt.date(date(2026, 11, 1))}." in late.text
+    assert f"A disputa {row.id} (protocolada) passou do prazo de {pt.date(date(2026, 11, 1))}." in late.text

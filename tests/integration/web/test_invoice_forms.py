@@ -15,7 +15,7 @@ from ops.billing.invoices import services as invoices
 from ops.billing.invoices.models import Invoice
 from ops.db import utcnow
 from ops.l10n import Formats
-from tests.helpers import load_reference, token
+from tests.helpers import load_reference, sign_in, token
 from tests.integration.billing.factories import measurement
 
 Client = AsyncTestClient[Litestar]
@@ -45,7 +45,7 @@ async def _credit_notes(db: Any) -> list[Decimal]:
 async def test_a_credit_note_from_the_page_never_above_what_is_left(client: Client, db: Any) -> None:
     await _invoiced(db)
     pt = Formats("pt-BR")
-    client.cookies.set("ops_token", await token(db, "manager", name="Marta"))
+    await sign_in(client, await token(db, "manager", name="Marta"))
     form = {**OCTOBER, "form": "credit", "invoice": "1", "reason": "Turno 1 não trabalhado"}
     above = await client.post("/billing/credit-notes", data={**form, "amount": "151.043,56"}, headers=PT)
     assert above.status_code == 409
@@ -72,7 +72,7 @@ async def test_a_credit_note_from_the_page_never_above_what_is_left(client: Clie
 
 async def test_the_nfse_is_recorded_and_a_different_value_flagged(client: Client, db: Any) -> None:
     await _invoiced(db)
-    client.cookies.set("ops_token", await token(db, "manager"))
+    await sign_in(client, await token(db, "manager"))
     form = {**OCTOBER, "form": "nfse", "invoice": "1", "nfse_number": "2026/000123", "value": "151.043,50"}
     no_code = await client.post("/billing/nfse", data=form, headers=PT)
     assert no_code.status_code == 422 and "Informe o código de verificação da NFS-e." in no_code.text
@@ -102,7 +102,7 @@ async def test_an_invoice_is_voided_from_the_page_unless_it_was_paid(client: Cli
         await invoices.record_payment(
             session, code="reference", number=2, paid_on=utcnow().date(), amount=Decimal("10.00"), actor="t", note=None
         )
-    client.cookies.set("ops_token", await token(db, "manager", name="Marta"))
+    await sign_in(client, await token(db, "manager", name="Marta"))
     form = {**OCTOBER, "form": "void", "invoice": "1"}
     no_reason = await client.post("/billing/void", data=form, headers=PT)
     assert no_reason.status_code == 422 and "Escreva por que a fatura é cancelada." in no_reason.text
