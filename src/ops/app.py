@@ -76,7 +76,9 @@ def unauthorized_handler(request: Request[Any, Any, Any], exc: NotAuthorizedExce
     """The API answers 401; a page sends the browser to the sign-in form instead."""
     if request.url.path.startswith(("/api", "/schema", "/health")) or request.method != "GET":
         return Response({"status_code": 401, "detail": exc.detail}, status_code=401)
-    return Redirect(f"/login?next={quote(request.url.path)}")
+    # The page's query comes along (/portal?month=2026-02), so signing in lands where the link pointed.
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"/login?next={quote(target, safe='/')}")
 
 
 def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
