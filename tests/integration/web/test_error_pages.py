@@ -47,6 +47,13 @@ NOT_FOUND: dict[str, tuple[dict[str, Any], dict[str, str], dict[str, str] | None
     ),
     "PortalApproveMeasurement": ({}, {}, {"contract": "no_such_contract", "month": "2026-01"}),
     "PortalContestMeasurement": ({}, {}, {"contract": "no_such_contract", "month": "2026-01"}),
+    "BillingIssueCreditNote": ({}, {}, {"contract": "no_such_contract", "month": "2026-01", "invoice": "1"}),
+    "BillingRecordNfse": ({}, {}, {"contract": "no_such_contract", "month": "2026-01", "invoice": "1"}),
+    "BillingVoidInvoice": ({}, {}, {"contract": "no_such_contract", "month": "2026-01", "invoice": "1"}),
+    "BillingOpenDispute": ({}, {}, {"contract": "no_such_contract", "month": "2026-01", "subject": "invoice"}),
+    "BillingAdvanceDispute": ({}, {}, {"contract": "no_such_contract", "month": "2026-01", "dispute": "999999"}),
+    "PortalOpenDispute": ({}, {}, {"contract": "no_such_contract", "invoice": "1"}),
+    "PortalSubmitDispute": ({}, {}, {"contract": "no_such_contract", "dispute": "999999"}),
 }
 # operation -> (query, form) with a value that cannot be used.
 INVALID: dict[str, tuple[dict[str, str], dict[str, str] | None]] = {
@@ -68,6 +75,13 @@ INVALID: dict[str, tuple[dict[str, str], dict[str, str] | None]] = {
     ),
     "PortalApproveMeasurement": ({}, {"contract": "reference", "month": "2026-99"}),
     "PortalContestMeasurement": ({}, {"contract": "reference", "month": "2026-99"}),
+    "BillingIssueCreditNote": ({}, {"contract": "reference", "month": "2026-99", "invoice": "1", "amount": "lots"}),
+    "BillingRecordNfse": ({}, {"contract": "reference", "month": "2026-99", "invoice": "1", "value": "lots"}),
+    "BillingVoidInvoice": ({}, {"contract": "reference", "month": "2026-99", "invoice": "1"}),
+    "BillingOpenDispute": ({}, {"contract": "reference", "month": "2026-99", "disputed": "lots"}),
+    "BillingAdvanceDispute": ({}, {"contract": "reference", "month": "2026-99", "dispute": "abc"}),
+    "PortalOpenDispute": ({}, {"contract": "reference", "invoice": "", "disputed": "lots"}),
+    "PortalSubmitDispute": ({}, {"contract": "reference", "dispute": "abc"}),
 }
 NOTHING_TO_NAME = {
     "Home",
