@@ -13,6 +13,7 @@ from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyA
 from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException, ValidationException
+from litestar.exceptions.responses import create_exception_response
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -76,7 +77,9 @@ def unauthorized_handler(request: Request[Any, Any, Any], exc: NotAuthorizedExce
     """The API answers 401; a page sends the browser to the sign-in form instead."""
     if request.url.path.startswith(("/api", "/schema", "/health")) or request.method != "GET":
         return Response({"status_code": 401, "detail": exc.detail}, status_code=401)
-    return Redirect(f"/login?next={quote(request.url.path)}")
+    # The page's query comes along (/portal?month=2026-02), so signing in lands where the link pointed.
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"/login?next={quote(target, safe='/')}")
 
 
 def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
@@ -107,6 +110,12 @@ def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException
     if exc.extra:
         body["extra"] = exc.extra
     return Response(body, status_code=exc.status_code)
+
+
+def bad_request_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, ValidationException):
+        return validation_error_handler(request, exc)
+    return create_exception_response(request, exc)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -151,6 +160,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             401: unauthorized_handler,
             500: server_error_handler,
             **PAGE_ERROR_HANDLERS,  # 400, 403, 404, 405, 409, 422: HTML on pages, Litestar's JSON on the API
+            # Litestar finds a handler by status before class: a request breaching the bounds is a 400 until
+            # validation_error_handler makes it the 422 naming its field.
+            400: page_or_json(bad_request_handler),
         },
         before_send=[add_request_id],
         state=State(

@@ -23,7 +23,7 @@ WORDS = {
     "pt": {
         "tab": "Faturamento",
         "opened": "aberta",
-        "submitted": "enviada",
+        "submitted": "protocolada",
         "recalculation_granted": "recálculo concedido",
         "credited": "creditada",
         "closed": "encerrada",
@@ -36,7 +36,7 @@ WORDS = {
     "es": {
         "tab": "Facturación",
         "opened": "abierta",
-        "submitted": "enviada",
+        "submitted": "presentada",
         "recalculation_granted": "recálculo concedido",
         "credited": "acreditada",
         "closed": "cerrada",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -31,7 +31,7 @@ from ops.reports.inputs import (
 )
 from ops.reports.models import ReportSend, StoredReport
 from ops.reports.report import ReportData, compute
-from ops.staffing.history.intervals import COUNT_COLUMNS, SUM_COLUMNS, zone
+from ops.staffing.history.intervals import COUNT_COLUMNS, SUM_COLUMNS
 from ops.staffing.history.models import IntervalStat
 
 
@@ -265,23 +265,3 @@ async def list_sends(session: AsyncSession, *, code: str, principal: Principal |
         .order_by(ReportSend.id.desc())
     )
     return list((await session.execute(query)).scalars())
-
-
-async def latest_data_month(session: AsyncSession, *, contract: Contract) -> tuple[date, date] | None:
-    """First and last local date of the latest month holding interval stats or tickets of the contract."""
-    ids = [q.id for q in contract.queues]
-    last_interval = (
-        await session.execute(select(func.max(IntervalStat.interval_start)).where(IntervalStat.queue_id.in_(ids)))
-    ).scalar_one_or_none()
-    last_ticket = (
-        await session.execute(select(func.max(Ticket.created_at)).where(Ticket.contract_id == contract.id))
-    ).scalar_one_or_none()
-    stamps = [s for s in (last_interval, last_ticket) if s is not None]
-    if not stamps:
-        return None
-    last = max(s if s.tzinfo else s.replace(tzinfo=UTC) for s in stamps)
-    day = last.astimezone(zone(contract.timezone)).date()
-    first = day.replace(day=1)
-    import calendar as cal
-
-    return first, first.replace(day=cal.monthrange(first.year, first.month)[1])

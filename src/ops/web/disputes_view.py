@@ -15,15 +15,17 @@ from ops.billing.disputes import states
 from ops.billing.disputes.models import Dispute
 from ops.billing.disputes.views import dispute_views
 from ops.billing.invoices.models import Invoice
+from ops.l10n import NC_
 from ops.web.billing_view import N_, Words
 
+# A dispute's state in words ("closed" and "opened" are masculine for a ticket, feminine for a dispute).
 DISPUTE_STATES = {
-    states.OPENED: N_("opened"),
-    states.SUBMITTED: N_("submitted"),
-    states.RECALCULATION_GRANTED: N_("recalculation granted"),
-    states.CREDITED: N_("credited"),
-    states.CLOSED: N_("closed"),
-    states.REFUSED: N_("refused"),
+    states.OPENED: NC_("dispute state", "opened"),
+    states.SUBMITTED: NC_("dispute state", "submitted"),
+    states.RECALCULATION_GRANTED: NC_("dispute state", "recalculation granted"),
+    states.CREDITED: NC_("dispute state", "credited"),
+    states.CLOSED: NC_("dispute state", "closed"),
+    states.REFUSED: NC_("dispute state", "refused"),
 }
 # The manager's buttons for each next state.
 STEPS = {
@@ -135,13 +137,23 @@ def credit_documents(dispute: Dispute, rows: list[Invoice], w: Words) -> list[tu
 
 
 async def alerts_shown(
-    session: AsyncSession, *, code: str, currency: str, today: date, w: Words
+    session: AsyncSession,
+    *,
+    code: str,
+    currency: str,
+    today: date,
+    w: Words,
+    principal: Principal | None = None,
+    kinds: tuple[str, ...] = ("invoice_due", "deadline_passed", "follow_up"),
 ) -> list[dict[str, Any]]:
-    """What the manager chases today, worded: a disputed invoice whose due date is near (the contract's
-    `due_alert_days`) with what is payable on it, a dispute past its deadline, one whose follow-up day has come."""
+    """What to chase today, worded: a disputed invoice whose due date is near (the contract's `due_alert_days`)
+    with what is payable on it, a dispute past its deadline, one whose follow-up day has come; `kinds` picks
+    among them (the client is shown its invoices falling due: the undisputed part is owed on the due date)."""
     _, fmt = w._, w.fmt
     out = []
-    for alert in await disputes.alerts(session, code=code, principal=None, today=today):
+    for alert in await disputes.alerts(session, code=code, principal=principal, today=today):
+        if alert.kind not in kinds:
+            continue
         state = _(DISPUTE_STATES.get(alert.state or "", alert.state or ""))
         if alert.kind == "invoice_due":
             text = _("Invoice {number} falls due on {day} with a dispute open: {payable} is payable on it.").format(

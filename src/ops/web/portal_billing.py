@@ -36,7 +36,7 @@ from ops.web.billing_view import (
     words_of,
 )
 from ops.web.dispute_forms import advance, explain_dispute, open_by_hand
-from ops.web.disputes_view import disputes_shown
+from ops.web.disputes_view import alerts_shown, disputes_shown
 from ops.web.render import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -114,6 +114,15 @@ async def _render(
         ),
         disputable=[i for i in issued if i.kind == "invoice" and i.voided_at is None],
         may_dispute=request.user.role == "client",
+        alerts=await alerts_shown(
+            session,
+            code=row.code,
+            currency=row.currency,
+            today=today,
+            w=w,
+            principal=request.user,
+            kinds=("invoice_due",),
+        ),
         request_path=address(TAB, contract=row.code),
     )
     response.status_code = failed.status if failed else 200

@@ -19,8 +19,9 @@ from ops.errors import InvalidInputError
 from ops.l10n import N_, Formats
 from ops.reports import services
 from ops.reports.delivery.services import local_today, period_for
-from ops.reports.rendering.words import words
+from ops.reports.rendering.words import Words, words
 from ops.reports.report import report_json
+from ops.reports.summary import Summary, executive_summary
 from ops.web.headers import csp_nonce
 from ops.web.i18n import locale_tag, pick_language
 from ops.web.render import page
@@ -153,6 +154,16 @@ async def portal(
         start=start,
         end=end,
         has_data=bool(data.intervals["offered"].sum()) or bool(len(data.tickets)),
+        headline=_headline(executive_summary(data), reader),
+    )
+
+
+def _headline(summary: Summary, reader: Words) -> str:
+    """The summary's first line, as the report's: how many contractual targets the month met and missed."""
+    if not summary.met + summary.missed:
+        return ""
+    return reader._("{met} of {total} contractual targets met; {missed} missed.").format(
+        met=reader.num(summary.met), total=reader.num(summary.met + summary.missed), missed=reader.num(summary.missed)
     )
 
 

@@ -65,6 +65,15 @@ def test_sla_xlsx_to_a_file(cli: CliRunner, tmp_path: Path) -> None:
     assert "Indicadores" in openpyxl.load_workbook(out, read_only=True).sheetnames
 
 
+def test_sla_html_in_spanish_with_the_appendix(cli: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "feb.html"
+    result = cli.invoke(main, [*SLA, "--format", "html", "--out", str(out), "--lang", "es-AR", "--appendix"])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "<h2>Resumen ejecutivo</h2>" in html and "<h2>Anexo: intervalos con llamadas</h2>" in html
+    assert "2.191" in html  # offered, in Argentine digits
+
+
 def test_bad_input_is_named_on_stderr_with_status_2(cli: CliRunner) -> None:
     backwards = cli.invoke(
         main, ["report", "sla", "--contract", "reference", "--from", "1999-02-14", "--to", "1999-02-01"]

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from ops.contracts.services import get_contract
-from ops.demo.prepare import demo_tickets_and_agents, store_voice_month
+from ops.demo.prepare import demo_tickets_and_agents, store_voice_history, store_voice_month
 from ops.reports.rendering.formats import render_pdf
 from ops.reports.services import sla_report
+from ops.reports.summary import executive_summary
 from tests.helpers import load_reference
 from tests.unit.reports.rendering.pdf import page_count
 
@@ -29,6 +30,7 @@ async def test_the_demo_months_pdf_is_under_15_pages_with_the_appendix_only_on_r
     async with db.begin() as session:
         contract = await get_contract(session, code="reference", principal=None)
         stored = await store_voice_month(session, contract=contract, today=NOW.date(), seed=7)
+        await store_voice_history(session, contract=contract, today=NOW.date(), seed=7)
         await demo_tickets_and_agents(session, contract=contract, now=NOW, seed=7)
     async with db() as session:
         data = await sla_report(
@@ -36,6 +38,9 @@ async def test_the_demo_months_pdf_is_under_15_pages_with_the_appendix_only_on_r
         )
     assert int(data.intervals["offered"].sum()) > 40_000  # a whole month of three voice queues
     assert len(data.breaches) > 0
+    months = executive_summary(data).months  # May to October stored before the demo month: each has its figures
+    assert [m.month for m in months] == [date(2026, m, 1) for m in range(5, 12)]
+    assert all(m.offered and m.offered > 40_000 and m.service_level for m in months)
     pdf = await asyncio.to_thread(render_pdf, data)
     pages = page_count(pdf)
     assert pages < 15, f"{pages} pages"

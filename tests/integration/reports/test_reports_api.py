@@ -114,11 +114,13 @@ async def test_portal_page_shows_own_scorecard_and_reports(
     assert '<script src="/vendor/plotly.min.js">' in page.text
     assert ">ASA s<" in page.text and ">Total<" in page.text
     assert "Abandoned calls over offered, by day" in page.text  # the charts in the reader's language
+    assert "1 of 3 contractual targets met; 2 missed." in page.text  # care: ASA met, service level and abandonment
     portuguese = await client.get("/portal?month=1999-02", headers={"accept-language": "pt-BR"})
     assert ">TME s<" in portuguese.text and ">TMA s<" in portuguese.text
     assert "Chamadas abandonadas sobre oferecidas, por dia" in portuguese.text and "67,1%" in portuguese.text
     # The month picker, the period and the formula in words in the reader's language, not the browser's widget.
     assert '<option value="1999-02" selected>fevereiro de 1999</option>' in portuguese.text
+    assert "1 de 3 metas contratuais cumpridas; 2 não cumpridas." in portuguese.text
     assert "1 de fev. de 1999 – 28 de fev. de 1999" in portuguese.text
     assert "Chamadas atendidas em até 20 s sobre todas as chamadas oferecidas" in portuguese.text
     assert (await client.get("/portal?contract=other")).status_code == 404

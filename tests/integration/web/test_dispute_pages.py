@@ -96,7 +96,7 @@ async def test_a_manager_moves_a_dispute_through_its_states_and_the_client_follo
     assert (await _dispute(db)).state == "submitted" and await _count(db, DisputeEvent) == 2
     # A step from a state the page no longer shows: 409, the current state named.
     stale = await client.post("/billing/disputes/advance", data={**grant, "state": "opened"})
-    assert stale.status_code == 409 and "agora está enviada" in stale.text
+    assert stale.status_code == 409 and "agora está protocolada" in stale.text
     granted = await client.post(
         "/billing/disputes/advance", data={**grant, "recalculation_number": "RC-5521"}, follow_redirects=False
     )
@@ -139,7 +139,7 @@ async def test_a_manager_moves_a_dispute_through_its_states_and_the_client_follo
     history = re.findall(r"<tr><td class=\"nowrap\">[^<]*</td><td>([^<]*)</td><td>([^<]*)</td></tr>", card)
     assert history == [
         ("manager:Marta", "abierta"),
-        ("manager:Marta", "enviada"),
+        ("manager:Marta", "presentada"),
         ("manager:Marta", "recálculo concedido"),
         ("manager:Marta", "acreditada"),
         ("manager:Marta", "cerrada"),
@@ -227,6 +227,13 @@ async def test_a_disputed_invoice_falling_due_raises_an_alert(client: Client, db
     pt = Formats("pt-BR")
     payable = pt.money(invoice.net - Decimal("1000.00"), "BRL")
     assert f"A fatura 1 vence em {pt.date(invoice.due_on)} com uma disputa em aberto: {payable}" in alert.group(0)
+    # The client is shown it too in its portal (the undisputed part is owed on the due date), and nothing else.
+    await sign_in(client, await token(db, "client", "reference"))
+    portal = await client.get("/portal/billing", headers=PT)
+    shown = re.search(r'<div class="card alert-box" role="status" id="dispute-alerts">.*?</div>', portal.text, re.S)
+    assert shown is not None and f"A fatura 1 vence em {pt.date(invoice.due_on)}" in shown.group(0)
+    assert shown.group(0).count("<li") == 1
+    await sign_in(client, await token(db, "manager"))
 
     # A follow-up day chosen on a step; one in the past is refused. A dispute past its deadline is an alert too.
     row = await _dispute(db)
@@ -239,4 +246,25 @@ async def test_a_disputed_invoice_falling_due_raises_an_alert(client: Client, db
     async with db.begin() as session:
         await session.execute(update(Dispute).values(deadline=date(2026, 11, 1)))
     late = await client.get("/billing", params=OCTOBER, headers=PT)
-    assert f"A disputa {row.id} (enviada) passou do prazo de {pt.date(date(2026, 11, 1))}." in late.text
+    assert f"A disputa {row.id} (protocolada) passou do prazo de {pt.date(date(2026, 11, 1))}." in late.text
+
+
+async def test_every_form_of_the_billing_pages_carries_one_csrf_token(client: Client, db: Any) -> None:
+    """A browser posts each form's fields as they are: a CSRF field given twice reaches the handler as a list and
+    the form is refused (422), which tests posting their own data never see."""
+    await load_reference(db)
+    async with db.begin() as session:
+        await measurement(session, month="2026-09")
+        await invoices.issue_invoice(session, code="reference", month="2026-09", actor="test")
+        await measurement(session)  # October approved, not invoiced: the issue form shows
+    await sign_in(client, await token(db, "manager"))
+    dispute = {**OCTOBER, "invoice": "1", "description": "x", "disputed": "1,00"}
+    assert (await client.post("/billing/disputes", data=dispute, headers=PT, follow_redirects=False)).status_code == 303
+    pages = [(await client.get("/billing", params=OCTOBER, headers=PT)).text]
+    await sign_in(client, await token(db, "client", "reference"))
+    pages.append((await client.get("/portal/billing", headers=PT)).text)
+    for page in pages:
+        forms = re.findall(r'<form method="post".*?</form>', page, re.S)
+        assert len(forms) >= 3
+        for form in forms:
+            assert form.count('name="csrf"') == 1, form[:200]

@@ -20,6 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
 
+from ops.reports.metrics import with_ratios
 from ops.reports.rendering.charts import Chart, report_charts
 from ops.reports.rendering.words import KPI_NAMES, Words, words
 from ops.reports.rendering.workbook import SCORECARD_COLUMNS
@@ -165,13 +166,36 @@ def breach_view(data: ReportData, limit: int = BREACH_ROWS) -> BreachView:
 
 # --- HTML and PDF -------------------------------------------------------------------------------
 
+APPENDIX_COLUMNS = ("queue", "interval_start", "offered", "answered", "answered_within", "abandoned",
+                    "service_level", "asa", "aht", "abandon_rate")  # fmt: skip
+
+
+def appendix_rows(data: ReportData, w: Words) -> tuple[list[str], list[list[str]]]:
+    """The intervals with calls as the printed appendix shows them: local times, counts and their ratios, in the
+    reader's formats (the XLSX has every column of every interval)."""
+    frame = with_ratios(data.intervals[data.intervals["offered"] > 0].head(APPENDIX_ROWS), data.voice_formula()[0])
+    rows = []
+    for rec in frame.to_dict("records"):
+        stamp = w.fmt.datetime(rec["interval_start"].to_pydatetime(), data.contract.timezone, "short")
+        rows.append(
+            [
+                rec["queue"],
+                stamp,
+                *(w.num(rec[c]) for c in APPENDIX_COLUMNS[2:6]),
+                w.pct(rec["service_level"]),
+                w.num(rec["asa"], 1),
+                w.num(rec["aht"], 1),
+                w.pct(rec["abandon_rate"]),
+            ]
+        )
+    return [w.column(c) for c in APPENDIX_COLUMNS], rows
+
 
 def _context(
     data: ReportData, w: Words, charts: list[dict[str, str]], *, interactive: bool, appendix: bool
 ) -> dict[str, Any]:
     body = report_json(data)
-    rows = _local(data.intervals.drop(columns=["threshold"]), data.contract.timezone)
-    rows = rows[rows["offered"] > 0].head(APPENDIX_ROWS) if appendix else rows.head(0)
+    titles, rows = appendix_rows(data, w) if appendix else ([], [])
     cover = {k: w.money(v) if isinstance(v, Decimal) else v for k, v in cover_items(data, w).items()}
     start, end = data.inputs.period_start, data.inputs.period_end
     return {
@@ -187,8 +211,8 @@ def _context(
         "charts": charts,
         "interactive": interactive,
         "breaches": breach_view(data),
-        "appendix": rows.to_dict("records"),
-        "appendix_columns": list(rows.columns),
+        "appendix": rows,
+        "appendix_columns": titles,
         "appendix_shown": appendix,
         "appendix_total": int((data.intervals["offered"] > 0).sum()),
         "appendix_limit": APPENDIX_ROWS,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_decimal, format_percent
 from jinja2 import Undefined
 
 from ops.contracts.schemas import ContractFile
@@ -185,6 +186,20 @@ class Words:
 
     def month(self, value: dt.date) -> str:
         return self.fmt.month(value)
+
+    def change(self, value: Any, digits: int = 1) -> str:
+        """A signed change: +0,8 or -1,3 (a month against the previous one)."""
+        if _missing(value):
+            return ""
+        zeros = "0" * digits
+        pattern = f"+#,##0.{zeros};-#,##0.{zeros}" if digits else "+#,##0;-#,##0"
+        return format_decimal(float(value), format=pattern, locale=self.fmt.locale)
+
+    def change_pct(self, value: Any) -> str:
+        """A signed relative change: +5,9% or -5,9%."""
+        if _missing(value):
+            return ""
+        return format_percent(float(value), format="+#,##0.0%;-#,##0.0%", locale=self.fmt.locale)
 
     def business_time(self, minutes: Any) -> str:
         """Business time in hours and minutes: 27 h 05 min (the business calendar's hours, not the wall clock's)."""

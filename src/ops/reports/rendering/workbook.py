@@ -60,10 +60,18 @@ SHARE_COLUMNS = frozenset(
         "first_response_within",
         "resolution_within",
         "share",
+        "weight",  # a statement line's share of its rule
     }
 )
 DECIMAL_COLUMNS = frozenset({"asa", "aht", "handle_seconds", "wait_seconds", "staffed_seconds", "late_minutes"})
-DECIMAL_COLUMNS |= {"first_response_minutes", "resolution_minutes", "first_response_target", "resolution_target"}
+DECIMAL_COLUMNS |= {
+    "multiplier",
+    "points",
+    "first_response_minutes",
+    "resolution_minutes",
+    "first_response_target",
+    "resolution_target",
+}
 MONEY_COLUMNS = frozenset({"amount", "amount_before_cap", "fee", "penalties", "bonuses", "adjustment"})
 TICKET_CLOCKS = ("first_response", "resolution")
 # A cell's format by its row: the target and actual of a KPI are a share or seconds, of a ticket clock minutes.
@@ -192,11 +200,12 @@ def render_xlsx(data: ReportData, w: Words, cover: dict[str, Any]) -> bytes:
             cell.number_format = money_format(w)
 
     summary = executive_summary(data)
+    names = {q.code: q.name for q in data.inputs.queues}
     ws = sheet(_("Summary"))
     kpis = [
         {
             "kpi": k.kpi,
-            "queue": k.queue,
+            "queue": _("all queues") if k.queue == "*" else names.get(k.queue, k.queue),
             "rule": k.rule,
             "target": k.target,
             "actual": k.actual,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import msgspec
 import openpyxl
+import pandas as pd
 import pytest
 from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
@@ -20,7 +21,7 @@ from ops.l10n import LOCALE_DIR
 from ops.reports.rendering.charts import interval_heatmap
 from ops.reports.rendering.formats import render, render_html
 from ops.reports.rendering.words import words
-from ops.reports.report import ReportData
+from ops.reports.report import ReportData, compute
 from tests.unit.reports.rendering.test_charts import sample_report
 
 RENDERING = Path(__file__).resolve().parents[4] / "src" / "ops" / "reports" / "rendering"
@@ -91,6 +92,18 @@ def test_notes_are_in_the_readers_language(report: ReportData) -> None:
     assert "As filas usam fórmulas de nível de serviço diferentes; o total usa offered a 20 s." in html
 
 
+def test_the_summary_sets_the_month_against_the_previous_one(report: ReportData) -> None:
+    # January: the slice's 12 and 13 February a month earlier (670 calls, 371 within 20 s: 55.4 %).
+    days = report.intervals["interval_start"].dt.tz_convert("America/Sao_Paulo").dt.day
+    january = report.intervals[days < 14].assign(interval_start=lambda f: f["interval_start"] - pd.DateOffset(months=1))
+    html = render_html(compute(replace(report.inputs, earlier=january)), lang="pt-BR").decode()
+    table = _section(html, "summary-months")
+    assert "janeiro de 1999" in table and "670" in table and "55,4%" in table
+    change = table[table.index("Variação sobre o mês anterior") :].split("</tr>")[0]
+    # February against January: 2,191 calls against 670 (+227.0 %), 67.1 % against 55.4 % (+11.7 pp).
+    assert "+227,0%" in change and "+11,7 p.p." in change
+
+
 def test_the_interval_appendix_is_in_the_xlsx_and_in_html_only_when_asked(report: ReportData) -> None:
     assert "Appendix: intervals with calls" not in render_html(report, lang="en").decode()
     assert "Appendix: intervals with calls" in render_html(report, lang="en", appendix=True).decode()
@@ -126,6 +139,15 @@ def test_xlsx_figures_are_typed_cells(report: ReportData) -> None:
     for row in intervals:
         for key in numeric:
             assert row[key].value is None or isinstance(row[key].value, int | float), (key, row[key].value)
+
+
+def test_no_xlsx_sheet_holds_a_number_as_text(report: ReportData) -> None:
+    book = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx", lang="es-AR")), read_only=True)
+    number = re.compile(r"^-?[\d.,]+%?$")
+    for sheet in book.sheetnames[1:]:  # the cover's items are sentences (the formula version "1" among them)
+        for row in book[sheet].iter_rows(min_row=2, values_only=True):
+            texts = [v for v in row if isinstance(v, str) and number.match(v.strip())]
+            assert texts == [], (sheet, row)
 
 
 def test_the_heatmap_diverges_at_the_target_and_names_it_on_its_colour_bar(report: ReportData) -> None:
