@@ -1,5 +1,5 @@
 """Security headers of every answer: a Content-Security-Policy whose scripts are this site's files and the
-inline scripts carrying the request's nonce, no framing by other sites, no MIME sniffing."""
+inline scripts carrying the request's nonce, no framing by other sites, no MIME sniffing, HTTPS remembered."""
 
 from __future__ import annotations
 
@@ -33,8 +33,11 @@ def content_security_policy(nonce: str) -> str:
     )
 
 
-def security_headers(path: str, nonce: str) -> dict[str, str]:
+def security_headers(path: str, nonce: str, *, https: bool = False) -> dict[str, str]:
+    # Over HTTPS (uvicorn's --proxy-headers behind a TLS proxy), browsers are told to never come back in clear.
+    hsts = {"Strict-Transport-Security": "max-age=31536000"} if https else {}
     return {
+        **hsts,
         "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "same-origin",
@@ -63,12 +66,12 @@ class SecurityHeadersMiddleware:
             return
         nonce = secrets.token_urlsafe(18)
         scope.setdefault("state", {})[NONCE_KEY] = nonce
-        path = scope["path"]
+        path, https = scope["path"], scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders.from_message(message)
-                for name, value in security_headers(path, nonce).items():
+                for name, value in security_headers(path, nonce, https=https).items():
                     headers[name] = value
             await send(message)
 

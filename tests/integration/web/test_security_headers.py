@@ -51,3 +51,10 @@ async def test_every_inline_script_of_a_page_carries_the_nonce_of_its_answer(cli
         assert not re.search(r"<[^>]+\son[a-z]+=", response.text), path
     assert len(seen) == 4  # a fresh nonce per answer
     assert checked >= 1, "no inline script was looked at"
+
+
+async def test_over_https_browsers_are_told_to_stay_on_https(client: Client) -> None:
+    assert "strict-transport-security" not in (await client.get("/login")).headers  # plain HTTP on localhost
+    answer = await client.get("https://ops.example/login")
+    assert answer.status_code == 200
+    assert answer.headers["strict-transport-security"] == "max-age=31536000"
