@@ -123,7 +123,11 @@ def make_engine(url: str, *, pool: bool = True) -> AsyncEngine:
         # CLI, a worker) still meet the busy timeout.
         database = make_url(url).database
         memory = database in (None, "", ":memory:") or "mode=memory" in url
-        sized = {} if memory else {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
+        sized: dict[str, Any] = {} if memory else {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
+        if not pool and not memory:
+            # A connection per session (tests): the one pooled connection, waited for from two event loops (a test's
+            # and its client's), would never wake the other loop's waiter.
+            sized = {"poolclass": NullPool}
         engine = create_async_engine(url, connect_args={"timeout": 30}, **sized)
         _tune_sqlite(engine.sync_engine)
         return engine
@@ -152,4 +156,4 @@ def _tune_sqlite(engine: Engine) -> None:
 
 def make_sessionmaker(engine: AsyncEngine, job_queue: object = None) -> async_sessionmaker[AsyncSession]:
     """Sessions carry the job queue so that jobs deferred in a transaction are sent after its commit."""
-    return async_sessionmaker(engine, expire_on_commit=False, info={"ops_job_queue": job_queue})
+    return async_sessionmaker(engine, expire_on_commit=False, info={"ops_job_queue": job_queue, "ops_engine": engine})

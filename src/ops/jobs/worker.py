@@ -9,6 +9,7 @@ from typing import Any
 
 from ops.config import Settings
 from ops.jobs.registry import JobFunc
+from ops.jobs.retry import DEFAULT_POLICY, arq_retrying
 from ops.jobs.schedule import FixedJob, ScheduleSource, start_scheduler
 from ops.runtime import Runtime
 
@@ -31,11 +32,15 @@ def worker_settings(
         await ctx["runtime"].close()
 
     class WorkerSettings:
-        functions = tuple(jobs.values())
+        # arq retries only on its Retry: each job's exception becomes one, with the in-process queue's policy.
+        functions = tuple(arq_retrying(func, DEFAULT_POLICY) for func in jobs.values())
         redis_settings = RedisSettings.from_dsn(redis_url)
         on_startup = startup
         on_shutdown = shutdown
-        max_tries = 5
+        max_tries = DEFAULT_POLICY.max_tries
+        # A job's lease: a worker killed mid-job holds its in-progress key this long plus 10 s, then another
+        # worker runs the job again (jobs are idempotent).
+        job_timeout = settings.job_timeout_seconds
         # A job id means "one at a time", as in the in-process queue: arq refuses an id while a
         # result is kept under it, so a kept result would drop a queue's next push or a week's
         # recomputed staffing plan until it expired.
