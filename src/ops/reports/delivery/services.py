@@ -177,7 +177,8 @@ async def prepare_delivery(
             session.add(send)
             existing[channel] = send
     await session.flush()
-    return [s.id for s in existing.values() if s.status in ("pending", "failed")]
+    # "sending" too: a send left so by a process that died goes again once its lease expires (send_due decides).
+    return [s.id for s in existing.values() if s.status in ("pending", "failed", "sending")]
 
 
 # --- running a delivery -------------------------------------------------------------------------
