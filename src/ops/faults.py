@@ -1,5 +1,6 @@
 """Faults at the HTTP edge: a request id on every response, 503 with Retry-After when the database or Redis cannot
-be reached, and every other unhandled error logged with its traceback and answered 500 with the request id."""
+be reached, 409 when a concurrent request took the same unique key first, and every other unhandled error logged
+with its traceback and answered 500 with the request id."""
 
 from __future__ import annotations
 
@@ -78,6 +79,21 @@ def unreachable(exc: BaseException | None) -> bool:
     return False
 
 
+def unique_violation(exc: BaseException) -> str | None:
+    """The key a unique constraint found taken (two requests storing the same thing at the same instant), else None.
+    Services look a key up before inserting it; this answers the race they lose."""
+    if not isinstance(exc, sa_exc.IntegrityError):
+        return None
+    orig = exc.orig
+    cause = getattr(orig, "__cause__", None)
+    if getattr(cause, "sqlstate", None) == "23505" or getattr(orig, "sqlstate", None) == "23505":  # asyncpg
+        return str(getattr(cause, "constraint_name", None) or "a unique key")
+    text = str(orig)
+    if "UNIQUE constraint failed" in text:  # SQLite names the columns
+        return text.split("UNIQUE constraint failed:", 1)[1].strip()
+    return None
+
+
 def _wants_page(request: Request[Any, Any, Any]) -> bool:
     return not request.url.path.startswith(("/api", "/schema", "/health")) and "text/html" in request.headers.get(
         "accept", ""
@@ -118,6 +134,11 @@ def server_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Res
         )
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
+    taken = unique_violation(exc)
+    if taken is not None:
+        log.warning("409 on %s %s (request %s): %s taken meanwhile", request.method, request.url.path, rid, taken)
+        detail = f"stored meanwhile by another request ({taken}): send it again to get the stored one"
+        return Response({"status_code": 409, "detail": detail, "request_id": rid}, status_code=409)
     log.error("500 on %s %s (request %s)", request.method, request.url.path, rid, exc_info=exc)
     if _wants_page(request):
         return _page(request, 500, "Something went wrong", "The error was recorded under this request id.", rid)

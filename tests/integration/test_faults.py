@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar import Litestar, get
+from litestar import Litestar, get, post
+from litestar.di import NamedDependency
 from litestar.testing import AsyncTestClient
-from sqlalchemy import make_url
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.app import create_app
 from ops.config import Settings
@@ -38,6 +40,27 @@ async def test_a_failing_handler_answers_500_with_the_request_id_it_logged(
     [record] = [r for r in caplog.records if rid in r.getMessage()]
     assert record.levelno == logging.ERROR and "/api/test-boom" in record.getMessage()
     assert record.exc_info is not None and "kaboom-7431" in caplog.text and "Traceback" in caplog.text
+
+
+@post("/api/test-same-key", operation_id="TestSameKey", exclude_from_auth=True)
+async def same_key(db_session: NamedDependency[AsyncSession]) -> None:
+    # What a race on a unique key comes to: the second insert of one key, after the first was stored.
+    await db_session.execute(
+        text("INSERT INTO clients (id, code, name) VALUES (424242, 'race-client', 'first')"),
+    )
+    await db_session.execute(
+        text("INSERT INTO clients (id, code, name) VALUES (424243, 'race-client', 'second')"),
+    )
+
+
+async def test_a_unique_key_taken_by_a_concurrent_request_answers_409_not_500(app: Litestar, db: Any) -> None:
+    app.register(same_key)
+    async with AsyncTestClient(app=app) as client:
+        response = await client.post("/api/test-same-key")
+    assert response.status_code == 409, response.text
+    assert "send it again" in response.json()["detail"]
+    async with db() as session:  # the request's transaction was rolled back: nothing half-stored
+        assert (await session.execute(text("SELECT count(*) FROM clients WHERE code = 'race-client'"))).scalar() == 0
 
 
 async def test_the_request_id_is_the_callers_when_it_is_plain_and_a_new_one_otherwise(client: Any) -> None:
