@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -49,14 +50,21 @@ def worker_settings(
     return WorkerSettings
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def run_worker(settings_class: type) -> None:
     from arq.worker import run_worker as arq_run
 
+    # Every job started, finished, retried or failed (with its traceback) goes to the worker's output.
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     arq_run(settings_class)
 
 
 def run_scheduler(runtime: Runtime, *, fixed: Sequence[FixedJob], sources: Sequence[ScheduleSource]) -> None:
     """Run the schedule until SIGINT or SIGTERM (scaled-out mode: exactly one of these runs)."""
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
 
     async def main() -> None:
         scheduler = await start_scheduler(runtime.sessionmaker, runtime.queue, fixed=fixed, sources=sources)
