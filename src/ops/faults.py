@@ -4,6 +4,8 @@ with its traceback and answered 500 with the request id."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import re
 import socket
@@ -14,7 +16,7 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
 from litestar.exceptions.responses import create_exception_response
-from litestar.types import Message, Scope
+from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 from sqlalchemy import exc as sa_exc
 
 from ops.l10n import gettext, language, negotiate
@@ -92,6 +94,66 @@ def unique_violation(exc: BaseException) -> str | None:
     if "UNIQUE constraint failed" in text:  # SQLite names the columns
         return text.split("UNIQUE constraint failed:", 1)[1].strip()
     return None
+
+
+def _error_body(status: int, rid: str) -> bytes:
+    detail = "the database or Redis cannot be reached: try again" if status == 503 else "Internal Server Error"
+    return json.dumps({"status_code": status, "detail": detail, "request_id": rid}).encode()
+
+
+def commit_at_response(session_scope_key: str) -> BeforeMessageSendHookHandler:
+    """The request's commit, as the response starts (2xx and 3xx commit, the rest roll back). Unlike
+    advanced-alchemy's autocommit handler, which logs a failed commit at DEBUG and lets the 2xx go out, a commit
+    that fails turns the response into a 503 with Retry-After (database out of reach) or a logged 500: a caller is
+    never told that something was stored when it was not."""
+    from advanced_alchemy.extensions.litestar._utils import delete_aa_scope_state, get_aa_scope_state
+
+    async def handler(message: Message, scope: Scope) -> None:
+        holder: dict[str, Any] = scope  # type: ignore[assignment]
+        if message["type"] == "http.response.body" and _FAILED_KEY in holder:
+            message["body"] = holder.pop(_FAILED_KEY)
+            message["more_body"] = False
+            return
+        session = get_aa_scope_state(scope, session_scope_key)
+        if session is None or message["type"] not in ("http.response.start", "http.disconnect"):
+            return
+        try:
+            if message["type"] == "http.response.start" and 200 <= message["status"] < 400:
+                try:
+                    await session.commit()
+                except Exception as exc:
+                    rid = request_id(scope)
+                    status = 503 if unreachable(exc) else 500
+                    if status == 503:
+                        log.warning("503: the commit failed (request %s): %s: %s", rid, type(exc).__name__, exc)
+                    else:
+                        log.error("500: the commit failed (request %s)", rid, exc_info=exc)
+                    body = _error_body(status, rid)
+                    kept = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in _REPLACED_HEADERS]
+                    extra = [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())] if status == 503 else []
+                    message["status"] = status
+                    message["headers"] = [
+                        *kept,
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                        *extra,
+                    ]
+                    holder[_FAILED_KEY] = body
+                    with contextlib.suppress(Exception):
+                        await session.rollback()
+            else:
+                with contextlib.suppress(Exception):  # a rollback on a lost connection: nothing to undo
+                    await session.rollback()
+        finally:
+            with contextlib.suppress(Exception):
+                await session.close()
+            delete_aa_scope_state(scope, session_scope_key)
+
+    return handler
+
+
+_FAILED_KEY = "ops_failed_commit_body"
+_REPLACED_HEADERS = frozenset({b"content-type", b"content-length", b"location", b"set-cookie"})
 
 
 def _wants_page(request: Request[Any, Any, Any]) -> bool:

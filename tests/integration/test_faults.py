@@ -107,6 +107,16 @@ async def test_a_database_out_of_reach_answers_503_with_retry_after_on_api_and_p
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # an outage is not a bug
 
 
+PROXIES: list[TcpProxy] = []
+
+
+@post("/api/test-cut-before-commit", operation_id="TestCutBeforeCommit", exclude_from_auth=True)
+async def cut_before_commit(db_session: NamedDependency[AsyncSession]) -> dict[str, str]:
+    await db_session.execute(text("INSERT INTO clients (code, name) VALUES ('cut-client', 'cut')"))
+    PROXIES[-1].cut()  # the database goes away between the handler's work and the request's commit
+    return {"stored": "yes"}
+
+
 @pytest.fixture
 def pg_url() -> str:
     if not PG_URL:
@@ -141,3 +151,30 @@ async def _cut_and_restore(app: Litestar, proxy: TcpProxy) -> None:
         proxy.start()  # the database is back on the same address
         statuses = [(await client.get("/api/contracts", headers=manager)).status_code for _ in range(3)]
         assert statuses[-1] == 200 and 500 not in statuses
+
+
+@pytest.mark.postgres
+async def test_a_commit_that_fails_answers_503_never_the_success(tmp_path: Path, pg_url: str) -> None:
+    real = make_url(pg_url)
+    proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432)
+    PROXIES.append(proxy)
+    port = proxy.start()
+    url = real.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+    app = create_app(Settings(database_url=url, reports_dir=tmp_path / "r", scheduler="off", database_pool=False))
+    app.register(cut_before_commit)
+    try:
+        async with AsyncTestClient(app=app) as client:
+            response = await client.post("/api/test-cut-before-commit", headers={"X-Request-ID": "cut-1"})
+            assert response.status_code == 503, response.text  # before: 201 {"stored": "yes"}, and nothing stored
+            assert response.headers["Retry-After"] == "5" and response.headers["X-Request-ID"] == "cut-1"
+            assert response.json() == {
+                "status_code": 503,
+                "detail": "the database or Redis cannot be reached: try again",
+                "request_id": "cut-1",
+            }
+            proxy.start()
+            async with app.state.sessionmaker() as session:
+                stored = await session.execute(text("SELECT count(*) FROM clients WHERE code = 'cut-client'"))
+                assert stored.scalar() == 0
+    finally:
+        proxy.close()
