@@ -11,7 +11,7 @@ import pytest
 from litestar import Litestar, get, post
 from litestar.di import NamedDependency
 from litestar.testing import AsyncTestClient
-from sqlalchemy import make_url, text
+from sqlalchemy import make_url, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.app import create_app
@@ -178,3 +178,41 @@ async def test_a_commit_that_fails_answers_503_never_the_success(tmp_path: Path,
                 assert stored.scalar() == 0
     finally:
         proxy.close()
+
+
+@pytest.mark.postgres
+async def test_tickets_sent_across_a_database_cut_are_stored_when_acknowledged_and_refused_503_otherwise(
+    tmp_path: Path, pg_url: str
+) -> None:
+    from ops.queues.models import Ticket
+    from tests.integration.queues.conftest import delivery
+
+    real = make_url(pg_url)
+    proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432)
+    port = proxy.start()
+    url = real.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+    app = create_app(Settings(database_url=url, reports_dir=tmp_path / "r", scheduler="off", database_pool=False))
+    answers: dict[str, int] = {}
+    try:
+        await load_reference(app.state.sessionmaker)
+        crm = bearer(await token(app.state.sessionmaker, "supervisor", name="crm"))
+        async with AsyncTestClient(app=app) as client:
+            for n in range(45):
+                if n == 15:
+                    proxy.cut()
+                if n == 30:
+                    proxy.start()
+                external_id = f"CUT-{n:03d}"
+                response = await client.post("/api/tickets", json=delivery(external_id=external_id), headers=crm)
+                answers[external_id] = response.status_code
+                if response.status_code == 503:
+                    assert response.headers["Retry-After"] == "5"
+        async with app.state.sessionmaker() as session:
+            stored = set((await session.execute(select(Ticket.external_id))).scalars())
+    finally:
+        proxy.close()
+    assert set(answers.values()) <= {201, 503}, answers
+    acknowledged = {k for k, v in answers.items() if v == 201}
+    assert stored == acknowledged  # every 201 stored, nothing stored that was refused
+    assert [answers[f"CUT-{n:03d}"] for n in range(15, 30)] == [503] * 15
+    assert all(answers[f"CUT-{n:03d}"] == 201 for n in (*range(15), *range(31, 45)))  # back by itself
