@@ -228,3 +228,30 @@ async def test_the_arq_worker_retries_a_failed_job_as_the_in_process_queue_does(
     finally:
         await pool.aclose()
         await sessionmaker.kw["bind"].dispose()
+
+
+async def test_the_scheduler_relays_what_a_dead_process_left_in_the_outbox(sqlite_url: str) -> None:
+    import asyncio
+
+    from sqlalchemy import update
+
+    from ops.jobs.schedule import start_scheduler
+
+    sessionmaker, queue, contract_id = await _in_process(sqlite_url)
+    dead = make_sessionmaker(sessionmaker.kw["bind"], None)
+    async with dead.begin() as session:
+        defer(session, "outbox_note", job_id="left", contract_id=contract_id, note="relayed by the scheduler")
+    async with sessionmaker.begin() as session:  # the process died a while ago
+        await session.execute(update(OutboxJob).values(created_at=utcnow() - 2 * GRACE))
+    scheduler = await start_scheduler(sessionmaker, queue, fixed=())
+    try:
+        for _ in range(100):
+            await queue.drain()
+            if await _notes(sessionmaker) and not await _outbox(sessionmaker):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        scheduler.shutdown(wait=False)
+    assert await _notes(sessionmaker) == ["relayed by the scheduler"]
+    assert await _outbox(sessionmaker) == []
+    await sessionmaker.kw["bind"].dispose()
