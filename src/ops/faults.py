@@ -128,13 +128,15 @@ def commit_at_response(session_scope_key: str) -> BeforeMessageSendHookHandler:
                         log.warning("503: the commit failed (request %s): %s: %s", rid, type(exc).__name__, exc)
                     else:
                         log.error("500: the commit failed (request %s)", rid, exc_info=exc)
-                    body = _error_body(status, rid)
+                    request: Request[Any, Any, Any] = Request(scope)
+                    page = _wants_page(request)
+                    body = _page_html(request, status, rid).encode() if page else _error_body(status, rid)
                     kept = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in _REPLACED_HEADERS]
                     extra = [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())] if status == 503 else []
                     message["status"] = status
                     message["headers"] = [
                         *kept,
-                        (b"content-type", b"application/json"),
+                        (b"content-type", b"text/html; charset=utf-8" if page else b"application/json"),
                         (b"content-length", str(len(body)).encode()),
                         *extra,
                     ]
@@ -167,15 +169,25 @@ def _language(request: Request[Any, Any, Any]) -> str:
     return language(chosen) if chosen else negotiate(request.headers.get("accept-language"))
 
 
-def _page(request: Request[Any, Any, Any], status: int, title: str, text: str, rid: str) -> Response[str]:
+_PAGE_WORDS = {
+    503: ("Temporarily unavailable", "The service cannot reach its database right now. Try again shortly."),
+    500: ("Something went wrong", "The error was recorded under this request id."),
+}
+
+
+def _page_html(request: Request[Any, Any, Any], status: int, rid: str) -> str:
     lang = _language(request)
     _ = gettext(lang)
-    body = (
-        f'<!doctype html><html lang="{escape(lang)}"><head><meta charset="utf-8"><title>{escape(_(title))}</title>'
-        f"</head><body><h1>{escape(_(title))}</h1><p>{escape(_(text))}</p>"
+    title, text = (_(words) for words in _PAGE_WORDS[status])
+    return (
+        f'<!doctype html><html lang="{escape(lang)}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f"</head><body><h1>{escape(title)}</h1><p>{escape(text)}</p>"
         f"<p><small>{escape(_('Request id'))}: <code>{escape(rid)}</code></small></p></body></html>"
     )
-    return Response(body, status_code=status, media_type=MediaType.HTML)
+
+
+def _page(request: Request[Any, Any, Any], status: int, rid: str) -> Response[str]:
+    return Response(_page_html(request, status, rid), status_code=status, media_type=MediaType.HTML)
 
 
 def server_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -185,9 +197,8 @@ def server_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Res
     rid = request_id(request.scope)
     if unreachable(exc):
         log.warning("503 on %s %s (request %s): %s: %s", request.method, request.url.path, rid, type(exc).__name__, exc)
-        title, text = "Temporarily unavailable", "The service cannot reach its database right now. Try again shortly."
         response: Response[Any] = (
-            _page(request, 503, title, text, rid)
+            _page(request, 503, rid)
             if _wants_page(request)
             else Response(
                 {"status_code": 503, "detail": "the database or Redis cannot be reached: try again", "request_id": rid},
@@ -203,5 +214,5 @@ def server_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Res
         return Response({"status_code": 409, "detail": detail, "request_id": rid}, status_code=409)
     log.error("500 on %s %s (request %s)", request.method, request.url.path, rid, exc_info=exc)
     if _wants_page(request):
-        return _page(request, 500, "Something went wrong", "The error was recorded under this request id.", rid)
+        return _page(request, 500, rid)
     return Response({"status_code": 500, "detail": "Internal Server Error", "request_id": rid}, status_code=500)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from litestar import Litestar, get, post
 from litestar.di import NamedDependency
+from litestar.response import Redirect
 from litestar.testing import AsyncTestClient
 from sqlalchemy import make_url, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -117,6 +118,13 @@ async def cut_before_commit(db_session: NamedDependency[AsyncSession]) -> dict[s
     return {"stored": "yes"}
 
 
+@post("/test-cut-form", operation_id="TestCutForm", exclude_from_auth=True, status_code=303)
+async def cut_form(db_session: NamedDependency[AsyncSession]) -> Redirect:
+    await db_session.execute(text("INSERT INTO clients (code, name) VALUES ('cut-form', 'cut')"))
+    PROXIES[-1].cut()
+    return Redirect("/work")  # a page form's answer: it commits too
+
+
 @pytest.fixture
 def pg_url() -> str:
     if not PG_URL:
@@ -162,6 +170,7 @@ async def test_a_commit_that_fails_answers_503_never_the_success(tmp_path: Path,
     url = real.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
     app = create_app(Settings(database_url=url, reports_dir=tmp_path / "r", scheduler="off", database_pool=False))
     app.register(cut_before_commit)
+    app.register(cut_form)
     try:
         async with AsyncTestClient(app=app) as client:
             response = await client.post("/api/test-cut-before-commit", headers={"X-Request-ID": "cut-1"})
@@ -173,8 +182,15 @@ async def test_a_commit_that_fails_answers_503_never_the_success(tmp_path: Path,
                 "request_id": "cut-1",
             }
             proxy.start()
+            page = await client.post(
+                "/test-cut-form", headers={"Accept": "text/html", "Accept-Language": "pt-BR"}, follow_redirects=False
+            )
+            assert page.status_code == 503 and "location" not in page.headers
+            assert page.headers["content-type"].startswith("text/html")
+            assert "Indisponível no momento" in page.text and page.headers["X-Request-ID"] in page.text
+            proxy.start()
             async with app.state.sessionmaker() as session:
-                stored = await session.execute(text("SELECT count(*) FROM clients WHERE code = 'cut-client'"))
+                stored = await session.execute(text("SELECT count(*) FROM clients WHERE code LIKE 'cut-%'"))
                 assert stored.scalar() == 0
     finally:
         proxy.close()
