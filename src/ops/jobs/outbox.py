@@ -43,7 +43,7 @@ async def send_entries(engine: AsyncEngine, queue: Any, entries: Sequence[Entry]
     An in-process queue holds nothing across a crash: its rows are deleted only once their job has run."""
     taken: list[int] = []
     failed: list[tuple[Entry, BaseException]] = []
-    running: list[asyncio.Task[Any]] = []
+    running: dict[int, asyncio.Task[bool]] = {}
     for entry in entries:
         try:
             handle = await queue.enqueue(entry.name, job_id=entry.job_id, **entry.kwargs)
@@ -52,10 +52,14 @@ async def send_entries(engine: AsyncEngine, queue: Any, entries: Sequence[Entry]
             failed.append((entry, exc))
             continue
         if isinstance(handle, asyncio.Task):
-            running.append(handle)
-        taken.append(entry.id)
+            running[entry.id] = handle
+        else:
+            taken.append(entry.id)
     if running:
-        await asyncio.wait(running)
+        await asyncio.wait(running.values())
+        # A job left waiting for a retry by a stopping process keeps its row (with no next attempt: the relay takes
+        # it once the grace period is over).
+        taken += [entry_id for entry_id, task in running.items() if not task.cancelled() and task.result()]
     now = utcnow()
     async with engine.begin() as conn:
         if taken:

@@ -21,8 +21,8 @@ log = logging.getLogger("ops.jobs")
 
 
 class JobQueue(Protocol):
-    async def enqueue(self, name: str, /, *, job_id: str | None = None, **kwargs: Any) -> asyncio.Task[Any] | None:
-        """Hand the job over; an in-process queue answers the task that runs it."""
+    async def enqueue(self, name: str, /, *, job_id: str | None = None, **kwargs: Any) -> asyncio.Task[bool] | None:
+        """Hand the job over; an in-process queue answers the task that runs it (True once the job is finished)."""
         ...
 
     async def close(self) -> None: ...
@@ -30,34 +30,41 @@ class JobQueue(Protocol):
 
 class InProcessQueue:
     """Runs jobs as asyncio tasks in this process: the embedded default, with no Redis. A failed job is tried again
-    as the arq worker does (bounded tries, growing delay)."""
+    as the arq worker does (bounded tries, growing delay). Each task answers whether the job is finished (run, or
+    failed for good): one still waiting for a retry when the process stops answers False, and its outbox row is
+    kept for the relay instead of holding the process up for minutes."""
 
     def __init__(self, ctx: dict[str, Any], policy: RetryPolicy = DEFAULT_POLICY) -> None:
         self.ctx = ctx
         self.policy = policy
-        self.tasks: set[asyncio.Task[Any]] = set()
+        self.tasks: set[asyncio.Task[bool]] = set()
         self.running: set[str] = set()
+        self.waiting: set[asyncio.Task[Any]] = set()
+        self.stopping = False
 
-    async def enqueue(self, name: str, /, *, job_id: str | None = None, **kwargs: Any) -> asyncio.Task[Any] | None:
+    async def enqueue(self, name: str, /, *, job_id: str | None = None, **kwargs: Any) -> asyncio.Task[bool] | None:
         func = job_named(name)
         if job_id is not None and job_id in self.running:
             return None  # same dedup promise as arq: one job id runs once at a time
         if job_id is not None:
             self.running.add(job_id)
 
-        async def run() -> None:
+        async def run() -> bool:
             try:
                 for attempt in range(1, self.policy.max_tries + 1):
                     try:
                         await func({**self.ctx, "job_try": attempt}, **kwargs)
-                        return
+                        return True
                     except Exception as exc:
                         if not self.policy.retries(exc, attempt):
                             log.exception("job %s failed (try %d, not retried)", name, attempt)
-                            return
+                            return True
                         delay = self.policy.delay(attempt)
                         log.warning("job %s failed (try %d), again in %.0f s: %r", name, attempt, delay, exc)
-                        await asyncio.sleep(delay)
+                        if not await self._wait_to_retry(delay):
+                            log.warning("job %s left for the outbox's relay: this process is stopping", name)
+                            return False
+                return True
             finally:
                 if job_id is not None:
                     self.running.discard(job_id)
@@ -67,12 +74,33 @@ class InProcessQueue:
         task.add_done_callback(self.tasks.discard)
         return task
 
+    async def _wait_to_retry(self, delay: float) -> bool:
+        """Sleep until the next try; False when the process stops meanwhile (close() cancels the sleep)."""
+        if self.stopping:
+            return False
+        me = asyncio.current_task()
+        assert me is not None
+        self.waiting.add(me)
+        try:
+            await asyncio.sleep(delay)
+        except asyncio.CancelledError:
+            if self.stopping:
+                return False
+            raise
+        finally:
+            self.waiting.discard(me)
+        return True
+
     async def drain(self) -> None:
         """Wait for every job started so far (tests, shutdown)."""
         while self.tasks:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
     async def close(self) -> None:
+        """Let the running tries finish; a job waiting to be tried again stops waiting and stays in the outbox."""
+        self.stopping = True
+        for task in list(self.waiting):
+            task.cancel()
         await self.drain()
 
 
@@ -84,7 +112,7 @@ class ArqQueue:
         self.redis_url = redis_url
         self.pool: Any = None
 
-    async def enqueue(self, name: str, /, *, job_id: str | None = None, **kwargs: Any) -> asyncio.Task[Any] | None:
+    async def enqueue(self, name: str, /, *, job_id: str | None = None, **kwargs: Any) -> asyncio.Task[bool] | None:
         if self.pool is None:
             from arq import create_pool
             from arq.connections import RedisSettings

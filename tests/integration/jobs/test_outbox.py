@@ -255,3 +255,30 @@ async def test_the_scheduler_relays_what_a_dead_process_left_in_the_outbox(sqlit
     assert await _notes(sessionmaker) == ["relayed by the scheduler"]
     assert await _outbox(sessionmaker) == []
     await sessionmaker.kw["bind"].dispose()
+
+
+async def test_a_job_waiting_for_its_retry_when_the_process_stops_is_left_for_the_relay(sqlite_url: str) -> None:
+    import asyncio
+    import time
+
+    sessionmaker, fast, contract_id = await _in_process(sqlite_url)
+    slow = InProcessQueue(dict(fast.ctx), RetryPolicy(max_tries=5, first_delay=60.0))
+    stopping = make_sessionmaker(sessionmaker.kw["bind"], slow)
+    calls.clear()
+    async with stopping.begin() as session:
+        defer(session, "outbox_note", job_id="stopped", contract_id=contract_id, note="after the restart", failures=1)
+    for _ in range(200):
+        if calls.get("after the restart"):
+            break
+        await asyncio.sleep(0.01)
+    began = time.monotonic()
+    await slow.close()  # the process stops: no waiting out the minute before the next try
+    await wait_for_flushes()
+    assert time.monotonic() - began < 5
+    assert calls == {"after the restart": 1}
+    assert [r.job_id for r in await _outbox(sessionmaker)] == ["stopped"]
+    # The next process's relay runs it.
+    assert await relay_outbox(sessionmaker, fast, now=utcnow() + GRACE + timedelta(seconds=1)) == 1
+    assert await _notes(sessionmaker) == ["after the restart"]
+    assert await _outbox(sessionmaker) == []
+    await sessionmaker.kw["bind"].dispose()
