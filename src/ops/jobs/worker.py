@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -13,6 +14,8 @@ from ops.jobs.registry import JobFunc
 from ops.jobs.retry import DEFAULT_POLICY, arq_retrying
 from ops.jobs.schedule import FixedJob, ScheduleSource, start_scheduler
 from ops.runtime import Runtime
+
+log = logging.getLogger("ops.jobs")
 
 
 def worker_settings(
@@ -53,12 +56,30 @@ def worker_settings(
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+REDIS_BACKOFF_SECONDS = (1, 2, 5, 10, 30)
+
+
 def run_worker(settings_class: type) -> None:
+    """Run arq's worker until SIGINT or SIGTERM. arq stops for good when Redis goes away: it is started again
+    (after 1, 2, 5, 10, then every 30 s) so that a Redis restart does not need every worker restarted by hand;
+    a job it was running is run again by arq once its lease expires."""
     from arq.worker import run_worker as arq_run
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
 
     # Every job started, finished, retried or failed (with its traceback) goes to the worker's output.
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    arq_run(settings_class)
+    failures = 0
+    while True:
+        began = time.monotonic()
+        try:
+            arq_run(settings_class)
+            return  # stopped by a signal
+        except (RedisConnectionError, RedisTimeoutError, ConnectionError) as exc:
+            failures = 0 if time.monotonic() - began > 60 else failures + 1
+            delay = REDIS_BACKOFF_SECONDS[min(failures, len(REDIS_BACKOFF_SECONDS) - 1)]
+            log.warning("Redis cannot be reached (%s): the worker starts again in %d s", exc, delay)
+            time.sleep(delay)
 
 
 def run_scheduler(runtime: Runtime, *, fixed: Sequence[FixedJob], sources: Sequence[ScheduleSource]) -> None:
