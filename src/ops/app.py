@@ -12,14 +12,17 @@ from urllib.parse import quote
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from litestar import Litestar, Request, Response
 from litestar.datastructures import State
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, ValidationException
+from litestar.exceptions.responses import create_exception_response
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
-from ops.auth import TokenAuthMiddleware, TokenCache
+from ops import bounds
+from ops.auth import TokenCache
+from ops.authentication import TokenAuthMiddleware
 from ops.billing.disputes import controllers as dispute_controllers
 from ops.billing.indices import controllers as indices_controllers
 from ops.billing.invoices import controllers as invoice_controllers
@@ -31,6 +34,8 @@ from ops.contracts.document import ContractFileError
 from ops.errors import DomainError
 from ops.faults import add_request_id, commit_at_response, server_error_handler
 from ops.health import live, ready
+from ops.http import bounded_parameters
+from ops.limits import make_limiter
 from ops.queues.assignment import controllers as assignment_controllers
 from ops.queues.intake import controllers as intake_controllers
 from ops.queues.work import controllers as work_controllers
@@ -38,6 +43,7 @@ from ops.reports.controllers import ReportController
 from ops.staffing.planning.controllers import StaffingController
 from ops.web import billing_pages, portal_billing, portal_pages, staffing_pages, work_pages
 from ops.web import pages as web_pages
+from ops.web.errors import PAGE_ERROR_HANDLERS, page_or_json
 from ops.web.render import STATIC, template_config
 
 log = logging.getLogger("ops")
@@ -70,7 +76,9 @@ def unauthorized_handler(request: Request[Any, Any, Any], exc: NotAuthorizedExce
     """The API answers 401; a page sends the browser to the sign-in form instead."""
     if request.url.path.startswith(("/api", "/schema", "/health")) or request.method != "GET":
         return Response({"status_code": 401, "detail": exc.detail}, status_code=401)
-    return Redirect(f"/login?next={quote(request.url.path)}")
+    # The page's query comes along (/portal?month=2026-02), so signing in lands where the link pointed.
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"/login?next={quote(target, safe='/')}")
 
 
 def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
@@ -87,9 +95,32 @@ def contract_file_error_handler(_: Request[Any, Any, Any], exc: ContractFileErro
     )
 
 
+def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    """A request value outside the bounds (ops.bounds) is a 422 naming the field, like every service's refusal;
+    anything else msgspec could not read stays Litestar's 400."""
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    found = [bounds.decoding_problem(str(e.get("message", "")), e.get("key")) for e in extra if isinstance(e, dict)]
+    problems = [p for p in found if p is not None]
+    if problems:
+        errors = [{"field": f, "problem": p} for f, p in problems]
+        detail = "; ".join(f"{f}: {p}" for f, p in problems)
+        return Response({"status_code": 422, "detail": detail, "errors": errors}, status_code=422)
+    body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.detail}
+    if exc.extra:
+        body["extra"] = exc.extra
+    return Response(body, status_code=exc.status_code)
+
+
+def bad_request_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, ValidationException):
+        return validation_error_handler(request, exc)
+    return create_exception_response(request, exc)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     runtime = assemble(settings)
+    limiter = make_limiter(settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -105,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+            await limiter.close()
             await runtime.close()
 
     db_config = SQLAlchemyAsyncConfig(
@@ -122,10 +154,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[SQLAlchemyPlugin(config=db_config)],
         middleware=[DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS)],
         exception_handlers={
-            DomainError: domain_error_handler,
+            DomainError: page_or_json(domain_error_handler),  # a page shows it as HTML (ops.web.errors)
             ContractFileError: contract_file_error_handler,
+            ValidationException: validation_error_handler,
             401: unauthorized_handler,
             500: server_error_handler,
+            **PAGE_ERROR_HANDLERS,  # 400, 403, 404, 405, 409, 422: HTML on pages, Litestar's JSON on the API
+            # Litestar finds a handler by status before class: a request breaching the bounds is a 400 until
+            # validation_error_handler makes it the 422 naming its field.
+            400: page_or_json(bad_request_handler),
         },
         before_send=[add_request_id],
         state=State(
@@ -134,6 +171,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "sessionmaker": runtime.sessionmaker,
                 "job_queue": runtime.queue,
                 "tokens": TokenCache(),
+                "limiter": limiter,
             }
         ),
         lifespan=[lifespan],
@@ -141,5 +179,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="ops", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
         ),
         request_max_body_size=settings.max_body_bytes,
+        before_request=bounded_parameters,
         debug=settings.debug,
     )

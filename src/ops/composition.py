@@ -52,12 +52,14 @@ def wire() -> None:
     from ops.contracts.document import register_section_validator
     from ops.queues.intake import sections as intake_sections
     from ops.reports import sections as report_sections
+    from ops.reports.delivery import schedule as delivery_schedule
 
     register_section_validator("classification", intake_sections.check_classification)
     register_section_validator("priority", intake_sections.check_priority)
     register_section_validator("crm_webhook_secret_env", intake_sections.check_secret_env)
     register_section_validator("penalties", report_sections.check_penalties)
     register_section_validator("regulatory", report_sections.check_regulatory)
+    register_section_validator("deliveries", delivery_schedule.check_deliveries)
     register_section_validator("billing", billing_terms.check_billing)
     register_section_validator("readjustment", billing_terms.check_readjustment)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from ops import bounds
 from ops.config import Settings
 from ops.db import make_engine, make_sessionmaker
 from ops.jobs.queue import ArqQueue, InProcessQueue, JobQueue, wait_for_flushes
@@ -31,6 +32,7 @@ class Runtime:
 def open_runtime(settings: Settings, *, pool: bool | None = None) -> Runtime:
     """Engine, job queue (arq when Redis is configured, else in-process) and sessions that carry the queue,
     so that jobs deferred in a transaction are sent after it commits."""
+    bounds.set_window(bounds.Window(settings.input_earliest, settings.input_future_years))
     engine = make_engine(settings.database_url, pool=settings.database_pool if pool is None else pool)
     queue: JobQueue = ArqQueue(settings.redis_url) if settings.redis_url else InProcessQueue({})
     sessionmaker = make_sessionmaker(engine, queue)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.app import create_app
 from ops.config import Settings
+from ops.sessions import SESSION_COOKIE
 from tests.conftest import PG_SKIP, PG_URL
 from tests.helpers import bearer, load_reference, token
 from tests.tcp_proxy import TcpProxy
@@ -98,7 +99,7 @@ async def test_a_database_out_of_reach_answers_503_with_retry_after_on_api_and_p
         assert api.status_code == 503, api.text
         assert api.headers["Retry-After"] == "5"
         assert api.json()["request_id"] == api.headers["X-Request-ID"]
-        client.cookies.set("ops_token", "some-token")
+        client.cookies.set(SESSION_COOKIE, "some-session")
         page = await client.get("/work", headers={"Accept": "text/html", "Accept-Language": "es-AR"})
         assert page.status_code == 503 and page.headers["Retry-After"] == "5"
         assert "text/html" in page.headers["content-type"]

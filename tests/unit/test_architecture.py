@@ -22,6 +22,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ops",
             "ops.auth",
             "ops.auth_models",
+            "ops.bounds",
+            "ops.authentication",
             "ops.calendars",
             "ops.cli",
             "ops.cli.support",
@@ -31,8 +33,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ops.health",
             "ops.http",
             "ops.jobs",
+            "ops.limits",
             "ops.migrate",
             "ops.runtime",
+            "ops.sessions",
         ),
     ),
     ("contracts", ("ops.contracts",)),
@@ -47,6 +51,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 # Pure cores: rules over numbers, dates, text and frames. No database, HTTP, settings, files or network.
 PURE: frozenset[str] = frozenset(
     {
+        "ops.bounds",
         "ops.calendars",
         "ops.contracts.schemas",
         "ops.contracts.document",

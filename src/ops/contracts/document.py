@@ -15,6 +15,7 @@ import msgspec
 import msgspec.inspect
 import yaml
 
+from ops import bounds
 from ops.calendars import Calendar, CalendarError
 from ops.contracts.schemas import VOICE_KINDS, ContractFile
 
@@ -41,19 +42,31 @@ def register_section_validator(section: str, validator: SectionValidator) -> Non
     SECTION_VALIDATORS[section] = validator
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text: msgspec then reads them into the typed fields and names the field of
+    an impossible one (2026-02-30), where YAML's own date constructor failed with no field at all."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
 _MSGSPEC_PATH = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
 
 
 def parse_contract(text: str | bytes, source: str = "<contract>") -> ContractFile:
     """Parse and fully validate a contract file; raise ContractFileError on the first problem."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise ContractFileError(source, where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from exc
     if not isinstance(data, Mapping):
         raise ContractFileError(source, "", "a contract file must be a mapping of fields")
+    for path, problem in bounds.tree_problems(data):
+        raise ContractFileError(source, path, problem)
     try:
         contract = msgspec.convert(data, ContractFile, strict=False)
     except msgspec.ValidationError as exc:
@@ -94,8 +107,27 @@ def _check(c: ContractFile, source: str) -> None:
         fail("code", f"{c.code!r} must be 1-50 lowercase letters, digits, '-' or '_'")
     if not c.starts_on <= c.ends_on:
         fail("ends_on", f"{c.ends_on} is before starts_on {c.starts_on}")
+    for path, day in (
+        ("signed_on", c.signed_on),
+        ("starts_on", c.starts_on),
+        ("ends_on", c.ends_on),
+        ("readjustment.anniversary", c.readjustment.anniversary),
+    ):
+        if (problem := bounds.date_problem(day)) is not None:
+            fail(path, problem)
     if c.value < 0:
         fail("value", "must not be negative")
+    for path, amount in _money(c):
+        if (problem := bounds.number_problem(amount, low=0, high=bounds.MAX_MONEY)) is not None:
+            fail(path, problem)
+    for i, delivery in enumerate(c.deliveries):
+        if (problem := bounds.identifier_problem(delivery.name)) is not None:
+            fail(f"deliveries[{i}].name", problem)
+    for i, address in enumerate(c.recipients):
+        if (problem := bounds.email_problem(address)) is not None:
+            fail(f"recipients[{i}]", problem)
+    if c.webhook_url is not None and (problem := bounds.url_problem(c.webhook_url)) is not None:
+        fail("webhook_url", problem)
     try:
         ZoneInfo(c.timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -152,6 +184,22 @@ def _check(c: ContractFile, source: str) -> None:
                 path, problem = message.split(": ", 1)
                 fail(path, problem)
             fail(section, message)
+
+
+def _money(c: ContractFile) -> list[tuple[str, Decimal]]:
+    """Every amount of money the file states, by its path."""
+    amounts = [("value", c.value)]
+    if c.prices is not None:
+        p = c.prices
+        amounts += [
+            ("prices.position_month", p.position_month),
+            ("prices.reinforcement_hour", p.reinforcement_hour),
+            ("prices.ticket_minute", p.ticket_minute),
+            ("prices.taxes", p.taxes),
+        ]
+        if p.oncall is not None:
+            amounts.append(("prices.oncall.hourly", p.oncall.hourly))
+    return amounts
 
 
 def _cal_path(exc: CalendarError) -> str:

@@ -17,8 +17,14 @@ from ops.db import blocking_references, describe_references, utcnow
 from ops.errors import ConflictError, NotFoundError
 
 
-async def load_contract(session: AsyncSession, *, contract: ContractFile, source: str, actor: str) -> LoadResult:
-    """Create or update the contract from a validated file. The same file twice changes nothing."""
+async def load_contract(
+    session: AsyncSession, *, contract: ContractFile, source: str, actor: str, retry: bool = True
+) -> LoadResult:
+    """Create or update the contract from a validated file. The same file twice changes nothing.
+
+    Two loads of one new contract at once (two API workers) both find no row: the unique codes of the contract
+    and its client decide, inside a savepoint, and the loser loads again onto the winner's row (unchanged when it
+    is the same file) instead of failing with the database's error."""
     document = to_document(contract)
     digest = checksum(document)
     existing = (
@@ -30,7 +36,27 @@ async def load_contract(session: AsyncSession, *, contract: ContractFile, source
     ).scalar_one_or_none()
     if existing is not None and existing.checksum == digest:
         return LoadResult(code=contract.code, status="unchanged", changes=[])
+    try:
+        async with session.begin_nested():
+            row, changes = await _write_contract(session, existing, contract, document, digest)
+    except IntegrityError:
+        if not retry:
+            raise ConflictError(
+                f"contract {contract.code!r} was changed by another load at the same time: load it again",
+                extra=[{"field": "code", "problem": "loaded concurrently by another request"}],
+            ) from None
+        return await load_contract(session, contract=contract, source=source, actor=actor, retry=False)
+    await _sync_or_refuse(session, row, contract)
+    session.add(ContractChange(contract_id=row.id, changed_by=actor, source=source, changes=changes))
+    await session.flush()
+    status = "created" if existing is None else "updated"
+    return LoadResult(code=contract.code, status=status, changes=changes)  # type: ignore[arg-type]
 
+
+async def _write_contract(
+    session: AsyncSession, existing: Contract | None, contract: ContractFile, document: dict[str, Any], digest: str
+) -> tuple[Contract, list[dict[str, Any]]]:
+    """The contract's own row (and its client's), flushed: a concurrent creation fails here, on a unique code."""
     client = (await session.execute(select(Client).where(Client.code == contract.client.code))).scalar_one_or_none()
     if client is None:
         client = Client(code=contract.client.code, name=contract.client.name)
@@ -41,11 +67,9 @@ async def load_contract(session: AsyncSession, *, contract: ContractFile, source
         row = Contract(code=contract.code, queues=[])
         session.add(row)
         changes: list[dict[str, Any]] = [{"path": "", "before": None, "after": "created"}]
-        status = "created"
     else:
         row = existing
         changes = diff(existing.document, document)
-        status = "updated"
 
     row.client = client
     row.object = contract.object
@@ -60,10 +84,8 @@ async def load_contract(session: AsyncSession, *, contract: ContractFile, source
     row.document = document
     row.checksum = digest
     row.updated_at = utcnow()
-    await _sync_or_refuse(session, row, contract)
-    session.add(ContractChange(contract_id=row.id, changed_by=actor, source=source, changes=changes))
     await session.flush()
-    return LoadResult(code=contract.code, status=status, changes=changes)  # type: ignore[arg-type]
+    return row, changes
 
 
 async def _sync_or_refuse(session: AsyncSession, row: Contract, contract: ContractFile) -> None:
@@ -99,6 +121,8 @@ async def _sync_or_refuse(session: AsyncSession, row: Contract, contract: Contra
                             "problem": f"removed, but {describe_references(used)} use it: {advice}",
                         }
                     )
+        if not problems:  # no history blocks it: another load changed the same queues at the same moment
+            problems.append({"field": "queues", "problem": "changed by another load at the same time: load it again"})
         raise ConflictError(
             f"contract {code!r}: " + "; ".join(f"{p['field']} {p['problem']}" for p in problems), extra=problems
         ) from None

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import msgspec
+from ops import bounds
 
 
-class DisputeIn(msgspec.Struct, forbid_unknown_fields=True):
+class DisputeIn(bounds.Bounded, forbid_unknown_fields=True):
     """A dispute to open. `origin`: audit (invoice_number, audit_code), measurement_line (month, line_position),
     ticket (ticket_id of an undue-charge ticket) or manual. `billed` defaults to the line's amount, else the named
     invoice's gross, else the disputed amount."""
+
+    __multiline__ = frozenset({"description"})
 
     origin: str
     description: str
@@ -25,10 +27,12 @@ class DisputeIn(msgspec.Struct, forbid_unknown_fields=True):
     follow_up: date | None = None
 
 
-class AdvanceIn(msgspec.Struct, forbid_unknown_fields=True):
+class AdvanceIn(bounds.Bounded, forbid_unknown_fields=True):
     """The next step of a dispute and what it carries: recalculation_granted needs recalculation_number and
     resolution_date; credited needs credited_amount and credit_reference (credit_note:N or invoice:N); refused
     needs reason; submitted may carry the protocol; any step a note."""
+
+    __multiline__ = frozenset({"note", "reason"})
 
     to: str
     recalculation_number: str | None = None

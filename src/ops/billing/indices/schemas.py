@@ -8,10 +8,12 @@ from typing import Literal
 
 import msgspec
 
+from ops import bounds
+
 ValueStatus = Literal["new", "unchanged", "revised"]
 
 
-class IndexValueIn(msgspec.Struct, forbid_unknown_fields=True):
+class IndexValueIn(bounds.Bounded, forbid_unknown_fields=True):
     """One month entered by hand: the change in percent (0.52 means +0.52 %) and where it was read."""
 
     pct: Decimal
@@ -117,9 +119,11 @@ class ReadjustPreview(msgspec.Struct):
     already_applied: bool = False
 
 
-class OverpaidLineIn(msgspec.Struct, forbid_unknown_fields=True):
+class OverpaidLineIn(bounds.Bounded, forbid_unknown_fields=True):
     """An amount paid and not owed: `amount` as text (1234.56 or 1.234,56) or a whole number, `paid_on` YYYY-MM-DD
     or DD/MM/YYYY, `doubled` null for the contract's default (false: a justifiable error, refunded once)."""
+
+    __multiline__ = frozenset({"description"})
 
     description: str
     paid_on: str
@@ -127,7 +131,7 @@ class OverpaidLineIn(msgspec.Struct, forbid_unknown_fields=True):
     doubled: bool | None = None
 
 
-class RecoveryIn(msgspec.Struct, forbid_unknown_fields=True):
+class RecoveryIn(bounds.Bounded, forbid_unknown_fields=True):
     lines: list[OverpaidLineIn]
     route: Literal["administrative", "judicial"] = "administrative"
     on: str | None = None  # YYYY-MM-DD; today in the contract's time zone when absent

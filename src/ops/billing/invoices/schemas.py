@@ -5,29 +5,35 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import msgspec
+from ops import bounds
 
 
-class IssueIn(msgspec.Struct, forbid_unknown_fields=True):
+class IssueIn(bounds.Bounded, forbid_unknown_fields=True):
     month: str
 
 
-class CreditNoteIn(msgspec.Struct, forbid_unknown_fields=True):
+class CreditNoteIn(bounds.Bounded, forbid_unknown_fields=True):
+    __multiline__ = frozenset({"reason"})
+
     amount: Decimal
     reason: str
 
 
-class VoidIn(msgspec.Struct, forbid_unknown_fields=True):
+class VoidIn(bounds.Bounded, forbid_unknown_fields=True):
+    __multiline__ = frozenset({"reason"})
+
     reason: str
 
 
-class PaymentIn(msgspec.Struct, forbid_unknown_fields=True):
+class PaymentIn(bounds.Bounded, forbid_unknown_fields=True):
+    __multiline__ = frozenset({"note"})
+
     paid_on: date
     amount: Decimal
     note: str | None = None
 
 
-class NfseIn(msgspec.Struct, forbid_unknown_fields=True):
+class NfseIn(bounds.Bounded, forbid_unknown_fields=True):
     number: str
     verification_code: str
     value: Decimal

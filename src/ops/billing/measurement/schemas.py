@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import msgspec
+from ops import bounds
 
 
-class ApprovalIn(msgspec.Struct, forbid_unknown_fields=True):
+class ApprovalIn(bounds.Bounded, forbid_unknown_fields=True):
     """A manager recording an approval received in writing names who gave it; a client approving in the portal
     sends nothing."""
 
     by: str | None = None
 
 
-class ContestIn(msgspec.Struct, forbid_unknown_fields=True):
+class ContestIn(bounds.Bounded, forbid_unknown_fields=True):
     """The lines contested, by their number, each with the reason: {"lines": {"3": "this shift was not worked"}}."""
 
     lines: dict[str, str]
 
 
-class AdjustmentIn(msgspec.Struct, forbid_unknown_fields=True):
+class AdjustmentIn(bounds.Bounded, forbid_unknown_fields=True):
+    __multiline__ = frozenset({"description"})
+
     amount: Decimal
     description: str
     invoice: int | None = None

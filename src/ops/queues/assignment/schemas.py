@@ -7,6 +7,8 @@ from typing import Literal
 
 import msgspec
 
+from ops import bounds
+
 
 class AgentOut(msgspec.Struct):
     id: int
@@ -21,6 +23,6 @@ class AgentOut(msgspec.Struct):
     last_assigned_at: datetime | None
 
 
-class AgentStatusIn(msgspec.Struct, forbid_unknown_fields=True):
+class AgentStatusIn(bounds.Bounded, forbid_unknown_fields=True):
     status: Literal["available", "busy", "break", "offline"]
     position: str | None = None

@@ -65,7 +65,14 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
     if not header:
         raise ValueError(f"{path}: empty file")
     names = [h.strip() for h in header]
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a field past the csv module's limit (128 KB), a stray quote: this row only
+            yield reader.line_num, f"not a CSV row ({exc})"
+            continue
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(names):

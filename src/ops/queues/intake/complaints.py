@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from ops import bounds
 from ops.queues.intake.rules import TicketData
 
 SOURCE = "consumidor.gov.br"
@@ -68,6 +69,11 @@ def row_ticket(
         raise ValueError(f"a date is not dd/mm/yyyy ({exc})") from None
     if opened is None or closed is None:
         raise ValueError("data_abertura and data_finalizacao are required")
+    for name, day in (("data_abertura", opened), ("data_resposta", answered), ("data_finalizacao", closed)):
+        if day is not None and (problem := bounds.date_problem(day)) is not None:
+            raise ValueError(f"{name}: {problem}")
+    if problems := bounds.tree_problems(dict(row)):
+        raise ValueError("; ".join(f"{field}: {problem}" for field, problem in problems))
     uf = row.get("uf", "").strip().upper()
     city = row.get("cidade", "").strip()
     group = row.get("grupo_problema", "").strip()
@@ -112,7 +118,14 @@ def read_complaints(
     if missing:
         raise ValueError(f"not a consumidor.gov.br file: missing column(s) {', '.join(missing)}")
     seen: Counter[str] = Counter()
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a field past the csv module's limit (128 KB): this row only
+            yield RowProblem(reader.line_num, f"not a CSV row ({exc})")
+            continue
         line = reader.line_num
         if None in row or any(v is None for v in row.values()):
             yield RowProblem(line, f"expected {len(reader.fieldnames or [])} columns")

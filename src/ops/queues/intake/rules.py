@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from ops import bounds
 from ops.calendars import Calendar, add_business_minutes
 from ops.contracts.document import from_document
 from ops.contracts.schemas import VOICE_KINDS
@@ -93,6 +94,9 @@ def _text(
         _problem(problems, path, f"expected a string, got {type(value).__name__}")
         return None
     text = str(value).strip() if key != "body" else str(value)
+    if (problem := bounds.text_problem(text, multiline=key in _MULTILINE, max_length=max_len)) is not None:
+        _problem(problems, path, problem)
+        return None
     if len(text) > max_len:
         _problem(problems, path, f"too long: {len(text)} characters (at most {max_len})")
         return None
@@ -103,30 +107,35 @@ def _datetime(value: object, path: str, problems: Problems) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
+        if (problem := bounds.date_problem(value)) is not None:
+            _problem(problems, path, problem)
+            return None
         return value
     if not isinstance(value, str):
         _problem(problems, path, f"expected an ISO 8601 date-time, got {type(value).__name__}")
         return None
     try:
-        return datetime.fromisoformat(value.strip())
+        moment = datetime.fromisoformat(value.strip())
     except ValueError:
         _problem(problems, path, f"{value!r} is not an ISO 8601 date-time such as 2026-11-23T10:15:00-03:00")
         return None
+    if (problem := bounds.date_problem(moment)) is not None:
+        _problem(problems, path, problem)
+        return None
+    return moment
 
 
 def _followers(value: object, path: str, problems: Problems) -> int | None:
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    if isinstance(value, float) and value.is_integer() and value >= 0:
-        return int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    number = bounds.integer_of(value)
+    if number is None:
         _problem(problems, path, f"expected a non-negative integer, got {value!r}")
-        return None
-    return value
+    return number
 
 
+# Text that may hold line breaks and tabs; every other field is one line.
+_MULTILINE = frozenset({"subject", "body", "name"})
 _CUSTOMER_TEXT = {"id": 200, "name": 200, "area": 200, "segment": 50, "handle": 100, "state": 2, "region": 10}
 
 
@@ -139,6 +148,9 @@ def parse_ticket(data: object, *, max_body_chars: int = 20_000) -> TicketData:
             "a ticket must be a JSON object",
             extra=[{"field": "", "problem": f"expected an object, got {type(data).__name__}"}],
         )
+    # The whole delivery is stored as the ticket's raw payload: bounded as a tree first (control characters,
+    # depth, string lengths, non-finite numbers), whatever field they hide in.
+    problems.extend({"field": f, "problem": p} for f, p in bounds.tree_problems(data))
     contract = _text(data, "contract", "contract", problems, max_len=50)
     source = _text(data, "source", "source", problems, max_len=50) or "crm"
     external_id = _text(data, "external_id", "external_id", problems, max_len=200, required=True)
@@ -164,6 +176,8 @@ def parse_ticket(data: object, *, max_body_chars: int = 20_000) -> TicketData:
             customer["followers"] = followers
     created_at = _datetime(data.get("created_at"), "created_at", problems)
     if problems:
+        # One problem per field: the tree and the field's own check may both see the same one.
+        problems = list({p["field"]: p for p in reversed(problems)}.values())[::-1]
         raise InvalidInputError("; ".join(f"{p['field']}: {p['problem']}" for p in problems), extra=problems)
     assert external_id is not None and channel is not None
     return TicketData(
@@ -203,6 +217,10 @@ def decode_json(body: bytes) -> Any:
         raise MalformedBodyError("body: empty", extra=[{"field": "body", "problem": "empty, expected JSON"}])
     try:
         return msgspec.json.decode(text)
+    except RecursionError:
+        raise MalformedBodyError(
+            "body: JSON nested too deeply", extra=[{"field": "body", "problem": "JSON nested too deeply"}]
+        ) from None
     except msgspec.DecodeError as exc:
         raise MalformedBodyError(
             f"body: malformed JSON ({exc})", extra=[{"field": "body", "problem": f"malformed JSON: {exc}"}]

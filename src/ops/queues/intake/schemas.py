@@ -7,6 +7,7 @@ from typing import Literal
 
 import msgspec
 
+from ops import bounds
 from ops.queues.schemas import TicketOut
 
 
@@ -43,5 +44,5 @@ class IncidentResolved(msgspec.Struct):
     tickets_resolved: int
 
 
-class IncidentUpdate(msgspec.Struct, forbid_unknown_fields=True):
+class IncidentUpdate(bounds.Bounded, forbid_unknown_fields=True):
     forecast_end: datetime

@@ -9,14 +9,18 @@ from typing import Any
 
 import msgspec
 
+from ops import bounds
 
-class ActionIn(msgspec.Struct, forbid_unknown_fields=True):
+
+class ActionIn(bounds.Bounded, forbid_unknown_fields=True):
     """`version` is the ticket version the caller saw; the other fields depend on the action:
     `message` (reply, note, customer_message, escalate; optional for pend, resume, resolve...),
     `queue` and `reason` (transfer), `fields` (fields, resolve), `item` and `done` (tick).
     `minutes` (any action; required by log_time): the time spent, more than 0 and at most 1440, with at most
     2 decimals, as a JSON number or a string ("12.5"); a number is read through its shortest text, so 12.1
     stays 12.1 (never float arithmetic), and anything else is a 422 naming `minutes`."""
+
+    __multiline__ = frozenset({"message"})
 
     version: int
     message: str | None = None

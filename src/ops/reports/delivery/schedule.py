@@ -10,9 +10,28 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ops.contracts.document import from_document
 from ops.contracts.models import Contract
+from ops.contracts.schemas import ContractFile, Delivery
 from ops.reports.delivery.services import local_today, period_for
 
 log = logging.getLogger("ops.reports.delivery")
+
+
+def check_deliveries(deliveries: list[Delivery], contract: ContractFile) -> None:
+    """Each delivery's cron expression, read as the schedule reads it (in the contract's zone): a bad one is
+    refused when the file is loaded, not logged at scheduling time where nobody sees it."""
+    for i, delivery in enumerate(deliveries):
+        if (problem := cron_problem(delivery.cron, contract.timezone)) is not None:
+            raise ValueError(f"deliveries[{i}].cron: {problem}")
+
+
+def cron_problem(expression: str, timezone: str) -> str | None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expression, timezone=timezone)
+    except (ValueError, KeyError, TypeError) as exc:
+        return f"{expression!r} is not a cron expression of five fields such as '0 8 1 * *' ({exc})"
+    return None
 
 
 async def schedule_deliveries(scheduler: Any, sessionmaker: async_sessionmaker[AsyncSession], queue: Any) -> list[str]:

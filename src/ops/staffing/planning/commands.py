@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from ops import bounds
 from ops.cli.support import actor, domain_errors, echo_json, run, session_scope
 from ops.staffing.planning.erlang import ErlangInputError, Staffing, evaluate, required
 
@@ -90,6 +91,7 @@ def print_plan(result: dict[str, Any]) -> None:
 @domain_errors
 def plan(contract_code: str, week: datetime, oncall: bool, no_save: bool, as_json: bool) -> None:
     """Forecast, size and plan the reinforcement shifts of a contract week at minimum cost, and save it."""
+    _monday(week)
     from ops.staffing.planning.services import Scenario, plan_week
 
     async def go() -> dict[str, Any]:
@@ -111,9 +113,13 @@ def plan(contract_code: str, week: datetime, oncall: bool, no_save: bool, as_jso
 
 
 class DecimalType(click.ParamType[Decimal, object]):
-    """Reads a number as the decimal written, so that 0.3 stays 3/10 in the exact arithmetic."""
+    """Reads a number as the decimal written, so that 0.3 stays 3/10 in the exact arithmetic; `high` bounds it
+    (ops.bounds), so that 1e12 calls is a clear error rather than a numpy allocation failure."""
 
     name = "number"
+
+    def __init__(self, high: float | None = None) -> None:
+        self.high = high
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> Decimal:
         if isinstance(value, Decimal):
@@ -124,10 +130,20 @@ class DecimalType(click.ParamType[Decimal, object]):
             self.fail(f"{value!r} is not a number", param, ctx)
         if not number.is_finite():
             self.fail(f"{value!r} is not a finite number", param, ctx)
+        if self.high is not None and number > Decimal(str(self.high)):
+            self.fail(f"{value!r} is more than {self.high:g}", param, ctx)
         return number
 
 
 NUMBER = DecimalType()
+VOLUME = DecimalType(high=bounds.MAX_VOLUME)
+SECONDS = DecimalType(high=bounds.MAX_SECONDS)
+
+
+def _monday(value: datetime, param: str = "'--week'") -> datetime:
+    if (problem := bounds.week_problem(value.date())) is not None:
+        raise click.BadParameter(problem, param_hint=param)
+    return value
 
 
 def _as_json(result: Staffing) -> str:
@@ -140,10 +156,10 @@ def _as_json(result: Staffing) -> str:
 
 
 @click.command("erlang")
-@click.option("--calls", type=NUMBER, required=True, help="Calls offered in the interval.")
-@click.option("--interval-seconds", type=NUMBER, required=True, help="Interval length, e.g. 1800.")
-@click.option("--aht", type=NUMBER, required=True, help="Average handle time, seconds.")
-@click.option("--answer-within", type=NUMBER, required=True, help="Service level threshold T, seconds.")
+@click.option("--calls", type=VOLUME, required=True, help="Calls offered in the interval (at most 1,000,000).")
+@click.option("--interval-seconds", type=SECONDS, required=True, help="Interval length, e.g. 1800.")
+@click.option("--aht", type=SECONDS, required=True, help="Average handle time, seconds.")
+@click.option("--answer-within", type=SECONDS, required=True, help="Service level threshold T, seconds.")
 @click.option("--target", type=float, default=0.8, show_default=True, help="Share answered within T.")
 @click.option("--max-occupancy", type=NUMBER, default=None, help="Highest occupancy allowed, e.g. 0.85.")
 @click.option(
@@ -153,9 +169,14 @@ def _as_json(result: Staffing) -> str:
     show_default=True,
     help="Share of paid time off the phones.",
 )
-@click.option("--patience", type=NUMBER, default=None, help="Mean caller patience, seconds: Erlang A.")
+@click.option("--patience", type=SECONDS, default=None, help="Mean caller patience, seconds: Erlang A.")
 @click.option("--max-abandon", type=float, default=None, help="Highest abandonment allowed (Erlang A).")
-@click.option("--agents", type=int, default=None, help="Evaluate this many agents instead of searching.")
+@click.option(
+    "--agents",
+    type=click.IntRange(1, int(bounds.MAX_VOLUME)),
+    default=None,
+    help="Evaluate this many agents instead of searching.",
+)
 def erlang(
     calls: Decimal,
     interval_seconds: Decimal,
@@ -197,9 +218,12 @@ def erlang(
 
 def _iso(value: str, param: str) -> datetime:
     try:
-        return datetime.fromisoformat(value.strip())
+        moment = datetime.fromisoformat(value.strip())
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO time, e.g. 2026-03-07T08:00", param_hint=param) from None
+    if (problem := bounds.date_problem(moment)) is not None:
+        raise click.BadParameter(problem, param_hint=param)
+    return moment
 
 
 def _local(value: datetime, zone: ZoneInfo) -> datetime:
@@ -233,6 +257,7 @@ def _added(value: str) -> tuple[str, datetime, datetime, int]:
 @domain_errors
 def confirm(contract_code: str, week: datetime, skip: str | None, adds: tuple[str, ...]) -> None:
     """Confirm the week's saved plan as executed (what billing bills); times without an offset are local."""
+    _monday(week)
     from ops.staffing.planning.execution import Execution, confirm_week
     from ops.staffing.planning.oncall_requests import contract_zone
     from ops.staffing.planning.schemas import ShiftIn

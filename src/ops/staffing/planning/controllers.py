@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import bounds
 from ops.auth import Principal, requires
 from ops.http import parse_day, parse_month_span, to_struct
 from ops.staffing.planning import execution, oncall_requests, services
@@ -81,6 +82,13 @@ async def _listed(session: AsyncSession, code: str, shift_id: int, principal: Pr
     return oncall_out(code, next(s for s in shifts if s.shift.id == shift_id))
 
 
+def _week(value: str) -> date:
+    """A week in the path: a Monday within the input window, or a 422 naming `week`."""
+    week = parse_day(value, "week")
+    bounds.check_week(week)
+    return week
+
+
 def _actor(request: Request[Principal, str, State]) -> str:
     return f"token:{request.user.name}"
 
@@ -98,6 +106,7 @@ class StaffingController(Controller):
         week: FromQuery[date],
     ) -> dict[str, Any]:
         """Offered contacts and AHT forecast per queue and 30-minute interval, beside the actuals when known."""
+        bounds.check_week(week)
         return await services.forecast_week(db_session, contract_code=code, week=week, principal=request.user)
 
     @get("/requirement", operation_id="GetStaffingRequirement", guards=[READERS])
@@ -111,7 +120,20 @@ class StaffingController(Controller):
         aht_pct: FromQuery[float] = 0.0,
         target: FromQuery[float | None] = None,
     ) -> dict[str, Any]:
-        """Agents and scheduled positions required per queue and interval against the contracted base."""
+        """Agents and scheduled positions required per queue and interval against the contracted base. `volume_pct`
+        and `aht_pct` change volume and AHT in percent (-100 to 1000), `target` is a share in (0, 1]."""
+        bounds.refuse(
+            [
+                (field, problem)
+                for field, problem in (
+                    ("week", bounds.week_problem(week)),
+                    ("volume_pct", bounds.percent_problem(volume_pct)),
+                    ("aht_pct", bounds.percent_problem(aht_pct)),
+                    ("target", None if target is None else bounds.share_problem(target)),
+                )
+                if problem is not None
+            ]
+        )
         scenario = services.Scenario(volume_pct=volume_pct, aht_pct=aht_pct, target=target)
         return await services.requirement_week(
             db_session, contract_code=code, week=week, scenario=scenario, principal=request.user
@@ -147,9 +169,7 @@ class StaffingController(Controller):
         week: FromPath[str],
     ) -> PlanOut:
         """The saved plan of the week (YYYY-MM-DD), or how far its computation got."""
-        row = await services.get_plan(
-            db_session, contract_code=code, week=parse_day(week, "week"), principal=request.user
-        )
+        row = await services.get_plan(db_session, contract_code=code, week=_week(week), principal=request.user)
         return plan_out(code, row)
 
     @post("/what-if", operation_id="StaffingWhatIf", guards=[READERS], status_code=200)
@@ -182,7 +202,7 @@ class StaffingController(Controller):
         done = await execution.confirm_week(
             db_session,
             contract_code=code,
-            week=parse_day(week, "week"),
+            week=_week(week),
             skip=data.skip,
             add=data.add,
             actor=_actor(request),
@@ -199,9 +219,7 @@ class StaffingController(Controller):
         week: FromPath[str],
     ) -> ExecutionOut:
         """The week as confirmed executed (404 until it is): who, when, the changes and the shifts billed."""
-        done = await execution.get_execution(
-            db_session, contract_code=code, week=parse_day(week, "week"), principal=request.user
-        )
+        done = await execution.get_execution(db_session, contract_code=code, week=_week(week), principal=request.user)
         return execution_out(code, done)
 
     @post("/oncall", operation_id="AddOnCallShift", guards=[PLANNERS])

@@ -8,22 +8,29 @@ from typing import Any
 
 import msgspec
 
+from ops import bounds
 
-class PlanRequest(msgspec.Struct, forbid_unknown_fields=True):
-    """Compute and save the plan of the week starting on `week`; `background` answers 202 at once."""
+
+class PlanRequest(bounds.Bounded, forbid_unknown_fields=True):
+    """Compute and save the plan of the week starting on `week` (a Monday); `background` answers 202 at once."""
+
+    __weeks__ = frozenset({"week"})
 
     week: date
     oncall: bool = False
     background: bool = False
 
 
-class WhatIfRequest(msgspec.Struct, forbid_unknown_fields=True):
-    """Volume and AHT changes in percent (+10 = 10 % more) and an SL target for every voice queue."""
+class WhatIfRequest(bounds.Bounded, forbid_unknown_fields=True):
+    """Volume and AHT changes in percent (+10 = 10 % more, -100 to 1000) and an SL target in (0, 1] for every
+    voice queue, for the week starting on `week` (a Monday)."""
+
+    __weeks__ = frozenset({"week"})
 
     week: date
-    volume_pct: float = 0.0
-    aht_pct: float = 0.0
-    target: float | None = None
+    volume_pct: bounds.Percent = 0.0
+    aht_pct: bounds.Percent = 0.0
+    target: bounds.Share | None = None
     oncall: bool = False
 
 
@@ -42,8 +49,10 @@ class PlanOut(msgspec.Struct):
     result: dict[str, Any] | None = None
 
 
-class OnCallIn(msgspec.Struct, forbid_unknown_fields=True):
+class OnCallIn(bounds.Bounded, forbid_unknown_fields=True):
     """An on-call shift to record: ISO times with their UTC offset, at most 14 days, 1 to 50 specialists."""
+
+    __multiline__ = frozenset({"note"})
 
     start: datetime
     end: datetime
@@ -51,7 +60,7 @@ class OnCallIn(msgspec.Struct, forbid_unknown_fields=True):
     note: str | None = None
 
 
-class OnCallEndIn(msgspec.Struct, forbid_unknown_fields=True):
+class OnCallEndIn(bounds.Bounded, forbid_unknown_fields=True):
     """End the shift early at `at` (after its start, not after its scheduled end)."""
 
     at: datetime
@@ -77,7 +86,7 @@ class OnCallOut(msgspec.Struct):
     specialist_hours: Decimal
 
 
-class ShiftIn(msgspec.Struct, forbid_unknown_fields=True):
+class ShiftIn(bounds.Bounded, forbid_unknown_fields=True):
     """A reinforcement shift worked but not in the saved plan: a queue code (or a blend "care+helpdesk"),
     ISO times with their offset inside the week, and how many agents worked it."""
 
@@ -87,12 +96,12 @@ class ShiftIn(msgspec.Struct, forbid_unknown_fields=True):
     agents: int = 1
 
 
-class ExecutionIn(msgspec.Struct, forbid_unknown_fields=True):
+class ExecutionIn(bounds.Bounded, forbid_unknown_fields=True):
     """`skip`: indexes (from 0, as the saved plan lists them) of the plan's shifts not worked; `add`: shifts
     worked beyond the plan."""
 
-    skip: list[int] = []
-    add: list[ShiftIn] = []
+    skip: list[int] = msgspec.field(default_factory=list)
+    add: list[ShiftIn] = msgspec.field(default_factory=list)
 
 
 class ExecutedShiftOut(msgspec.Struct):

@@ -12,6 +12,7 @@ from typing import Any
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from ops import bounds
 from ops.cli.main import main
 from ops.db import make_engine, make_sessionmaker
 from ops.queues.models import Ticket
@@ -138,3 +139,28 @@ def test_replay_complaints_keeps_their_dates_reasons_and_states(reference_cli: C
     again = reference_cli.invoke(main, ["import", "complaints", str(COMPLAINTS), "--contract", "reference"])
     assert "0 complaints replayed as tickets, 28 already there" in again.output
     assert len(tickets(sqlite_url)) == 28
+
+
+def test_a_huge_field_and_a_year_1_date_cost_their_rows_only(
+    reference_cli: CliRunner, sqlite_url: str, tmp_path: Path
+) -> None:
+    """Issue 13: a 200 KB field gave a _csv.Error traceback; a year-1 date on line 1,202 a traceback after 1,000
+    rows were committed, losing the 499 good rows after it. Now each costs its own row, reported by line."""
+    path = tmp_path / "big.csv"
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["external_id", "channel", "subject", "body", "created_at"])
+        for line in range(2, 1502):
+            created = "0001-01-01T10:00:00" if line == 1202 else "2026-03-02T10:00:00-03:00"
+            body = "x" * 200_000 if line == 700 else "Sem conexão desde ontem"
+            writer.writerow([f"BIG-{line}", "email", "Sem conexão", body, created])
+    result = reference_cli.invoke(main, ["import", "tickets", str(path), "--contract", "reference"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    rejected = [line for line in result.stderr.splitlines() if "rejected:" in line]
+    assert rejected == [
+        "line 700: rejected: not a CSV row (field larger than field limit (131072))",
+        f"line 1202: rejected: created_at: 0001-01-01T10:00:00 is outside 2000-01-01 to {bounds.window().latest()}",
+    ]
+    assert result.stdout.splitlines()[-1] == f"{path}: 1498 accepted (1498 created, 0 existing), 2 rejected"
+    assert len(tickets(sqlite_url)) == 1498

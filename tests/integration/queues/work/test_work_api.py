@@ -111,3 +111,26 @@ async def test_unknown_body_fields_are_rejected(client: Client, world: dict[str,
     response = await client.post(url, json={"version": 1, "agent": 3}, headers=world["ana"])
     assert response.status_code == 400
     assert "agent" in response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"version": 2, "message": "nota\x00oculta"}, "message"),
+        ({"version": 2, "fields": {"recalculation_number": "R\x00-1"}}, "fields.recalculation_number"),
+    ],
+)
+async def test_a_nul_in_an_action_is_a_422_and_changes_nothing(
+    client: Client, world: dict[str, Any], body: dict[str, Any], field: str
+) -> None:
+    """Issue 13: PostgreSQL refuses NUL in text and JSON; it used to answer 500. Refused at the edge on both."""
+    url = f"/api/tickets/{world['ticket']}"
+    await client.post(f"{url}/actions/take", json={"version": 1}, headers=world["ana"])
+    action = "note" if "message" in body else "fields"
+    response = await client.post(f"{url}/actions/{action}", json=body, headers=world["ana"])
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert error["field"] == field
+    assert error["problem"].startswith("control character U+0000")
+    view = (await client.get(f"{url}/work", headers=world["ana"])).json()
+    assert (view["version"], [e["action"] for e in view["history"]]) == (2, ["take"])

@@ -23,7 +23,10 @@ async def test_two_simultaneous_runs_of_a_delivery_store_and_send_it_once(
     db: Any, live: Any, settings: Settings, smtp: tuple[Inbox, int]
 ) -> None:
     inbox, port = smtp
-    settings = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
+    # The test's SMTP server speaks in clear: it stands for the trusted local relay.
+    settings = settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_plain_relay": "127.0.0.1"}
+    )
     await load_reference(db, text=REFERENCE_CONTRACT.read_text(encoding="utf-8").replace(DAILY, FAST_DAILY))
     await store_intervals(db, slice_intervals())
 

@@ -44,3 +44,15 @@ def test_plan_and_backtest_refuse_bad_arguments_with_status_2(reference_cli: Cli
     neither = reference_cli.invoke(main, ["staffing", "backtest", "--weeks", "2"])
     assert neither.exit_code == 2
     assert "either --contract with --queue, or --series FILE" in neither.stderr
+
+
+@pytest.mark.parametrize(
+    ("week", "message"),
+    [("2026-03-11", "2026-03-11 is a Wednesday: a week starts on a Monday"), ("1999-12-27", "is outside 2000-01-01")],
+)
+def test_plan_and_confirm_take_a_monday_within_the_window(reference_cli: CliRunner, week: str, message: str) -> None:
+    for command in ("plan", "confirm"):
+        result = reference_cli.invoke(main, ["staffing", command, "--contract", "reference", "--week", week])
+        assert result.exit_code == 2, result.output
+        assert "'--week'" in result.stderr
+        assert message in result.stderr

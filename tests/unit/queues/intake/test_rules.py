@@ -223,3 +223,56 @@ def test_missing_headers_are_named(timestamp: str | None, signature: str | None)
 @pytest.mark.parametrize("timestamp", ["2026-11-23T10:00:00Z", "1.7e9", "soon"])
 def test_a_timestamp_that_is_not_unix_seconds_is_refused(timestamp: str) -> None:
     assert check(b"{}", timestamp=timestamp, signature="sha256=00") == "X-Ops-Timestamp must be Unix seconds"
+
+
+# --- bounds (issue 13) -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("created_at", ["0002-01-01T00:00:00", "0001-01-01", "1999-12-31T23:59:00-03:00", "9999-12-31"])
+def test_a_creation_time_outside_the_window_is_named(created_at: str) -> None:
+    (problem,) = problems_of({"external_id": "1", "channel": "crm", "created_at": created_at})
+    assert problem["field"] == "created_at"
+    assert "is outside 2000-01-01 to" in problem["problem"]
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"external_id": "A\x00B", "channel": "crm"}, "external_id"),
+        ({"external_id": "1", "channel": "crm", "subject": "sem\x00conexão"}, "subject"),
+        ({"external_id": "1", "channel": "crm", "body": "linha\x1b[31m"}, "body"),
+        ({"external_id": "1", "channel": "crm", "customer": {"name": "Ana\x00"}}, "customer.name"),
+        ({"external_id": "1", "channel": "crm", "protocolo_crm": {"obs": ["ok", "nul\x00"]}}, "protocolo_crm.obs[1]"),
+        ({"external_id": "1", "channel": "crm", "extra\x00key": 1}, "extra\x00key"),
+        ({"external_id": "1\nsecond line", "channel": "crm"}, "external_id"),
+    ],
+)
+def test_control_characters_are_refused_wherever_they_hide(data: dict[str, object], field: str) -> None:
+    (problem,) = problems_of(data)
+    assert problem["field"] == field
+    assert "control character U+" in problem["problem"]
+
+
+def test_line_breaks_and_tabs_stay_in_long_text() -> None:
+    ticket = parse_ticket({"external_id": "1", "channel": "email", "subject": "a\tb", "body": "one\r\ntwo\tthree"})
+    assert ticket.body == "one\r\ntwo\tthree"
+
+
+def test_a_payload_nested_too_deep_is_named_not_a_recursion_error() -> None:
+    deep: object = "leaf"
+    for _ in range(500):
+        deep = [deep]
+    (problem,) = problems_of({"external_id": "1", "channel": "crm", "extra": deep})
+    assert problem["field"].startswith("extra[0]")
+    assert problem["problem"] == "nested deeper than 32 levels"
+
+
+def test_a_deep_json_body_is_a_400_not_a_crash() -> None:
+    with pytest.raises(MalformedBodyError, match="nested too deeply"):
+        decode_json(b"[" * 5000 + b"]" * 5000)
+
+
+@pytest.mark.parametrize("followers", ["²", "١٢", "1e3", "99999999999999999999"])
+def test_followers_are_ascii_digits_only(followers: str) -> None:
+    (problem,) = problems_of({"external_id": "1", "channel": "x", "customer": {"followers": followers}})
+    assert problem == {"field": "customer.followers", "problem": f"expected a non-negative integer, got {followers!r}"}

@@ -73,3 +73,20 @@ def test_bad_arguments_exit_2_naming_the_option(extra: list[str], option: str) -
     assert code == 2
     assert body is None
     assert option in err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--calls", "1e12", "'1e12' is more than 1e+06"),
+        ("--aht", "1e400", "'1e400' is more than 86400"),
+        ("--interval-seconds", "inf", "is not a finite number"),
+        ("--agents", "1000000000000", "1000000000000 is not in the range 1<=x<=1000000"),
+    ],
+)
+def test_absurd_sizes_are_a_clear_error_not_a_numpy_traceback(option: str, value: str, message: str) -> None:
+    code, _, stderr = run(option, value)
+    assert code == 2
+    assert option in stderr
+    assert message in stderr
+    assert "Traceback" not in stderr

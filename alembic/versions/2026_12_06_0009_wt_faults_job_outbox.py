@@ -3,8 +3,8 @@
 Jobs asked for in a transaction are written to `job_outbox` in that transaction and deleted once the queue
 has them: a failed enqueue (Redis down, the process killed after its commit) stays and is retried.
 
-Revision ID: 0008_wt_faults
-Revises: 0007
+Revision ID: 0009_wt_faults
+Revises: 0008
 Create Date: 2026-12-06 07:40:00.000000
 """
 
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0008_wt_faults"
-down_revision: str | Sequence[str] | None = "0007"
+revision: str = "0009_wt_faults"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
