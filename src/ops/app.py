@@ -32,7 +32,7 @@ from ops.config import Settings, get_settings
 from ops.contracts.controllers import ContractController
 from ops.contracts.document import ContractFileError
 from ops.errors import DomainError
-from ops.faults import add_request_id, server_error_handler
+from ops.faults import add_request_id, commit_at_response, server_error_handler
 from ops.health import live, ready
 from ops.http import bounded_parameters
 from ops.limits import make_limiter
@@ -144,9 +144,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine_instance=runtime.engine,
         session_maker=runtime.sessionmaker,
         session_config=AsyncSessionConfig(expire_on_commit=False),
-        before_send_handler="autocommit_include_redirects",  # a form answered with 303 commits too
         create_all=False,
     )
+    # 2xx and 3xx commit (a form answered with 303 too); a failed commit answers 503 or 500, never the 2xx. Set
+    # after construction: the config makes its session's scope key unique per app.
+    db_config.before_send_handler = commit_at_response(db_config.session_scope_key)
     return Litestar(
         route_handlers=[*ROUTE_HANDLERS, create_static_files_router(path="/static", directories=[STATIC])],
         template_config=template_config(),

@@ -21,6 +21,7 @@ DOMAIN_COMMANDS: dict[str, tuple[str, ...]] = {
     "billing": ("ops.billing.commands", "billing", "Readjustment, the monthly measurement, adjustments, recovery."),
     "invoice": ("ops.billing.invoices.commands", "invoice", "Issue, pay, credit, void, NFS-e, verify, audit."),
     "dispute": ("ops.billing.disputes.commands", "dispute", "The client's disputes: open, advance, list, alerts."),
+    "scale": ("ops.cli.scale", "scale", "Scaled out: N API processes, M job workers, one scheduler."),
 }
 # `ops import KIND FILE`: every data file the domains load.
 IMPORT_COMMANDS: dict[str, tuple[str, ...]] = {
