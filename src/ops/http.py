@@ -18,16 +18,24 @@ _MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 
 async def bounded_parameters(request: Request[Any, Any, Any]) -> None:
-    """Every path and query parameter held to the text bounds before any handler runs: a NUL in `?contract=`
-    reached PostgreSQL, which refuses it with a 500. A 422 names the parameter."""
-    values = [*request.path_params.items(), *request.query_params.multi_items()]
-    bounds.refuse(
-        [
-            (str(name), problem)
-            for name, value in values
-            if isinstance(value, str) and (problem := bounds.text_problem(value, max_length=2000)) is not None
-        ]
-    )
+    """Every path and query parameter and every field of a page form held to the text bounds before any handler
+    runs: a NUL in `?contract=` or in a form's note reached PostgreSQL, which refuses it with a 500. A 422 names
+    the parameter. (The form is parsed once: the handler reads the same copy.)"""
+    problems = [
+        (str(name), problem)
+        for name, value in [*request.path_params.items(), *request.query_params.multi_items()]
+        if isinstance(value, str) and (problem := bounds.text_problem(value, max_length=2000)) is not None
+    ]
+    if request.method in ("POST", "PUT", "PATCH") and request.content_type[0] in _FORMS:
+        for name, value in (await request.form()).multi_items():
+            if (problem := bounds.text_problem(name, max_length=200)) is not None:
+                problems.append((name, f"field name: {problem}"))
+            elif isinstance(value, str) and (problem := bounds.text_problem(value, multiline=True)) is not None:
+                problems.append((name, problem))
+    bounds.refuse(problems)
+
+
+_FORMS = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 def parse_day(value: str, field: str) -> date:

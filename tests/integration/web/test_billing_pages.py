@@ -262,3 +262,18 @@ async def test_the_readjustments_show_with_their_notice(client: Client, db: Any)
     assert [link.rsplit("=", 1)[1] for link in links] == ["pt-BR", "en"]
     notice = await client.get(links[0])
     assert notice.status_code == 200 and notice.content.startswith(b"%PDF")
+
+
+async def test_a_nul_in_a_page_form_is_a_422_naming_the_field_and_records_nothing(client: Client, db: Any) -> None:
+    """Issue 13: a NUL typed (or pasted) into a form reached PostgreSQL, which refused it with a 500."""
+    await load_reference(db)
+    await _measured(db, submit=True)
+    client.cookies.set("ops_token", await token(db, "manager", name="Marta"))
+    approved = await client.post(
+        "/billing/measurement/approve", data={**OCTOBER, "version": "1", "by": "Maria\x00"}, follow_redirects=False
+    )
+    assert approved.status_code == 422, approved.text
+    assert approved.json()["errors"] == [
+        {"field": "by", "problem": "control character U+0000 at position 5 is not allowed"}
+    ]
+    assert (await _latest(db)).state == "submitted"
