@@ -62,6 +62,21 @@ def date_problem(value: date | datetime, *, today: date | None = None) -> str | 
     return None
 
 
+# History (interval statistics and call logs, and the reports over them) may be older than any input: the reference
+# data sets are from 1999 and 2003. Never older than this, where pandas' clocks still reach.
+HISTORY_EARLIEST = date(1970, 1, 1)
+
+
+def history_problem(value: date | datetime, *, today: date | None = None) -> str | None:
+    """A date that reads history (a report's period): from 1970 to the end of the input window."""
+    day = value.date() if isinstance(value, datetime) else value
+    latest = _window.latest(today)
+    earliest = min(HISTORY_EARLIEST, _window.earliest)
+    if day < earliest or day > latest:
+        return f"{value.isoformat()} is outside {earliest.isoformat()} to {latest.isoformat()}"
+    return None
+
+
 def week_problem(value: date) -> str | None:
     """A week parameter: a Monday within the window."""
     if (problem := date_problem(value)) is not None:

@@ -38,15 +38,20 @@ async def bounded_parameters(request: Request[Any, Any, Any]) -> None:
 _FORMS = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
-def parse_day(value: str, field: str) -> date:
-    """A YYYY-MM-DD date, or a 422 naming the field. (A typed date path parameter answers 404 before
-    authentication runs, so dates arrive as strings and are checked here, after the guards.)"""
+def parse_day(value: str, field: str, *, history: bool = False) -> date:
+    """A YYYY-MM-DD date within the input window (`history`: one that reads history, from 1970), or a 422 naming
+    the field. (A typed date path parameter answers 404 before authentication runs, so dates arrive as strings and
+    are checked here, after the guards.)"""
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInputError(
             f"{field}: {value!r} is not a date YYYY-MM-DD", extra=[{"field": field, "problem": "not a date"}]
         ) from None
+    # 0001-01-01 is a date, and no report or deadline can be computed for it.
+    problem = bounds.history_problem(day) if history else bounds.date_problem(day)
+    bounds.refuse([(field, problem)] if problem is not None else [])
+    return day
 
 
 def parse_month(value: str, field: str) -> date:
