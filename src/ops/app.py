@@ -104,6 +104,17 @@ def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException
     return Response(body, status_code=exc.status_code)
 
 
+def recursion_error_handler(request: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
+    """A body nested thousands deep exhausts msgspec's decoder before any bound can count its depth: it is the
+    sender's malformed JSON (400), never a 500. Logged, in case one ever comes from a loop of our own."""
+    log.warning("%s %s: recursion limit reached (%s)", request.method, request.url.path, exc)
+    problem = "JSON nested too deeply"
+    return Response(
+        {"status_code": 400, "detail": f"body: {problem}", "errors": [{"field": "body", "problem": problem}]},
+        status_code=400,
+    )
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     runtime = assemble(settings)
@@ -140,6 +151,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DomainError: domain_error_handler,
             ContractFileError: contract_file_error_handler,
             ValidationException: validation_error_handler,
+            RecursionError: recursion_error_handler,
             401: unauthorized_handler,
         },
         state=State(
