@@ -173,6 +173,15 @@ def share_problem(value: float) -> str | None:
     return None
 
 
+MAX_ID = 2**31 - 1  # row ids are 32-bit integer columns: PostgreSQL refuses a larger parameter with a 500
+
+
+def id_problem(value: int) -> str | None:
+    if not -MAX_ID <= value <= MAX_ID:
+        return f"{value} is not an id (at most {MAX_ID})"
+    return None
+
+
 def decimal_of(value: object) -> Decimal | None:
     """A finite Decimal from a number or numeric text, or None (inf, nan, '²', 'abc' are not numbers)."""
     if isinstance(value, bool):

@@ -129,3 +129,16 @@ async def test_a_nul_in_a_path_or_query_parameter_is_a_422_naming_it(
         {"field": "contract", "problem": "control character U+0000 at position 3 is not allowed"}
     ]
     assert (await client.get("/api/contracts/nobody", headers=manager)).status_code == 404
+
+
+@pytest.mark.parametrize("ticket_id", ["3000000000", "99999999999999999999"])
+async def test_an_id_past_the_integer_columns_is_a_422_naming_it(
+    client: AsyncTestClient[Litestar], db: Any, ticket_id: str
+) -> None:
+    """Row ids are 32-bit columns: PostgreSQL refused a larger parameter with a 500 (and SQLite 10**20)."""
+    manager = bearer(await token(db, "manager"))
+    for method, path in (("GET", f"/api/tickets/{ticket_id}"), ("POST", f"/api/incidents/{ticket_id}/resolve")):
+        response = await client.request(method, path, headers=manager)
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["errors"][0]["field"] in ("ticket_id", "id")
+    assert (await client.get("/api/tickets/2147483647", headers=manager)).status_code == 404
