@@ -142,3 +142,12 @@ async def test_an_id_past_the_integer_columns_is_a_422_naming_it(
         assert response.status_code == 422, (path, response.text)
         assert response.json()["errors"][0]["field"] in ("ticket_id", "id")
     assert (await client.get("/api/tickets/2147483647", headers=manager)).status_code == 404
+
+
+def test_counts_in_a_contract_file_fit_their_columns(cli: CliRunner, tmp_path: Path) -> None:
+    """base_positions: 3000000000 was stored as is on SQLite and a 500 on PostgreSQL's integer column."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(bad_file("base_positions: 15", "base_positions: 3000000000"), encoding="utf-8")
+    result = cli.invoke(main, ["contract", "load", str(bad)])
+    assert result.exit_code == 2
+    assert "base_positions: Expected `int` <= 1000000" in result.output
