@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, ClassVar
 from urllib.parse import urlsplit
 
@@ -182,17 +182,6 @@ def id_problem(value: int) -> str | None:
     return None
 
 
-def decimal_of(value: object) -> Decimal | None:
-    """A finite Decimal from a number or numeric text, or None (inf, nan, '²', 'abc' are not numbers)."""
-    if isinstance(value, bool):
-        return None
-    try:
-        number = Decimal(value.strip()) if isinstance(value, str) else Decimal(str(value))
-    except (InvalidOperation, TypeError, ValueError):
-        return None
-    return number if number.is_finite() else None
-
-
 def integer_of(value: object) -> int | None:
     """A non-negative integer from an int, a whole float or ASCII digits, or None. (`'²'.isdigit()` is True and
     `int('²')` fails: only ASCII digits are digits here.)"""
@@ -261,10 +250,6 @@ def check_week(value: date, field: str = "week") -> None:
     refuse([(field, p)] if (p := week_problem(value)) is not None else [])
 
 
-def check_number(value: float | Decimal | int, field: str, *, low: float | Decimal, high: float | Decimal) -> None:
-    refuse([(field, p)] if (p := number_problem(value, low=low, high=high)) is not None else [])
-
-
 # --- msgspec structs at the HTTP edge ---------------------------------------------------------------
 
 # Static bounds as msgspec constraints; the window and control characters, which msgspec cannot express in a
@@ -328,9 +313,3 @@ def decoding_problem(message: str, key: str | None) -> tuple[str, str] | None:
     if _RANGE.match(message):
         return key or "", message
     return None
-
-
-def within(moment: datetime, field: str) -> datetime:
-    """A datetime checked against the window (for values parsed by hand, as CLI options are)."""
-    check_date(moment, field)
-    return moment
