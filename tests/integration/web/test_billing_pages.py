@@ -134,6 +134,9 @@ async def test_a_failed_action_shows_its_error_in_the_page_language_and_changes_
     assert 'value="1234.56"' in refused.text and 'value="typed"' in refused.text  # what was typed stays
     early_payment = await client.post("/billing/payments", data={**bad, "amount": "10,00", "paid_on": "2020-01-01"})
     assert early_payment.status_code == 422 and "anterior à emissão da fatura" in early_payment.text
+    for far in ("0001-01-01", "9999-12-31"):  # outside the input window (issue 13)
+        refused = await client.post("/billing/payments", data={**bad, "amount": "10,00", "paid_on": far})
+        assert refused.status_code == 422 and "Informe uma data." in refused.text
     assert await _count(db, Payment) == 0
     future = await client.post("/billing/measurement/draft", data={"contract": "reference", "month": "2099-01"})
     assert future.status_code == 422 and "O período de janeiro de 2099 ainda não começou." in future.text
