@@ -94,6 +94,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _CONTROL_LONG = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 MAX_TEXT = 100_000  # characters of any one string in a JSON tree or a file cell
 MAX_DEPTH = 32  # nesting of a JSON tree (a ticket's raw payload, a contract file)
+MAX_NODES = 100_000  # values in one tree: YAML aliases can make a 1 KB file hold billions ("billion laughs")
 
 
 def text_problem(value: str, *, multiline: bool = False, max_length: int = MAX_TEXT) -> str | None:
@@ -105,14 +106,21 @@ def text_problem(value: str, *, multiline: bool = False, max_length: int = MAX_T
     return None
 
 
-def tree_problems(value: object, *, max_depth: int = MAX_DEPTH, max_text: int = MAX_TEXT) -> list[tuple[str, str]]:
+def tree_problems(
+    value: object, *, max_depth: int = MAX_DEPTH, max_text: int = MAX_TEXT, max_nodes: int = MAX_NODES
+) -> list[tuple[str, str]]:
     """(path, problem) for every string with control characters (keys too), every string too long, every
     non-finite number, and the first place deeper than `max_depth`, in a JSON-like tree. Iterative: a tree
-    thousands deep is reported, never a RecursionError."""
+    thousands deep is reported, never a RecursionError; past `max_nodes` values the walk stops with that problem."""
     problems: list[tuple[str, str]] = []
     stack: list[tuple[str, object, int]] = [("", value, 0)]
+    seen = 0
     while stack:  # depth first, in document order
         path, node, depth = stack.pop()
+        seen += 1
+        if seen > max_nodes:
+            problems.append(("", f"more than {max_nodes:,} values"))
+            break
         if isinstance(node, _KeyProblem):
             problems.append((path, node.problem))
         elif isinstance(node, Mapping | list | tuple) and depth >= max_depth:

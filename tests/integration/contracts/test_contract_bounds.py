@@ -151,3 +151,15 @@ def test_counts_in_a_contract_file_fit_their_columns(cli: CliRunner, tmp_path: P
     result = cli.invoke(main, ["contract", "load", str(bad)])
     assert result.exit_code == 2
     assert "base_positions: Expected `int` <= 1000000" in result.output
+
+
+async def test_a_billion_laughs_contract_file_is_refused_at_once(client: AsyncTestClient[Litestar], db: Any) -> None:
+    """Nine lines of YAML aliases hold 10**9 values: refused by count, before anything walks them all."""
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    # Inside a free-form section, which msgspec would walk value by value.
+    body = REFERENCE.replace("\npenalties:\n", "\npenalties:\n  " + "\n  ".join(lines) + "\n", 1)
+    manager = bearer(await token(db, "manager"))
+    response = await client.post("/api/contracts", content=body.encode(), headers=manager)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [{"field": "", "problem": "more than 100,000 values"}]
