@@ -63,13 +63,17 @@ def parse_day(value: str, field: str, *, history: bool = False) -> date:
 
 
 def parse_month(value: str, field: str) -> date:
-    """A month YYYY-MM as its first day, or a 422 naming the field (index series are kept by month)."""
+    """A month YYYY-MM as its first day, or a 422 naming the field (index series are kept by month). Months
+    read history (an index series, a month's shifts), so they reach back to 1970, never to year 1 or 9999."""
     match = _MONTH.match(value.strip())
     if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
         raise InvalidInputError(
             f"{field}: {value!r} is not a month YYYY-MM", extra=[{"field": field, "problem": "not a month YYYY-MM"}]
         )
-    return date(int(match.group(1)), int(match.group(2)), 1)
+    first = date(int(match.group(1)), int(match.group(2)), 1)
+    problem = bounds.history_problem(first)
+    bounds.refuse([(field, problem)] if problem is not None else [])
+    return first
 
 
 def parse_month_span(value: str, field: str = "month") -> tuple[date, date]:
