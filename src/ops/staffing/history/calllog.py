@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Literal
 
 import duckdb
 
-from ops import bounds
-from ops.staffing.history.counting import CallRelation, Counted, connect, count_relation, quote, shown
+from ops.staffing.history.counting import (
+    CallRelation,
+    Counted,
+    connect,
+    count_relation,
+    outside_window,
+    quote,
+    shown,
+)
 
 CallFormat = Literal["anonymous-bank", "cdr", "asterisk-queue-log"]
 CALL_FORMATS: tuple[CallFormat, ...] = ("anonymous-bank", "cdr", "asterisk-queue-log")
@@ -129,19 +135,6 @@ def anonymous_bank(con: duckdb.DuckDBPyConnection, path: Path, *, queue: str) ->
 _CDR_COLUMNS = ("call_id", "queue_entered_at", "wait_seconds", "outcome", "handle_seconds")
 
 
-def _outside_window(epoch_us: str, column: str) -> str:
-    """A CASE branch naming a time outside what history may hold (ops.bounds: 1970 to the input window's end):
-    year 1 parses, and then no interval of any clock can hold it."""
-    earliest = min(bounds.HISTORY_EARLIEST, bounds.window().earliest)
-    latest = bounds.window().latest()
-    low = int(datetime.combine(earliest, time(), UTC).timestamp()) * 1_000_000
-    high = int(datetime.combine(latest, time(), UTC).timestamp() + 86_400) * 1_000_000
-    return (
-        f"WHEN {epoch_us} < {low} OR {epoch_us} >= {high} THEN '{column} ' || {shown(column)} || "
-        f"' is outside {earliest.isoformat()} to {latest.isoformat()}' "
-    )
-
-
 def cdr(
     con: duckdb.DuckDBPyConnection, path: Path, *, queue: str | None, queue_map: Mapping[str, str] | None = None
 ) -> CallRelation:
@@ -195,7 +188,7 @@ def cdr(
         + (mixing if kind == "VARCHAR" else "")
         + f"WHEN {stamp_problem} THEN 'queue_entered_at ' || {shown('queue_entered_at')} || "
         "' is not an ISO 8601 date and time' "
-        + _outside_window("entered", "queue_entered_at")
+        + outside_window("entered", "queue_entered_at")
         + f"WHEN code IS NULL THEN 'outcome ' || {shown('outcome_text')} || ' is not answered or abandoned' "
         f"WHEN waited IS NULL THEN 'wait_seconds ' || {shown('wait_seconds')} || ' is not a number of seconds >= 0' "
         f"WHEN handled IS NULL THEN 'handle_seconds ' || {shown('handle_seconds')} || "
