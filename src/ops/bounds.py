@@ -112,6 +112,8 @@ def tree_problems(
     """(path, problem) for every string with control characters (keys too), every string too long, every
     non-finite number, and the first place deeper than `max_depth`, in a JSON-like tree. Iterative: a tree
     thousands deep is reported, never a RecursionError; past `max_nodes` values the walk stops with that problem."""
+    if _clean(value, max_depth, max_text, max_nodes):
+        return []  # the common case, found without building a single path
     problems: list[tuple[str, str]] = []
     stack: list[tuple[str, object, int]] = [("", value, 0)]
     seen = 0
@@ -142,6 +144,37 @@ def tree_problems(
         elif isinstance(node, float | Decimal) and not _finite(node):
             problems.append((path, f"{node} is not a finite number"))
     return problems
+
+
+def _clean(value: object, max_depth: int, max_text: int, max_nodes: int) -> bool:
+    """Whether a tree breaks no bound: the fast pass of `tree_problems` (no paths, stops at the first doubt)."""
+    search, key_search = _CONTROL_LONG.search, _CONTROL.search
+    stack: list[tuple[object, int]] = [(value, 0)]
+    seen = 0
+    while stack:
+        node, depth = stack.pop()
+        seen += 1
+        if seen > max_nodes:
+            return False
+        if isinstance(node, str):
+            if len(node) > max_text or search(node):
+                return False
+        elif isinstance(node, dict | list | tuple):
+            if depth >= max_depth:
+                return False
+            if isinstance(node, dict):
+                for key in node:
+                    if isinstance(key, str) and (len(key) > 200 or key_search(key)):
+                        return False
+                stack.extend((item, depth + 1) for item in node.values())
+            else:
+                stack.extend((item, depth + 1) for item in node)
+        elif isinstance(node, float | Decimal):
+            if not _finite(node):
+                return False
+        elif isinstance(node, Mapping):  # a mapping that is not a dict: let the full walk judge it
+            return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
