@@ -29,3 +29,15 @@ async def token(sessionmaker: Any, role: Role, contract: str | None = None, name
 
 def bearer(value: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {value}"}
+
+
+async def sign_in(client: Any, value: str) -> str:
+    """Sign a test client in on the pages as a browser does (POST /login), and send the session's CSRF token with
+    every later request, as the pages' forms and scripts do. Returns the session id the cookie holds."""
+    from ops.sessions import CSRF_HEADER, SESSION_COOKIE, csrf_token
+
+    response = await client.post("/login", data={"token": value}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    secret: str = response.cookies[SESSION_COOKIE]
+    client.headers[CSRF_HEADER] = csrf_token(secret)
+    return secret

@@ -13,6 +13,7 @@ from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyA
 from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException, ValidationException
+from litestar.exceptions.responses import create_exception_response
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -20,7 +21,8 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from ops import bounds
-from ops.auth import TokenAuthMiddleware, TokenCache
+from ops.auth import TokenCache
+from ops.authentication import TokenAuthMiddleware
 from ops.billing.disputes import controllers as dispute_controllers
 from ops.billing.indices import controllers as indices_controllers
 from ops.billing.invoices import controllers as invoice_controllers
@@ -30,8 +32,10 @@ from ops.config import Settings, get_settings
 from ops.contracts.controllers import ContractController
 from ops.contracts.document import ContractFileError
 from ops.errors import DomainError
+from ops.faults import add_request_id, server_error_handler
 from ops.health import live, ready
 from ops.http import bounded_parameters
+from ops.limits import make_limiter
 from ops.queues.assignment import controllers as assignment_controllers
 from ops.queues.intake import controllers as intake_controllers
 from ops.queues.work import controllers as work_controllers
@@ -39,6 +43,7 @@ from ops.reports.controllers import ReportController
 from ops.staffing.planning.controllers import StaffingController
 from ops.web import billing_pages, portal_billing, portal_pages, staffing_pages, work_pages
 from ops.web import pages as web_pages
+from ops.web.errors import PAGE_ERROR_HANDLERS, page_or_json
 from ops.web.render import STATIC, template_config
 
 log = logging.getLogger("ops")
@@ -71,7 +76,9 @@ def unauthorized_handler(request: Request[Any, Any, Any], exc: NotAuthorizedExce
     """The API answers 401; a page sends the browser to the sign-in form instead."""
     if request.url.path.startswith(("/api", "/schema", "/health")) or request.method != "GET":
         return Response({"status_code": 401, "detail": exc.detail}, status_code=401)
-    return Redirect(f"/login?next={quote(request.url.path)}")
+    # The page's query comes along (/portal?month=2026-02), so signing in lands where the link pointed.
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"/login?next={quote(target, safe='/')}")
 
 
 def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
@@ -115,9 +122,16 @@ def recursion_error_handler(request: Request[Any, Any, Any], exc: RecursionError
     )
 
 
+def bad_request_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, ValidationException):
+        return validation_error_handler(request, exc)
+    return create_exception_response(request, exc)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     runtime = assemble(settings)
+    limiter = make_limiter(settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -133,6 +147,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+            await limiter.close()
             await runtime.close()
 
     db_config = SQLAlchemyAsyncConfig(
@@ -148,18 +163,25 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[SQLAlchemyPlugin(config=db_config)],
         middleware=[DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS)],
         exception_handlers={
-            DomainError: domain_error_handler,
+            DomainError: page_or_json(domain_error_handler),  # a page shows it as HTML (ops.web.errors)
             ContractFileError: contract_file_error_handler,
             ValidationException: validation_error_handler,
             RecursionError: recursion_error_handler,
             401: unauthorized_handler,
+            500: server_error_handler,
+            **PAGE_ERROR_HANDLERS,  # 400, 403, 404, 405, 409, 422: HTML on pages, Litestar's JSON on the API
+            # Litestar finds a handler by status before class: a request breaching the bounds is a 400 until
+            # validation_error_handler makes it the 422 naming its field.
+            400: page_or_json(bad_request_handler),
         },
+        before_send=[add_request_id],
         state=State(
             {
                 "settings": settings,
                 "sessionmaker": runtime.sessionmaker,
                 "job_queue": runtime.queue,
                 "tokens": TokenCache(),
+                "limiter": limiter,
             }
         ),
         lifespan=[lifespan],

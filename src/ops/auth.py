@@ -6,23 +6,23 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from ops.auth_models import ApiToken
+from ops.auth_models import ApiToken, PageSession
+from ops.config import Settings, get_settings
 from ops.db import utcnow
 from ops.errors import ConflictError, NotFoundError
 
 Role = Literal["manager", "supervisor", "agent", "client"]
 ROLES: tuple[Role, ...] = ("manager", "supervisor", "agent", "client")
 TOKEN_PREFIX = "ops_"  # noqa: S105 - a marker that makes leaked tokens greppable, not a secret
-COOKIE_NAME = "ops_token"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,13 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def token_lifetime(role: Role, settings: Settings) -> timedelta:
+    """An agent's token lasts about a shift; every other role's (people and integrations) about a year."""
+    if role == "agent":
+        return timedelta(hours=settings.agent_token_hours)
+    return timedelta(days=settings.token_days)
+
+
 async def issue_token(
     session: AsyncSession,
     *,
@@ -54,12 +61,17 @@ async def issue_token(
     role: Role,
     contract_id: int | None,
     agent_id: int | None = None,
+    expires_in: timedelta | None = None,
 ) -> str:
-    """Create a token and return it in clear: the only time it is ever visible."""
+    """Create a token and return it in clear: the only time it is ever visible. Without `expires_in` it lasts
+    its role's default (`token_lifetime`)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if role in ("client", "agent") and contract_id is None:
         raise ValueError(f"a {role} token needs a contract")
+    lifetime = expires_in if expires_in is not None else token_lifetime(role, get_settings())
+    if lifetime <= timedelta(0):
+        raise ValueError("a token's lifetime must be positive")
     token = new_token()
     session.add(
         ApiToken(
@@ -69,85 +81,98 @@ async def issue_token(
             agent_id=agent_id,
             token_hash=hash_token(token),
             prefix=token[:12],
+            expires_at=utcnow() + lifetime,
         )
     )
     await session.flush()
     return token
 
 
-async def principal_for(session: AsyncSession, token: str) -> Principal | None:
-    row = (
-        await session.execute(
-            select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
-        )
-    ).scalar_one_or_none()
-    if row is None:
-        return None
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """Who a credential (a token or a page session) stands for, and until when it may be believed."""
+
+    principal: Principal
+    valid_until: datetime
+
+
+def refusal(row: ApiToken | None, now: datetime) -> str | None:
+    """Why a token's row opens nothing (None when it is good)."""
+    if row is None or row.revoked_at is not None:
+        return "invalid or revoked token"
+    if row.expires_at <= now:
+        return f"token expired at {row.expires_at:%Y-%m-%d %H:%M} UTC"
+    return None
+
+
+def principal_of(row: ApiToken) -> Principal:
     return Principal(row.id, row.name, row.role, row.contract_id, row.agent_id)  # type: ignore[arg-type]
 
 
+async def token_grant(session: AsyncSession, token: str, *, now: datetime | None = None) -> Grant | str:
+    """The grant of a bearer token, or why it is refused (unknown, revoked, expired)."""
+    now = now or utcnow()
+    row = (await session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))).scalar_one_or_none()
+    problem = refusal(row, now)
+    if problem is not None or row is None:
+        return problem or "invalid or revoked token"
+    return Grant(principal_of(row), row.expires_at)
+
+
+async def principal_for(session: AsyncSession, token: str) -> Principal | None:
+    grant = await token_grant(session, token)
+    return grant.principal if isinstance(grant, Grant) else None
+
+
 async def revoke_token(session: AsyncSession, prefix: str) -> ApiToken:
-    """Revoke the token whose visible prefix (its first 12 characters, as `ops token list` shows) is given."""
+    """Revoke the token whose visible prefix (its first 12 characters, as `ops token list` shows) is given, and
+    every page session signed in with it."""
     rows = list((await session.execute(select(ApiToken).where(ApiToken.prefix == prefix))).scalars())
     if not rows:
         raise NotFoundError(f"no token starts with {prefix!r}: `ops token list` shows each token's prefix")
     if len(rows) > 1:
         raise ConflictError(f"{len(rows)} tokens start with {prefix!r}; revoke them by name in the database")
+    now = utcnow()
     if rows[0].revoked_at is None:
-        rows[0].revoked_at = utcnow()
+        rows[0].revoked_at = now
+    await session.execute(
+        update(PageSession)
+        .where(PageSession.token_id == rows[0].id, PageSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
     return rows[0]
 
 
 class TokenCache:
-    """Principals of recently seen tokens, for a few seconds: a request pays no database round trip for a token
-    checked a moment ago. One cache per application (so per process): a token revoked by `ops token revoke` stops
-    working everywhere within `ttl` seconds. Unknown tokens are never cached: a wrong one always meets the database."""
+    """Grants of recently seen tokens and page sessions, for a few seconds: a request pays no database round trip
+    for a credential checked a moment ago. One cache per application (so per process): a token revoked by
+    `ops token revoke` stops working everywhere within `ttl` seconds, and an entry never outlives the credential's
+    own expiry. Unknown credentials are never cached: a wrong one always meets the database."""
 
     def __init__(self, ttl: float = 5.0, size: int = 10_000) -> None:
         self.ttl, self.size = ttl, size
-        self.entries: dict[str, tuple[Principal, float]] = {}
+        self.entries: dict[str, tuple[Grant, float]] = {}
 
     def get(self, digest: str) -> Principal | None:
         found = self.entries.get(digest)
-        if found is None or time.monotonic() - found[1] > self.ttl:
+        if found is None:
             return None
-        return found[0]
+        grant, seen = found
+        if time.monotonic() - seen > self.ttl or grant.valid_until <= utcnow():
+            self.entries.pop(digest, None)
+            return None
+        return grant.principal
 
-    def put(self, digest: str, principal: Principal) -> None:
+    def put(self, digest: str, grant: Grant) -> None:
         if len(self.entries) >= self.size:
             self.entries.clear()  # a burst of many tokens: start over rather than track ages
-        self.entries[digest] = (principal, time.monotonic())
+        self.entries[digest] = (grant, time.monotonic())
 
-    def forget(self) -> None:
-        self.entries.clear()
-
-
-def token_from(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    header = connection.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return connection.cookies.get(COOKIE_NAME) or None
-
-
-class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
-    """Resolves the bearer token (header, or the web pages' cookie) to a Principal."""
-
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
-        token = token_from(connection)
-        if not token:
-            raise NotAuthorizedException("missing bearer token")
-        digest = hash_token(token)
-        cache: TokenCache = connection.app.state.tokens
-        principal = cache.get(digest)
-        if principal is None:
-            sessionmaker: async_sessionmaker[AsyncSession] = connection.app.state.sessionmaker
-            async with sessionmaker() as session:
-                principal = await principal_for(session, token)
-            if principal is None:
-                raise NotAuthorizedException("invalid or revoked token")
-            cache.put(digest, principal)
-        return AuthenticationResult(user=principal, auth=token)
+    def forget(self, digest: str | None = None) -> None:
+        if digest is None:
+            self.entries.clear()
+        else:
+            self.entries.pop(digest, None)
 
 
 def requires(*roles: Role) -> Any:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr
@@ -41,6 +41,19 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_sender: str = "ops@localhost"
+    smtp_tls: Literal["auto", "starttls", "implicit"] = Field(
+        default="auto",
+        description="How reports reach the SMTP server: implicit TLS (SMTPS), STARTTLS, or auto (implicit on port "
+        "465, STARTTLS elsewhere). A server that offers no STARTTLS gets nothing.",
+    )
+    smtp_plain_relay: str | None = Field(
+        default=None,
+        description="A trusted local relay (its host, as in OPS_SMTP_HOST) that may take reports without TLS; "
+        "never with OPS_SMTP_USER: a password never goes in clear.",
+    )
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA certificates to trust for the SMTP server's TLS (default: the system's)."
+    )
     report_webhook_secret: SecretStr | None = Field(
         default=None, description="Signs the reports posted to a contract's webhook_url (HMAC-SHA256)."
     )
@@ -53,6 +66,18 @@ class Settings(BaseSettings):
     input_future_years: int = Field(
         default=10, ge=1, le=50, description="How many years after today an input's date may be."
     )
+    agent_token_hours: float = Field(
+        default=12, gt=0, description="Default lifetime of an agent's token (a shift or so), in hours."
+    )
+    token_days: float = Field(
+        default=365, gt=0, description="Default lifetime of manager, supervisor, client and integration tokens."
+    )
+    session_idle_hours: float = Field(
+        default=12, gt=0, description="A page sign-in ends after this long without a request (and with its token)."
+    )
+    login_failures_per_minute: int = Field(default=10, gt=0, description="Failed sign-ins per address per minute.")
+    bad_tokens_per_minute: int = Field(default=500, gt=0, description="Wrong bearer tokens per address per minute.")
+    webhook_calls_per_minute: int = Field(default=1200, gt=0, description="CRM webhook calls per address per minute.")
     debug: bool = False
 
     @property

@@ -121,9 +121,13 @@ def make_engine(url: str, *, pool: bool = True) -> AsyncEngine:
         # a second connection, and its waiters would poll in SQLite's busy handler (sleeps of up to 100 ms).
         # One connection per process: the pool queues them in arrival order instead; other processes (the
         # CLI, a worker) still meet the busy timeout.
+        # Without `pool` (tests, the CLI's short-lived engines) SQLAlchemy's default pool of a few connections, so
+        # an engine shared by two event loops (a test's and its test client's portal thread) seldom waits on it.
         database = make_url(url).database
         memory = database in (None, "", ":memory:") or "mode=memory" in url
-        sized = {} if memory else {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
+        sized: dict[str, Any] = {}  # SQLAlchemy's default pool: an in-memory database lives in its connections
+        if pool and not memory:
+            sized = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
         engine = create_async_engine(url, connect_args={"timeout": 30}, **sized)
         _tune_sqlite(engine.sync_engine)
         return engine

@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton, format_time, get_datetime_format
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
 
@@ -21,6 +21,8 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 # The language tags the application speaks, first the default; each maps to its Babel locale.
 LANGUAGES: dict[str, str] = {"pt-BR": "pt_BR", "es-AR": "es_AR", "en": "en"}
 DEFAULT = "pt-BR"
+# gettext's separator between a message's context and its msgid (what pgettext looks up): "agent status\x04Change".
+CONTEXT_GLUE = "\x04"
 # Short forms people and browsers send: pt, es, en, pt_BR...
 _ALIASES = {"pt": "pt-BR", "pt-br": "pt-BR", "pt_br": "pt-BR", "es": "es-AR", "es-ar": "es-AR", "es_ar": "es-AR"}
 
@@ -48,6 +50,17 @@ def negotiate(accept_language: str | None) -> str:
     return language(str(found)) if found else DEFAULT
 
 
+def N_(message: str) -> str:
+    """Marks a msgid for the catalogue (pybabel extract -k N_) that is translated where it is shown."""
+    return message
+
+
+def NC_(context: str, message: str) -> str:
+    """A msgid with its context (pybabel extract -k NC_:1c,2), for an English word that two places translate
+    differently ("open" ticket, "em aberto" invoice); gettext() looks it up as pgettext does."""
+    return f"{context}{CONTEXT_GLUE}{message}"
+
+
 @cache
 def _catalogue(lang: str) -> dict[str, str]:
     path = LOCALE_DIR / LANGUAGES[lang] / "LC_MESSAGES" / "messages.po"
@@ -55,15 +68,21 @@ def _catalogue(lang: str) -> dict[str, str]:
         return {}
     with path.open("rb") as handle:
         catalogue = read_po(handle, locale=LANGUAGES[lang])
-    return {str(m.id): str(m.string) for m in catalogue if m.id and m.string and not m.fuzzy}
+    return {
+        (f"{m.context}{CONTEXT_GLUE}{m.id}" if m.context else str(m.id)): str(m.string)
+        for m in catalogue
+        if m.id and m.string and not m.fuzzy
+    }
 
 
 def gettext(lang: str) -> Callable[[str], str]:
-    """The translation function of a language: the catalogue's word, or the English msgid when it has none."""
+    """The translation function of a language: the catalogue's word, or the English msgid when it has none (a
+    message with a context, NC_, is looked up with it and falls back to its msgid alone)."""
     words = _catalogue(language(lang))
 
     def _(message: str) -> str:
-        return words.get(message, message)
+        found = words.get(message)
+        return found if found is not None else message.rpartition(CONTEXT_GLUE)[2]
 
     return _
 
@@ -89,6 +108,11 @@ class Formats:
     def __init__(self, lang: str) -> None:
         self.lang = language(lang)
         self.locale = LANGUAGES[self.lang]
+
+    def separators(self) -> str:
+        """The locale's decimal and group symbols, as Plotly's layout.separators takes them (",." in pt-BR)."""
+        symbols = Locale.parse(self.locale).number_symbols.get("latn", {})
+        return f"{symbols.get('decimal', '.')}{symbols.get('group', ',')}"
 
     def money(self, value: Decimal | None, currency: str) -> str:
         if value is None:
@@ -129,6 +153,17 @@ class Formats:
         if value is None:
             return ""
         return format_datetime(value, format=style, tzinfo=ZoneInfo(zone) if zone else None, locale=self.locale)
+
+    def moment(self, value: dt.datetime | None, zone: dt.tzinfo | str | None = None) -> str:
+        """A day and time of the working weeks, without the year, as lists show them: 06/12 14:05 (pt-BR),
+        6/12, 14:05 (es-AR), 12/6, 2:05 PM (en): the locale's day-month skeleton and short time, joined by its
+        own pattern."""
+        if value is None:
+            return ""
+        local = value.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone) if zone else value
+        day = format_skeleton("Md", local, locale=self.locale)
+        time = format_time(local, "short", locale=self.locale)
+        return str(get_datetime_format("short", locale=self.locale)).replace("{1}", day).replace("{0}", time)
 
     def month(self, value: dt.date) -> str:
         """A month in words: novembro de 2026, noviembre de 2026, November 2026."""

@@ -165,7 +165,7 @@ def sign_in(live_server: LiveServer, browser: Any) -> Iterator[Callable[..., Any
 
     def open_as(role: str, *, lang: str = "en") -> Any:
         context = browser.new_context(
-            viewport={"width": 1366, "height": 800}, locale="pt-BR" if lang == "pt" else "en-US"
+            viewport={"width": 1366, "height": 800}, locale={"pt": "pt-BR", "es": "es-AR"}.get(lang, "en-US")
         )
         contexts.append(context)
         page = context.new_page()

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from ops.reports.delivery.services import local_today, period_for
 from tests.e2e.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -65,11 +66,14 @@ def test_client_sees_own_reports_and_scorecard_and_cannot_reach_another_contract
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     page.wait_for_url(f"{live_server.url}/portal")
-    # The page opens on the latest month with data (the seeded tickets of today): pick February 1999.
-    page.fill("#month", "1999-02")
-    page.get_by_role("button", name="Show").click()
-    page.wait_for_url("**month=1999-02")
+    # The page opens on the last closed month of the contract; February 1999 (before the contract, where the
+    # slice lies) is reached by its address, and the picker then names it.
+    closed = period_for("last_month", local_today("America/Sao_Paulo"))[0]
+    assert page.locator("#month").input_value() == f"{closed:%Y-%m}"
+    page.goto(f"{live_server.url}/portal?month=1999-02")
+    assert page.locator("#month option:checked").inner_text() == "February 1999"
     page.wait_for_function("() => window.Plotly !== undefined")
+    assert page.locator("#month option:checked").inner_text() == "February 1999"
 
     care = page.locator("#scorecard tr[data-queue=care]")
     assert care.locator("td").nth(0).inner_text() == "Customer care"

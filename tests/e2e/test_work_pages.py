@@ -103,3 +103,24 @@ def test_pages_speak_portuguese_and_the_countdowns_tick(live_server: LiveServer,
     assert re.fullmatch(r"(atrasado )?\d+(d \d+h|h \d{2}m|m \d{2}s)", first.inner_text()), first.inner_text()
     headers = agent.locator("table.tickets th").all_inner_texts()
     assert headers[:3] == ["Protocolo", "Assunto", "Prioridade"]
+
+
+def test_a_spanish_browser_reads_spanish_error_pages_included(
+    live_server: LiveServer, sign_in: Callable[..., Any]
+) -> None:
+    agent = sign_in("agent", lang="es")  # the browser sends Accept-Language: es-AR
+    assert agent.locator("h1").first.inner_text() == "Mi trabajo"
+    assert agent.locator("button.next-ticket").first.inner_text() == "Próximo ticket"
+    assert agent.locator("table.queues th").first.inner_text() == "Cola"
+    # The next-ticket form's address opened by hand: a page in Spanish with its status, not the API's JSON.
+    answer = agent.goto(f"{live_server.url}/work/next")
+    assert answer is not None and answer.status == 405
+    assert agent.locator("#error-title").inner_text() == "No disponible de esta forma"
+    missing = agent.goto(f"{live_server.url}/work/tickets/999999?from=e2e")
+    assert missing is not None and missing.status == 404
+    assert agent.locator("#error-title").inner_text() == "No encontrado"
+    # Switching language comes back to the same address, its query included, now in Portuguese.
+    with agent.expect_navigation():
+        agent.select_option("#lang-select", "pt")
+    assert agent.url.endswith("/work/tickets/999999?from=e2e")
+    assert agent.locator("#error-title").inner_text() == "Não encontrado"

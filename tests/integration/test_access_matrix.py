@@ -38,6 +38,7 @@ from ops.queues.assignment.agents import create_agent
 from ops.queues.intake.services import create_ticket
 from ops.queues.models import Incident, Ticket
 from ops.reports.models import ReportSend, StoredReport
+from ops.sessions import CSRF_HEADER, SESSION_COOKIE, csrf_token
 from ops.staffing.planning.models import OnCallShift, StaffingPlan
 from tests.helpers import load_reference
 
@@ -153,9 +154,16 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "BillingRecordApproval": frozenset({"manager"}),
     "BillingIssueInvoice": frozenset({"manager"}),
     "BillingRecordPayment": frozenset({"manager"}),
+    "BillingIssueCreditNote": frozenset({"manager"}),
+    "BillingRecordNfse": frozenset({"manager"}),
+    "BillingVoidInvoice": frozenset({"manager"}),
+    "BillingOpenDispute": frozenset({"manager"}),
+    "BillingAdvanceDispute": frozenset({"manager"}),
     "PortalBillingPage": frozenset({"client", "manager", "supervisor"}),
     "PortalApproveMeasurement": frozenset({"client"}),
     "PortalContestMeasurement": frozenset({"client"}),
+    "PortalOpenDispute": frozenset({"client"}),
+    "PortalSubmitDispute": frozenset({"client"}),
 }
 # A manager token scoped to one contract is refused these too.
 PROVIDER_ONLY = {"LoadContract", "DeleteContract", "SetIndexMonth", "ApplyReadjustment", "VerifyInvoiceChain"}
@@ -269,12 +277,43 @@ CALLS: dict[str, Call] = {
         form={"contract": "reference", "month": "2026-01", "invoice": "1", "paid_on": "2026-02-01", "amount": "1,00"},
         names_reference=404,
     ),
+    "BillingIssueCreditNote": Call(
+        form={"contract": "reference", "month": "2026-01", "invoice": "1", "amount": "1,00", "reason": "intruder"},
+        names_reference=404,
+    ),
+    "BillingRecordNfse": Call(
+        form={
+            "contract": "reference",
+            "month": "2026-01",
+            "invoice": "1",
+            "nfse_number": "1",
+            "verification_code": "x",
+            "value": "1,00",
+        },
+        names_reference=404,
+    ),
+    "BillingVoidInvoice": Call(
+        form={"contract": "reference", "month": "2026-01", "invoice": "1", "reason": "intruder"}, names_reference=404
+    ),
+    "BillingOpenDispute": Call(
+        form={"contract": "reference", "month": "2026-01", "description": "intruder", "disputed": "1,00"},
+        names_reference=404,
+    ),
+    "BillingAdvanceDispute": Call(
+        form={"contract": "reference", "month": "2026-01", "dispute": "1", "to": "refused", "reason": "intruder"},
+        names_reference=404,
+    ),
     "PortalBillingPage": Call(query={"contract": "reference"}, names_reference=404),
     "PortalApproveMeasurement": Call(form={"contract": "reference", "month": "2026-01"}, names_reference=404),
     "PortalContestMeasurement": Call(
         form={"contract": "reference", "month": "2026-01", "contest_1": "1", "reason_1": "intruder"},
         names_reference=404,
     ),
+    "PortalOpenDispute": Call(
+        form={"contract": "reference", "invoice": "1", "description": "intruder", "disputed": "1,00"},
+        names_reference=404,
+    ),
+    "PortalSubmitDispute": Call(form={"contract": "reference", "dispute": "1", "state": "opened"}, names_reference=404),
 }
 
 
@@ -638,9 +677,9 @@ async def test_pages_show_the_other_contract_only_its_own(world: World) -> None:
         signed = await world.client.post(
             "/login", data={"token": world.tokens[f"other:{role}"], "next": "/"}, follow_redirects=False
         )
-        value = signed.cookies["ops_token"]
+        value = signed.cookies[SESSION_COOKIE]
         world.client.cookies.clear()
-        return {"Cookie": f"ops_token={value}"}
+        return {"Cookie": f"{SESSION_COOKIE}={value}", CSRF_HEADER: csrf_token(value)}
 
     agent, supervisor, manager, client = [await cookie(r) for r in ("agent", "supervisor", "manager", "client")]
     ticket, queue = world.other["ticket"], world.other["queue"]

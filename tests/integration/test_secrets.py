@@ -37,6 +37,7 @@ from ops.contracts.models import Contract
 from ops.reports.delivery.sending import send_due
 from ops.reports.models import ReportSend, SendAttempt
 from tests.helpers import bearer, load_reference, token
+from tests.mailers import self_signed, server_context
 
 CRM_SECRET = "crm-hmac-Vq93kLw0"
 SMTP_PASSWORD = "smtp-pass-Zq81xTe"
@@ -196,7 +197,7 @@ def free_port() -> int:
 
 
 class RefusingMailer:
-    """An SMTP server that offers AUTH without TLS and refuses every login, noting what it was sent."""
+    """An SMTP server (STARTTLS on a throwaway certificate) that refuses every login, noting what it was sent."""
 
     def __init__(self) -> None:
         self.passwords: list[str] = []
@@ -210,12 +211,15 @@ class RefusingMailer:
 
 
 @pytest.fixture
-def refusing_smtp() -> Iterator[tuple[RefusingMailer, int]]:
+def refusing_smtp(tmp_path: Path) -> Iterator[tuple[RefusingMailer, int, Path]]:
     mailer, port = RefusingMailer(), free_port()
-    controller = Controller(mailer, hostname="127.0.0.1", port=port, authenticator=mailer, auth_require_tls=False)
+    cert, key = self_signed(tmp_path)
+    controller = Controller(
+        mailer, hostname="127.0.0.1", port=port, authenticator=mailer, tls_context=server_context(cert, key)
+    )
     controller.start()
     try:
-        yield mailer, port
+        yield mailer, port, cert
     finally:
         with warnings.catch_warnings():  # aiosmtpd leaves its socket to the garbage collector
             warnings.simplefilter("ignore", ResourceWarning)
@@ -286,21 +290,26 @@ async def _failure_everywhere(client: AsyncTestClient[Litestar], send_id: int) -
 async def test_a_refused_smtp_login_does_not_log_the_password(
     client: AsyncTestClient[Litestar],
     app_settings: Settings,
-    refusing_smtp: tuple[RefusingMailer, int],
+    refusing_smtp: tuple[RefusingMailer, int, Path],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    mailer, port = refusing_smtp
+    mailer, port, cert = refusing_smtp
     caplog.set_level(logging.DEBUG)
     db = client.app.state.sessionmaker
     await load_reference(db)
     send_id = await _pending_send(db, "email", "sla@client.example")
     settings = app_settings.model_copy(
-        update={"smtp_port": port, "smtp_user": "ops-mailer", "smtp_password": SecretStr(SMTP_PASSWORD)}
+        update={
+            "smtp_port": port,
+            "smtp_ca_file": cert,
+            "smtp_user": "ops-mailer",
+            "smtp_password": SecretStr(SMTP_PASSWORD),
+        }
     )
     (outcome,) = await send_due(db, settings, send_ids=[send_id])
     assert outcome.status == "failed"
     assert outcome.error is not None and "SMTPAuthenticationError" in outcome.error
-    assert SMTP_PASSWORD in mailer.passwords  # the login really was tried with it
+    assert SMTP_PASSWORD in mailer.passwords  # the login really was tried with it, under TLS
     left = await _failure_everywhere(client, send_id)
     assert "SMTPAuthenticationError" in left
     assert not shows(left, SMTP_PASSWORD)

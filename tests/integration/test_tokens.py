@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from click.testing import CliRunner
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import select
 
-from ops.auth import revoke_token
+from ops.auth import issue_token, revoke_token
+from ops.auth_models import ApiToken
 from ops.cli.main import main
-from tests.helpers import bearer, load_reference, token
+from ops.db import utcnow
+from tests.helpers import bearer, load_reference, sign_in, token
 
 
 def test_list_shows_prefixes_never_secrets_and_revoke_takes_a_prefix(reference_cli: CliRunner) -> None:
@@ -50,3 +56,55 @@ async def test_a_wrong_token_is_never_remembered(app: Litestar, client: AsyncTes
     for _ in range(2):
         assert (await client.get("/api/contracts", headers=bearer("ops_wrong"))).status_code == 401
     assert app.state.tokens.entries == {}
+
+
+async def test_an_expired_token_is_refused_on_the_api_and_the_pages_even_while_remembered(
+    app: Litestar, client: AsyncTestClient[Litestar], db: Any
+) -> None:
+    """The cache keeps a token 5 seconds, but never past its expiry."""
+    await load_reference(db)
+    async with db.begin() as session:
+        value = await issue_token(
+            session, name="brief", role="manager", contract_id=None, expires_in=timedelta(seconds=5)
+        )
+    issued = time.monotonic()  # 5 s: room for the sign-in and two requests on a loaded machine
+    await sign_in(client, value)
+    assert (await client.get("/staffing")).status_code == 200
+    assert (await client.get("/api/contracts", headers=bearer(value))).status_code == 200
+    assert app.state.tokens.entries  # remembered, for up to 5 s
+    await asyncio.sleep(max(0.0, issued + 5.2 - time.monotonic()))
+    refused = await client.get("/api/contracts", headers=bearer(value))
+    assert refused.status_code == 401 and "token expired at" in refused.text
+    page = await client.get("/staffing", follow_redirects=False)
+    assert page.headers["location"].startswith("/login")
+    again = await client.post("/login", data={"token": value}, follow_redirects=False)
+    assert again.status_code == 401
+
+
+async def test_tokens_last_their_roles_default(db: Any) -> None:
+    await load_reference(db)
+    agent = await token(db, "agent", "reference", name="agent")
+    client = await token(db, "client", "reference", name="client")
+    async with db() as session:
+        until = dict((await session.execute(select(ApiToken.prefix, ApiToken.expires_at))).tuples().all())
+    now = utcnow()
+    assert timedelta(hours=11, minutes=59) < until[agent[:12]] - now <= timedelta(hours=12)
+    assert timedelta(days=364, hours=23) < until[client[:12]] - now <= timedelta(days=365)
+
+
+def test_the_command_line_issues_a_token_with_its_own_lifetime(reference_cli: CliRunner) -> None:
+    created = reference_cli.invoke(
+        main, ["token", "create", "--role", "manager", "--name", "Bia", "--expires-in", "2h"]
+    )
+    assert created.exit_code == 0, created.output
+    line = next(x for x in reference_cli.invoke(main, ["token", "list"]).output.splitlines() if "Bia" in x)
+    found = re.search(r"expires (\d{4}-\d\d-\d\d \d\d:\d\d)", line)
+    assert found is not None
+    expires = datetime.strptime(found.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=utcnow().tzinfo)
+    assert timedelta(hours=1, minutes=58) < expires - utcnow() <= timedelta(hours=2)
+    for bad in ("forever", "0h", "-3d", "nanh", "99999d"):
+        refused = reference_cli.invoke(
+            main, ["token", "create", "--role", "manager", "--name", "X", "--expires-in", bad]
+        )
+        assert refused.exit_code == 2, (bad, refused.output)
+        assert "is not a duration such as 30m, 12h or 90d" in refused.output

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
+from typing import Any
 
 import click
 
@@ -87,6 +89,28 @@ def serve(host: str, port: int, workers: int) -> None:
     uvicorn.run("ops.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
+DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+class Duration(click.ParamType[timedelta]):
+    """A duration written as a number and a unit: 30m, 12h, 90d."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        text = str(value).strip().lower()
+        unit = DURATION_UNITS.get(text[-1:])
+        try:
+            amount = float(text[:-1])
+        except ValueError:
+            amount = -1.0
+        if unit is None or not 0 < amount <= 3650 * (24 * 60 if unit == "minutes" else 24 if unit == "hours" else 1):
+            self.fail(f"{value!r} is not a duration such as 30m, 12h or 90d (at most 10 years)", param, ctx)
+        return timedelta(**{unit: amount})
+
+
 @main.group("token")
 def token() -> None:
     """API tokens."""
@@ -98,8 +122,15 @@ def token() -> None:
     "--contract", "contract_code", default=None, help="Scope the token to one contract (required for client)."
 )
 @click.option("--name", required=True)
+@click.option(
+    "--expires-in",
+    type=Duration(),
+    default=None,
+    help="How long it lasts, e.g. 8h, 90d, 30m (default: 12h for agents, 365d for every other role; "
+    "OPS_AGENT_TOKEN_HOURS and OPS_TOKEN_DAYS change them).",
+)
 @domain_errors
-def token_create(role: str, contract_code: str | None, name: str) -> None:
+def token_create(role: str, contract_code: str | None, name: str, expires_in: timedelta | None) -> None:
     """Create a token and print it (it is stored only as a hash: this is the one time it is shown)."""
     from ops.auth import issue_token
     from ops.contracts.services import get_contract
@@ -109,7 +140,13 @@ def token_create(role: str, contract_code: str | None, name: str) -> None:
             contract_id = None
             if contract_code:
                 contract_id = (await get_contract(session, code=contract_code, principal=None)).id
-            return await issue_token(session, name=name, role=role, contract_id=contract_id)  # type: ignore[arg-type]
+            return await issue_token(
+                session,
+                name=name,
+                role=role,  # type: ignore[arg-type]
+                contract_id=contract_id,
+                expires_in=expires_in,
+            )
 
     click.echo(run(go()))
 
@@ -117,7 +154,8 @@ def token_create(role: str, contract_code: str | None, name: str) -> None:
 @token.command("list")
 @domain_errors
 def token_list() -> None:
-    """Every token: its prefix, role, contract, name, and whether it is revoked (the secret itself is never stored)."""
+    """Every token: its prefix, role, contract, name, expiry, and whether it is revoked (the secret itself is never
+    stored)."""
     from sqlalchemy import select
 
     from ops.auth_models import ApiToken
@@ -128,6 +166,7 @@ def token_list() -> None:
         async with session_scope() as session:
             return [
                 f"{t.prefix}…  {t.role:<10} {code or '(all)':<16} {t.name}"
+                + f"  expires {t.expires_at:%Y-%m-%d %H:%M}"
                 + (f"  revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "")
                 for t, code in (await session.execute(query.order_by(ApiToken.id))).tuples()
             ]
@@ -140,7 +179,8 @@ def token_list() -> None:
 @click.argument("prefix")
 @domain_errors
 def token_revoke(prefix: str) -> None:
-    """Revoke a token by its prefix (the first 12 characters). Every server refuses it within 5 seconds."""
+    """Revoke a token by its prefix (the first 12 characters), and its page sessions. Every server refuses them
+    within 5 seconds."""
     from ops.auth import revoke_token
 
     async def go() -> str:
@@ -155,8 +195,16 @@ def token_revoke(prefix: str) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Prepare the data and print the tokens, but do not serve.")
-def demo(host: str, port: int, seed: int, no_serve: bool) -> None:
-    """Migrate, load the reference contract and a demo month, print tokens, and serve."""
+@click.option(
+    "--trickle-every",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0, max=3600),
+    help="While serving, a CRM delivery arrives about every this many seconds (0: none).",
+)
+def demo(host: str, port: int, seed: int, no_serve: bool, trickle_every: float) -> None:
+    """Migrate, load the reference contract and a demo month, print tokens, and serve (with CRM deliveries
+    arriving as on a working day)."""
     from ops.demo.prepare import prepare_demo
 
     tokens = run(prepare_demo(seed=seed))
@@ -167,6 +215,12 @@ def demo(host: str, port: int, seed: int, no_serve: bool) -> None:
         return
     click.echo(f"\nServing on http://{host}:{port}  (API docs: http://{host}:{port}/schema)\n")
     import uvicorn
+
+    if trickle_every > 0:
+        from ops.demo.trickle import start_trickle
+
+        click.echo(f"A CRM delivery arrives about every {trickle_every:g} s (--trickle-every 0 stops them).\n")
+        start_trickle(f"http://{host}:{port}", tokens["crm"], every=trickle_every, seed=seed)
 
     uvicorn.run("ops.app:create_app", factory=True, host=host, port=port, log_level="info")
 

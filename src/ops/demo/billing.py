@@ -1,6 +1,7 @@
 """Demo money: the reference contract's last three months measured and invoiced as a manager would have done it
 (one invoice paid, one overdue, last month's issued today), with last month's executed reinforcement, two on-call
-shifts and the time-billed tickets the demo's agents logged."""
+shifts and the time-billed tickets the demo's agents logged; the client disputes part of last month's
+reinforcement, submitted to the provider and waiting for its answer."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops.billing.disputes import services as disputes
 from ops.billing.invoices import services as invoices
 from ops.billing.invoices.models import Invoice
 from ops.billing.measurement import services as measurements
+from ops.billing.money import cents
 from ops.contracts.models import Contract
 from ops.staffing.planning.execution import confirm_week
 from ops.staffing.planning.oncall_requests import add_oncall, end_oncall
@@ -79,7 +82,47 @@ async def seed_billing(session: AsyncSession, *, contract: Contract, now: dateti
         done.append(
             f"{month}: measurement approved, invoice {invoice.number} ({invoice.net} {invoice.currency} net, {state})"
         )
+        if i == 2:
+            done += await _dispute_reinforcement(session, contract=contract, month=month, now=now, today=today)
     return done
+
+
+async def _dispute_reinforcement(
+    session: AsyncSession, *, contract: Contract, month: str, now: datetime, today: date
+) -> list[str]:
+    """The client contests four hours of last month's reinforcement line and the dispute is submitted: the open
+    dispute the pages show, with the undisputed rest of the invoice payable."""
+    measured = await measurements.latest(session, contract_id=contract.id, month=month)
+    line = next((x for x in measured.lines if x.kind == "reinforcement" and x.amount > 0), None) if measured else None
+    if line is None:
+        return []
+    disputed = min(line.amount, cents(line.unit_price * 4))
+    row = await disputes.open_dispute(
+        session,
+        code=contract.code,
+        origin="measurement_line",
+        description="Reforço de sábado: quatro horas-agente não prestadas (escala assinada em anexo)",
+        disputed=disputed,
+        billed=None,
+        invoice_number=None,
+        month=month,
+        line_position=line.position,
+        ticket_id=None,
+        audit_code=None,
+        actor="client:CaboNet",
+        today=today,
+        now=now,
+    )
+    await disputes.advance(
+        session,
+        code=contract.code,
+        dispute_id=row.id,
+        to="submitted",
+        data={"protocol": f"CAB-{today:%Y%m}-0042"},
+        actor="client:CaboNet",
+        now=now,
+    )
+    return [f"{month}: dispute {row.id} on line {line.position} ({disputed} {contract.currency} disputed, submitted)"]
 
 
 async def _last_month_work(session: AsyncSession, *, contract: Contract, month: date, tz: ZoneInfo) -> None:

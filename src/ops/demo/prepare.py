@@ -18,6 +18,7 @@ from ops.contracts.models import Contract, Queue
 from ops.contracts.services import get_contract, load_contract
 from ops.demo.billing import seed_billing
 from ops.demo.tickets import seed as seed_tickets
+from ops.demo.trickle import move_to_today
 from ops.demo.voice import VOICE_PROFILE, voice_intervals
 from ops.staffing.history.models import IntervalStat
 
@@ -43,10 +44,15 @@ async def prepare_demo(*, seed: int = 7, now: datetime | None = None) -> dict[st
         await load_contract(session, contract=contract, source=str(REFERENCE), actor="demo")
         row = await get_contract(session, code="reference", principal=None)
         await store_voice_month(session, contract=row, today=now.date(), seed=seed)
+        await store_voice_history(session, contract=row, today=now.date(), seed=seed)
         tokens["manager"] = await issue_token(session, name="Demo manager", role="manager", contract_id=None)
         tokens["supervisor"] = await issue_token(session, name="Demo supervisor", role="supervisor", contract_id=row.id)
         tokens["client"] = await issue_token(session, name="CaboNet (client)", role="client", contract_id=row.id)
+        tokens["crm"] = await issue_token(session, name="CaboNet CRM (demo trickle)", role="client", contract_id=row.id)
         tokens.update(await demo_tickets_and_agents(session, contract=row, now=now, seed=seed))
+        moved = await move_to_today(session, contract=row, now=now)
+        if moved:
+            print(f"  moved {moved} open tickets of an earlier day's demo to today")
         for line in await seed_billing(session, contract=row, now=now, files=get_settings().reports_dir):
             print(f"  billing {line}")
     return tokens
@@ -70,6 +76,38 @@ async def store_voice_month(session: AsyncSession, *, contract: Contract, today:
             answer_within=int(queue.sla.get("voice", {}).get("answer_within_seconds", 20)),
         )
         await session.execute(delete(IntervalStat).where(IntervalStat.queue_id == queue.id))
+        records: list[dict[str, Any]] = frame.drop(columns=["queue"]).to_dict("records")
+        for record in records:
+            record["interval_start"] = record["interval_start"].to_pydatetime()
+        session.add_all(IntervalStat(queue_id=queue.id, source=DEMO_SOURCE, **r) for r in records)
+        stored += len(records)
+    await session.flush()
+    return stored
+
+
+async def store_voice_history(
+    session: AsyncSession, *, contract: Contract, today: date, seed: int, months: int = 6
+) -> int:
+    """The voice intervals of the `months` months before the demo month (after `store_voice_month`, which clears
+    the queues' intervals), so the report's summary sets the demo month against the months before it."""
+    first, _ = demo_span(today)
+    index = first.year * 12 + first.month - 1 - months
+    start = date(index // 12, index % 12 + 1, 1)
+    queues = (
+        await session.execute(
+            select(Queue).where(Queue.contract_id == contract.id, Queue.code.in_(list(VOICE_PROFILE)))
+        )
+    ).scalars()
+    stored = 0
+    for queue in queues:
+        frame = voice_intervals(
+            queue=queue.code,
+            calendar=Calendar.from_dict(queue.calendar),
+            first_day=start,
+            days=(first - start).days,
+            seed=seed + 1,
+            answer_within=int(queue.sla.get("voice", {}).get("answer_within_seconds", 20)),
+        )
         records: list[dict[str, Any]] = frame.drop(columns=["queue"]).to_dict("records")
         for record in records:
             record["interval_start"] = record["interval_start"].to_pydatetime()

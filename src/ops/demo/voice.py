@@ -176,17 +176,7 @@ def ticket_payloads(*, now: datetime, days: int, seed: int, contract: str = "ref
             if created > now:
                 continue
             seq += 1
-            customer = _customer(rng)
-            if rng.random() < 0.22:
-                social_reason, text = SOCIAL[int(rng.integers(len(SOCIAL)))]
-                customer["handle"] = "@" + customer["name"].split()[0].lower() + str(int(rng.integers(10, 99)))
-                customer["followers"] = int(rng.choice([40, 180, 900, 5200, 48000, 310000]))
-                out.append(
-                    _payload(contract, "social", seq, "social", social_reason, text[:60], text, customer, created)
-                )
-            else:
-                channel, reason, subject, body = TEMPLATES[int(rng.integers(len(TEMPLATES)))]
-                out.append(_payload(contract, "crm", seq, channel, reason, subject, body, customer, created))
+            out.append(delivery(rng, contract=contract, seq=seq, created=created))
     # A burst of "building without signal" from one area: a mass outage the intake should group.
     burst_start = now - timedelta(hours=3)
     for i in range(6):
@@ -206,6 +196,21 @@ def ticket_payloads(*, now: datetime, days: int, seed: int, contract: str = "ref
             )
         )
     return sorted(out, key=lambda p: p["created_at"])
+
+
+def delivery(
+    rng: np.random.Generator, *, contract: str, seq: int, created: datetime, prefix: str = ""
+) -> dict[str, Any]:
+    """One CRM delivery as the client's CRM sends it: a social-media mention about one time in five, else an
+    e-mail, web form or CRM case from the templates. `prefix` keeps external ids of separate runs apart."""
+    customer = _customer(rng)
+    if rng.random() < 0.22:
+        social_reason, text = SOCIAL[int(rng.integers(len(SOCIAL)))]
+        customer["handle"] = "@" + customer["name"].split()[0].lower() + str(int(rng.integers(10, 99)))
+        customer["followers"] = int(rng.choice([40, 180, 900, 5200, 48000, 310000]))
+        return _payload(contract, "social", seq, "social", social_reason, text[:60], text, customer, created, prefix)
+    channel, reason, subject, body = TEMPLATES[int(rng.integers(len(TEMPLATES)))]
+    return _payload(contract, "crm", seq, channel, reason, subject, body, customer, created, prefix)
 
 
 def _customer(rng: np.random.Generator) -> dict[str, Any]:
@@ -228,11 +233,12 @@ def _payload(
     body: str,
     customer: dict[str, Any],
     created: datetime,
+    prefix: str = "",
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "contract": contract,
         "source": source,
-        "external_id": f"{source.upper()}-{seq:06d}",
+        "external_id": f"{source.upper()}-{prefix}{seq:06d}",
         "channel": channel,
         "subject": subject,
         "body": body,

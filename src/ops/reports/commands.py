@@ -37,9 +37,16 @@ def _date(value: str, option: str) -> date:
     show_default=True,
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option(
+    "--lang",
+    type=click.Choice(["pt-BR", "es-AR", "en"]),
+    default=None,
+    help="Language of the report's words and numbers [default: the contract's].",
+)
+@click.option("--appendix", is_flag=True, help="Print the interval appendix in HTML and PDF (the XLSX always has it).")
 @domain_errors
-def sla(code: str, start: str, end: str, fmt: str, out: Path | None) -> None:
-    """The SLA report of a contract for a period: per-queue figures, total, penalties, charts."""
+def sla(code: str, start: str, end: str, fmt: str, out: Path | None, lang: str | None, appendix: bool) -> None:
+    """The SLA report of a contract for a period: executive summary, per-queue figures, penalties, charts."""
     from ops.reports.rendering.formats import render
     from ops.reports.services import sla_report
 
@@ -48,7 +55,7 @@ def sla(code: str, start: str, end: str, fmt: str, out: Path | None) -> None:
     async def go() -> bytes:
         async with session_scope() as session:
             data = await sla_report(session, code=code, start=first, end=last, principal=None)
-        return render(data, fmt)  # type: ignore[arg-type]
+        return render(data, fmt, lang=lang, appendix=appendix)  # type: ignore[arg-type]
 
     content = run(go())
     if out is not None:

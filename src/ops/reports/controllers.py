@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops.auth import Principal, Role, requires
 from ops.http import parse_day, to_struct
 from ops.reports import services
+from ops.reports.delivery.sending import redact_urls
 from ops.reports.delivery.storage import read_stored
 from ops.reports.report import report_json
 from ops.reports.schemas import AttemptOut, DeliveredOut, SendOut
@@ -102,6 +103,7 @@ class ReportController(Controller):
             to_struct(
                 SendOut,
                 s,
+                target=redact_urls(s.target),  # a webhook URL's user:password@ and query never leave
                 next_attempt_at=s.next_attempt_at.isoformat() if s.next_attempt_at else None,
                 sent_at=s.sent_at.isoformat() if s.sent_at else None,
                 attempt_log=[to_struct(AttemptOut, a, at=a.at.isoformat()) for a in s.attempt_log],

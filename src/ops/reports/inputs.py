@@ -64,6 +64,10 @@ class ReportInputs:
     intervals: pd.DataFrame  # INTERVAL_FIELDS
     tickets: pd.DataFrame  # TICKET_FIELDS
     history: pd.DataFrame | None = None  # intervals before the period, for the forecast
+    # Intervals of the months before the period (INTERVAL_FIELDS), for the executive summary's trend; None: not read
+    earlier: pd.DataFrame | None = None
+    # Money of the reports stored for earlier months: "YYYY-MM" -> {"penalties", "bonuses", "adjustment"} as text
+    earlier_money: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
 
 
 def queue_info(contract: ContractFile) -> tuple[QueueInfo, ...]:
@@ -151,9 +155,11 @@ def clock_minutes(
     breached: bool,
     target: int | None,
     cutoff: datetime,
+    until: datetime | None = None,
 ) -> float:
-    """Business minutes of one SLA clock; for a clock still running, only whether it is past due
-    matters to the report, and the due date (which already skips pending time) tells that."""
+    """Business minutes of one SLA clock. A clock still running past its due date (which already skips pending
+    time) counts the target plus the business minutes from the due date to `until` (the report's end, or the
+    cut-off if that comes first), so the breach list says how late the ticket is, not one minute late."""
     if happened is not None and happened <= cutoff:
         if stored is not None:
             return float(stored)
@@ -163,5 +169,16 @@ def clock_minutes(
     if target is None:
         return math.nan
     if breached or (due is not None and due <= cutoff):
-        return float(target) + 1.0
+        return float(target) + late_minutes(cal, due, until or cutoff, cutoff)
     return 0.0
+
+
+def late_minutes(cal: Calendar, due: datetime | None, until: datetime, cutoff: datetime) -> float:
+    """Business minutes a running clock is past its due date at `until` (at the cut-off when it fell due after
+    `until`); at least one minute, since it is late."""
+    if due is None:
+        return 1.0
+    end = until if due < until else cutoff
+    if end <= due:
+        return 1.0
+    return max(1.0, business_minutes_between(cal, due, end))

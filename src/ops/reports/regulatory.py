@@ -39,7 +39,7 @@ def regulatory_checks(
             late_open = done.isna() & (pd.Timestamp(inputs.data_cutoff) - chosen["created_at"] > limit)
             due = int((done.notna() | late_open).sum())
             met = int((done.notna() & (age <= limit)).sum())
-            entry.update(limit=f"{rule.days} days", checked=due, met=met, share=_share(met, due))
+            entry.update(limit=f"{rule.days} days", days=rule.days, checked=due, met=met, share=_share(met, due))
         elif rule.kind == "daily_asa":
             assert rule.seconds is not None
             chosen = daily if not rule.queues else daily[daily["queue"].isin(rule.queues)]
@@ -51,10 +51,10 @@ def regulatory_checks(
             asa = chosen["asa"].to_numpy(dtype="float64")
             known = ~np.isnan(asa)
             ok = known & (asa <= np.asarray(limits, dtype="float64"))
-            entry.update(limit=f"{rule.seconds:g} s", checked=int(known.sum()), met=int(ok.sum()))
+            entry.update(limit=f"{rule.seconds:g} s", seconds=rule.seconds, checked=int(known.sum()), met=int(ok.sum()))
             entry["share"] = _share(entry["met"], entry["checked"])
         else:
-            entry.update(limit=f"{rule.days} day(s)", checked=0, met=0, share=None)
+            entry.update(limit=f"{rule.days} day(s)", days=rule.days, checked=0, met=0, share=None)
             entry["note"] = "not measured: the data holds no time the protocol was sent"
         share = entry["share"]
         entry["status"] = "no data" if share is None else ("ok" if share >= rule.required_share else "missed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -26,6 +26,17 @@ log = logging.getLogger("ops.reports")
 FORMULA_VERSION = "ops.reports.metrics 1 (sum of counts over sum of counts at every roll-up)"
 
 
+def N_(message: str) -> str:
+    """Marks a msgid (the notes below are translated when the report is rendered)."""
+    return message
+
+
+NOTE_THRESHOLD = N_(
+    "{queue}: the data counts 'within' at {used} s, the contract at {seconds} s; figures use the data's threshold."
+)
+NOTE_FORMULAS = N_("Queues use different service-level formulas; the total uses {formula} at {seconds} s.")
+
+
 @dataclass(frozen=True)
 class ReportData:
     inputs: ReportInputs
@@ -40,7 +51,8 @@ class ReportData:
     regulatory: list[dict[str, Any]]
     breaches: list[dict[str, Any]]
     forecast: pd.DataFrame | None  # queue, interval_start, forecast
-    notes: list[str]
+    notes: list[str]  # in English (the JSON's); the same as (msgid, arguments) in note_args, for other languages
+    note_args: list[tuple[str, dict[str, str]]] = field(default_factory=list)
 
     @property
     def contract(self) -> ContractFile:
@@ -121,13 +133,12 @@ def compute(inputs: ReportInputs) -> ReportData:
     by_code = {q.code: q for q in inputs.queues}
     voice = [q for q in inputs.queues if q.voice]
 
+    note_args: list[tuple[str, dict[str, str]]] = []
     for q in voice:
         used = intervals.loc[intervals["queue"] == q.code, "threshold"].unique()
         if len(used) and any(int(t) != q.threshold for t in used):
-            notes.append(
-                f"{q.code}: the data counts 'within' at {', '.join(f'{int(t)} s' for t in used)}, "
-                f"the contract at {q.threshold} s; figures use the data's threshold."
-            )
+            args = {"queue": q.code, "used": ", ".join(str(int(t)) for t in used), "seconds": str(q.threshold)}
+            note_args.append((NOTE_THRESHOLD, args))
 
     daily_parts = []
     for q in voice:
@@ -181,7 +192,8 @@ def compute(inputs: ReportInputs) -> ReportData:
     total = _voice_row(None, "total", total_counts, formula)
     total["threshold_seconds"] = threshold
     if len({(q.formula, q.threshold) for q in voice}) > 1:
-        notes.append(f"Queues use different service-level formulas; the total uses {formula.value} at {threshold} s.")
+        note_args.append((NOTE_FORMULAS, {"formula": formula.value, "seconds": str(threshold)}))
+    notes += [template.format(**args) for template, args in note_args]
     if ticket_period is not None:
         sums = ticket_period[list(metrics.TICKET_COUNT_COLUMNS)].sum()
         total.update({k: int(v) for k, v in sums.items()})
@@ -218,6 +230,7 @@ def compute(inputs: ReportInputs) -> ReportData:
         breaches=breaches,
         forecast=forecast,
         notes=notes,
+        note_args=note_args,
     )
 
 
@@ -279,7 +292,8 @@ def _empty_backlog() -> pd.DataFrame:
 
 
 def _breaches(inputs: ReportInputs, daily: pd.DataFrame) -> list[dict[str, Any]]:
-    """Every day a voice queue missed a target and every ticket that breached a clock."""
+    """Every day a voice queue missed a target and every ticket that breached a clock (with how many business
+    minutes late it is)."""
     out: list[dict[str, Any]] = []
     by_code = {q.code: q for q in inputs.queues}
     for rec in daily.to_dict("records"):
@@ -295,7 +309,15 @@ def _breaches(inputs: ReportInputs, daily: pd.DataFrame) -> list[dict[str, Any]]
             actual = _clean(rec[kpi])
             if _met(actual, target, direction) is False:
                 out.append(
-                    {"queue": q.code, "day": rec["period"], "what": kpi, "target": target, "actual": actual, "ref": ""}
+                    {
+                        "queue": q.code,
+                        "day": rec["period"],
+                        "what": kpi,
+                        "target": target,
+                        "actual": actual,
+                        "ref": "",
+                        "late_minutes": None,
+                    }
                 )
     tickets = created_in_period(inputs)
     for clock in ("first_response", "resolution"):
@@ -310,6 +332,8 @@ def _breaches(inputs: ReportInputs, daily: pd.DataFrame) -> list[dict[str, Any]]
                     "target": rec[f"{clock}_target"],
                     "actual": rec[f"{clock}_minutes"],
                     "ref": rec["protocol"],
+                    # business minutes past the target: a ticket still open is late until the report's end
+                    "late_minutes": float(rec[f"{clock}_minutes"] - rec[f"{clock}_target"]),
                 }
             )
     return out

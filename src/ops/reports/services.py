@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -31,7 +31,7 @@ from ops.reports.inputs import (
 )
 from ops.reports.models import ReportSend, StoredReport
 from ops.reports.report import ReportData, compute
-from ops.staffing.history.intervals import COUNT_COLUMNS, SUM_COLUMNS, zone
+from ops.staffing.history.intervals import COUNT_COLUMNS, SUM_COLUMNS
 from ops.staffing.history.models import IntervalStat
 
 
@@ -43,17 +43,30 @@ async def load_inputs(
     end: date,
     cutoff: datetime | None = None,
     history_weeks: int = 8,
+    trend_months: int = 0,
 ) -> ReportInputs:
-    """Read the interval stats and tickets of `contract` for local dates start..end (inclusive)."""
+    """Read the interval stats and tickets of `contract` for local dates start..end (inclusive); with
+    `trend_months`, also the intervals of that many months before `start` and the money of the reports stored for
+    them (the executive summary's trend)."""
     check_period(start, end)
     cutoff = cutoff or utcnow()
     document = from_document(contract.document)
     begin, finish = local_bounds(contract.timezone, start, end)
     queues = {q.id: q for q in contract.queues}
     intervals = await _intervals(session, queues, begin, finish)
-    history = None
-    if history_weeks:
-        history = await _intervals(session, queues, begin - timedelta(weeks=history_weeks), begin)
+    history = earlier = None
+    history_from = begin - timedelta(weeks=history_weeks)
+    earlier_money: dict[str, dict[str, str | None]] = {}
+    if trend_months:
+        first = months_before(start, trend_months)
+        trend_from = local_bounds(contract.timezone, first, first)[0]
+        earlier = await _intervals(session, queues, min(trend_from, history_from), begin)
+        if history_weeks:  # one read serves both
+            history = earlier[earlier["interval_start"] >= pd.Timestamp(history_from)].reset_index(drop=True)
+        earlier = earlier[earlier["interval_start"] >= pd.Timestamp(trend_from)].reset_index(drop=True)
+        earlier_money = await _stored_money(session, contract=contract, first=first, before=start)
+    elif history_weeks:
+        history = await _intervals(session, queues, history_from, begin)
     tickets = await _tickets(session, contract, queues, document, begin, finish, cutoff)
     return ReportInputs(
         contract=document,
@@ -64,7 +77,38 @@ async def load_inputs(
         intervals=intervals,
         tickets=tickets,
         history=history,
+        earlier=earlier,
+        earlier_money=earlier_money,
     )
+
+
+def months_before(day: date, months: int) -> date:
+    """The first day of the month `months` months before `day`'s month."""
+    index = day.year * 12 + day.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+async def _stored_money(
+    session: AsyncSession, *, contract: Contract, first: date, before: date
+) -> dict[str, dict[str, str | None]]:
+    """Penalties, bonuses and the invoice adjustment of the whole-month reports stored for the months from `first`
+    to the one before `before` ("YYYY-MM" -> amounts as text), the newest stored one of each month."""
+    query = (
+        select(StoredReport.period_start, StoredReport.period_end, StoredReport.summary)
+        .where(
+            StoredReport.contract_id == contract.id,
+            StoredReport.period_start >= first,
+            StoredReport.period_end < before,
+        )
+        .order_by(StoredReport.created_at, StoredReport.id)
+    )
+    out: dict[str, dict[str, str | None]] = {}
+    for start, end, summary in (await session.execute(query)).all():
+        if start.day != 1 or (end + timedelta(days=1)).day != 1 or start.month != end.month:
+            continue  # a week or a day: not a month's money
+        money = summary or {}
+        out[f"{start:%Y-%m}"] = {k: money.get(k) for k in ("penalties", "bonuses", "adjustment")}
+    return out
 
 
 async def _intervals(
@@ -115,6 +159,7 @@ async def _tickets(
         )
         .order_by(Ticket.id)
     )
+    until = min(cutoff, finish)  # a running clock is late until the report's end (or the cut-off, if earlier)
     infos = {q.code: q for q in queue_info(document)}
     calendars = {qid: Calendar.from_dict(q.calendar) for qid, q in queues.items()}
     records = []
@@ -140,6 +185,7 @@ async def _tickets(
                     ticket.first_response_breached,
                     targets[0] if targets else None,
                     cutoff,
+                    until,
                 ),
                 "resolution_minutes": clock_minutes(
                     cal,
@@ -150,6 +196,7 @@ async def _tickets(
                     ticket.resolution_breached,
                     targets[1] if targets else None,
                     cutoff,
+                    until,
                 ),
                 "first_response_target": float(targets[0]) if targets else np.nan,
                 "resolution_target": float(targets[1]) if targets else np.nan,
@@ -180,7 +227,7 @@ async def sla_report(
 ) -> ReportData:
     """The SLA report of contract `code` for local dates start..end (inclusive)."""
     contract = await get_contract(session, code=code, principal=principal)
-    inputs = await load_inputs(session, contract=contract, start=start, end=end, cutoff=cutoff)
+    inputs = await load_inputs(session, contract=contract, start=start, end=end, cutoff=cutoff, trend_months=6)
     return compute(inputs)
 
 
@@ -218,23 +265,3 @@ async def list_sends(session: AsyncSession, *, code: str, principal: Principal |
         .order_by(ReportSend.id.desc())
     )
     return list((await session.execute(query)).scalars())
-
-
-async def latest_data_month(session: AsyncSession, *, contract: Contract) -> tuple[date, date] | None:
-    """First and last local date of the latest month holding interval stats or tickets of the contract."""
-    ids = [q.id for q in contract.queues]
-    last_interval = (
-        await session.execute(select(func.max(IntervalStat.interval_start)).where(IntervalStat.queue_id.in_(ids)))
-    ).scalar_one_or_none()
-    last_ticket = (
-        await session.execute(select(func.max(Ticket.created_at)).where(Ticket.contract_id == contract.id))
-    ).scalar_one_or_none()
-    stamps = [s for s in (last_interval, last_ticket) if s is not None]
-    if not stamps:
-        return None
-    last = max(s if s.tzinfo else s.replace(tzinfo=UTC) for s in stamps)
-    day = last.astimezone(zone(contract.timezone)).date()
-    first = day.replace(day=1)
-    import calendar as cal
-
-    return first, first.replace(day=cal.monthrange(first.year, first.month)[1])

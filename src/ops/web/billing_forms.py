@@ -104,11 +104,13 @@ async def act(
     render: Render,
     back: Callable[[str, str], str],
     where: str | None = None,
+    month_required: bool = True,
 ) -> Response[Any]:
     """One form: the contract it names (another contract's is not found: 404) and its month, then `run` in a
-    savepoint. Success goes `back` (303); a failure is rendered again with what was typed, at its status, worded by
-    `explain` from the month's measurement as it stands after the savepoint undid the action, and shown `where` the
-    form is (a page part's id; {month} is the form's month)."""
+        savepoint. Success goes `back` (303); a failure is rendered again with what was typed, at its status, worded by
+        `explain` from the month's measurement as it stands after the savepoint undid the action, and shown `where` the
+        form is (a page part's id; {month} is the form's month). A form about the contract rather than a month (a
+    dispute in the portal) passes `month_required=False`: `run` then gets its month or ""."""
     w = words_of(request)
     code, month = data.get("contract", ""), month_or_none(data.get("month"))
     try:
@@ -117,14 +119,14 @@ async def act(
         return await render(None, month, failure(exc, w._(headline), w._("No such contract.")), data)
     place = where.format(month=month) if where else None
     try:
-        if month is None:
+        if month is None and month_required:
             raise Refused(w._("A month is written YYYY-MM."), field="month")
-        await attempt(session, run(row, month, w))
+        await attempt(session, run(row, month or "", w))
     except DomainError as exc:
         current = await measurements.latest(session, contract_id=row.id, month=month) if month else None
         failed = failure(exc, w._(headline), explain(exc, current, month or "", w))
         return await render(code, month, replace(failed, where=place), data)
-    return Redirect(back(code, month), status_code=303)
+    return Redirect(back(code, month or ""), status_code=303)
 
 
 async def same_version(session: AsyncSession, row: Contract, month: str, data: dict[str, str], w: Words) -> None:

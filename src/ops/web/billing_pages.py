@@ -49,6 +49,9 @@ from ops.web.billing_view import (
     readjustments_shown,
     words_of,
 )
+from ops.web.dispute_forms import advance, explain_dispute, open_by_hand
+from ops.web.disputes_view import alerts_shown, disputes_shown
+from ops.web.invoice_forms import credit_note, explain_invoice, nfse, void
 from ops.web.render import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -126,9 +129,18 @@ async def _contract_context(session: AsyncSession, row: Contract, month: str | N
         "documents": {kind: document_link(row.code, month, kind, w.lang) for kind in ("pdf", "xlsx")},
         "invoices": await invoices_shown(session, issued, code=row.code, today=today, zone=row.timezone, w=w),
         "readjustments": await readjustments_shown(session, row, today=today, w=w),
-        # DISPUTES: the contract's open disputes go here once billing.disputes.services lands (built in parallel);
-        # the template's #disputes section lists them when this is a list. None hides the section.
-        "disputes": None,
+        "disputes": await disputes_shown(
+            session,
+            code=row.code,
+            principal=None,
+            currency=row.currency,
+            zone=row.timezone,
+            today=today,
+            w=w,
+            documents=issued,
+        ),
+        "alerts": await alerts_shown(session, code=row.code, currency=row.currency, today=today, w=w),
+        "disputable": [i for i in issued if i.kind == "invoice" and i.voided_at is None],
     }
 
 
@@ -249,6 +261,72 @@ async def billing_record_payment(
     return await _act(request, db_session, data, N_("The payment was not recorded."), "invoices", run, explain_payment)
 
 
+@post(f"{PAGE}/credit-notes", operation_id="BillingIssueCreditNote", guards=[MANAGERS], include_in_schema=False)
+async def billing_issue_credit_note(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+) -> Response[Any]:
+    """Issue a credit note against an invoice: the amount (never above what is left of it) and the reason."""
+
+    async def run(row: Contract, _month: str, w: Words) -> Any:
+        return await credit_note(db_session, row, data, w, request.user)
+
+    headline = N_("The credit note was not issued.")
+    return await _act(request, db_session, data, headline, "invoices", run, explain_invoice)
+
+
+@post(f"{PAGE}/nfse", operation_id="BillingRecordNfse", guards=[MANAGERS], include_in_schema=False)
+async def billing_record_nfse(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+) -> Response[Any]:
+    """Record the NFS-e the municipality issued for an invoice; the invoice list flags a value other than its own."""
+
+    async def run(row: Contract, _month: str, w: Words) -> Any:
+        return await nfse(db_session, row, data, w)
+
+    headline = N_("The NFS-e was not recorded.")
+    return await _act(request, db_session, data, headline, "invoices", run, explain_invoice)
+
+
+@post(f"{PAGE}/void", operation_id="BillingVoidInvoice", guards=[MANAGERS], include_in_schema=False)
+async def billing_void_invoice(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+) -> Response[Any]:
+    """Void an invoice nothing was paid on, with a reason (its number stays used)."""
+
+    async def run(row: Contract, _month: str, w: Words) -> Any:
+        return await void(db_session, row, data, w, request.user)
+
+    headline = N_("The invoice was not voided.")
+    return await _act(request, db_session, data, headline, "invoices", run, explain_invoice)
+
+
+@post(f"{PAGE}/disputes", operation_id="BillingOpenDispute", guards=[MANAGERS], include_in_schema=False)
+async def billing_open_dispute(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+) -> Response[Any]:
+    """Open a dispute by hand: what and why, the amount disputed, and the invoice it is on if any."""
+
+    async def run(row: Contract, _month: str, w: Words) -> Any:
+        return await open_by_hand(db_session, row, data, w, request.user, on_invoice=False)
+
+    headline = N_("The dispute was not opened.")
+    return await _act(request, db_session, data, headline, "disputes", run, explain_dispute)
+
+
+@post(f"{PAGE}/disputes/advance", operation_id="BillingAdvanceDispute", guards=[MANAGERS], include_in_schema=False)
+async def billing_advance_dispute(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+) -> Response[Any]:
+    """Move a dispute a step: submit, grant the recalculation (number and resolution date), record the credit
+    (amount and the credit note or invoice it came on), close, or refuse with a reason."""
+
+    async def run(row: Contract, _month: str, w: Words) -> Any:
+        return await advance(db_session, row, data, w, request.user)
+
+    headline = N_("The dispute did not move.")
+    return await _act(request, db_session, data, headline, "disputes", run, explain_dispute)
+
+
 ROUTES: list[Any] = [
     billing_page,
     billing_draft,
@@ -256,4 +334,9 @@ ROUTES: list[Any] = [
     billing_record_approval,
     billing_issue_invoice,
     billing_record_payment,
+    billing_issue_credit_note,
+    billing_record_nfse,
+    billing_void_invoice,
+    billing_open_dispute,
+    billing_advance_dispute,
 ]

@@ -16,6 +16,7 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal, requires
+from ops.billing.disputes import states as dispute_states
 from ops.billing.invoices import services as invoices
 from ops.billing.measurement import services as measurements
 from ops.billing.measurement.models import Measurement
@@ -34,6 +35,8 @@ from ops.web.billing_view import (
     readjustments_shown,
     words_of,
 )
+from ops.web.dispute_forms import advance, explain_dispute, open_by_hand
+from ops.web.disputes_view import alerts_shown, disputes_shown
 from ops.web.render import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -103,11 +106,23 @@ async def _render(
         cards=cards,
         invoices=await invoices_shown(session, issued, code=row.code, today=today, zone=row.timezone, w=w),
         readjustments=await readjustments_shown(session, row, today=today, w=w),
-        # Shown in the card of the month whose form failed, or at the top when no card is that month's.
+        # Shown in the card of the month whose form failed, in the disputes part for a dispute's form, or at the top.
         failed=failed if failed and not any(c["failed"] for c in cards) else None,
-        # DISPUTES: the client's open disputes go here once billing.disputes.services lands (built in parallel);
-        # the template's #disputes section lists them when this is a list. None hides the section.
-        disputes=None,
+        form=form,
+        disputes=await disputes_shown(
+            session, code=row.code, principal=request.user, currency=row.currency, zone=row.timezone, today=today, w=w
+        ),
+        disputable=[i for i in issued if i.kind == "invoice" and i.voided_at is None],
+        may_dispute=request.user.role == "client",
+        alerts=await alerts_shown(
+            session,
+            code=row.code,
+            currency=row.currency,
+            today=today,
+            w=w,
+            principal=request.user,
+            kinds=("invoice_due",),
+        ),
         request_path=address(TAB, contract=row.code),
     )
     response.status_code = failed.status if failed else 200
@@ -203,4 +218,55 @@ async def portal_contest(
     return await _act(request, db_session, data, N_("The contest was not recorded."), run)
 
 
-ROUTES: list[Any] = [portal_billing, portal_approve, portal_contest]
+async def _dispute_act(
+    request: Request[Principal, str, State], session: AsyncSession, data: dict[str, str], headline: str, run: Run
+) -> Response[Any]:
+    """A dispute form of the portal: about the contract, not a month; back to the disputes, or shown there."""
+    w = words_of(request)
+
+    async def render(code: str | None, _month: str | None, failed: Failure, form: dict[str, str]) -> Response[Any]:
+        if code is None:  # not the client's contract: nothing of it is shown
+            raise Refused(failed.reason, status=404)
+        return await _render(request, session, code, w=w, failed=failed, form=form)
+
+    return await act(
+        request,
+        session,
+        data,
+        headline=headline,
+        run=run,
+        explain=explain_dispute,
+        render=render,
+        back=lambda code, _month: address(TAB, "disputes", contract=code),
+        where="disputes",
+        month_required=False,
+    )
+
+
+@post(f"{TAB}/disputes", operation_id="PortalOpenDispute", guards=[CLIENTS], include_in_schema=False)
+async def portal_open_dispute(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+) -> Response[Any]:
+    """The client disputes (part of) one of its invoices: what and why, and the amount disputed; the rest of the
+    invoice stays payable."""
+
+    async def run(row: Contract, _month: str, w: Words) -> Any:
+        return await open_by_hand(db_session, row, data, w, request.user, on_invoice=True)
+
+    return await _dispute_act(request, db_session, data, N_("The dispute was not opened."), run)
+
+
+@post(f"{TAB}/disputes/submit", operation_id="PortalSubmitDispute", guards=[CLIENTS], include_in_schema=False)
+async def portal_submit_dispute(
+    request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
+) -> Response[Any]:
+    """The client submits its opened dispute to the provider (with its own protocol, if any); the provider answers."""
+
+    async def run(row: Contract, _month: str, w: Words) -> Any:
+        opened, submitted = dispute_states.OPENED, dispute_states.SUBMITTED
+        return await advance(db_session, row, {**data, "to": submitted}, w, request.user, only=(opened, submitted))
+
+    return await _dispute_act(request, db_session, data, N_("The dispute did not move."), run)
+
+
+ROUTES: list[Any] = [portal_billing, portal_approve, portal_contest, portal_open_dispute, portal_submit_dispute]

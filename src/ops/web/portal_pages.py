@@ -17,53 +17,56 @@ from ops import bounds
 from ops.auth import Principal, requires
 from ops.contracts.services import get_contract, list_contracts
 from ops.errors import InvalidInputError
-from ops.l10n import Formats
+from ops.l10n import N_, Formats
 from ops.reports import services
+from ops.reports.delivery.services import local_today, period_for
+from ops.reports.rendering.words import Words, words
 from ops.reports.report import report_json
-from ops.web.i18n import Phrase, locale_tag, pick_language
+from ops.reports.summary import Summary, executive_summary
+from ops.web.i18n import locale_tag, pick_language
 from ops.web.render import page
 
-PHRASES: dict[str, Phrase] = {
-    "portal_title": ("Relatórios de SLA", "SLA reports", "Informes de SLA"),
-    "period": ("Período", "Period", "Período"),
-    "month": ("Mês", "Month", "Mes"),
-    "show": ("Mostrar", "Show", "Mostrar"),
-    "scorecard": ("Indicadores", "Scorecard", "Indicadores"),
-    "offered": ("Oferecidas", "Offered", "Ofrecidas"),
-    "answered": ("Atendidas", "Answered", "Atendidas"),
-    "abandoned": ("Abandonadas", "Abandoned", "Abandonadas"),
-    "service_level": ("Nível de serviço", "Service level", "Nivel de servicio"),
-    "target": ("Meta", "Target", "Meta"),
-    "met": ("Cumprida", "Met", "Cumplida"),
-    "yes": ("sim", "yes", "sí"),
-    "no": ("não", "no", "no"),
-    "abandon_rate": ("Abandono", "Abandonment", "Abandono"),
-    "fr_within": ("1ª resposta no prazo", "First response in policy", "1.ª respuesta en plazo"),
-    "res_within": ("Resolvidos no prazo", "Resolved in policy", "Resueltos en plazo"),
-    "backlog": ("Estoque", "Backlog", "Pendientes"),
-    "trends": ("Tendências", "Trends", "Tendencias"),
-    "delivered_reports": ("Relatórios entregues", "Delivered reports", "Informes entregados"),
-    "delivery": ("Entrega", "Delivery", "Entrega"),
-    "format": ("Formato", "Format", "Formato"),
-    "size": ("Tamanho", "Size", "Tamaño"),
-    "download": ("Baixar", "Download", "Descargar"),
-    "adjustment": ("Ajuste na fatura", "Invoice adjustment", "Ajuste en la factura"),
-    "penalties": ("Penalidades", "Penalties", "Penalidades"),
-    "bonuses": ("Bônus", "Bonuses", "Bonificaciones"),
-    "no_data": ("Sem dados no período.", "No data in the period.", "Sin datos en el período."),
-    "choose_contract": ("Escolha um contrato", "Choose a contract", "Elija un contrato"),
-    "formula_used": ("Fórmula", "Formula", "Fórmula"),
-    "total": ("Total", "Total", "Total"),
-    "asa_seconds": ("TME s", "ASA s", "TME s"),
-    "aht_seconds": ("TMA s", "AHT s", "TMO s"),
-    "tab_billing": ("Faturamento", "Billing", "Facturación"),
+PHRASES: dict[str, str] = {
+    "portal_title": N_("SLA reports"),
+    "period": N_("Period"),
+    "month": N_("Month"),
+    "show": N_("Show"),
+    "scorecard": N_("Scorecard"),
+    "offered": N_("Offered"),
+    "answered": N_("Answered"),
+    "abandoned": N_("Abandoned"),
+    "service_level": N_("Service level"),
+    "target": N_("Target"),
+    "met": N_("Met"),
+    "yes": N_("yes"),
+    "no": N_("no"),
+    "abandon_rate": N_("Abandonment"),
+    "fr_within": N_("First response in policy"),
+    "res_within": N_("Resolved in policy"),
+    "backlog": N_("Backlog"),
+    "trends": N_("Trends"),
+    "delivered_reports": N_("Delivered reports"),
+    "delivery": N_("Delivery"),
+    "format": N_("Format"),
+    "size": N_("Size"),
+    "download": N_("Download"),
+    "adjustment": N_("Invoice adjustment"),
+    "penalties": N_("Penalties"),
+    "bonuses": N_("Bonuses"),
+    "no_data": N_("No data in the period."),
+    "choose_contract": N_("Choose a contract"),
+    "formula_used": N_("Formula"),
+    "total": N_("Total"),
+    "asa_seconds": N_("ASA s"),
+    "aht_seconds": N_("AHT s"),
+    "tab_billing": N_("Billing"),
 }
 
 PORTAL_CHARTS = ("service_level", "abandonment", "aht_asa", "back_office")
 MONEY = ("penalties", "bonuses", "adjustment")
 
 
-def _month(value: str | None, default: tuple[date, date] | None) -> tuple[date, date]:
+def _month(value: str | None, default: tuple[date, date]) -> tuple[date, date]:
     import calendar
 
     if value:
@@ -78,12 +81,20 @@ def _month(value: str | None, default: tuple[date, date] | None) -> tuple[date, 
         if (problem := bounds.history_problem(first)) is not None:
             raise InvalidInputError(f"month: {problem}", extra=[{"field": "month", "problem": problem}])
         return first, first.replace(day=calendar.monthrange(year, month)[1])
-    if default:
-        return default
-    today = date.today()
-    last = today.replace(day=1).toordinal() - 1
-    end = date.fromordinal(last)
-    return end.replace(day=1), end
+    return default
+
+
+def month_options(first: date, today: date, shown: date, fmt: Formats) -> list[tuple[str, str]]:
+    """The months a reader may pick, newest first and named in its language (novembro de 2026): from the
+    contract's first month to the current one, and the one shown if it lies outside them."""
+    months = []
+    index = today.year * 12 + today.month - 1
+    while index >= first.year * 12 + first.month - 1:
+        months.append(date(index // 12, index % 12 + 1, 1))
+        index -= 1
+    if shown.replace(day=1) not in months:
+        months.insert(0, shown.replace(day=1))
+    return [(f"{m:%Y-%m}", fmt.month(m)) for m in months]
 
 
 @get(
@@ -105,21 +116,24 @@ async def portal(
             return page(request, "portal_choose.html", contracts=visible)
         contract = visible[0].code
     row = await get_contract(db_session, code=contract, principal=user)
-    start, end = _month(month, await services.latest_data_month(db_session, contract=row))
+    # The page opens on the last closed month of the contract's calendar: the one its monthly report is about.
+    today = local_today(row.timezone)
+    start, end = _month(month, period_for("last_month", today))
     data = await services.sla_report(db_session, code=row.code, start=start, end=end, principal=user)
     body = report_json(data)
+    # Numbers and money in the reader's conventions (Babel), as the billing tab writes them; the charts too.
+    fmt = Formats(locale_tag(pick_language(dict(request.cookies), request.headers.get("accept-language"))))
+    reader = words(data.contract, fmt.lang)
     charts = [
         {
             "key": c.key,
             "title": c.title,
             "html": c.figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{c.key}"),
         }
-        for c in report_charts(data)
+        for c in report_charts(data, reader)
         if c.key in PORTAL_CHARTS
     ]
     delivered = await services.list_delivered(db_session, code=row.code, principal=user)
-    # Numbers and money in the reader's conventions (Babel), as the billing tab writes them.
-    fmt = Formats(locale_tag(pick_language(dict(request.cookies), request.headers.get("accept-language"))))
     penalties = body.get("penalties") or {}
     return page(
         request,
@@ -134,9 +148,21 @@ async def portal(
         charts=charts,
         delivered=delivered,
         month=f"{start:%Y-%m}",
+        months=month_options(data.contract.starts_on, today, start, fmt),
+        formula=reader.formula(*data.voice_formula()),
         start=start,
         end=end,
         has_data=bool(data.intervals["offered"].sum()) or bool(len(data.tickets)),
+        headline=_headline(executive_summary(data), reader),
+    )
+
+
+def _headline(summary: Summary, reader: Words) -> str:
+    """The summary's first line, as the report's: how many contractual targets the month met and missed."""
+    if not summary.met + summary.missed:
+        return ""
+    return reader._("{met} of {total} contractual targets met; {missed} missed.").format(
+        met=reader.num(summary.met), total=reader.num(summary.met + summary.missed), missed=reader.num(summary.missed)
     )
 
 

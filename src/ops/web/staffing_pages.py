@@ -22,109 +22,95 @@ from ops import bounds
 from ops.auth import Principal, requires
 from ops.contracts.services import get_contract, list_contracts
 from ops.errors import DomainError, InvalidInputError
+from ops.l10n import N_, Formats
 from ops.staffing.planning import execution, oncall_requests, services
 from ops.staffing.planning.controllers import plan_out
 from ops.staffing.planning.schemas import ShiftIn
 from ops.web.actions import attempt
-from ops.web.i18n import pick_language, translate
+from ops.web.i18n import locale_tag, pick_language, translate
 from ops.web.render import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
-PHRASES: dict[str, tuple[str, str]] = {
-    "st_title": ("Dimensionamento e reforços", "Staffing and reinforcement"),
-    "st_contract": ("Contrato", "Contract"),
-    "st_week": ("Semana que começa em", "Week starting"),
-    "st_show": ("Mostrar", "Show"),
-    "st_prev_week": ("Semana anterior", "Previous week"),
-    "st_next_week": ("Próxima semana", "Next week"),
-    "st_no_contract": ("Nenhum contrato carregado.", "No contract loaded."),
-    "st_forecast_vs_actual": ("Previsão x realizado (chamadas oferecidas)", "Forecast against actual (offered calls)"),
-    "st_forecast": ("previsão", "forecast"),
-    "st_actual": ("realizado", "actual"),
-    "st_no_history": (
-        "Sem histórico de intervalos antes desta semana: importe estatísticas primeiro (ops import intervals).",
-        "No interval history before this week: import statistics first (ops import intervals).",
-    ),
-    "st_staffing_chart": (
-        "Posições necessárias x base x planejadas por intervalo",
-        "Required against base against planned positions per interval",
-    ),
-    "st_required": ("necessárias", "required"),
-    "st_base": ("base", "base"),
-    "st_reinforcement": ("reforço", "reinforcement"),
-    "st_uncovered": ("descobertas", "uncovered"),
-    "st_predicted_sl": ("NS previsto", "predicted SL"),
-    "st_plan": ("Plano de reforço", "Reinforcement plan"),
-    "st_saved_plan": ("plano salvo", "saved plan"),
-    "st_whatif_plan": ("simulação (não salva)", "what-if (not saved)"),
-    "st_no_plan": (
-        "Ainda não há plano salvo para esta semana.",
-        "No saved plan for this week yet.",
-    ),
-    "st_compute": ("Calcular e salvar o plano", "Compute and save the plan"),
-    "st_oncall": ("Permitir sobreaviso", "Allow on-call shifts"),
-    "st_computing": ("Calculando…", "Computing…"),
-    "st_failed": ("O cálculo falhou", "The computation failed"),
-    "st_cost": ("Custo", "Cost"),
-    "st_cost_taxes": ("com impostos", "with taxes"),
-    "st_lp_bound": ("Limite LP (custo + penalidade)", "LP bound (cost + penalty)"),
-    "st_gap": ("Distância ao ótimo", "Gap to optimum"),
-    "st_status": ("Situação", "Status"),
-    "st_uncovered_intervals": ("Intervalos descobertos", "Uncovered intervals"),
-    "st_day": ("Dia", "Day"),
-    "st_start": ("Início", "Start"),
-    "st_end": ("Fim", "End"),
-    "st_length": ("Horas", "Hours"),
-    "st_kind": ("Tipo", "Kind"),
-    "st_count": ("Qtde", "Count"),
-    "st_no_shifts": ("Nenhum reforço necessário.", "No reinforcement needed."),
-    "st_whatif": ("E se…", "What if…"),
-    "st_volume": ("Volume (%)", "Volume (%)"),
-    "st_aht": ("TMA (%)", "AHT (%)"),
-    "st_target": ("Meta de NS (0-1, vazio = contrato)", "SL target (0-1, empty = contract)"),
-    "st_recompute": ("Recalcular", "Recompute"),
-    "st_sl_before_after": ("NS previsto: só base → com plano", "Predicted SL: base only → with plan"),
-    "st_interval": ("Intervalo", "Interval"),
-    "st_intervals_table": ("Intervalos com necessidade", "Intervals with a requirement"),
-    "st_offered": ("Oferecidas", "Offered"),
-    "st_planned": ("Planejadas", "Planned"),
-    "st_skipped": ("Filas fora do plano", "Queues left out of the plan"),
-    "st_step_queued": ("na fila", "queued"),
-    "st_step_forecast": ("previsão", "forecast"),
-    "st_step_requirement": ("necessidade", "requirement"),
-    "st_step_solving": ("otimizando os turnos", "solving"),
-    "st_step_service_level": ("nível de serviço", "service level"),
-    "st_status_optimal": ("ótimo", "optimal"),
-    "st_status_time_limit": ("limite de tempo", "time limit"),
-    "st_kind_reinforcement": ("reforço", "reinforcement"),
-    "st_kind_oncall": ("sobreaviso", "on-call"),
-    "st_oncall_title": ("Sobreavisos do mês", "On-call shifts of the month"),
-    "st_oncall_add": ("Registrar sobreaviso", "Record an on-call shift"),
-    "st_specialists": ("Especialistas", "Specialists"),
-    "st_note": ("Observação", "Note"),
-    "st_billed_hours": ("Horas faturáveis por especialista", "Billable hours per specialist"),
-    "st_ended": ("Encerrado em", "Ended at"),
-    "st_end_early": ("Encerrar antes", "End early"),
-    "st_no_oncall": ("Nenhum sobreaviso neste mês.", "No on-call shift this month."),
-    "st_execution": ("Semana realizada", "Week executed"),
-    "st_confirmed": ("Confirmada como realizada", "Confirmed as executed"),
-    "st_by": ("por", "by"),
-    "st_not_confirmed": (
-        "Semana ainda não confirmada: marque os turnos que não foram realizados e confirme.",
-        "Week not confirmed yet: tick the shifts that were not worked, then confirm.",
-    ),
-    "st_not_worked": ("Não realizado", "Not worked"),
-    "st_add_shift": ("Turno realizado fora do plano (opcional)", "A shift worked beyond the plan (optional)"),
-    "st_agents": ("Agentes", "Agents"),
-    "st_confirm": ("Confirmar a semana como realizada", "Confirm the week as executed"),
-    "st_origin": ("Origem", "Origin"),
-    "st_origin_plan": ("plano", "plan"),
-    "st_origin_added": ("adicionado", "added"),
-    "st_oncall_in_plan": (
-        "Sobreavisos do plano só são faturados se registrados abaixo.",
-        "The plan's on-call shifts are billed only when recorded below.",
-    ),
+PHRASES: dict[str, str] = {
+    "st_title": N_("Staffing and reinforcement"),
+    "st_contract": N_("Contract"),
+    "st_week": N_("Week starting"),
+    "st_show": N_("Show"),
+    "st_prev_week": N_("Previous week"),
+    "st_next_week": N_("Next week"),
+    "st_no_contract": N_("No contract loaded."),
+    "st_forecast_vs_actual": N_("Forecast against actual (offered calls)"),
+    "st_forecast": N_("forecast"),
+    "st_actual": N_("actual"),
+    "st_no_history": N_("No interval history before this week: import statistics first (ops import intervals)."),
+    "st_staffing_chart": N_("Required against base against planned positions per interval"),
+    "st_required": N_("required"),
+    "st_base": N_("base"),
+    "st_reinforcement": N_("reinforcement"),
+    "st_uncovered": N_("uncovered"),
+    "st_predicted_sl": N_("predicted SL"),
+    "st_plan": N_("Reinforcement plan"),
+    "st_saved_plan": N_("saved plan"),
+    "st_whatif_plan": N_("what-if (not saved)"),
+    "st_no_plan": N_("No saved plan for this week yet."),
+    "st_compute": N_("Compute and save the plan"),
+    "st_oncall": N_("Allow on-call shifts"),
+    "st_computing": N_("Computing…"),
+    "st_failed": N_("The computation failed"),
+    "st_cost": N_("Cost"),
+    "st_cost_taxes": N_("with taxes"),
+    "st_lp_bound": N_("LP bound (cost + penalty)"),
+    "st_gap": N_("Gap to optimum"),
+    "st_status": N_("Status"),
+    "st_uncovered_intervals": N_("Uncovered intervals"),
+    "st_day": N_("Day"),
+    "st_start": N_("Start"),
+    "st_end": N_("End"),
+    "st_length": N_("Hours"),
+    "st_kind": N_("Kind"),
+    "st_count": N_("Count"),
+    "st_no_shifts": N_("No reinforcement needed."),
+    "st_whatif": N_("What if…"),
+    "st_volume": N_("Volume (%)"),
+    "st_aht": N_("AHT (%)"),
+    "st_target": N_("SL target (0-1, empty = contract)"),
+    "st_recompute": N_("Recompute"),
+    "st_sl_before_after": N_("Predicted SL: base only → with plan"),
+    "st_interval": N_("Interval"),
+    "st_intervals_table": N_("Intervals with a requirement"),
+    "st_offered": N_("Offered"),
+    "st_planned": N_("Planned"),
+    "st_skipped": N_("Queues left out of the plan"),
+    "st_step_queued": N_("queued"),
+    "st_step_forecast": N_("forecast"),
+    "st_step_requirement": N_("requirement"),
+    "st_step_solving": N_("solving"),
+    "st_step_service_level": N_("service level"),
+    "st_status_optimal": N_("optimal"),
+    "st_status_time_limit": N_("time limit"),
+    "st_kind_reinforcement": N_("reinforcement"),
+    "st_kind_oncall": N_("on-call"),
+    "st_oncall_title": N_("On-call shifts of the month"),
+    "st_oncall_add": N_("Record an on-call shift"),
+    "st_specialists": N_("Specialists"),
+    "st_note": N_("Note"),
+    "st_billed_hours": N_("Billable hours per specialist"),
+    "st_ended": N_("Ended at"),
+    "st_end_early": N_("End early"),
+    "st_no_oncall": N_("No on-call shift this month."),
+    "st_execution": N_("Week executed"),
+    "st_confirmed": N_("Confirmed as executed"),
+    "st_by": N_("by"),
+    "st_not_confirmed": N_("Week not confirmed yet: tick the shifts that were not worked, then confirm."),
+    "st_not_worked": N_("Not worked"),
+    "st_add_shift": N_("A shift worked beyond the plan (optional)"),
+    "st_agents": N_("Agents"),
+    "st_confirm": N_("Confirm the week as executed"),
+    "st_origin": N_("Origin"),
+    "st_origin_plan": N_("plan"),
+    "st_origin_added": N_("added"),
+    "st_oncall_in_plan": N_("The plan's on-call shifts are billed only when recorded below."),
 }
 
 MANAGERS = requires("manager")
@@ -223,6 +209,8 @@ async def _render(
         )
     except DomainError:
         executed = None
+    if request.method != "GET":  # a form shown again: the language switch goes back to the page's own address
+        context["request_path"] = "/staffing?" + urlencode({"contract": code, "week": week.isoformat()})
     context.update(
         contract=code,
         week=week,
@@ -230,7 +218,7 @@ async def _render(
         month=month,
         oncall=oncall,
         executed=executed,
-        plan_shifts=(plan.result or {}).get("shifts", []) if plan is not None and plan.result else [],
+        plan_shifts=_timed((plan.result or {}).get("shifts", []) if plan is not None and plan.result else []),
         queues=[q.code for q in shown.queues],
         prev_week=week - timedelta(days=7),
         next_week=week + timedelta(days=7),
@@ -240,9 +228,19 @@ async def _render(
             "forecast": forecast,
             "plan": None if plan is None else _plan_json(plan),
             "labels": _labels(lang),
+            "locale": locale_tag(lang),  # the script's numbers and money by the browser's Intl in this locale
+            "separators": Formats(locale_tag(lang)).separators(),  # and the charts' (Plotly's decimal, group)
         },
     )
     return _status(page(request, "staffing.html", **context), error)
+
+
+def _timed(shifts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The plan's shifts with their start and end as datetimes, for the page to write in the reader's locale."""
+    return [
+        {**s, "start_at": datetime.fromisoformat(s["start"]), "end_at": datetime.fromisoformat(s["end"])}
+        for s in shifts
+    ]
 
 
 def _status(response: Template, error: DomainError | None) -> Template:

@@ -6,7 +6,9 @@ ticks the countdowns from the due times the server rendered.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +24,7 @@ from ops.auth import Principal, Role, requires
 from ops.contracts.models import Contract
 from ops.db import utcnow
 from ops.errors import DomainError
+from ops.l10n import N_, NC_, Formats
 from ops.queues.assignment import agents, pull
 from ops.queues.models import Agent
 from ops.queues.work import actions, views
@@ -33,116 +36,113 @@ from ops.web.render import page
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 WORKERS: tuple[Role, ...] = ("agent", "supervisor")
 
-PHRASES: dict[str, tuple[str, str]] = {
-    "wk_title": ("Meu trabalho", "My work"),
-    "wk_my_tickets": ("Meus chamados", "My tickets"),
-    "wk_queues": ("Filas", "Queues"),
-    "wk_queue": ("Fila", "Queue"),
-    "wk_protocol": ("Protocolo", "Protocol"),
-    "wk_subject": ("Assunto", "Subject"),
-    "wk_reason": ("Motivo", "Reason"),
-    "wk_priority": ("Prioridade", "Priority"),
-    "wk_status": ("Situação", "Status"),
-    "wk_assignee": ("Responsável", "Assignee"),
-    "wk_next_deadline": ("Próximo prazo", "Next deadline"),
-    "wk_waiting": ("Aguardando", "Waiting"),
-    "wk_working": ("Em atendimento", "Being worked"),
-    "wk_pending": ("Pendentes", "Pending"),
-    "wk_breached": ("Prazo estourado", "Breached"),
-    "wk_due_soon": ("Vencem em 1 h", "Due within 1 h"),
-    "wk_next_ticket": ("Próximo chamado", "Next ticket"),
-    "wk_open_queue": ("Ver fila", "Open queue"),
-    "wk_no_tickets": ("Nenhum chamado com você agora.", "No tickets with you right now."),
-    "wk_queue_empty": ("Nenhum chamado a pegar nesta fila.", "No ticket to take in this queue."),
-    "wk_my_status": ("Minha situação", "My status"),
-    "wk_set_status": ("Alterar", "Change"),
-    "wk_agent_available": ("disponível", "available"),
-    "wk_agent_busy": ("ocupado", "busy"),
-    "wk_agent_break": ("pausa", "break"),
-    "wk_agent_offline": ("fora", "offline"),
-    "wk_warnings": ("Avisos de prazo", "Deadline warnings"),
-    "wk_warning_text": ("vence em", "due in"),
-    "wk_status_new": ("novo", "new"),
-    "wk_status_open": ("aberto", "open"),
-    "wk_status_pending": ("pendente", "pending"),
-    "wk_status_resolved": ("resolvido", "resolved"),
-    "wk_status_closed": ("fechado", "closed"),
-    "wk_prio_critical": ("crítica", "critical"),
-    "wk_prio_high": ("alta", "high"),
-    "wk_prio_normal": ("normal", "normal"),
-    "wk_prio_low": ("baixa", "low"),
-    "wk_first_response": ("Primeira resposta", "First response"),
-    "wk_next_response": ("Próxima resposta", "Next response"),
-    "wk_resolution": ("Resolução", "Resolution"),
-    "wk_due": ("Vence", "Due"),
-    "wk_paused": ("parado (pendente)", "stopped (pending)"),
-    "wk_met": ("cumprido", "met"),
-    "wk_late": ("atrasado", "late"),
-    "wk_minutes_left": ("min úteis restantes", "business min left"),
-    "wk_minutes_taken": ("min úteis gastos", "business min taken"),
-    "wk_customer": ("Cliente", "Customer"),
-    "wk_procedure": ("Procedimento", "Procedure"),
-    "wk_tick": ("Marcar", "Tick"),
-    "wk_untick": ("Desmarcar", "Untick"),
-    "wk_no_procedure": ("Sem motivo, sem procedimento.", "No reason, so no procedure."),
-    "wk_fields": ("Dados do motivo", "Reason fields"),
-    "wk_save_fields": ("Salvar dados", "Save fields"),
-    "wk_required": ("obrigatório para resolver", "required to resolve"),
-    "wk_actions": ("Ações", "Actions"),
-    "wk_message": ("Mensagem", "Message"),
-    "wk_history": ("Histórico", "History"),
-    "wk_when": ("Quando", "When"),
-    "wk_who": ("Quem", "Who"),
-    "wk_what": ("O quê", "What"),
-    "wk_before": ("Antes", "Before"),
-    "wk_after": ("Depois", "After"),
-    "wk_to_queue": ("Para a fila", "To queue"),
-    "wk_escalated": ("Escalados", "Escalated"),
-    "wk_agents": ("Agentes", "Agents"),
-    "wk_agent": ("Agente", "Agent"),
-    "wk_open_load": ("Chamados / capacidade", "Tickets / capacity"),
-    "wk_incidents": ("Incidentes (falhas massivas)", "Incidents (mass outages)"),
-    "wk_area": ("Área", "Area"),
-    "wk_opened": ("Aberto em", "Opened"),
-    "wk_forecast_end": ("Previsão de fim", "Forecast end"),
-    "wk_none": ("Nenhum.", "None."),
-    "wk_supervisor_title": ("Supervisão", "Supervision"),
-    "wk_back": ("Voltar", "Back"),
-    "wk_read_only": ("Somente leitura.", "Read only."),
-    "wk_act_take": ("Pegar", "Take"),
-    "wk_act_reply": ("Responder ao cliente", "Reply to the customer"),
-    "wk_act_note": ("Nota interna", "Internal note"),
-    "wk_act_pend": ("Pendente (aguardar cliente)", "Pend (wait on the customer)"),
-    "wk_act_resume": ("Retomar", "Resume"),
-    "wk_act_customer_message": ("Registrar mensagem do cliente", "Log a customer message"),
-    "wk_act_transfer": ("Transferir", "Transfer"),
-    "wk_act_escalate": ("Escalar à supervisão", "Escalate to supervision"),
-    "wk_act_resolve": ("Resolver", "Resolve"),
-    "wk_act_reopen": ("Reabrir", "Reopen"),
-    "wk_act_close": ("Fechar", "Close"),
-    "wk_act_tick": ("Procedimento", "Procedure"),
-    "wk_act_fields": ("Dados", "Fields"),
-    "wk_act_log_time": ("Registrar tempo", "Log time"),
-    "wk_minutes": ("Minutos gastos", "Minutes spent"),
-    "wk_time": ("Tempo registrado", "Time logged"),
-    "wk_time_total": ("Total", "Total"),
-    "wk_time_note": ("O que foi feito", "What was done"),
-    "wk_no_time": ("Nenhum tempo registrado.", "No time logged."),
-    "wk_ev_created": ("criado", "created"),
-    "wk_ev_assigned": ("atribuído", "assigned"),
-    "wk_ev_sla_breach": ("prazo estourado", "deadline breached"),
-    "wk_ev_sla_warning": ("aviso de prazo", "deadline warning"),
-    "wk_ev_given_back": ("devolvido à fila", "given back"),
-    "wk_ev_released": ("liberado", "released"),
-    "wk_ev_resolved": ("resolvido", "resolved"),
-    "wk_flagged": ("escalado", "escalated"),
-    "wk_skip": ("Ir ao conteúdo", "Skip to content"),
-    "wk_no_agent": ("Este acesso não é de um agente.", "This sign-in is not an agent's."),
-    "wk_bad_form": ("Formulário inválido: recarregue a página.", "Invalid form: reload the page."),
-    "wk_keys": (
-        "Atalhos: Alt+N próximo chamado, Alt+R responder, Alt+K procedimento, Alt+H histórico.",
-        "Keys: Alt+N next ticket, Alt+R reply, Alt+K procedure, Alt+H history.",
-    ),
+PHRASES: dict[str, str] = {
+    "wk_title": N_("My work"),
+    "wk_my_tickets": N_("My tickets"),
+    "wk_queues": N_("Queues"),
+    "wk_queue": N_("Queue"),
+    "wk_protocol": N_("Protocol"),
+    "wk_subject": N_("Subject"),
+    "wk_reason": N_("Reason"),
+    "wk_priority": N_("Priority"),
+    "wk_status": N_("Status"),
+    "wk_assignee": N_("Assignee"),
+    "wk_next_deadline": N_("Next deadline"),
+    "wk_waiting": N_("Waiting"),
+    "wk_working": N_("Being worked"),
+    "wk_pending": N_("Pending"),
+    "wk_breached": N_("Breached"),
+    "wk_due_soon": N_("Due within 1 h"),
+    "wk_next_ticket": N_("Next ticket"),
+    "wk_open_queue": N_("Open queue"),
+    "wk_no_tickets": N_("No tickets with you right now."),
+    "wk_queue_empty": N_("No ticket to take in this queue."),
+    "wk_my_status": N_("My status"),
+    "wk_set_status": NC_("agent status", "Change"),
+    "wk_agent_available": N_("available"),
+    "wk_agent_busy": N_("busy"),
+    "wk_agent_break": N_("break"),
+    "wk_agent_offline": N_("offline"),
+    "wk_warnings": N_("Deadline warnings"),
+    "wk_warning_text": N_("due in"),
+    "wk_status_new": N_("new"),
+    "wk_status_open": NC_("ticket status", "open"),
+    "wk_status_pending": N_("pending"),
+    "wk_status_resolved": N_("resolved"),
+    "wk_status_closed": N_("closed"),
+    "wk_prio_critical": N_("critical"),
+    "wk_prio_high": N_("high"),
+    "wk_prio_normal": N_("normal"),
+    "wk_prio_low": N_("low"),
+    "wk_first_response": N_("First response"),
+    "wk_next_response": N_("Next response"),
+    "wk_resolution": N_("Resolution"),
+    "wk_due": N_("Due"),
+    "wk_paused": N_("stopped (pending)"),
+    "wk_met": N_("met"),
+    "wk_late": N_("late"),
+    "wk_minutes_left": N_("business min left"),
+    "wk_minutes_taken": N_("business min taken"),
+    "wk_customer": N_("Customer"),
+    "wk_procedure": N_("Procedure"),
+    "wk_tick": N_("Tick"),
+    "wk_untick": N_("Untick"),
+    "wk_no_procedure": N_("No reason, so no procedure."),
+    "wk_fields": N_("Reason fields"),
+    "wk_save_fields": N_("Save fields"),
+    "wk_required": N_("required to resolve"),
+    "wk_actions": N_("Actions"),
+    "wk_message": N_("Message"),
+    "wk_history": N_("History"),
+    "wk_when": N_("When"),
+    "wk_who": N_("Who"),
+    "wk_what": N_("What"),
+    "wk_before": N_("Before"),
+    "wk_after": N_("After"),
+    "wk_to_queue": N_("To queue"),
+    "wk_escalated": N_("Escalated"),
+    "wk_agents": N_("Agents"),
+    "wk_agent": N_("Agent"),
+    "wk_open_load": N_("Tickets / capacity"),
+    "wk_incidents": N_("Incidents (mass outages)"),
+    "wk_area": N_("Area"),
+    "wk_opened": N_("Opened"),
+    "wk_forecast_end": N_("Forecast end"),
+    "wk_none": N_("None."),
+    "wk_supervisor_title": N_("Supervision"),
+    "wk_back": N_("Back"),
+    "wk_read_only": N_("Read only."),
+    "wk_act_take": N_("Take"),
+    "wk_act_reply": N_("Reply to the customer"),
+    "wk_act_note": N_("Internal note"),
+    "wk_act_pend": N_("Pend (wait on the customer)"),
+    "wk_act_resume": N_("Resume"),
+    "wk_act_customer_message": N_("Log a customer message"),
+    "wk_act_transfer": N_("Transfer"),
+    "wk_act_escalate": N_("Escalate to supervision"),
+    "wk_act_resolve": N_("Resolve"),
+    "wk_act_reopen": N_("Reopen"),
+    "wk_act_close": N_("Close"),
+    "wk_act_tick": N_("Procedure"),
+    "wk_act_fields": N_("Fields"),
+    "wk_act_log_time": N_("Log time"),
+    "wk_minutes": N_("Minutes spent"),
+    "wk_time": N_("Time logged"),
+    "wk_time_total": N_("Total"),
+    "wk_time_note": N_("What was done"),
+    "wk_no_time": N_("No time logged."),
+    "wk_ev_created": N_("created"),
+    "wk_ev_assigned": N_("assigned"),
+    "wk_ev_sla_breach": N_("deadline breached"),
+    "wk_ev_sla_warning": N_("deadline warning"),
+    "wk_ev_given_back": N_("given back"),
+    "wk_ev_released": N_("released"),
+    "wk_ev_resolved": N_("resolved"),
+    "wk_flagged": N_("escalated"),
+    "wk_skip": N_("Skip to content"),
+    "wk_no_agent": N_("This sign-in is not an agent's."),
+    "wk_bad_form": N_("Invalid form: reload the page."),
+    "wk_keys": N_("Keys: Alt+N next ticket, Alt+R reply, Alt+K procedure, Alt+H history."),
 }
 
 
@@ -198,9 +198,32 @@ async def _home(
         warnings=warnings,
         countdown=_countdown,
         error=error,
+        request_path="/work",  # the page a POST to /work/next or /work/status shows again
     )
     response.status_code = status
     return response
+
+
+DECIMAL_TEXT = re.compile(r"-?\d+\.\d+")
+
+
+def shown(value: Any, fmt: Formats, tz: ZoneInfo, key: str = "") -> str:
+    """A value of the ticket's history as the reader writes it: a time (stored as ISO text) in the queue's zone,
+    a number in the locale's digits (an id or a version as it is); anything else as it is."""
+    if isinstance(value, bool) or value is None or key.endswith("id") or key == "version":
+        return str(value)
+    if isinstance(value, str) and DECIMAL_TEXT.fullmatch(value):  # money-exact amounts kept as text (7.25 min)
+        value = Decimal(value)
+    if isinstance(value, int | float | Decimal):
+        text = format(Decimal(str(value)).normalize(), "f")
+        return fmt.number(value, min(len(text.partition(".")[2]), 2))
+    if isinstance(value, str) and len(value) >= 16 and value[4] == "-" and "T" in value:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return fmt.moment(moment, tz) if moment.tzinfo is not None else value
+    return str(value)
 
 
 def _parse(value: Any) -> datetime | None:
@@ -285,6 +308,8 @@ async def _ticket_page(
         error=error,
         problems=problems or [],
         form=form or {},
+        request_path=f"/work/tickets/{ticket_id}",
+        shown=shown,
     )
     response.status_code = status
     return response
@@ -322,7 +347,7 @@ async def work_ticket_act(
         version = int(data.get("version", ""))
         item = int(data["item"]) if data.get("item", "").strip() else None
     except ValueError:
-        return await _ticket_page(request, db_session, ticket_id, error=request_t(request, "wk_bad_form"), status=400)
+        return await _ticket_page(request, db_session, ticket_id, error=request_t(request, "wk_bad_form"), status=422)
     minutes = data.get("minutes", "").strip()
     try:
         await attempt(

@@ -54,11 +54,24 @@ def test_sla_json_has_queues_total_and_the_formula(cli: CliRunner) -> None:
 
 def test_sla_xlsx_to_a_file(cli: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "feb.xlsx"
-    result = cli.invoke(main, [*SLA, "--format", "xlsx", "--out", str(out)])
+    result = cli.invoke(main, [*SLA, "--format", "xlsx", "--out", str(out), "--lang", "en"])
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(out, read_only=True)
     assert "Scorecard" in book.sheetnames
     assert "Intervals" in book.sheetnames
+    # Without --lang, the contract's language (the reference contract's client is Brazilian).
+    result = cli.invoke(main, [*SLA, "--format", "xlsx", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Indicadores" in openpyxl.load_workbook(out, read_only=True).sheetnames
+
+
+def test_sla_html_in_spanish_with_the_appendix(cli: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "feb.html"
+    result = cli.invoke(main, [*SLA, "--format", "html", "--out", str(out), "--lang", "es-AR", "--appendix"])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "<h2>Resumen ejecutivo</h2>" in html and "<h2>Anexo: intervalos con llamadas</h2>" in html
+    assert "2.191" in html  # offered, in Argentine digits
 
 
 def test_bad_input_is_named_on_stderr_with_status_2(cli: CliRunner) -> None:
@@ -80,6 +93,7 @@ def test_bad_input_is_named_on_stderr_with_status_2(cli: CliRunner) -> None:
 def test_deliver_now_sends_once(cli: CliRunner, smtp: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch) -> None:
     inbox, port = smtp
     monkeypatch.setenv("OPS_SMTP_PORT", str(port))
+    monkeypatch.setenv("OPS_SMTP_PLAIN_RELAY", "127.0.0.1")  # the test server stands for the local relay
     get_settings.cache_clear()
     args = ["report", "deliver", "--contract", "reference", "--delivery", "daily", "--date", "1999-02-13"]
     first = cli.invoke(main, args)

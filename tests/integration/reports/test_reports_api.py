@@ -13,8 +13,9 @@ from litestar.testing import AsyncTestClient
 
 from ops import bounds
 from ops.config import Settings
-from ops.reports.delivery.services import run_delivery
-from tests.helpers import REFERENCE_CONTRACT, bearer, load_reference, token
+from ops.l10n import Formats
+from ops.reports.delivery.services import local_today, period_for, run_delivery
+from tests.helpers import REFERENCE_CONTRACT, bearer, load_reference, sign_in, token
 from tests.integration.reports.conftest import free_port
 from tests.integration.reports.delivery.test_delivery import DAILY, FAST_DAILY
 
@@ -99,8 +100,13 @@ async def test_portal_page_shows_own_scorecard_and_reports(
     client: AsyncTestClient[Litestar], reference: Any, settings: Settings
 ) -> None:
     tokens = await two_contracts(reference, settings)
-    client.cookies.set("ops_token", tokens["reference"])
-    page = await client.get("/portal", headers={"accept-language": "en"})
+    await sign_in(client, tokens["reference"])
+    # It opens on the last closed month of the contract's calendar (the monthly report's), not the current one.
+    closed = period_for("last_month", local_today("America/Sao_Paulo"))[0]
+    opened = await client.get("/portal", headers={"accept-language": "en"})
+    assert opened.status_code == 200
+    assert f'<option value="{closed:%Y-%m}" selected>{Formats("en").month(closed)}</option>' in opened.text
+    page = await client.get("/portal?month=1999-02", headers={"accept-language": "en"})
     assert page.status_code == 200
     assert "Customer care" in page.text
     assert "2,191" in page.text  # offered in the month with data (February 1999)
@@ -108,11 +114,19 @@ async def test_portal_page_shows_own_scorecard_and_reports(
     assert "reference-daily-19990214-19990214.xlsx" in page.text
     assert '<script src="/vendor/plotly.min.js">' in page.text
     assert ">ASA s<" in page.text and ">Total<" in page.text
-    portuguese = await client.get("/portal", headers={"accept-language": "pt-BR"})
+    assert "Abandoned calls over offered, by day" in page.text  # the charts in the reader's language
+    assert "1 of 3 contractual targets met; 2 missed." in page.text  # care: ASA met, service level and abandonment
+    portuguese = await client.get("/portal?month=1999-02", headers={"accept-language": "pt-BR"})
     assert ">TME s<" in portuguese.text and ">TMA s<" in portuguese.text
+    assert "Chamadas abandonadas sobre oferecidas, por dia" in portuguese.text and "67,1%" in portuguese.text
+    # The month picker, the period and the formula in words in the reader's language, not the browser's widget.
+    assert '<option value="1999-02" selected>fevereiro de 1999</option>' in portuguese.text
+    assert "1 de 3 metas contratuais cumpridas; 2 não cumpridas." in portuguese.text
+    assert "1 de fev. de 1999 – 28 de fev. de 1999" in portuguese.text
+    assert "Chamadas atendidas em até 20 s sobre todas as chamadas oferecidas" in portuguese.text
     assert (await client.get("/portal?contract=other")).status_code == 404
     assert (await client.get("/vendor/plotly.min.js")).status_code == 200
-    client.cookies.set("ops_token", tokens["manager"])
+    await sign_in(client, tokens["manager"])
     manager = await client.get("/portal")
     assert "/portal?contract=other" in manager.text  # staff choose among every contract
 

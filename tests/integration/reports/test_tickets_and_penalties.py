@@ -132,6 +132,10 @@ async def test_ticket_metrics_statement_and_regulatory_checks(db: Any, live: Any
     assert ("bo_care", "resolution", "2026-03-03") in breaches
     assert ("bo_care", "resolution", "2026-03-20") in breaches
     assert ("bo_care", "resolution", "2026-03-02") not in breaches
+    # T4, still open: late from each due date to the end of March in the back office's hours (Mon-Fri 08-12 and
+    # 13-18), not one minute. Resolution due Tue 24 12:00: 300 + 3 x 540 + 2 x 540; first response due Fri 20 13:00.
+    open_late = {b["what"]: b["late_minutes"] for b in body["breaches"] if b["day"] == "2026-03-20"}
+    assert open_late == {"first_response": 300 + 5 * 540 + 2 * 540, "resolution": 300 + 3 * 540 + 2 * 540}
 
 
 async def test_voice_statement_on_the_anonymous_bank_slice(reference: Any) -> None:

@@ -18,7 +18,7 @@ from ops.billing.measurement import services
 from ops.billing.measurement.models import Measurement
 from ops.db import utcnow
 from ops.l10n import Formats
-from tests.helpers import load_reference, token
+from tests.helpers import load_reference, sign_in, token
 
 Client = AsyncTestClient[Litestar]
 OCTOBER = {"contract": "reference", "month": "2026-10"}
@@ -45,7 +45,7 @@ async def _count(db: Any, table: Any) -> int:
 
 async def test_a_manager_drafts_submits_records_an_approval_and_issues(client: Client, db: Any) -> None:
     await load_reference(db)
-    client.cookies.set("ops_token", await token(db, "manager", name="Marta"))
+    await sign_in(client, await token(db, "manager", name="Marta"))
     empty = await client.get("/billing", params=OCTOBER, headers=EN)
     assert empty.status_code == 200
     assert 'id="no-measurement"' in empty.text and "Draft the measurement" in empty.text
@@ -105,7 +105,7 @@ async def test_a_failed_action_shows_its_error_in_the_page_language_and_changes_
 ) -> None:
     await load_reference(db)
     await _measured(db)
-    client.cookies.set("ops_token", await token(db, "manager"))
+    await sign_in(client, await token(db, "manager"))
     client.cookies.set("ops_lang", "pt")
     counters = await _count(db, DocumentCounter)
 
@@ -147,7 +147,7 @@ async def test_a_failed_action_shows_its_error_in_the_page_language_and_changes_
 async def test_the_pages_speak_portuguese_and_spanish_with_babel_money(client: Client, db: Any) -> None:
     await load_reference(db)
     await _measured(db, submit=True)
-    client.cookies.set("ops_token", await token(db, "manager"))
+    await sign_in(client, await token(db, "manager"))
     pt = await client.get("/billing", params=OCTOBER, headers=PT)
     assert '<html lang="pt">' in pt.text
     for words in ("Medição de outubro de 2026", "Posições de base", "Registrar a aprovação", "Faturamento"):
@@ -166,7 +166,7 @@ async def test_the_pages_speak_portuguese_and_spanish_with_babel_money(client: C
     assert "Medición de octubre de 2026" in (await client.get(switched.headers["location"], headers=PT)).text
 
     client.cookies.clear()
-    client.cookies.set("ops_token", await token(db, "client", "reference"))
+    await sign_in(client, await token(db, "client", "reference"))
     portal = await client.get("/portal/billing", headers=ES)
     for words in ("Aprobar la medición", "Impugnar los ítems marcados", "Facturas", "Informes de SLA"):
         assert words in portal.text, words
@@ -180,13 +180,13 @@ async def test_the_client_approves_or_contests_lines_in_its_portal(client: Clien
     await _measured(db, submit=True)
     await _measured(db, "2026-11")  # a draft: the provider's until submitted
     stranger = await token(db, "client", "other")
-    client.cookies.set("ops_token", stranger)
+    await sign_in(client, stranger)
     assert (await client.get("/portal/billing", params={"contract": "reference"})).status_code == 404
     intruded = await client.post("/portal/billing/approve", data=OCTOBER)
     assert intruded.status_code == 404 and (await _latest(db)).state == "submitted"
     assert "reference" not in (await client.get("/portal/billing")).text
 
-    client.cookies.set("ops_token", await token(db, "client", "reference", name="Ana"))
+    await sign_in(client, await token(db, "client", "reference", name="Ana"))
     page = await client.get("/portal/billing", headers=EN)
     assert 'id="measurement-2026-10"' in page.text and 'id="measurement-2026-11"' not in page.text
     unexplained = await client.post("/portal/billing/contest", data={**OCTOBER, "version": "1", "contest_2": "1"})
@@ -225,12 +225,12 @@ async def test_the_client_approves_or_contests_lines_in_its_portal(client: Clien
 async def test_provider_staff_read_the_portal_tab_but_only_the_client_decides(client: Client, db: Any) -> None:
     await load_reference(db)
     await _measured(db, submit=True)
-    client.cookies.set("ops_token", await token(db, "manager"))
+    await sign_in(client, await token(db, "manager"))
     page = await client.get("/portal/billing", params={"contract": "reference"}, headers=EN)
     assert page.status_code == 200 and 'data-state="submitted"' in page.text
     assert "Approve the measurement" not in page.text
     assert (await client.post("/portal/billing/approve", data={**OCTOBER, "version": "1"})).status_code == 403
-    client.cookies.set("ops_token", await token(db, "agent", "reference"))
+    await sign_in(client, await token(db, "agent", "reference"))
     assert (await client.get("/billing", follow_redirects=False)).status_code == 403
 
 
@@ -243,7 +243,7 @@ async def test_the_readjustments_show_with_their_notice(client: Client, db: Any)
     await load_reference(db, text=dated_contract(anniversary="2025-06-01"))
     async with db.begin() as session:
         await import_series(session, text=SERIES_FILE.read_text(encoding="utf-8"), source="test", actor="test")
-    client.cookies.set("ops_token", await token(db, "manager"))
+    await sign_in(client, await token(db, "manager"))
     page = await client.get("/billing", params={"contract": "reference"}, headers=PT)
     assert 'id="readjustment-2025-06-01"' in page.text and 'data-state="preview"' in page.text
     assert "O aniversário chegou e o reajuste ainda não foi aplicado." in page.text
@@ -253,7 +253,7 @@ async def test_the_readjustments_show_with_their_notice(client: Client, db: Any)
     async with db.begin() as session:
         applied = await apply_readjustment(session, contract_code="reference", on=date(2025, 6, 1), actor="test")
     client.cookies.clear()
-    client.cookies.set("ops_token", await token(db, "client", "reference"))
+    await sign_in(client, await token(db, "client", "reference"))
     portal = await client.get("/portal/billing", headers=ES)
     assert 'data-state="applied"' in portal.text and 'id="readjustment-2026-06-01"' in portal.text
     new_price = Formats("es-AR").price(next(p.new for p in applied.prices if p.item == "position_month"), "BRL")
@@ -271,12 +271,10 @@ async def test_a_nul_in_a_page_form_is_a_422_naming_the_field_and_records_nothin
     """Issue 13: a NUL typed (or pasted) into a form reached PostgreSQL, which refused it with a 500."""
     await load_reference(db)
     await _measured(db, submit=True)
-    client.cookies.set("ops_token", await token(db, "manager", name="Marta"))
+    await sign_in(client, await token(db, "manager", name="Marta"))
     approved = await client.post(
         "/billing/measurement/approve", data={**OCTOBER, "version": "1", "by": "Maria\x00"}, follow_redirects=False
     )
     assert approved.status_code == 422, approved.text
-    assert approved.json()["errors"] == [
-        {"field": "by", "problem": "control character U+0000 at position 5 is not allowed"}
-    ]
+    assert "control character U+0000 at position 5 is not allowed" in approved.text  # on the error page
     assert (await _latest(db)).state == "submitted"

@@ -8,14 +8,14 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.helpers import load_reference, token
+from tests.helpers import load_reference, sign_in, token
 
 
 async def test_a_supervisor_without_an_agent_is_told_so_in_portuguese(
     client: AsyncTestClient[Litestar], db: Any
 ) -> None:
     await load_reference(db)
-    client.cookies.set("ops_token", await token(db, "supervisor", "reference"))
+    await sign_in(client, await token(db, "supervisor", "reference"))
     response = await client.post("/work/next", data={"queue": "care"}, headers={"accept-language": "pt-BR"})
     assert response.status_code == 403
     assert "Este acesso não é de um agente." in response.text
@@ -33,7 +33,7 @@ async def test_a_failed_page_action_leaves_nothing_behind(client: AsyncTestClien
         agent, secret = await make_agent(session, name="Ana")
         ticket = await make_ticket(session, created_at=sp(2, 9), assigned_to=agent, status="open")
         ticket_id, version = ticket.id, ticket.version
-    client.cookies.set("ops_token", secret)
+    await sign_in(client, secret)
     form = {"action": "resolve", "version": str(version), "message": "Resolvido"}
     failed = await client.post(f"/work/tickets/{ticket_id}", data=form, follow_redirects=False)
     assert failed.status_code == 422

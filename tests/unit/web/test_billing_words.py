@@ -11,16 +11,33 @@ import pytest
 from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
-from ops.l10n import LOCALE_DIR, Formats
+from ops.l10n import CONTEXT_GLUE, LOCALE_DIR, Formats
 from ops.web.i18n import locale_tag, pick_language, translate
 
 WEB = Path(__file__).resolve().parents[3] / "src" / "ops" / "web"
-SOURCES = [WEB / name for name in ("billing_view.py", "billing_forms.py", "billing_pages.py", "portal_billing.py")]
+SOURCES = [
+    WEB / name
+    for name in (
+        "billing_view.py",
+        "billing_forms.py",
+        "billing_pages.py",
+        "portal_billing.py",
+        "disputes_view.py",
+        "dispute_forms.py",
+        "invoice_forms.py",
+    )
+]
 TEMPLATES = sorted((WEB / "templates").glob("billing*.html"))
+KEYWORDS = {"_": None, "N_": None, "NC_": ((1, "c"), 2)}
 
 
 def used_msgids() -> set[str]:
-    found = {str(m) for path in SOURCES for _, m, _, _ in extract_from_file("python", path)}
+    """The msgids the billing pages use, a context (NC_) glued to its msgid as the catalogue lookup does."""
+    found = set()
+    for path in SOURCES:
+        for _, message, _, context in extract_from_file("python", path, keywords=KEYWORDS):
+            text = message[-1] if isinstance(message, tuple) else message
+            found.add(f"{context}{CONTEXT_GLUE}{text}" if context else str(text))
     found |= {str(m) for path in TEMPLATES for _, m, _, _ in extract_from_file("jinja2", path)}
     return found
 
@@ -29,7 +46,11 @@ def used_msgids() -> set[str]:
 def test_every_word_of_the_billing_pages_is_translated(locale: str) -> None:
     with (LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalogue = read_po(handle, locale=locale)
-    words = {str(m.id): str(m.string) for m in catalogue if m.id and m.string and not m.fuzzy}
+    words = {
+        (f"{m.context}{CONTEXT_GLUE}{m.id}" if m.context else str(m.id)): str(m.string)
+        for m in catalogue
+        if m.id and m.string and not m.fuzzy
+    }
     used = used_msgids()
     assert len(used) > 90  # the extraction did find the pages' words
     assert sorted(used - set(words)) == []
@@ -50,6 +71,6 @@ def test_the_page_language_maps_to_the_catalogue_language() -> None:
     assert pick_language({}, "es-AR,es;q=0.9") == "es"
     assert pick_language({"ops_lang": "es"}, "pt-BR") == "es"
     assert pick_language({}, "fr-FR") == "en"
-    # A phrase with Spanish words shows them; one without falls back to English, as a catalogue without the msgid.
+    # The pages' phrases come from the same catalogues.
     assert translate("sign_in", "es") == "Ingresar"
-    assert translate("wk_title", "es") == "My work"
+    assert translate("wk_title", "es") == "Mi trabajo"

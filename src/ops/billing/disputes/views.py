@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.billing.disputes.models import Dispute, DisputeEvent
-from ops.billing.disputes.services import Alert, steps
+from ops.billing.disputes.services import Alert
 from ops.billing.invoices.models import Invoice
 from ops.billing.measurement.models import Measurement, MeasurementLine
 from ops.queues.models import Ticket
@@ -40,6 +40,12 @@ async def dispute_views(
     lines = {i: {"month": m, "position": p, "version": v} for i, m, p, v in (await session.execute(placed)).tuples()}
     protocols = select(Ticket.id, Ticket.protocol).where(Ticket.id.in_(ticket_ids))
     tickets = dict((await session.execute(protocols)).tuples().all())
+    # Every row's steps in one query, not one per dispute (the billing pages show them all).
+    trail: dict[int, list[DisputeEvent]] = {r.id: [] for r in rows}
+    if with_steps and rows:
+        events = select(DisputeEvent).where(DisputeEvent.dispute_id.in_(list(trail))).order_by(DisputeEvent.id)
+        for event in (await session.execute(events)).scalars():
+            trail[event.dispute_id].append(event)
     out = []
     for r in rows:
         view = dispute_view(
@@ -49,7 +55,7 @@ async def dispute_views(
             protocol=tickets.get(r.ticket_id) if r.ticket_id is not None else None,
         )
         if with_steps:
-            view["steps"] = [step_view(e) for e in await steps(session, dispute_id=r.id)]
+            view["steps"] = [step_view(e) for e in trail[r.id]]
         out.append(view)
     return out
 

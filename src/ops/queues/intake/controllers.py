@@ -18,6 +18,7 @@ from ops.config import Settings
 from ops.contracts.models import Contract
 from ops.errors import InvalidInputError, NotFoundError
 from ops.http import to_struct
+from ops.limits import limited
 from ops.queues import tickets
 from ops.queues.intake import incidents, rules, services
 from ops.queues.intake.schemas import BulkOut, IncidentOut, IncidentResolved, IncidentUpdate, RowResultOut
@@ -144,6 +145,7 @@ async def _own_contract_code(session: AsyncSession, principal: Principal) -> str
     tags=["tickets"],
     exclude_from_auth=True,
     status_code=200,
+    guards=[limited("webhook", "webhook_calls_per_minute")],
 )
 async def crm_webhook(
     request: Request[Any, Any, State], db_session: NamedDependency[AsyncSession], body: RawBody
@@ -151,7 +153,8 @@ async def crm_webhook(
     """One ticket signed by the CRM: `X-Ops-Signature: sha256=<hex HMAC-SHA256 of
     "<X-Ops-Timestamp>.<raw body>">` with the contract's secret, `X-Ops-Timestamp` in Unix seconds,
     and the contract in `X-Ops-Contract` (or the body's `contract`). A bad signature or a stale
-    timestamp gets 401 and stores nothing."""
+    timestamp gets 401 and stores nothing; past OPS_WEBHOOK_CALLS_PER_MINUTE calls from one address in a minute,
+    429 with Retry-After."""
     settings = _settings(request)
     timestamp, signature = request.headers.get("x-ops-timestamp"), request.headers.get("x-ops-signature")
     if not timestamp or not signature:

@@ -10,27 +10,38 @@ import json
 import logging
 import re
 import smtplib
+import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
+from typing import Literal
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ops.config import Settings
+from ops.contracts.document import from_document
 from ops.contracts.models import Contract
 from ops.db import utcnow
 from ops.errors import InvalidInputError
 from ops.reports.delivery.storage import read_stored
+from ops.reports.metrics import ServiceLevelFormula
 from ops.reports.models import ReportSend, SendAttempt, StoredReport
+from ops.reports.rendering.words import words
 
 log = logging.getLogger("ops.reports.delivery")
 
 MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = (60, 300, 1500, 7200, 21600)  # after the 1st, 2nd... failure
 SIGNATURE_HEADER = "X-Ops-Signature"
+
+
+def period_end_of_month(first: date) -> date:
+    following = first.replace(year=first.year + first.month // 12, month=first.month % 12 + 1, day=1)
+    return following - timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -132,25 +143,47 @@ def build_email(
     recipients: str,
     reports: Sequence[StoredReport],
 ) -> EmailMessage:
-    period = f"{start:%Y-%m-%d}" if start == end else f"{start:%Y-%m-%d} to {end:%Y-%m-%d}"
+    """The e-mail of a delivery in the client's language (the contract's): its figures by Babel, its files."""
+    w = words(from_document(contract.document))
+    _ = w._
+    if start == end:
+        period = w.date(start)
+    elif start.day == 1 and end == period_end_of_month(start):
+        period = w.month(start)
+    else:
+        period = _("{start} to {end} (inclusive)").format(start=w.date(start), end=w.date(end))
     message = EmailMessage()
-    message["Subject"] = f"SLA report {contract.code} ({delivery}) {period}"
+    message["Subject"] = _("SLA report {contract} ({delivery}): {period}").format(
+        contract=contract.code, delivery=delivery, period=period
+    )
     message["From"] = settings.smtp_sender
     message["To"] = recipients
-    lines = [f"SLA report of contract {contract.code}, {period} ({contract.timezone}).", ""]
+    lines = [
+        _("SLA report of contract {contract}, {period} ({timezone}).").format(
+            contract=contract.code, period=period, timezone=contract.timezone
+        ),
+        "",
+    ]
     summary = reports[0].summary if reports else {}
     total = summary.get("total") or {}
     sl = summary.get("service_level") or {}
     if total.get("offered") is not None:
         level = total.get("service_level")
-        lines.append(f"Calls offered: {total['offered']:,}")
-        lines.append(f"Service level: {level:.1%} ({sl.get('description', '')})" if level is not None else "")
+        lines.append(_("Calls offered: {count}").format(count=w.num(total["offered"])))
+        if level is not None:
+            formula = ServiceLevelFormula(sl.get("formula", "offered"))
+            described = w.formula(formula, int(sl.get("threshold_seconds") or 20))
+            lines.append(_("Service level: {value} ({formula})").format(value=w.pct(level), formula=described))
     if summary.get("adjustment") is not None:
-        lines.append(f"Invoice adjustment (bonuses - penalties): {contract.currency} {summary['adjustment']}")
-    lines += ["", "Attached files and their SHA-256 checksums:"]
+        lines.append(
+            _("Invoice adjustment (bonuses - penalties): {amount}").format(amount=w.money(summary["adjustment"]))
+        )
+    lines += ["", _("Attached files and their SHA-256 checksums:")]
     for r in reports:
         lines.append(f"  {r.filename}  {r.checksum}")
-    lines += ["", f"Data cut-off: {reports[0].data_cutoff.isoformat()}" if reports else ""]
+    if reports:
+        cutoff = w.fmt.datetime(reports[0].data_cutoff, contract.timezone, "short")
+        lines += ["", _("Data cut-off: {when}").format(when=cutoff)]
     message.set_content("\n".join(lines))
     for r in reports:
         content = read_stored(settings, r)
@@ -159,18 +192,46 @@ def build_email(
     return message
 
 
+class MailSecurityError(RuntimeError):
+    """A report that would go to the SMTP server in clear, or a password that would."""
+
+
+def smtp_security(settings: Settings) -> Literal["implicit", "starttls", "plain"]:
+    """How a report goes to the SMTP server: TLS from the first byte, STARTTLS, or in clear, which only the
+    trusted local relay named by OPS_SMTP_PLAIN_RELAY may take, and never with a password."""
+    if settings.smtp_plain_relay is not None and settings.smtp_host == settings.smtp_plain_relay:
+        if settings.smtp_user:
+            raise MailSecurityError(
+                f"OPS_SMTP_USER is set for the plain relay {settings.smtp_host}: a password never goes in clear "
+                "(use TLS, or no user on a trusted local relay)"
+            )
+        return "plain"
+    if settings.smtp_tls == "implicit" or (settings.smtp_tls == "auto" and settings.smtp_port == 465):
+        return "implicit"
+    return "starttls"
+
+
 def smtp_send(settings: Settings, message: EmailMessage) -> None:
-    """Blocking: call it in a thread. SMTPS on port 465; STARTTLS when a user is set and offered."""
-    if settings.smtp_port == 465:
-        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=30)
+    """Blocking: call it in a thread. Every send is encrypted (SMTPS, or STARTTLS required before anything else
+    is said) unless it goes to the trusted plain relay; a login only ever happens inside TLS."""
+    security = smtp_security(settings)
+    where = f"{settings.smtp_host}:{settings.smtp_port}"
+    context = ssl.create_default_context(cafile=settings.smtp_ca_file)
+    if security == "implicit":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=30, context=context)
     else:
         client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30)
     with client:
-        if settings.smtp_user:
+        client.ehlo()
+        if security == "starttls":
+            if not client.has_extn("starttls"):
+                raise MailSecurityError(
+                    f"the SMTP server {where} offers no STARTTLS: reports are never sent in clear (name a trusted "
+                    "local relay in OPS_SMTP_PLAIN_RELAY to allow it there)"
+                )
+            client.starttls(context=context)
             client.ehlo()
-            if settings.smtp_port != 465 and client.has_extn("starttls"):
-                client.starttls()
-                client.ehlo()
+        if settings.smtp_user:
             password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
             client.login(settings.smtp_user, password)
         client.send_message(message)
@@ -237,6 +298,12 @@ async def post_webhook(
         SIGNATURE_HEADER: sign(secret, int(datetime.now(UTC).timestamp()), body),
         "Idempotency-Key": f"{contract.code}:{delivery}:{start}:{end}",
     }
+    # user:password@ in the URL goes as Basic auth, out of the URL: httpx logs every request's URL.
+    parts = urlsplit(url)
+    auth = None
+    if parts.username is not None or parts.password is not None:
+        auth = httpx.BasicAuth(unquote(parts.username or ""), unquote(parts.password or ""))
+        url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
     async with httpx.AsyncClient(timeout=30) as client:
-        response = await client.post(url, content=body, headers=headers)
+        response = await client.post(url, content=body, headers=headers, auth=auth or httpx.USE_CLIENT_DEFAULT)
         response.raise_for_status()

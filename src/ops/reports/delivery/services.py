@@ -33,6 +33,7 @@ log = logging.getLogger("ops.reports.delivery")
 MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = (60, 300, 1500, 7200, 21600)  # after the 1st, 2nd... failure
 SIGNATURE_HEADER = "X-Ops-Signature"
+TREND_MONTHS = 6  # months before the period in the executive summary's trend
 
 
 # --- periods -----------------------------------------------------------------------------------
@@ -114,7 +115,9 @@ async def prepare_delivery(
     }
     missing = [f for f in wanted if f not in stored]
     if missing:
-        inputs = await load_inputs(session, contract=contract, start=start, end=end, cutoff=cutoff)
+        inputs = await load_inputs(
+            session, contract=contract, start=start, end=end, cutoff=cutoff, trend_months=TREND_MONTHS
+        )
         data = await asyncio.to_thread(compute, inputs)
         summary = summary_of(report_json(data))
         for fmt in missing:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from plotly.subplots import make_subplots
 
 from ops.reports import metrics
+from ops.reports.rendering.words import Words, words
 from ops.reports.report import ReportData
 
 PALETTE = ("#1f5fbf", "#b86e00", "#1e7d3a", "#8e44ad", "#b3261e", "#16a2b8")
@@ -23,7 +26,9 @@ class Chart:
     figure: go.Figure
 
 
-def _layout(fig: go.Figure, title: str, *, percent: bool = False, height: int = 360) -> go.Figure:
+def _layout(fig: go.Figure, title: str, w: Words, *, percent: bool = False, height: int = 360) -> go.Figure:
+    """Title, size and the reader's number conventions: plotly's separators (decimal, then thousands) from Babel,
+    days on date axes as the locale writes them (12/02 in pt-BR and es-AR, Feb 12 in English)."""
     fig.update_layout(
         title={"text": title, "x": 0.01, "font": {"size": 15}},
         height=height,
@@ -31,17 +36,24 @@ def _layout(fig: go.Figure, title: str, *, percent: bool = False, height: int = 
         template="plotly_white",
         legend={"orientation": "h", "y": -0.18},
         font={"family": "DejaVu Sans, Arial, sans-serif", "size": 11},
+        separators=get_decimal_symbol(w.fmt.locale) + get_group_symbol(w.fmt.locale),
     )
+    fig.update_xaxes(tickformat=_DAY_FORMAT.get(w.lang, "%b %d"))  # no effect on a category axis (queues, times)
     if percent:
         fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     return fig
+
+
+_DAY_FORMAT = {"pt-BR": "%d/%m", "es-AR": "%d/%m"}
 
 
 def _days(frame: pd.DataFrame) -> pd.Series:
     return pd.to_datetime(frame["period"])
 
 
-def daily_service_level(data: ReportData) -> go.Figure:
+def daily_service_level(data: ReportData, w: Words | None = None) -> go.Figure:
+    w = w or words(data.contract)
+    _ = w._
     fig = go.Figure()
     for i, q in enumerate(q for q in data.inputs.queues if q.voice):
         own = data.daily[data.daily["queue"] == q.code]
@@ -53,15 +65,19 @@ def daily_service_level(data: ReportData) -> go.Figure:
             fig.add_scatter(
                 x=_days(own),
                 y=[q.target] * len(own),
-                name=f"{q.name} target {q.target:.0%}",
+                name=_("{queue} target {target}").format(queue=q.name, target=w.pct(q.target, 0)),
                 mode="lines",
                 line={"color": color, "dash": "dash", "width": 1},
             )
     formula, threshold = data.voice_formula()
-    return _layout(fig, f"Daily service level against target ({formula.describe(threshold)})", percent=True)
+    fig.update_yaxes(title_text=_("Service level"))
+    title = _("Daily service level against target") + f"<br><sup>{w.formula(formula, threshold)}</sup>"
+    return _layout(fig, title, w, percent=True, height=380)
 
 
-def abandonment(data: ReportData) -> go.Figure:
+def abandonment(data: ReportData, w: Words | None = None) -> go.Figure:
+    w = w or words(data.contract)
+    _ = w._
     fig = go.Figure()
     limits: set[float] = set()
     for i, q in enumerate(q for q in data.inputs.queues if q.voice):
@@ -72,13 +88,35 @@ def abandonment(data: ReportData) -> go.Figure:
         if q.max_abandon is not None:
             limits.add(q.max_abandon)
     for limit in sorted(limits):
-        fig.add_hline(y=limit, line={"color": TARGET_COLOR, "dash": "dash"}, annotation_text=f"max {limit:.0%}")
-    return _layout(fig, "Abandoned calls over offered, by day (short abandons counted)", percent=True)
+        fig.add_hline(
+            y=limit,
+            line={"color": TARGET_COLOR, "dash": "dash"},
+            annotation_text=_("maximum {limit}").format(limit=w.pct(limit, 0)),
+        )
+    fig.update_yaxes(title_text=_("Abandonment rate"))
+    return _layout(fig, _("Abandoned calls over offered, by day (short abandons counted)"), w, percent=True)
 
 
-def interval_heatmap(data: ReportData) -> go.Figure:
-    """Service level of every voice queue together, day by 30-minute interval of the local clock."""
-    formula, _ = data.voice_formula()
+def heat_scale(target: float) -> list[list[float | str]]:
+    """A diverging scale centred on the target: red below it, white at it, green above it (0 to 100 %)."""
+    t = min(max(target, 0.02), 0.98)
+    return [[0.0, "#8e1b14"], [t / 2, "#e8877f"], [t, "#f7f7f7"], [t + (1 - t) / 2, "#7fbf8f"], [1.0, "#1e6b34"]]
+
+
+def heat_target(data: ReportData) -> float:
+    """The target the heatmap is anchored on: the voice queues' (the first one with a target)."""
+    for q in data.inputs.queues:
+        if q.voice and q.target is not None:
+            return float(q.target)
+    return 0.8
+
+
+def interval_heatmap(data: ReportData, w: Words | None = None) -> go.Figure:
+    """Service level of every voice queue together, day by 30-minute interval of the local clock, on a scale
+    that diverges at the contract's target (its colour bar names the target)."""
+    w = w or words(data.contract)
+    _ = w._
+    formula, __ = data.voice_formula()
     voice = {q.code for q in data.inputs.queues if q.voice}
     frame = data.intervals[data.intervals["queue"].isin(voice)]
     fig = go.Figure()
@@ -100,23 +138,44 @@ def interval_heatmap(data: ReportData) -> go.Figure:
         rated = metrics.with_ratios(sums.reset_index(), formula)
         grid = rated.pivot(index="day", columns="time", values="service_level")
         offered = rated.pivot(index="day", columns="time", values="offered")
+        target = heat_target(data)
+        ticks = sorted({0.0, 0.25, 0.5, 0.75, 1.0, target} - {v for v in (0.25, 0.5, 0.75) if abs(v - target) < 0.08})
+        labels = [_("{value} target").format(value=w.pct(v, 0)) if v == target else w.pct(v, 0) for v in ticks]
         fig.add_heatmap(
             z=grid.to_numpy(),
             x=list(grid.columns),
             y=list(grid.index),
             customdata=offered.to_numpy(),
-            colorscale="RdYlGn",
+            colorscale=heat_scale(target),
             zmin=0,
             zmax=1,
-            colorbar={"tickformat": ".0%", "title": "SL"},
-            hovertemplate="%{y} %{x}<br>service level %{z:.1%}<br>offered %{customdata}<extra></extra>",
+            colorbar={"title": {"text": _("Service level")}, "tickvals": ticks, "ticktext": labels, "len": 0.9},
+            hovertemplate="%{y} %{x}<br>"
+            + _("service level")
+            + " %{z:.1%}<br>"
+            + _("offered")
+            + " %{customdata}<extra></extra>",
         )
-        fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "Service level by day and 30-minute interval (empty: no calls)", height=520)
+        # Days stay ISO in the data and read in the reader's short form on the axis: a category axis, one tick a day.
+        days = [date.fromisoformat(str(d)) for d in grid.index]
+        fig.update_yaxes(
+            type="category",
+            autorange="reversed",
+            tickvals=list(grid.index),
+            ticktext=[w.fmt.date(d, "dd/MM" if w.lang != "en" else "MMM d") for d in days],
+            title_text=_("Day"),
+        )
+        fig.update_xaxes(title_text=_("Interval (local time)"))
+    title = _("Service level by day and 30-minute interval (empty: no calls)")
+    fig = _layout(fig, title, w, height=520)
+    fig.update_layout(margin={"r": 110})
+    return fig
 
 
-def volume_and_staffing(data: ReportData) -> go.Figure:
+def volume_and_staffing(data: ReportData, w: Words | None = None) -> go.Figure:
     """Offered calls against the forecast, and staffed positions against the base, per interval."""
+    w = w or words(data.contract)
+    _ = w._
     voice = [q for q in data.inputs.queues if q.voice]
     frame = data.intervals[data.intervals["queue"].isin({q.code for q in voice})]
     staffed = frame[frame["staffed_seconds"].notna()]
@@ -127,14 +186,16 @@ def volume_and_staffing(data: ReportData) -> go.Figure:
             continue
         color = PALETTE[i % len(PALETTE)]
         x = own["interval_start"].dt.tz_convert(data.contract.timezone)
-        fig.add_scatter(x=x, y=own["offered"], name=f"{q.name} offered", line={"color": color}, row=1, col=1)
+        fig.add_scatter(
+            x=x, y=own["offered"], name=_("{queue} offered").format(queue=q.name), line={"color": color}, row=1, col=1
+        )
         if data.forecast is not None:
             fc = data.forecast[data.forecast["queue"] == q.code]
             if len(fc):
                 fig.add_scatter(
                     x=fc["interval_start"].dt.tz_convert(data.contract.timezone),
                     y=fc["forecast"],
-                    name=f"{q.name} forecast",
+                    name=_("{queue} forecast").format(queue=q.name),
                     line={"color": color, "dash": "dot"},
                     row=1,
                     col=1,
@@ -143,38 +204,59 @@ def volume_and_staffing(data: ReportData) -> go.Figure:
         if len(mine):
             xs = mine["interval_start"].dt.tz_convert(data.contract.timezone)
             fig.add_scatter(
-                x=xs, y=mine["staffed_seconds"] / 1800, name=f"{q.name} staffed", line={"color": color}, row=2, col=1
+                x=xs,
+                y=mine["staffed_seconds"] / 1800,
+                name=_("{queue} staffed").format(queue=q.name),
+                line={"color": color},
+                row=2,
+                col=1,
             )
             fig.add_scatter(
                 x=xs,
                 y=[q.base_positions] * len(mine),
-                name=f"{q.name} base",
+                name=_("{queue} base").format(queue=q.name),
                 row=2,
                 col=1,
                 line={"color": color, "dash": "dash", "width": 1},
             )
-    title = "Offered calls per 30 minutes" + (" against forecast" if data.forecast is not None else "")
+    forecast = data.forecast is not None
     if len(staffed):
-        title += "; staffed positions against the contracted base"
-    return _layout(fig, title, height=460 if len(staffed) else 360)
+        title = (
+            _("Offered calls per 30 minutes against forecast; staffed positions against the contracted base")
+            if forecast
+            else _("Offered calls per 30 minutes; staffed positions against the contracted base")
+        )
+    else:
+        title = _("Offered calls per 30 minutes against forecast") if forecast else _("Offered calls per 30 minutes")
+    fig.update_yaxes(title_text=_("Calls"), row=1, col=1)
+    if len(staffed):
+        fig.update_yaxes(title_text=_("Positions"), row=2, col=1)
+    return _layout(fig, title, w, height=460 if len(staffed) else 360)
 
 
-def aht_asa_trend(data: ReportData) -> go.Figure:
+def aht_asa_trend(data: ReportData, w: Words | None = None) -> go.Figure:
+    w = w or words(data.contract)
+    _ = w._
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     total = data.daily_total
     if len(total):
         x = _days(total)
-        fig.add_scatter(x=x, y=total["aht"], name="AHT (s)", line={"color": PALETTE[0]}, secondary_y=False)
-        fig.add_scatter(x=x, y=total["asa"], name="ASA (s)", line={"color": PALETTE[1]}, secondary_y=True)
-    fig.update_yaxes(title_text="AHT seconds", secondary_y=False, rangemode="tozero")
-    fig.update_yaxes(title_text="ASA seconds", secondary_y=True, rangemode="tozero")
-    return _layout(fig, "Average handle time and average speed of answer, by day (all voice queues)")
+        fig.add_scatter(x=x, y=total["aht"], name=_("AHT (s)"), line={"color": PALETTE[0]}, secondary_y=False)
+        fig.add_scatter(x=x, y=total["asa"], name=_("ASA (s)"), line={"color": PALETTE[1]}, secondary_y=True)
+    fig.update_yaxes(title_text=_("AHT seconds"), secondary_y=False, rangemode="tozero")
+    fig.update_yaxes(title_text=_("ASA seconds"), secondary_y=True, rangemode="tozero")
+    return _layout(fig, _("Average handle time and average speed of answer, by day (all voice queues)"), w)
 
 
-def back_office(data: ReportData) -> go.Figure:
+def back_office(data: ReportData, w: Words | None = None) -> go.Figure:
     """Resolution within policy by day per ticket queue, and the backlog by age at the cut-off."""
+    w = w or words(data.contract)
+    _ = w._
     fig = make_subplots(
-        rows=1, cols=2, column_widths=[0.62, 0.38], subplot_titles=("Resolved within policy", "Backlog by age")
+        rows=1,
+        cols=2,
+        column_widths=[0.62, 0.38],
+        subplot_titles=(_("Resolved within policy"), _("Backlog by age")),
     )
     daily = data.ticket_daily
     for i, code in enumerate(sorted(set(daily["queue"]))):
@@ -201,22 +283,25 @@ def back_office(data: ReportData) -> go.Figure:
         )
     fig.update_layout(barmode="stack")
     fig.update_yaxes(tickformat=".0%", row=1, col=1)
-    return _layout(fig, "Back office: resolution within policy and backlog ageing")
+    fig.update_yaxes(title_text=_("Tickets"), row=1, col=2)
+    return _layout(fig, _("Back office: resolution within policy and backlog ageing"), w)
 
 
-def report_charts(data: ReportData) -> list[Chart]:
+def report_charts(data: ReportData, w: Words | None = None) -> list[Chart]:
     """Every chart of the report, in the order the report shows them; empty sections are left out."""
+    w = w or words(data.contract)
+    _ = w._
     voice = bool(len(data.intervals)) and bool(np.any(data.intervals["offered"] > 0))
     tickets = bool(len(data.ticket_daily)) or bool(len(data.backlog))
     out = []
     if voice:
         out += [
-            Chart("service_level", "Daily service level", daily_service_level(data)),
-            Chart("abandonment", "Abandonment", abandonment(data)),
-            Chart("heatmap", "Interval heatmap", interval_heatmap(data)),
-            Chart("volume", "Volume and staffing", volume_and_staffing(data)),
-            Chart("aht_asa", "AHT and ASA trend", aht_asa_trend(data)),
+            Chart("service_level", _("Daily service level"), daily_service_level(data, w)),
+            Chart("abandonment", _("Abandonment"), abandonment(data, w)),
+            Chart("heatmap", _("Interval heatmap"), interval_heatmap(data, w)),
+            Chart("volume", _("Volume and staffing"), volume_and_staffing(data, w)),
+            Chart("aht_asa", _("AHT and ASA trend"), aht_asa_trend(data, w)),
         ]
     if tickets:
-        out.append(Chart("back_office", "Back office", back_office(data)))
+        out.append(Chart("back_office", _("Back office"), back_office(data, w)))
     return out

@@ -1,4 +1,5 @@
-"""Render an SLA report as JSON, CSV, XLSX (a sheet per table), offline interactive HTML, or PDF."""
+"""Render an SLA report as JSON, CSV, XLSX (a sheet per table), offline interactive HTML, or PDF, in the contract's
+language or the one asked for."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,9 +20,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
 
-from ops.reports import metrics
+from ops.reports.metrics import with_ratios
 from ops.reports.rendering.charts import Chart, report_charts
+from ops.reports.rendering.words import KPI_NAMES, Words, words
+from ops.reports.rendering.workbook import SCORECARD_COLUMNS
 from ops.reports.report import FORMULA_VERSION, ReportData, report_json
+from ops.reports.summary import executive_summary
 
 Format = Literal["json", "csv", "xlsx", "html", "pdf"]
 FORMATS: tuple[Format, ...] = ("json", "csv", "xlsx", "html", "pdf")
@@ -31,46 +36,25 @@ MEDIA_TYPES: dict[str, str] = {
     "html": "text/html; charset=utf-8",
     "pdf": "application/pdf",
 }
-SCORECARD_COLUMNS = (
-    "queue",
-    "name",
-    "kind",
-    "offered",
-    "answered",
-    "answered_within",
-    "abandoned",
-    "short_abandons",
-    "service_level",
-    "target",
-    "met",
-    "asa",
-    "aht",
-    "abandon_rate",
-    "abandon_rate_excl_short",
-    "occupancy",
-    "formula",
-    "threshold_seconds",
-    "tickets",
-    "first_response_within",
-    "resolution_within",
-    "backlog",
-)
-APPENDIX_ROWS = 5000  # rows of the interval appendix printed in HTML/PDF; XLSX and CSV hold them all
+APPENDIX_ROWS = 5000  # rows of the interval appendix printed in HTML/PDF when asked for; the XLSX holds them all
+BREACH_ROWS = 60  # tickets of the breach list printed in HTML/PDF, latest first; the XLSX lists them all
 TEMPLATES = Path(__file__).parent / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
 
 
-def render(data: ReportData, fmt: Format) -> bytes:
+def render(data: ReportData, fmt: Format, *, lang: str | None = None, appendix: bool | None = None) -> bytes:
+    """The report in a format, in `lang` (pt-BR, es-AR, en; default: the contract's language). The interval
+    appendix is always whole in the XLSX; in HTML and PDF only with `appendix=True` (it would be most of the pages)."""
     if fmt == "json":
-        return render_json(data)
+        return render_json(data, lang=lang)
     if fmt == "csv":
         return render_csv(data)
     if fmt == "xlsx":
-        return render_xlsx(data)
+        return render_xlsx(data, lang=lang)
     if fmt == "html":
-        return render_html(data)
+        return render_html(data, lang=lang, appendix=bool(appendix))
     if fmt == "pdf":
-        return render_pdf(data)
+        return render_pdf(data, lang=lang, appendix=bool(appendix))
     raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
 
 
@@ -79,18 +63,25 @@ def filename(data: ReportData, fmt: str, delivery: str = "sla") -> str:
     return f"{data.contract.code}-{delivery}-{start:%Y%m%d}-{end:%Y%m%d}.{fmt}"
 
 
-def render_json(data: ReportData) -> bytes:
-    return json.dumps(report_json(data), ensure_ascii=False, indent=2).encode()
+def render_json(data: ReportData, *, lang: str | None = None) -> bytes:
+    """The report's data (codes and plain numbers, for programs), with the language of its words and each KPI's
+    name in it."""
+    w = words(data.contract, lang)
+    body = report_json(data)
+    body["language"] = w.lang
+    body["kpi_names"] = {code: w.kpi(code) for code in KPI_NAMES}
+    return json.dumps(body, ensure_ascii=False, indent=2).encode()
 
 
 def scorecard(data: ReportData) -> pd.DataFrame:
-    """One row per queue and a total row: the table of the scorecard, the CSV and the XLSX."""
+    """One row per queue and a total row: the table of the scorecard and the CSV."""
     rows = [*data.queue_rows, {**data.total, "name": "Total"}]
     return pd.DataFrame([{c: r.get(c) for c in SCORECARD_COLUMNS} for r in rows], columns=list(SCORECARD_COLUMNS))
 
 
 def render_csv(data: ReportData) -> bytes:
-    """The scorecard, one line per queue and the total; a comment-free header so tools read it as is."""
+    """The scorecard, one line per queue and the total, for programs: column codes and plain numbers (a person
+    reads the XLSX, which is in the contract's language with typed cells)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(SCORECARD_COLUMNS)
@@ -104,7 +95,7 @@ def _missing(value: Any) -> bool:
 
 
 def _local(frame: pd.DataFrame, timezone: str) -> pd.DataFrame:
-    """Excel has no time zones: aware times become local wall times of the contract."""
+    """Aware times become local wall times of the contract."""
     out = frame.copy()
     for c in out.columns:
         if isinstance(out[c].dtype, pd.DatetimeTZDtype):
@@ -112,100 +103,131 @@ def _local(frame: pd.DataFrame, timezone: str) -> pd.DataFrame:
     return out
 
 
-def tables(data: ReportData) -> dict[str, pd.DataFrame]:
-    """Every table of the report by sheet name."""
-    tz = data.contract.timezone
-    cover = pd.DataFrame(list(cover_items(data).items()), columns=["item", "value"])
-    out = {"Cover": cover, "Scorecard": scorecard(data)}
-    if data.statement is not None:
-        lines = report_json(data)["penalties"]["lines"]
-        out["Penalties"] = pd.DataFrame(lines)
-    out["Regulatory"] = pd.DataFrame(data.regulatory)
-    out["Daily"] = _local(data.daily, tz)
-    out["Tickets by day"] = _local(data.ticket_daily, tz)
-    out["Backlog"] = data.backlog
-    out["Breaches"] = pd.DataFrame(data.breaches, columns=["queue", "day", "what", "target", "actual", "ref"])
-    intervals = data.intervals.drop(columns=["threshold"])
-    out["Intervals"] = _local(metrics.with_ratios(intervals, data.voice_formula()[0]), tz)
-    out["Tickets"] = _local(data.tickets, tz)
-    return out
+def render_xlsx(data: ReportData, *, lang: str | None = None) -> bytes:
+    from ops.reports.rendering.workbook import render_xlsx as workbook  # openpyxl only when asked for
+
+    w = words(data.contract, lang)
+    return workbook(data, w, cover_items(data, w))
 
 
-def render_xlsx(data: ReportData) -> bytes:
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in tables(data).items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
-            sheet = writer.sheets[name[:31]]
-            sheet.freeze_panes = "A2"
-            for column in sheet.columns:
-                width = max(len(str(cell.value or "")) for cell in column[:200])
-                sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 8), 60)
-    return buffer.getvalue()
+def whole_month(start: date, end: date) -> bool:
+    return start.day == 1 and end.month == start.month and (end + timedelta(days=1)).day == 1
 
 
-def cover_items(data: ReportData) -> dict[str, str]:
+def cover_items(data: ReportData, w: Words) -> dict[str, Any]:
+    """The cover's items in the reader's language; the fee stays a Decimal (the XLSX types it, HTML formats it)."""
+    _ = w._
     c = data.contract
     formula, threshold = data.voice_formula()
     through = data.data_through
+    start, end = data.inputs.period_start, data.inputs.period_end
+    period = _("{start} to {end} (inclusive)").format(start=w.date(start), end=w.date(end))
     return {
-        "Contract": f"{c.code} - {c.client.name}",
-        "Period": f"{data.inputs.period_start:%Y-%m-%d} to {data.inputs.period_end:%Y-%m-%d} (inclusive)",
-        "Time zone": c.timezone,
-        "Service level": formula.describe(threshold),
-        "Formula version": FORMULA_VERSION,
-        "Data sources": "interval statistics (30-minute counts per queue); tickets of the contract's queues",
-        "Data cut-off": _stamp(data.inputs.data_cutoff, c.timezone),
-        "Data through": _stamp(through, c.timezone) if through else "no calls in the period",
-        "Monthly fee (period share)": f"{c.currency} {data.fee:,.2f}",
+        _("Contract"): f"{c.code} - {c.client.name}",
+        _("Period"): f"{w.month(start)}: {period}" if whole_month(start, end) else period,
+        _("Time zone"): c.timezone,
+        _("Service level"): w.formula(formula, threshold),
+        _("Formula version"): FORMULA_VERSION,
+        _("Data sources"): _("interval statistics (30-minute counts per queue); tickets of the contract's queues"),
+        _("Data cut-off"): w.fmt.datetime(data.inputs.data_cutoff, c.timezone, "short"),
+        _("Data through"): w.fmt.datetime(through, c.timezone, "short") if through else _("no calls in the period"),
+        _("Monthly fee (period share)"): data.fee,
     }
 
 
-def _stamp(value: datetime, timezone: str) -> str:
-    return str(pd.Timestamp(value).tz_convert(timezone).strftime("%Y-%m-%d %H:%M %Z"))
+@dataclass(frozen=True)
+class BreachView:
+    """The breach list as a reader takes it in: voice days summed up per queue and KPI (the XLSX lists each day),
+    then the tickets, latest first, each with how late it is in business time."""
+
+    days: list[dict[str, Any]]
+    tickets: list[dict[str, Any]]
+    tickets_total: int
+
+
+def breach_view(data: ReportData, limit: int = BREACH_ROWS) -> BreachView:
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    tickets = []
+    for b in data.breaches:
+        if b["ref"]:
+            tickets.append(b)
+            continue
+        key = (b["queue"], b["what"])
+        g = groups.setdefault(key, {"queue": b["queue"], "what": b["what"], "target": b["target"], "days": 0})
+        g["days"] += 1
+        worst = g.get("worst")
+        worse = worst is None or (b["actual"] < worst if b["what"] == "service_level" else b["actual"] > worst)
+        if worse:
+            g["worst"], g["worst_day"] = b["actual"], date.fromisoformat(str(b["day"]))
+    tickets.sort(key=lambda b: -(b["late_minutes"] or 0))
+    shown = [{**b, "day": date.fromisoformat(str(b["day"]))} for b in tickets[:limit]]
+    return BreachView(days=list(groups.values()), tickets=shown, tickets_total=len(tickets))
 
 
 # --- HTML and PDF -------------------------------------------------------------------------------
 
-
-def _pct(value: Any) -> str:
-    return "" if _missing(value) else f"{float(value):.1%}"
-
-
-def _num(value: Any, digits: int = 1) -> str:
-    if _missing(value):
-        return ""
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and digits == 0):
-        return f"{int(value):,}"
-    return f"{float(value):,.{digits}f}"
+APPENDIX_COLUMNS = ("queue", "interval_start", "offered", "answered", "answered_within", "abandoned",
+                    "service_level", "asa", "aht", "abandon_rate")  # fmt: skip
 
 
-_env.filters["pct"] = _pct
-_env.filters["num"] = _num
+def appendix_rows(data: ReportData, w: Words) -> tuple[list[str], list[list[str]]]:
+    """The intervals with calls as the printed appendix shows them: local times, counts and their ratios, in the
+    reader's formats (the XLSX has every column of every interval)."""
+    frame = with_ratios(data.intervals[data.intervals["offered"] > 0].head(APPENDIX_ROWS), data.voice_formula()[0])
+    rows = []
+    for rec in frame.to_dict("records"):
+        stamp = w.fmt.datetime(rec["interval_start"].to_pydatetime(), data.contract.timezone, "short")
+        rows.append(
+            [
+                rec["queue"],
+                stamp,
+                *(w.num(rec[c]) for c in APPENDIX_COLUMNS[2:6]),
+                w.pct(rec["service_level"]),
+                w.num(rec["asa"], 1),
+                w.num(rec["aht"], 1),
+                w.pct(rec["abandon_rate"]),
+            ]
+        )
+    return [w.column(c) for c in APPENDIX_COLUMNS], rows
 
 
-def _context(data: ReportData, charts: list[dict[str, str]], *, interactive: bool) -> dict[str, Any]:
+def _context(
+    data: ReportData, w: Words, charts: list[dict[str, str]], *, interactive: bool, appendix: bool
+) -> dict[str, Any]:
     body = report_json(data)
-    appendix = _local(data.intervals.drop(columns=["threshold"]), data.contract.timezone)
-    appendix = appendix[appendix["offered"] > 0].head(APPENDIX_ROWS)
+    titles, rows = appendix_rows(data, w) if appendix else ([], [])
+    cover = {k: w.money(v) if isinstance(v, Decimal) else v for k, v in cover_items(data, w).items()}
+    start, end = data.inputs.period_start, data.inputs.period_end
     return {
         "r": body,
-        "cover": cover_items(data),
+        "w": w,
+        "_": w._,
+        "lang": w.lang,
+        "summary": executive_summary(data),
+        "notes": data.note_args,
+        "queue_names": {q.code: q.name for q in data.inputs.queues},
+        "title_period": w.month(start) if whole_month(start, end) else cover[w._("Period")],
+        "cover": cover,
         "charts": charts,
         "interactive": interactive,
-        "appendix": appendix.to_dict("records"),
-        "appendix_columns": list(appendix.columns),
+        "breaches": breach_view(data),
+        "appendix": rows,
+        "appendix_columns": titles,
+        "appendix_shown": appendix,
         "appendix_total": int((data.intervals["offered"] > 0).sum()),
         "appendix_limit": APPENDIX_ROWS,
-        "generated": _stamp(datetime.now(data.inputs.data_cutoff.tzinfo), data.contract.timezone),
+        "generated": w.fmt.datetime(datetime.now(data.inputs.data_cutoff.tzinfo), data.contract.timezone, "short"),
     }
 
 
-def render_html(data: ReportData, charts: list[Chart] | None = None) -> bytes:
+def render_html(
+    data: ReportData, charts: list[Chart] | None = None, *, lang: str | None = None, appendix: bool = False
+) -> bytes:
     """A single file that works offline: plotly.js embedded once, then each figure as a div."""
     from plotly.offline import get_plotlyjs
 
-    charts = report_charts(data) if charts is None else charts
+    w = words(data.contract, lang)
+    charts = report_charts(data, w) if charts is None else charts
     parts = [
         {
             "key": c.key,
@@ -215,7 +237,7 @@ def render_html(data: ReportData, charts: list[Chart] | None = None) -> bytes:
         for c in charts
     ]
     html = _env.get_template("report.html.j2").render(
-        **_context(data, parts, interactive=True), plotlyjs=get_plotlyjs() if parts else ""
+        **_context(data, w, parts, interactive=True, appendix=appendix), plotlyjs=get_plotlyjs() if parts else ""
     )
     return html.encode()
 
@@ -255,16 +277,20 @@ def static_svg(figure: go.Figure, *, width: int = 1000, height: int | None = Non
     return image
 
 
-def render_pdf(data: ReportData, charts: list[Chart] | None = None) -> bytes:
-    """Static SVG charts (kaleido + chromium) laid out by WeasyPrint."""
+def render_pdf(
+    data: ReportData, charts: list[Chart] | None = None, *, lang: str | None = None, appendix: bool = False
+) -> bytes:
+    """Static SVG charts (kaleido + chromium) laid out by WeasyPrint; the heatmap's colour bar is in its SVG."""
     from weasyprint import HTML
 
-    charts = report_charts(data) if charts is None else charts
+    w = words(data.contract, lang)
+    charts = report_charts(data, w) if charts is None else charts
     parts = []
     for c in charts:
         svg = static_svg(c.figure)
         src = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
         parts.append({"key": c.key, "title": c.title, "html": f'<img class="chart" alt="{c.title}" src="{src}">'})
-    html = _env.get_template("report.html.j2").render(**_context(data, parts, interactive=False), plotlyjs="")
+    context = _context(data, w, parts, interactive=False, appendix=appendix)
+    html = _env.get_template("report.html.j2").render(**context, plotlyjs="")
     pdf: bytes = HTML(string=html).write_pdf()
     return pdf

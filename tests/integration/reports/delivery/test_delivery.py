@@ -36,7 +36,9 @@ FAST_DAILY = '{name: daily, cron: "0 8 * * *", period: yesterday, formats: [csv,
 
 
 def with_smtp(settings: Settings, port: int) -> Settings:
-    return settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_sender": "ops@bpo.example"})
+    # The test's SMTP server speaks in clear: it stands for the trusted local relay.
+    update = {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_sender": "ops@bpo.example"}
+    return settings.model_copy(update={**update, "smtp_plain_relay": "127.0.0.1"})
 
 
 async def contract_with(db: Any, *, webhook: str | None = None) -> None:
@@ -61,7 +63,10 @@ async def test_delivery_stores_checksummed_reports_and_emails_them_once(
     assert len(inbox.messages) == 1
     rcpts, message = inbox.messages[0]
     assert rcpts == ["sla-reports@cabonet.example"]
-    assert message["Subject"] == "SLA report reference (daily) 1999-02-14"
+    # In the contract's language (the reference client is Brazilian), its date and figures by Babel.
+    assert message["Subject"] == "Relatório de SLA reference (daily): 14 de fev. de 1999"
+    text = message.get_body(("plain",)).get_content()
+    assert "Chamadas oferecidas: 1.521" in text and "Nível de serviço: 72,3%" in text
     attachments = {part.get_filename(): part.get_payload(decode=True) for part in message.iter_attachments()}
     assert sorted(attachments) == ["reference-daily-19990214-19990214.csv", "reference-daily-19990214-19990214.xlsx"]
     csv_text = attachments["reference-daily-19990214-19990214.csv"].decode()

@@ -18,7 +18,7 @@ from ops.cli.main import main
 from ops.contracts.models import Contract
 from ops.staffing.planning.execution import executed_shifts
 from ops.staffing.planning.models import ExecutedShift, PlanExecution, StaffingPlan
-from tests.helpers import bearer, load_reference, token
+from tests.helpers import bearer, load_reference, sign_in, token
 from tests.integration.staffing.planning.test_plan_api import WEEK, with_history
 
 Client = AsyncTestClient[Litestar]
@@ -209,7 +209,7 @@ async def test_only_the_contracts_managers_confirm_and_staff_read(
 async def test_the_staffing_page_confirms_the_week_with_shifts_ticked_as_not_worked(client: Client, db: Any) -> None:
     await load_reference(db)
     await saved_plan(db)
-    client.cookies.set("ops_token", await token(db, "manager"))
+    await sign_in(client, await token(db, "manager"))
     week = {"contract": "reference", "week": MONDAY.isoformat()}
     page = await client.get("/staffing", params=week, headers={"accept-language": "pt-BR"})
     assert 'id="confirm-form"' in page.text and 'name="skip_3"' in page.text

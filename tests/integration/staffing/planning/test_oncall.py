@@ -18,7 +18,7 @@ from ops.cli.main import main
 from ops.contracts.models import Contract
 from ops.staffing.planning.models import OnCallShift
 from ops.staffing.planning.oncall_requests import oncall_shifts
-from tests.helpers import bearer, load_reference, token
+from tests.helpers import bearer, load_reference, sign_in, token
 
 Client = AsyncTestClient[Litestar]
 API = "/api/staffing/reference"
@@ -161,7 +161,7 @@ async def test_who_may_record_and_read_on_call_shifts(client: Client, db: Any, m
 
 async def test_the_staffing_page_lists_and_records_on_call_shifts(client: Client, db: Any) -> None:
     await load_reference(db)
-    client.cookies.set("ops_token", await token(db, "manager"))
+    await sign_in(client, await token(db, "manager"))
     week = {"contract": "reference", "week": "2026-03-02"}
     posted = {"contract": "reference", "week_of": "2026-03-02"}  # the forms' own name for the week shown
     empty = await client.get("/staffing", params=week, headers={"accept-language": "pt-BR"})

@@ -20,6 +20,7 @@ from ops.reports.rendering.charts import (
     report_charts,
     volume_and_staffing,
 )
+from ops.reports.rendering.words import words
 from ops.reports.report import ReportData, compute
 from ops.staffing.history.calllog import count_call_log
 from tests.helpers import ROOT
@@ -112,7 +113,7 @@ def test_heatmap_cell_is_the_service_level_of_that_local_half_hour(report: Repor
 
 
 def test_volume_chart_shows_staffed_positions_against_base(report: ReportData) -> None:
-    fig = volume_and_staffing(report)
+    fig = volume_and_staffing(report, words(report.contract, "en"))
     names = [t.name for t in fig.data]
     assert names == ["Customer care offered", "Customer care staffed", "Customer care base"]
     assert set(fig.data[1].y) == {12.0}
@@ -151,7 +152,7 @@ def test_volume_chart_adds_the_forecast_made_from_the_weeks_before() -> None:
         ignore_index=True,
     )
     week = replace(base.inputs, history=history, period_start=date(1999, 2, 15), period_end=date(1999, 2, 21))
-    fig = volume_and_staffing(compute(week))
+    fig = volume_and_staffing(compute(week), words(base.contract, "en"))
     forecast = next(t for t in fig.data if t.name == "Customer care forecast")
     # Four identical past weeks: the week after is forecast with about their volume (2,191 calls).
     assert sum(forecast.y) == pytest.approx(2191, rel=0.1)

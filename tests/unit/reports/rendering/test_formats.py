@@ -10,7 +10,7 @@ import shutil
 import openpyxl
 import pytest
 
-from ops.reports.rendering.charts import daily_service_level
+from ops.reports.rendering.charts import daily_service_level, interval_heatmap
 from ops.reports.rendering.formats import render, render_html, render_pdf, static_svg
 from ops.reports.report import ReportData
 from tests.unit.reports.rendering.test_charts import sample_report
@@ -49,22 +49,22 @@ def test_csv_is_the_scorecard_with_a_total_line(report: ReportData) -> None:
 
 
 def test_xlsx_has_a_sheet_per_table_with_every_row(report: ReportData) -> None:
-    book = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx")), read_only=True)
+    book = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx", lang="en")), read_only=True)
     assert book.sheetnames == [
-        "Cover", "Scorecard", "Penalties", "Regulatory", "Daily", "Tickets by day", "Backlog", "Breaches",
+        "Cover", "Summary", "Scorecard", "Penalties", "Regulatory", "Daily", "Tickets by day", "Backlog", "Breaches",
         "Intervals", "Tickets",
     ]  # fmt: skip
     intervals = list(book["Intervals"].iter_rows(values_only=True))
     assert len(intervals) - 1 == len(report.intervals)  # header + every interval, quiet ones too
     header = intervals[0]
-    offered = sum(row[header.index("offered")] for row in intervals[1:])
+    offered = sum(row[header.index("Offered")] for row in intervals[1:])
     assert offered == 2191
     statement = list(book["Penalties"].iter_rows(values_only=True))
     assert any("Voice service credits" in str(row[0]) for row in statement[1:])
 
 
 def test_html_works_offline_with_plotly_embedded_once(report: ReportData) -> None:
-    html = render_html(report).decode()
+    html = render_html(report, lang="en", appendix=True).decode()
     assert html.count("Plotly.newPlot") == 6  # five voice charts and the back office
     assert "<script src=" not in html  # nothing fetched from a CDN
     assert html.count('<script type="text/javascript">/**') == 1  # the library, once
@@ -79,6 +79,8 @@ def test_html_works_offline_with_plotly_embedded_once(report: ReportData) -> Non
 def test_pdf_has_the_static_charts(report: ReportData) -> None:
     svg = static_svg(daily_service_level(report))
     assert svg.lstrip().startswith(b"<svg")
+    heat = static_svg(interval_heatmap(report)).decode()
+    assert "colorbar" in heat and "80% meta" in heat  # the PDF's heatmap keeps its scale, named at the target
     pdf = render_pdf(report)
     assert pdf.startswith(b"%PDF-")
     assert pdf.rstrip().endswith(b"%%EOF")
