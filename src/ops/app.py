@@ -112,6 +112,17 @@ def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException
     return Response(body, status_code=exc.status_code)
 
 
+def recursion_error_handler(request: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
+    """A body nested thousands deep exhausts msgspec's decoder before any bound can count its depth: it is the
+    sender's malformed JSON (400), never a 500. Logged, in case one ever comes from a loop of our own."""
+    log.warning("%s %s: recursion limit reached (%s)", request.method, request.url.path, exc)
+    problem = "JSON nested too deeply"
+    return Response(
+        {"status_code": 400, "detail": f"body: {problem}", "errors": [{"field": "body", "problem": problem}]},
+        status_code=400,
+    )
+
+
 def bad_request_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, ValidationException):
         return validation_error_handler(request, exc)
@@ -159,6 +170,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DomainError: page_or_json(domain_error_handler),  # a page shows it as HTML (ops.web.errors)
             ContractFileError: contract_file_error_handler,
             ValidationException: validation_error_handler,
+            RecursionError: recursion_error_handler,
             401: unauthorized_handler,
             500: server_error_handler,
             **PAGE_ERROR_HANDLERS,  # 400, 403, 404, 405, 409, 422: HTML on pages, Litestar's JSON on the API

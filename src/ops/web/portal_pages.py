@@ -13,6 +13,7 @@ from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import bounds
 from ops.auth import Principal, requires
 from ops.contracts.services import get_contract, list_contracts
 from ops.errors import InvalidInputError
@@ -77,6 +78,9 @@ def _month(value: str | None, default: tuple[date, date]) -> tuple[date, date]:
             raise InvalidInputError(
                 f"month must be YYYY-MM, not {value!r}", extra=[{"field": "month", "problem": "not YYYY-MM"}]
             ) from None
+        # The portal reads history (which may predate any input), never year 1 nor 9999, where reports fail.
+        if (problem := bounds.history_problem(first)) is not None:
+            raise InvalidInputError(f"month: {problem}", extra=[{"field": "month", "problem": problem}])
         return first, first.replace(day=calendar.monthrange(year, month)[1])
     return default
 

@@ -18,6 +18,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import bounds
 from ops.auth import Principal, requires
 from ops.contracts.services import get_contract, list_contracts
 from ops.errors import DomainError, InvalidInputError
@@ -144,6 +145,9 @@ async def staffing_page(
     contract: FromQuery[str | None] = None,
     week: FromQuery[date | None] = None,
 ) -> Template:
+    if week is not None and (problem := bounds.date_problem(week)) is not None:  # 9999-12-27 was a 500
+        error = InvalidInputError(f"week: {problem}", extra=[{"field": "week", "problem": problem}])
+        return await _render(request, db_session, contract, None, error=error)
     return await _render(request, db_session, contract, week)
 
 
