@@ -121,11 +121,7 @@ async def portal(
     fmt = Formats(locale_tag(pick_language(dict(request.cookies), request.headers.get("accept-language"))))
     reader = words(data.contract, fmt.lang)
     charts = [
-        {
-            "key": c.key,
-            "title": c.title,
-            "html": c.figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{c.key}"),
-        }
+        {"key": c.key, "title": c.title, "html": c.html(f"chart-{c.key}")}
         for c in report_charts(data, reader)
         if c.key in PORTAL_CHARTS
     ]
