@@ -22,7 +22,7 @@ from litestar.static_files import create_static_files_router
 
 from ops import bounds
 from ops.auth import TokenCache
-from ops.authentication import TokenAuthMiddleware
+from ops.authentication import TokenAuthMiddleware, csrf_guard
 from ops.billing.disputes import controllers as dispute_controllers
 from ops.billing.indices import controllers as indices_controllers
 from ops.billing.invoices import controllers as invoice_controllers
@@ -44,6 +44,7 @@ from ops.staffing.planning.controllers import StaffingController
 from ops.web import billing_pages, portal_billing, portal_pages, staffing_pages, work_pages
 from ops.web import pages as web_pages
 from ops.web.errors import PAGE_ERROR_HANDLERS, page_or_json
+from ops.web.headers import SecurityHeadersMiddleware
 from ops.web.render import STATIC, template_config
 
 log = logging.getLogger("ops")
@@ -76,7 +77,9 @@ def unauthorized_handler(request: Request[Any, Any, Any], exc: NotAuthorizedExce
     """The API answers 401; a page sends the browser to the sign-in form instead."""
     if request.url.path.startswith(("/api", "/schema", "/health")) or request.method != "GET":
         return Response({"status_code": 401, "detail": exc.detail}, status_code=401)
-    return Redirect(f"/login?next={quote(request.url.path)}")
+    # The page's query comes along (/portal?month=2026-02), so signing in lands where the link pointed.
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"/login?next={quote(target, safe='/')}")
 
 
 def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
@@ -148,7 +151,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[*ROUTE_HANDLERS, create_static_files_router(path="/static", directories=[STATIC])],
         template_config=template_config(),
         plugins=[SQLAlchemyPlugin(config=db_config)],
-        middleware=[DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[SecurityHeadersMiddleware, DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS)],
+        guards=[csrf_guard],
         exception_handlers={
             DomainError: page_or_json(domain_error_handler),  # a page shows it as HTML (ops.web.errors)
             ContractFileError: contract_file_error_handler,

@@ -22,6 +22,7 @@ from ops.reports.delivery.services import local_today, period_for
 from ops.reports.rendering.words import Words, words
 from ops.reports.report import report_json
 from ops.reports.summary import Summary, executive_summary
+from ops.web.headers import csp_nonce
 from ops.web.i18n import locale_tag, pick_language
 from ops.web.render import page
 
@@ -120,8 +121,14 @@ async def portal(
     # Numbers and money in the reader's conventions (Babel), as the billing tab writes them; the charts too.
     fmt = Formats(locale_tag(pick_language(dict(request.cookies), request.headers.get("accept-language"))))
     reader = words(data.contract, fmt.lang)
+    nonce = csp_nonce(request)
     charts = [
-        {"key": c.key, "title": c.title, "html": c.html(f"chart-{c.key}")}
+        {
+            "key": c.key,
+            "title": c.title,
+            # plotly's inline script runs under the page's Content-Security-Policy only with its nonce.
+            "html": c.html(f"chart-{c.key}").replace("<script>", f'<script nonce="{nonce}">'),
+        }
         for c in report_charts(data, reader)
         if c.key in PORTAL_CHARTS
     ]

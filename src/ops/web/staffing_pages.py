@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops.auth import Principal, requires
 from ops.contracts.services import get_contract, list_contracts
 from ops.errors import DomainError, InvalidInputError
-from ops.l10n import N_
+from ops.l10n import N_, Formats
 from ops.staffing.planning import execution, oncall_requests, services
 from ops.staffing.planning.controllers import plan_out
 from ops.staffing.planning.schemas import ShiftIn
@@ -225,6 +225,7 @@ async def _render(
             "plan": None if plan is None else _plan_json(plan),
             "labels": _labels(lang),
             "locale": locale_tag(lang),  # the script's numbers and money by the browser's Intl in this locale
+            "separators": Formats(locale_tag(lang)).separators(),  # and the charts' (Plotly's decimal, group)
         },
     )
     return _status(page(request, "staffing.html", **context), error)
