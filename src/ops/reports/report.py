@@ -53,6 +53,9 @@ class ReportData:
     forecast: pd.DataFrame | None  # queue, interval_start, forecast
     notes: list[str]  # in English (the JSON's); the same as (msgid, arguments) in note_args, for other languages
     note_args: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    # The report's charts by language, built once by `rendering.charts.charts_for` and drawn by every format that
+    # shows them. Not an argument: `dataclasses.replace` makes a report with its own, empty.
+    charts: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def contract(self) -> ContractFile:

@@ -131,9 +131,7 @@ async def portal(
             "key": c.key,
             "title": c.title,
             # plotly's inline script runs under the page's Content-Security-Policy only with its nonce.
-            "html": c.figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{c.key}").replace(
-                "<script>", f'<script nonce="{nonce}">'
-            ),
+            "html": c.html(f"chart-{c.key}").replace("<script>", f'<script nonce="{nonce}">'),
         }
         for c in report_charts(data, reader)
         if c.key in PORTAL_CHARTS

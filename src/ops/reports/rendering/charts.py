@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache, cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from plotly.subplots import make_subplots
 
@@ -17,6 +20,22 @@ from ops.reports.report import ReportData
 
 PALETTE = ("#1f5fbf", "#b86e00", "#1e7d3a", "#8e44ad", "#b3261e", "#16a2b8")
 TARGET_COLOR = "#b3261e"
+TEMPLATE = "plotly_white"
+
+
+@cache
+def _template() -> dict[str, Any]:
+    """The report's plotly template as plotly.js reads it, made once per process: assigning it to each figure would
+    have plotly copy and validate its hundreds of properties every time (a fifth of a chart's cost)."""
+    spec: dict[str, Any] = pio.templates[TEMPLATE].to_plotly_json()
+    return spec
+
+
+def figure_spec(figure: go.Figure) -> dict[str, Any]:
+    """A figure as plotly.js draws it: its data and layout, with the report's template."""
+    spec: dict[str, Any] = figure.to_plotly_json()
+    spec["layout"] = {**spec["layout"], "template": _template()}
+    return spec
 
 
 @dataclass(frozen=True)
@@ -25,15 +44,25 @@ class Chart:
     title: str
     figure: go.Figure
 
+    @cached_property
+    def spec(self) -> dict[str, Any]:
+        """The figure as plotly.js takes it, made once: the HTML draws it, the PDF exports it."""
+        return figure_spec(self.figure)
+
+    def html(self, div_id: str) -> str:
+        """The figure as a div and its script (plotly.js itself is embedded once by the page)."""
+        html: str = pio.to_html(self.spec, validate=False, full_html=False, include_plotlyjs=False, div_id=div_id)
+        return html
+
 
 def _layout(fig: go.Figure, title: str, w: Words, *, percent: bool = False, height: int = 360) -> go.Figure:
-    """Title, size and the reader's number conventions: plotly's separators (decimal, then thousands) from Babel,
-    days on date axes as the locale writes them (12/02 in pt-BR and es-AR, Feb 12 in English)."""
+    """Title, size and the reader's number conventions (the template comes with `figure_spec`): plotly's separators
+    (decimal, then thousands) from Babel, days on date axes as the locale writes them (12/02 in pt-BR and es-AR,
+    Feb 12 in English)."""
     fig.update_layout(
         title={"text": title, "x": 0.01, "font": {"size": 15}},
         height=height,
         margin={"l": 55, "r": 20, "t": 45, "b": 40},
-        template="plotly_white",
         legend={"orientation": "h", "y": -0.18},
         font={"family": "DejaVu Sans, Arial, sans-serif", "size": 11},
         separators=get_decimal_symbol(w.fmt.locale) + get_group_symbol(w.fmt.locale),
@@ -49,6 +78,18 @@ _DAY_FORMAT = {"pt-BR": "%d/%m", "es-AR": "%d/%m"}
 
 def _days(frame: pd.DataFrame) -> pd.Series:
     return pd.to_datetime(frame["period"])
+
+
+def local_times(instants: pd.Series, timezone: str) -> list[str]:
+    """Aware instants as the ISO text of their local time and offset (`Timestamp.isoformat()`, what plotly writes for
+    them), made a column at a time: plotly would hold a month's intervals as Timestamp objects, copy them and
+    encode them one by one."""
+    utc = instants.dt.tz_convert("UTC").dt.tz_localize(None)
+    wall = instants.dt.tz_convert(timezone).dt.tz_localize(None)
+    minutes = ((wall - utc) // pd.Timedelta(minutes=1)).to_numpy()
+    zones = {m: f"{'-' if m < 0 else '+'}{abs(m) // 60:02d}:{abs(m) % 60:02d}" for m in np.unique(minutes).tolist()}
+    stamps = np.datetime_as_string(wall.to_numpy(dtype="datetime64[s]"), unit="s")
+    return [f"{stamp}{zones[m]}" for stamp, m in zip(stamps.tolist(), minutes.tolist(), strict=True)]
 
 
 def daily_service_level(data: ReportData, w: Words | None = None) -> go.Figure:
@@ -185,7 +226,7 @@ def volume_and_staffing(data: ReportData, w: Words | None = None) -> go.Figure:
         if own.empty:
             continue
         color = PALETTE[i % len(PALETTE)]
-        x = own["interval_start"].dt.tz_convert(data.contract.timezone)
+        x = local_times(own["interval_start"], data.contract.timezone)
         fig.add_scatter(
             x=x, y=own["offered"], name=_("{queue} offered").format(queue=q.name), line={"color": color}, row=1, col=1
         )
@@ -193,7 +234,7 @@ def volume_and_staffing(data: ReportData, w: Words | None = None) -> go.Figure:
             fc = data.forecast[data.forecast["queue"] == q.code]
             if len(fc):
                 fig.add_scatter(
-                    x=fc["interval_start"].dt.tz_convert(data.contract.timezone),
+                    x=local_times(fc["interval_start"], data.contract.timezone),
                     y=fc["forecast"],
                     name=_("{queue} forecast").format(queue=q.name),
                     line={"color": color, "dash": "dot"},
@@ -202,7 +243,7 @@ def volume_and_staffing(data: ReportData, w: Words | None = None) -> go.Figure:
                 )
         mine = staffed[staffed["queue"] == q.code]
         if len(mine):
-            xs = mine["interval_start"].dt.tz_convert(data.contract.timezone)
+            xs = local_times(mine["interval_start"], data.contract.timezone)
             fig.add_scatter(
                 x=xs,
                 y=mine["staffed_seconds"] / 1800,
@@ -285,6 +326,15 @@ def back_office(data: ReportData, w: Words | None = None) -> go.Figure:
     fig.update_yaxes(tickformat=".0%", row=1, col=1)
     fig.update_yaxes(title_text=_("Tickets"), row=1, col=2)
     return _layout(fig, _("Back office: resolution within policy and backlog ageing"), w)
+
+
+def charts_for(data: ReportData, w: Words) -> list[Chart]:
+    """The report's charts in the reader's language, built on the first call and the same objects after: a delivery
+    renders HTML and PDF from one report, and each figure is built and turned into plotly.js's form once."""
+    found: list[Chart] | None = data.charts.get(w.lang)
+    if found is None:
+        found = data.charts[w.lang] = report_charts(data, w)
+    return found
 
 
 def report_charts(data: ReportData, w: Words | None = None) -> list[Chart]:

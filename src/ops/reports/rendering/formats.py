@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
 
 from ops.reports.metrics import with_ratios
-from ops.reports.rendering.charts import Chart, report_charts
+from ops.reports.rendering.charts import Chart, charts_for, figure_spec
 from ops.reports.rendering.words import KPI_NAMES, Words, words
 from ops.reports.rendering.workbook import SCORECARD_COLUMNS
 from ops.reports.report import FORMULA_VERSION, ReportData, report_json
@@ -227,15 +227,8 @@ def render_html(
     from plotly.offline import get_plotlyjs
 
     w = words(data.contract, lang)
-    charts = report_charts(data, w) if charts is None else charts
-    parts = [
-        {
-            "key": c.key,
-            "title": c.title,
-            "html": c.figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{c.key}"),
-        }
-        for c in charts
-    ]
+    charts = charts_for(data, w) if charts is None else charts
+    parts = [{"key": c.key, "title": c.title, "html": c.html(f"chart-{c.key}")} for c in charts]
     html = _env.get_template("report.html.j2").render(
         **_context(data, w, parts, interactive=True, appendix=appendix), plotlyjs=get_plotlyjs() if parts else ""
     )
@@ -266,14 +259,16 @@ def _ensure_kaleido() -> None:
             atexit.register(kaleido.stop_sync_server, silence_warnings=True)
 
 
-def static_svg(figure: go.Figure, *, width: int = 1000, height: int | None = None) -> bytes:
+def static_svg(figure: go.Figure | dict[str, Any], *, width: int = 1000, height: int | None = None) -> bytes:
+    """A figure (or its plotly.js form, `Chart.spec`) as SVG, with the report's template."""
     import kaleido
 
     _ensure_kaleido()
-    opts = {"format": "svg", "width": width, "height": height or figure.layout.height or 360}
+    spec = figure_spec(figure) if isinstance(figure, go.Figure) else figure
+    opts = {"format": "svg", "width": width, "height": height or spec["layout"].get("height") or 360}
     # One chromium serves the process: reports rendered in parallel threads take turns.
     with _export_lock:
-        image: bytes = kaleido.calc_fig_sync(figure, opts=opts)
+        image: bytes = kaleido.calc_fig_sync(spec, opts=opts)
     return image
 
 
@@ -284,10 +279,10 @@ def render_pdf(
     from weasyprint import HTML
 
     w = words(data.contract, lang)
-    charts = report_charts(data, w) if charts is None else charts
+    charts = charts_for(data, w) if charts is None else charts
     parts = []
     for c in charts:
-        svg = static_svg(c.figure)
+        svg = static_svg(c.spec)
         src = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
         parts.append({"key": c.key, "title": c.title, "html": f'<img class="chart" alt="{c.title}" src="{src}">'})
     context = _context(data, w, parts, interactive=False, appendix=appendix)

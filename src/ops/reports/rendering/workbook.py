@@ -4,7 +4,6 @@ a client sums, filters and charts it without retyping. The interval appendix is 
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
@@ -14,11 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from babel.numbers import get_currency_symbol
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
 
 from ops.reports import metrics
+from ops.reports.rendering.spreadsheet import EPOCH, Book, Sheet
 from ops.reports.rendering.words import SECONDS_KPIS, Words
 from ops.reports.report import ReportData
 from ops.reports.summary import executive_summary
@@ -96,7 +93,7 @@ def _kpi_format(kpi: str) -> str:
 
 
 def _cell(value: Any) -> Any:
-    """A value openpyxl writes as a typed cell: numpy scalars as Python numbers, NaN / NaT as empty."""
+    """A value written as a typed cell: numpy scalars as Python numbers, NaN / NaT as empty."""
     if value is None or value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp):
@@ -123,7 +120,7 @@ def _column_format(code: str, w: Words) -> str | None:
 
 
 def write_table(
-    sheet: Worksheet,
+    sheet: Sheet,
     codes: Sequence[str],
     rows: Iterable[dict[str, Any]],
     w: Words,
@@ -134,37 +131,57 @@ def write_table(
     """A header of column titles in the reader's language, then one typed row per record; returns the next free
     row. Dates and times get an Excel date format; each column its number format."""
     for col, code in enumerate(codes, 1):
-        sheet.cell(start, col, w.column(code)).font = Font(bold=True)
+        sheet.put(start, col, w.column(code), bold=True)
     formats = {code: _column_format(code, w) for code in codes}
+    stamp, day = date_format(w), day_format(w)
     r = start
     for r, record in enumerate(rows, start + 1):
         for col, code in enumerate(codes, 1):
             value = _cell(record.get(code))
-            cell = sheet.cell(r, col, value)
             if value is None:
                 continue
             fmt = row_format(code, record) if row_format else None
-            if fmt is None and isinstance(value, datetime):
-                fmt = date_format(w)
-            elif fmt is None and isinstance(value, date):
-                fmt = day_format(w)
-            elif fmt is None and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-                fmt = formats[code]
-            if fmt:
-                cell.number_format = fmt
+            sheet.put(r, col, value, fmt or _typed_format(value, formats[code], stamp, day))
     return r + 1
 
 
-def _records(frame: pd.DataFrame, timezone: str) -> list[dict[str, Any]]:
-    """Rows of a frame with aware times as local wall times (Excel has no time zones) and ISO days as dates."""
-    out = frame.copy()
-    for c in out.columns:
-        if isinstance(out[c].dtype, pd.DatetimeTZDtype):
-            out[c] = out[c].dt.tz_convert(timezone).dt.tz_localize(None)
-    if "period" in out.columns and len(out):
-        out["period"] = pd.to_datetime(out["period"]).dt.date
-    records: list[dict[str, Any]] = out.to_dict("records")
-    return records
+def write_frame(sheet: Sheet, frame: pd.DataFrame, w: Words, timezone: str) -> None:
+    """A frame as a table, a column at a time (the interval sheet holds a month of 30-minute rows): aware times as
+    local wall times (Excel has no time zones), ISO days as dates, numbers in their column's format."""
+    codes = list(frame.columns)
+    for col, code in enumerate(codes, 1):
+        sheet.put(1, col, w.column(code), bold=True)
+    stamp, day = date_format(w), day_format(w)
+    for col, code in enumerate(codes, 1):
+        values = frame[code]
+        if code == "period" or isinstance(values.dtype, pd.DatetimeTZDtype) or values.dtype.kind == "M":
+            if code == "period":
+                moments = pd.to_datetime(values)
+            elif isinstance(values.dtype, pd.DatetimeTZDtype):
+                moments = values.dt.tz_convert(timezone).dt.tz_localize(None)
+            else:
+                moments = values
+            serials = ((moments - EPOCH) / pd.Timedelta(days=1)).to_numpy(dtype=float, na_value=np.nan)
+            fmt, shown = (day, 10) if code == "period" else (stamp, 19)
+            sheet.put_numbers(col, 2, serials.tolist(), fmt, shown=shown)
+        elif values.dtype.kind in "iuf":
+            sheet.put_numbers(col, 2, values.to_numpy().tolist(), _column_format(code, w))
+        else:
+            column_format = _column_format(code, w)
+            for r, raw in enumerate(values.tolist(), 2):
+                value = _cell(raw)
+                if value is not None:
+                    sheet.put(r, col, value, _typed_format(value, column_format, stamp, day))
+
+
+def _typed_format(value: Any, column_format: str | None, stamp: str, day: str) -> str | None:
+    if isinstance(value, datetime):
+        return stamp
+    if isinstance(value, date):
+        return day
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return column_format
+    return None
 
 
 def _ratio_or_minutes(code: str, record: dict[str, Any]) -> str | None:
@@ -173,31 +190,21 @@ def _ratio_or_minutes(code: str, record: dict[str, Any]) -> str | None:
     return None
 
 
-def _autosize(sheet: Worksheet) -> None:
-    for column in sheet.columns:
-        width = max(len(str(cell.value or "")) for cell in column[:200])
-        sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 9), 60)
+def _autosize(sheet: Sheet) -> None:
+    """Each column as wide as its longest value in the first rows, within 9 and 60 characters."""
+    for col in range(1, sheet.max_column + 1):
+        sheet.widths[col] = min(max(sheet.longest(col) + 2, 9), 60)
 
 
 def render_xlsx(data: ReportData, w: Words, cover: dict[str, Any]) -> bytes:
     _ = w._
     tz = data.contract.timezone
-    book = Workbook()
-    sheets: list[Worksheet] = []
-
-    def sheet(title: str) -> Worksheet:
-        ws = book.create_sheet(title[:31])
-        sheets.append(ws)
-        return ws
-
-    if book.active is not None:
-        book.remove(book.active)
+    book = Book()
+    sheet = book.sheet
     ws = sheet(_("Cover"))
     for r, (item, value) in enumerate(cover.items(), 1):
-        ws.cell(r, 1, item).font = Font(bold=True)
-        cell = ws.cell(r, 2, _cell(value))
-        if isinstance(value, Decimal):
-            cell.number_format = money_format(w)
+        ws.put(r, 1, item, bold=True)
+        ws.put(r, 2, _cell(value), money_format(w) if isinstance(value, Decimal) else None)
 
     summary = executive_summary(data)
     names = {q.code: q.name for q in data.inputs.queues}
@@ -225,9 +232,8 @@ def render_xlsx(data: ReportData, w: Words, cover: dict[str, Any]) -> bytes:
         (_("Invoice adjustment"), summary.adjustment),
     ]
     for r, (item, value) in enumerate(money, nxt + 1):
-        ws.cell(r, 1, item).font = Font(bold=True)
-        cell = ws.cell(r, 2, value)
-        cell.number_format = money_format(w)
+        ws.put(r, 1, item, bold=True)
+        ws.put(r, 2, value, money_format(w))
     months = [
         {
             "month": m.month,
@@ -261,21 +267,19 @@ def render_xlsx(data: ReportData, w: Words, cover: dict[str, Any]) -> bytes:
     ]
     write_table(sheet(_("Regulatory")), reg_codes, regulatory, w)
     daily = data.daily.drop(columns=["period_start", "period_end"], errors="ignore")
-    write_table(sheet(_("Daily")), list(daily.columns), _records(daily, tz), w)
+    write_frame(sheet(_("Daily")), daily, w, tz)
     ticket_daily = data.ticket_daily.drop(columns=["period_start", "period_end"], errors="ignore")
-    write_table(sheet(_("Tickets by day")), list(ticket_daily.columns), _records(ticket_daily, tz), w)
-    write_table(sheet(_("Backlog")), list(data.backlog.columns), _records(data.backlog, tz), w)
+    write_frame(sheet(_("Tickets by day")), ticket_daily, w, tz)
+    write_frame(sheet(_("Backlog")), data.backlog, w, tz)
     breaches = [{**b, "day": date.fromisoformat(str(b["day"])), "kpi_name": w.kpi(b["what"])} for b in data.breaches]
     breach_codes = ["queue", "day", "what", "target", "actual", "late_minutes", "ref"]
     write_table(sheet(_("Breaches")), breach_codes, [{**b, "what": b["kpi_name"], "kpi": b["what"]} for b in breaches],
                 w, row_format=_ratio_or_minutes)  # fmt: skip
     intervals = metrics.with_ratios(data.intervals.drop(columns=["threshold"]), data.voice_formula()[0])
-    write_table(sheet(_("Intervals")), list(intervals.columns), _records(intervals, tz), w)
-    write_table(sheet(_("Tickets")), list(data.tickets.columns), _records(data.tickets, tz), w)
-    for ws in sheets[2:]:  # the cover and the summary are not one table
-        ws.freeze_panes = "A2"
-    for ws in sheets:
+    write_frame(sheet(_("Intervals")), intervals, w, tz)
+    write_frame(sheet(_("Tickets")), data.tickets, w, tz)
+    for ws in book.sheets[2:]:  # the cover and the summary are not one table
+        ws.frozen_header = True
+    for ws in book.sheets:
         _autosize(ws)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return book.save()

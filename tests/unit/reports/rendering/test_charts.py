@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
+import plotly.io as pio
 import pytest
 
 from ops.contracts.document import parse_contract
 from ops.reports.inputs import ReportInputs, queue_info, ticket_frame
 from ops.reports.rendering.charts import (
+    Chart,
     abandonment,
     aht_asa_trend,
     back_office,
+    charts_for,
     daily_service_level,
     interval_heatmap,
+    local_times,
     report_charts,
     volume_and_staffing,
 )
-from ops.reports.rendering.words import words
+from ops.reports.rendering.words import Words, words
 from ops.reports.report import ReportData, compute
 from ops.staffing.history.calllog import count_call_log
 from tests.helpers import ROOT
@@ -157,3 +162,46 @@ def test_volume_chart_adds_the_forecast_made_from_the_weeks_before() -> None:
     # Four identical past weeks: the week after is forecast with about their volume (2,191 calls).
     assert sum(forecast.y) == pytest.approx(2191, rel=0.1)
     assert "against forecast" in fig.layout.title.text
+
+
+@pytest.mark.parametrize(
+    ("zone", "first"),
+    [("America/New_York", "2026-03-07 00:00"), ("America/Sao_Paulo", "2018-11-03 00:00"), ("UTC", "2026-02-01")],
+)
+def test_local_times_read_as_plotly_wrote_the_timestamps(zone: str, first: str) -> None:
+    # Three days of half hours across a change of clock (New York's spring forward, Sao Paulo's last summer time).
+    instants = pd.Series(pd.date_range(first, periods=144, freq="30min", tz="UTC"))
+    expected = [t.isoformat() for t in instants.dt.tz_convert(zone)]
+    assert local_times(instants, zone) == expected
+    assert len({t[-6:] for t in expected}) == (1 if zone == "UTC" else 2)
+
+
+def test_each_chart_is_built_once_per_report_and_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ops.reports.rendering import charts, formats
+
+    report = sample_report()
+    built: list[str] = []
+    real = charts.report_charts
+
+    def counting(data: ReportData, w: Words | None = None) -> list[Chart]:
+        built.append(w.lang if w else "")
+        return real(data, w)
+
+    monkeypatch.setattr(charts, "report_charts", counting)
+    formats.render_html(report, lang="en")
+    formats.render_html(report, lang="en")
+    assert charts_for(report, words(report.contract, "en")) is charts_for(report, words(report.contract, "en"))
+    formats.render_html(report, lang="pt-BR")
+    assert built == ["en", "pt-BR"]  # HTML twice (and the PDF would be a third) from one build per language
+    other = replace(report, inputs=replace(report.inputs, period_end=date(1999, 2, 27)))
+    assert other.charts == {}  # a changed report draws its own
+
+
+def test_the_spec_is_the_figure_with_the_reports_template(report: ReportData) -> None:
+    chart = report_charts(report)[0]
+    assert chart.spec is chart.spec  # made once
+    assert chart.spec["layout"]["template"]["layout"]["plot_bgcolor"] == "white"  # plotly_white
+    written = json.loads(pio.to_json(chart.spec, validate=False))
+    assert written["data"] == json.loads(chart.figure.to_json())["data"]  # the figure's own traces
+    html = chart.html("chart-x")
+    assert 'id="chart-x"' in html and "Plotly.newPlot" in html and '"plot_bgcolor":"white"' in html
