@@ -141,6 +141,13 @@ class Formats:
             return ""
         return format_percent(value, format="#,##0." + "0" * digits + "%" if digits else "#,##0%", locale=self.locale)
 
+    def signed_percent(self, value: Decimal | float | None, digits: int = 1) -> str:
+        """A change or a bias, its sign always written (+3,1 %, -2,0 %), in the locale's signs."""
+        if value is None:
+            return ""
+        body = "#,##0." + "0" * digits + "%" if digits else "#,##0%"
+        return format_percent(value, format=f"+{body};-{body}", locale=self.locale)
+
     def date(self, value: dt.date | None, style: str = "medium") -> str:
         return "" if value is None else format_date(value, format=style, locale=self.locale)
 

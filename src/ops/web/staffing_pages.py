@@ -4,6 +4,7 @@ week confirmed as executed and the month's on-call shifts (their forms post here
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -19,7 +20,9 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal, requires
+from ops.contracts.models import Queue
 from ops.contracts.services import get_contract, list_contracts
+from ops.db import utcnow
 from ops.errors import DomainError, InvalidInputError
 from ops.l10n import N_
 from ops.staffing.planning import execution, oncall_requests, services
@@ -73,7 +76,8 @@ PHRASES: dict[str, str] = {
     "st_whatif": N_("What if…"),
     "st_volume": N_("Volume (%)"),
     "st_aht": N_("AHT (%)"),
-    "st_target": N_("SL target (0-1, empty = contract)"),
+    "st_target": N_("SL target (%, empty = contract)"),
+    "st_target_help": N_("In percent: 85 for 85 % of calls answered within the contract's time."),
     "st_recompute": N_("Recompute"),
     "st_sl_before_after": N_("Predicted SL: base only → with plan"),
     "st_interval": N_("Interval"),
@@ -110,6 +114,47 @@ PHRASES: dict[str, str] = {
     "st_origin_plan": N_("plan"),
     "st_origin_added": N_("added"),
     "st_oncall_in_plan": N_("The plan's on-call shifts are billed only when recorded below."),
+    "st_accuracy": N_("Forecast accuracy of the last weeks"),
+    "st_accuracy_help": N_(
+        "Each week forecast from the history before it. WAPE: the absolute errors over the contacts offered; "
+        "bias: positive when the forecast ran high."
+    ),
+    "st_weeks": N_("Weeks"),
+    "st_period": N_("Period"),
+    "st_wape": N_("WAPE"),
+    "st_bias": N_("Bias"),
+    "st_accuracy_none": N_("Not enough history: accuracy needs two weeks of it."),
+    "st_workload": N_("Back-office queues: staffed by workload"),
+    "st_workload_help": N_(
+        "Tickets forecast times their handle time, spread up to their due date in business hours: the positions "
+        "that finish every ticket on time."
+    ),
+    "st_tickets": N_("Tickets forecast"),
+    "st_handle": N_("Handle time (min)"),
+    "st_due": N_("Due within (business hours)"),
+    "st_peak": N_("Peak positions"),
+    "st_position_hours": N_("Position-hours"),
+    "st_short": N_("Intervals short of the base"),
+    "st_no_workload": N_("No back-office queue can be sized this week."),
+    "st_unplanned": N_("Queues not planned, and why"),
+    "st_why_no_arrivals": N_(
+        "{queue} makes outbound calls: no contacts arrive to forecast, so its positions follow its call campaigns "
+        "and are not planned here."
+    ),
+    "st_why_no_history_voice": N_(
+        "{queue} has no call statistics before this week: import them (ops import intervals) to plan it."
+    ),
+    "st_why_no_history_tickets": N_(
+        "{queue} received no tickets in the weeks before this one: with no arrivals to forecast, its workload "
+        "cannot be sized."
+    ),
+    "st_why_no_handle_time": N_(
+        "{queue} has no handle time in the contract (routing.handle_minutes): its workload cannot be sized."
+    ),
+    "st_why_no_due_date": N_(
+        "{queue} has no resolution target in the contract (sla.tickets): without due dates its work cannot be "
+        "spread over the week."
+    ),
 }
 
 MANAGERS = requires("manager")
@@ -173,9 +218,8 @@ async def _render(
     code = contract if contract in codes else codes[0]
     shown = await get_contract(db_session, code=code, principal=request.user)  # with its queues
     zone = ZoneInfo(shown.timezone)
-    if week is None:
-        latest = await services.latest_history_day(db_session, contract_code=code)
-        week = services.week_of(latest or date.today())
+    if week is None:  # the week a planner plans: the next one on the contract's clock
+        week = services.next_week(utcnow(), shown.timezone)
     forecast: dict[str, Any] | None = None
     try:
         forecast = await services.forecast_week(db_session, contract_code=code, week=week, principal=request.user)
@@ -216,6 +260,7 @@ async def _render(
         executed=executed,
         plan_shifts=_timed((plan.result or {}).get("shifts", []) if plan is not None and plan.result else []),
         queues=[q.code for q in shown.queues],
+        **_beside_forecast(forecast, shown.queues, lang),
         prev_week=week - timedelta(days=7),
         next_week=week + timedelta(days=7),
         data={
@@ -228,6 +273,45 @@ async def _render(
         },
     )
     return _status(page(request, "staffing.html", **context), error)
+
+
+def _beside_forecast(forecast: dict[str, Any] | None, queues: Sequence[Queue], lang: str) -> dict[str, Any]:
+    """The forecast's recent accuracy per queue, the back-office workload, and a sentence per queue not planned."""
+    shown = forecast["queues"] if forecast else []
+    accuracy = [
+        {
+            "code": q["code"],
+            "name": q["name"],
+            **(
+                {
+                    **q["accuracy"],
+                    "first": date.fromisoformat(q["accuracy"]["first_day"]),
+                    "last": date.fromisoformat(q["accuracy"]["last_day"]),
+                }
+                if q["accuracy"]
+                else {}
+            ),
+        }
+        for q in shown
+    ]
+    by_code = {q.code: q for q in queues}
+    reasons = []
+    for skipped in forecast["skipped"] if forecast else []:
+        queue = by_code.get(skipped["queue"])
+        why = skipped.get("why", "")
+        if why == "no_history":
+            why += "_voice" if queue is not None and queue.channel == "inbound_voice" else "_tickets"
+        name = f"{queue.name} ({queue.code})" if queue is not None else skipped["queue"]
+        reasons.append(
+            {"queue": skipped["queue"], "text": translate(f"st_why_{why}", lang).format(queue=name)}
+            if f"st_why_{why}" in PHRASES
+            else {"queue": skipped["queue"], "text": f"{name}: {skipped['reason']}"}
+        )
+    return {
+        "accuracy": accuracy,
+        "workload": [{"code": q["code"], "name": q["name"], **q["workload"]} for q in shown if q["workload"]],
+        "unplanned": reasons,
+    }
 
 
 def _timed(shifts: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from ops.cli.main import main
 from ops.contracts.models import Contract
+from ops.l10n import Formats
 from ops.staffing.planning.execution import executed_shifts
 from ops.staffing.planning.models import ExecutedShift, PlanExecution, StaffingPlan
 from tests.helpers import bearer, load_reference, sign_in, token
@@ -229,7 +230,8 @@ async def test_the_staffing_page_confirms_the_week_with_shifts_ticked_as_not_wor
     assert done.status_code == 303, done.text
     shown = await client.get("/staffing", params=week, headers={"accept-language": "en"})
     assert "Confirmed as executed" in shown.text and 'id="confirm-form"' not in shown.text
-    assert "2026-03-12 18:00" in shown.text
+    # The added shift's start in the reader's format (Babel), on the contract's clock: 18:00 in São Paulo.
+    assert Formats("en").datetime(datetime(2026, 3, 12, 21, tzinfo=UTC), "America/Sao_Paulo", "short") in shown.text
     async with db() as session:
         rows = list((await session.execute(select(ExecutedShift).order_by(ExecutedShift.start))).scalars())
     assert [(r.queue, r.agents, r.origin) for r in rows] == [
