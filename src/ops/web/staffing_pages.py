@@ -133,6 +133,7 @@ PHRASES: dict[str, str] = {
     "st_handle": N_("Handle time (min)"),
     "st_due": N_("Due within (business hours)"),
     "st_peak": N_("Peak positions"),
+    "st_base_positions": N_("Base positions"),
     "st_position_hours": N_("Position-hours"),
     "st_short": N_("Intervals short of the base"),
     "st_no_workload": N_("No back-office queue can be sized this week."),
