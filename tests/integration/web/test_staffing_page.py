@@ -55,6 +55,9 @@ async def test_the_page_opens_on_next_week_of_the_contracts_clock(client: Client
     monday = today - timedelta(days=today.weekday()) + timedelta(days=7)
     assert f'name="week" value="{monday.isoformat()}"' in page
     assert monday > today  # no day of the shown week is already past
+    # No history at all: each queue says why it is not planned, in a sentence, not a bare "not planned".
+    assert "Customer care (care) has no call statistics before this week" in page
+    assert "Back office - care (bo_care) received no tickets in the weeks before this one" in page
     chosen = await _page(client, db, EN, contract="reference", week=WEEK)
     assert f'name="week" value="{WEEK}"' in chosen  # a chosen week stays chosen
 
@@ -154,5 +157,6 @@ async def test_the_what_if_target_is_typed_in_percent(client: Client, db: Any) -
         assert response.status_code == 422, (bad, response.text)
         assert response.json()["errors"][0]["field"] == "target_pct", response.text
         assert "85 for 85 %" in response.text
+        assert "85 for 85 %" in response.json()["detail"]  # what the page's what-if shows the planner
     old = await client.post(f"{API}/what-if", json={"week": WEEK, "target": 0.85}, headers=headers)
     assert old.status_code in (400, 422) and "target" in old.text
