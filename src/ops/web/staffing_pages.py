@@ -219,8 +219,9 @@ async def _render(
     code = contract if contract in codes else codes[0]
     shown = await get_contract(db_session, code=code, principal=request.user)  # with its queues
     zone = ZoneInfo(shown.timezone)
-    if week is None:  # the week a planner plans: the next one on the contract's clock
-        week = services.next_week(utcnow(), shown.timezone)
+    # By default the week a planner plans: the next one on the contract's clock. A day picked in the date field
+    # stands for its week, since plans and their API take Mondays only.
+    week = services.next_week(utcnow(), shown.timezone) if week is None else services.week_of(week)
     forecast: dict[str, Any] | None = None
     try:
         forecast = await services.forecast_week(db_session, contract_code=code, week=week, principal=request.user)

@@ -60,6 +60,8 @@ async def test_the_page_opens_on_next_week_of_the_contracts_clock(client: Client
     assert "Back office - care (bo_care) received no tickets in the weeks before this one" in page
     chosen = await _page(client, db, EN, contract="reference", week=WEEK)
     assert f'name="week" value="{WEEK}"' in chosen  # a chosen week stays chosen
+    wednesday = await _page(client, db, EN, contract="reference", week="2026-03-11")
+    assert f'name="week" value="{WEEK}"' in wednesday  # a day picked stands for its week, which starts on Monday
 
 
 async def _voice_holidays(db: Any) -> set[date]:
