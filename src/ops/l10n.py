@@ -167,6 +167,10 @@ class Formats:
         time = format_time(local, "short", locale=self.locale)
         return str(get_datetime_format("short", locale=self.locale)).replace("{1}", day).replace("{0}", time)
 
+    def weekday(self, value: dt.date) -> str:
+        """A day of a week in short words, as a chart's axis names it: seg., 7 de dez. / lun, 7 dic / Mon, Dec 7."""
+        return str(format_skeleton("MMMEd", value, locale=self.locale))
+
     def month(self, value: dt.date) -> str:
         """A month in words: novembro de 2026, noviembre de 2026, November 2026."""
         return format_date(value, format="LLLL 'de' yyyy" if self.lang != "en" else "LLLL yyyy", locale=self.locale)

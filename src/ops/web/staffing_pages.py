@@ -24,7 +24,7 @@ from ops.contracts.models import Queue
 from ops.contracts.services import get_contract, list_contracts
 from ops.db import utcnow
 from ops.errors import DomainError, InvalidInputError
-from ops.l10n import N_
+from ops.l10n import N_, Formats
 from ops.staffing.planning import execution, oncall_requests, services
 from ops.staffing.planning.controllers import plan_out
 from ops.staffing.planning.schemas import ShiftIn
@@ -271,6 +271,11 @@ async def _render(
             "forecast": forecast,
             "plan": None if plan is None else _plan_json(plan),
             "labels": _labels(lang),
+            # The charts' days named by Babel in the reader's language (plotly alone writes English month names).
+            "days": [
+                {"x": f"{day.isoformat()} 00:00", "label": Formats(locale_tag(lang)).weekday(day)}
+                for day in (week + timedelta(days=i) for i in range(7))
+            ],
             "locale": locale_tag(lang),  # the script's numbers and money by the browser's Intl in this locale
         },
     )

@@ -4,6 +4,7 @@ sizes the back-office queues by workload or says why one cannot be, and takes th
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -40,6 +41,13 @@ def _row(page: str, table: str, queue: str) -> str:
     found = re.search(rf'<tr data-queue="{queue}">(.*?)</tr>', body, re.S)
     assert found, (table, queue, body[:800])
     return found.group(1)
+
+
+def _data(page: str) -> dict[str, Any]:
+    """The JSON the page gives its script."""
+    text = page.split('id="staffing-data">', 1)[1].split("</script>", 1)[0]
+    found: dict[str, Any] = json.loads(text)
+    return found
 
 
 def _cell(row: str, css: str) -> str:
@@ -100,6 +108,9 @@ async def test_forecast_accuracy_is_the_backtests_wape_and_bias_of_the_last_four
         # Four weeks scored, each forecast from the weeks before it: 9 Feb to 8 Mar.
         assert f"{fmt.date(date(2026, 2, 9))} – {fmt.date(date(2026, 3, 8))}" in care
     assert "Acurácia da previsão das últimas semanas" in pages["pt"]
+    # The charts' days are named by Babel in the reader's language, not by plotly in English.
+    days = {lang: [d["label"] for d in _data(page)["days"]] for lang, page in pages.items()}
+    assert (days["pt"][0], days["es"][0], days["en"][6]) == ("seg., 9 de mar.", "lun, 9 mar", "Sun, Mar 15")
     assert "Precisión del pronóstico de las últimas semanas" in pages["es"]
     assert "," in _cell(_row(pages["pt"], "accuracy", "care"), "wape")  # 4,2%: Brazil's decimal comma
     assert 0 < float(model["wape"]) < 0.3  # Poisson noise around a fixed shape: a sane forecast
