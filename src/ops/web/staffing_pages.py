@@ -4,13 +4,11 @@ week confirmed as executed and the month's on-call shifts (their forms post here
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -20,7 +18,6 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal, requires
-from ops.contracts.models import Queue
 from ops.contracts.services import get_contract, list_contracts
 from ops.db import utcnow
 from ops.errors import DomainError, InvalidInputError
@@ -31,6 +28,7 @@ from ops.staffing.planning.schemas import ShiftIn
 from ops.web.actions import attempt
 from ops.web.i18n import locale_tag, pick_language, translate
 from ops.web.render import page
+from ops.web.staffing_view import beside_forecast, plan_json, timed
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -260,16 +258,16 @@ async def _render(
         month=month,
         oncall=oncall,
         executed=executed,
-        plan_shifts=_timed((plan.result or {}).get("shifts", []) if plan is not None and plan.result else []),
+        plan_shifts=timed((plan.result or {}).get("shifts", []) if plan is not None and plan.result else []),
         queues=[q.code for q in shown.queues],
-        **_beside_forecast(forecast, shown.queues, lang),
+        **beside_forecast(forecast, shown.queues, lang),
         prev_week=week - timedelta(days=7),
         next_week=week + timedelta(days=7),
         data={
             "contract": code,
             "week": week.isoformat(),
             "forecast": forecast,
-            "plan": None if plan is None else _plan_json(plan),
+            "plan": None if plan is None else plan_json(plan),
             "labels": _labels(lang),
             # The charts' days named by Babel in the reader's language (plotly alone writes English month names).
             "days": [
@@ -282,62 +280,10 @@ async def _render(
     return _status(page(request, "staffing.html", **context), error)
 
 
-def _beside_forecast(forecast: dict[str, Any] | None, queues: Sequence[Queue], lang: str) -> dict[str, Any]:
-    """The forecast's recent accuracy per queue, the back-office workload, and a sentence per queue not planned."""
-    shown = forecast["queues"] if forecast else []
-    accuracy = [
-        {
-            "code": q["code"],
-            "name": q["name"],
-            **(
-                {
-                    **q["accuracy"],
-                    "first": date.fromisoformat(q["accuracy"]["first_day"]),
-                    "last": date.fromisoformat(q["accuracy"]["last_day"]),
-                }
-                if q["accuracy"]
-                else {}
-            ),
-        }
-        for q in shown
-    ]
-    by_code = {q.code: q for q in queues}
-    reasons = []
-    for skipped in forecast["skipped"] if forecast else []:
-        queue = by_code.get(skipped["queue"])
-        why = skipped.get("why", "")
-        if why == "no_history":
-            why += "_voice" if queue is not None and queue.channel == "inbound_voice" else "_tickets"
-        name = f"{queue.name} ({queue.code})" if queue is not None else skipped["queue"]
-        reasons.append(
-            {"queue": skipped["queue"], "text": translate(f"st_why_{why}", lang).format(queue=name)}
-            if f"st_why_{why}" in PHRASES
-            else {"queue": skipped["queue"], "text": f"{name}: {skipped['reason']}"}
-        )
-    return {
-        "accuracy": accuracy,
-        "workload": [{"code": q["code"], "name": q["name"], **q["workload"]} for q in shown if q["workload"]],
-        "unplanned": reasons,
-    }
-
-
-def _timed(shifts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The plan's shifts with their start and end as datetimes, for the page to write in the reader's locale."""
-    return [
-        {**s, "start_at": datetime.fromisoformat(s["start"]), "end_at": datetime.fromisoformat(s["end"])}
-        for s in shifts
-    ]
-
-
 def _status(response: Template, error: DomainError | None) -> Template:
     if error is not None:
         response.status_code = error.status_code
     return response
-
-
-def _plan_json(plan: Any) -> dict[str, Any]:
-    value: dict[str, Any] = msgspec.to_builtins(plan)
-    return value
 
 
 # --- the page's forms ---------------------------------------------------------------------------------
