@@ -260,6 +260,13 @@ async def _render(
         executed=executed,
         plan_shifts=timed((plan.result or {}).get("shifts", []) if plan is not None and plan.result else []),
         queues=[q.code for q in shown.queues],
+        contract_targets=sorted(
+            {
+                float((q.sla or {}).get("voice", {}).get("target", 0.8))
+                for q in shown.queues
+                if q.channel == "inbound_voice"
+            }
+        ),
         **beside_forecast(forecast, shown.queues, lang),
         prev_week=week - timedelta(days=7),
         next_week=week + timedelta(days=7),

@@ -149,7 +149,8 @@ async def test_the_what_if_target_is_typed_in_percent(client: Client, db: Any) -
     await with_history(db, text=REFERENCE_CONTRACT.read_text(encoding="utf-8"))  # no cap: every interval covered
     headers = bearer(await token(db, "manager"))
     page = await _page(client, db, EN, contract="reference", week=WEEK)
-    assert re.search(r'name="target_pct" step="0.1" min="0.1" max="99.9"', page)
+    # Empty means the contract's target, which the field shows in percent: 80 for the reference's 0.8.
+    assert re.search(r'name="target_pct" step="0.1" min="0.1" max="99.9"\s+placeholder="80"', page)
     assert "SL target (%, empty = contract)" in page
 
     async def what_if(target: float | None) -> dict[str, Any]:
