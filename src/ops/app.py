@@ -22,7 +22,7 @@ from litestar.static_files import create_static_files_router
 
 from ops import bounds
 from ops.auth import TokenCache
-from ops.authentication import TokenAuthMiddleware
+from ops.authentication import TokenAuthMiddleware, csrf_guard
 from ops.billing.disputes import controllers as dispute_controllers
 from ops.billing.indices import controllers as indices_controllers
 from ops.billing.invoices import controllers as invoice_controllers
@@ -32,7 +32,7 @@ from ops.config import Settings, get_settings
 from ops.contracts.controllers import ContractController
 from ops.contracts.document import ContractFileError
 from ops.errors import DomainError
-from ops.faults import add_request_id, server_error_handler
+from ops.faults import add_request_id, commit_at_response, server_error_handler
 from ops.health import live, ready
 from ops.http import bounded_parameters
 from ops.limits import make_limiter
@@ -44,6 +44,7 @@ from ops.staffing.planning.controllers import StaffingController
 from ops.web import billing_pages, portal_billing, portal_pages, staffing_pages, work_pages
 from ops.web import pages as web_pages
 from ops.web.errors import PAGE_ERROR_HANDLERS, page_or_json
+from ops.web.headers import SecurityHeadersMiddleware
 from ops.web.render import STATIC, template_config
 
 log = logging.getLogger("ops")
@@ -76,7 +77,9 @@ def unauthorized_handler(request: Request[Any, Any, Any], exc: NotAuthorizedExce
     """The API answers 401; a page sends the browser to the sign-in form instead."""
     if request.url.path.startswith(("/api", "/schema", "/health")) or request.method != "GET":
         return Response({"status_code": 401, "detail": exc.detail}, status_code=401)
-    return Redirect(f"/login?next={quote(request.url.path)}")
+    # The page's query comes along (/portal?month=2026-02), so signing in lands where the link pointed.
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"/login?next={quote(target, safe='/')}")
 
 
 def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
@@ -107,6 +110,17 @@ def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException
     if exc.extra:
         body["extra"] = exc.extra
     return Response(body, status_code=exc.status_code)
+
+
+def recursion_error_handler(request: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
+    """A body nested thousands deep exhausts msgspec's decoder before any bound can count its depth: it is the
+    sender's malformed JSON (400), never a 500. Logged, in case one ever comes from a loop of our own."""
+    log.warning("%s %s: recursion limit reached (%s)", request.method, request.url.path, exc)
+    problem = "JSON nested too deeply"
+    return Response(
+        {"status_code": 400, "detail": f"body: {problem}", "errors": [{"field": "body", "problem": problem}]},
+        status_code=400,
+    )
 
 
 def bad_request_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -141,18 +155,22 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine_instance=runtime.engine,
         session_maker=runtime.sessionmaker,
         session_config=AsyncSessionConfig(expire_on_commit=False),
-        before_send_handler="autocommit_include_redirects",  # a form answered with 303 commits too
         create_all=False,
     )
+    # 2xx and 3xx commit (a form answered with 303 too); a failed commit answers 503 or 500, never the 2xx. Set
+    # after construction: the config makes its session's scope key unique per app.
+    db_config.before_send_handler = commit_at_response(db_config.session_scope_key)
     return Litestar(
         route_handlers=[*ROUTE_HANDLERS, create_static_files_router(path="/static", directories=[STATIC])],
         template_config=template_config(),
         plugins=[SQLAlchemyPlugin(config=db_config)],
-        middleware=[DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[SecurityHeadersMiddleware, DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS)],
+        guards=[csrf_guard],
         exception_handlers={
             DomainError: page_or_json(domain_error_handler),  # a page shows it as HTML (ops.web.errors)
             ContractFileError: contract_file_error_handler,
             ValidationException: validation_error_handler,
+            RecursionError: recursion_error_handler,
             401: unauthorized_handler,
             500: server_error_handler,
             **PAGE_ERROR_HANDLERS,  # 400, 403, 404, 405, 409, 422: HTML on pages, Litestar's JSON on the API

@@ -119,11 +119,6 @@ async def token_grant(session: AsyncSession, token: str, *, now: datetime | None
     return Grant(principal_of(row), row.expires_at)
 
 
-async def principal_for(session: AsyncSession, token: str) -> Principal | None:
-    grant = await token_grant(session, token)
-    return grant.principal if isinstance(grant, Grant) else None
-
-
 async def revoke_token(session: AsyncSession, prefix: str) -> ApiToken:
     """Revoke the token whose visible prefix (its first 12 characters, as `ops token list` shows) is given, and
     every page session signed in with it."""

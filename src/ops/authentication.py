@@ -1,6 +1,6 @@
 """Who is calling: the middleware that resolves a bearer token (API) or a page session cookie (pages) to a
-Principal, refuses an address past its wrong-token limit, and checks the CSRF token of every write a cookie
-authenticates."""
+Principal and refuses an address past its wrong-token limit; the guard that checks the CSRF token of every write
+a cookie authenticates."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from urllib.parse import urlsplit
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
-from litestar.middleware._utils import should_bypass_middleware
+from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
-from litestar.types import Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ops.auth import Grant, Principal, TokenCache, hash_token, token_grant
@@ -57,35 +56,26 @@ def cross_site(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return None
 
 
-async def check_csrf(connection: ASGIConnection[Any, Any, Any, Any], secret: str) -> None:
+async def csrf_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Every route's guard: a write signed in by the page session cookie must come from this site and carry the
+    session's CSRF token (form field or X-CSRF-Token header). Bearer-token calls are no browser's: they pass."""
+    auth = connection.scope.get("auth")
+    if not isinstance(auth, PageAuth) or connection.scope.get("method") in SAFE_METHODS:
+        return
     problem = cross_site(connection)
     if problem is not None:
         raise PermissionDeniedException(problem)
     offered = connection.headers.get(CSRF_HEADER)
-    if offered is None and connection.headers.get("content-type", "").startswith(FORM_TYPES):
+    if offered is None and isinstance(connection, Request) and connection.content_type[0] in FORM_TYPES:
         # The body is kept in the scope: the handler reads the same form again.
-        form = await Request[Any, Any, Any](connection.scope, connection.receive).form()
-        value = form.get(CSRF_FIELD)
+        value = (await connection.form()).get(CSRF_FIELD)
         offered = value if isinstance(value, str) else None
-    if not csrf_matches(secret, offered):
+    if not csrf_matches(auth.secret, offered):
         raise PermissionDeniedException("the form's CSRF token is missing or wrong: reload the page and try again")
 
 
 class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
     """Resolves the bearer token of the Authorization header, or else the page session cookie, to a Principal."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # As the base class does, but the connection can read the body: a form's CSRF field is in it.
-        if not should_bypass_middleware(
-            exclude_http_methods=self.exclude_http_methods,
-            exclude_opt_key=self.exclude_opt_key,
-            exclude_path_pattern=self.exclude,
-            scope=scope,
-            scopes=self.scopes,
-        ):
-            result = await self.authenticate_request(ASGIConnection(scope, receive))
-            scope["user"], scope["auth"] = result.user, result.auth
-        await self.app(scope, receive, send)
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         token = bearer_from(connection)
@@ -95,8 +85,6 @@ class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
         if not secret:
             raise NotAuthorizedException("missing bearer token")
         principal = await self.resolve(connection, session_key(secret), None, secret)
-        if connection.scope.get("method") not in SAFE_METHODS:
-            await check_csrf(connection, secret)
         return AuthenticationResult(user=principal, auth=PageAuth(secret))
 
     async def resolve(

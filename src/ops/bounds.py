@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, ClassVar
 from urllib.parse import urlsplit
 
@@ -62,6 +62,21 @@ def date_problem(value: date | datetime, *, today: date | None = None) -> str | 
     return None
 
 
+# History (interval statistics and call logs, and the reports over them) may be older than any input: the reference
+# data sets are from 1999 and 2003. Never older than this, where pandas' clocks still reach.
+HISTORY_EARLIEST = date(1970, 1, 1)
+
+
+def history_problem(value: date | datetime, *, today: date | None = None) -> str | None:
+    """A date that reads history (a report's period): from 1970 to the end of the input window."""
+    day = value.date() if isinstance(value, datetime) else value
+    latest = _window.latest(today)
+    earliest = min(HISTORY_EARLIEST, _window.earliest)
+    if day < earliest or day > latest:
+        return f"{value.isoformat()} is outside {earliest.isoformat()} to {latest.isoformat()}"
+    return None
+
+
 def week_problem(value: date) -> str | None:
     """A week parameter: a Monday within the window."""
     if (problem := date_problem(value)) is not None:
@@ -79,6 +94,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _CONTROL_LONG = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 MAX_TEXT = 100_000  # characters of any one string in a JSON tree or a file cell
 MAX_DEPTH = 32  # nesting of a JSON tree (a ticket's raw payload, a contract file)
+MAX_NODES = 100_000  # values in one tree: YAML aliases can make a 1 KB file hold billions ("billion laughs")
 
 
 def text_problem(value: str, *, multiline: bool = False, max_length: int = MAX_TEXT) -> str | None:
@@ -90,14 +106,23 @@ def text_problem(value: str, *, multiline: bool = False, max_length: int = MAX_T
     return None
 
 
-def tree_problems(value: object, *, max_depth: int = MAX_DEPTH, max_text: int = MAX_TEXT) -> list[tuple[str, str]]:
+def tree_problems(
+    value: object, *, max_depth: int = MAX_DEPTH, max_text: int = MAX_TEXT, max_nodes: int = MAX_NODES
+) -> list[tuple[str, str]]:
     """(path, problem) for every string with control characters (keys too), every string too long, every
     non-finite number, and the first place deeper than `max_depth`, in a JSON-like tree. Iterative: a tree
-    thousands deep is reported, never a RecursionError."""
+    thousands deep is reported, never a RecursionError; past `max_nodes` values the walk stops with that problem."""
+    if _clean(value, max_depth, max_text, max_nodes):
+        return []  # the common case, found without building a single path
     problems: list[tuple[str, str]] = []
     stack: list[tuple[str, object, int]] = [("", value, 0)]
+    seen = 0
     while stack:  # depth first, in document order
         path, node, depth = stack.pop()
+        seen += 1
+        if seen > max_nodes:
+            problems.append(("", f"more than {max_nodes:,} values"))
+            break
         if isinstance(node, _KeyProblem):
             problems.append((path, node.problem))
         elif isinstance(node, Mapping | list | tuple) and depth >= max_depth:
@@ -119,6 +144,37 @@ def tree_problems(value: object, *, max_depth: int = MAX_DEPTH, max_text: int = 
         elif isinstance(node, float | Decimal) and not _finite(node):
             problems.append((path, f"{node} is not a finite number"))
     return problems
+
+
+def _clean(value: object, max_depth: int, max_text: int, max_nodes: int) -> bool:
+    """Whether a tree breaks no bound: the fast pass of `tree_problems` (no paths, stops at the first doubt)."""
+    search, key_search = _CONTROL_LONG.search, _CONTROL.search
+    stack: list[tuple[object, int]] = [(value, 0)]
+    seen = 0
+    while stack:
+        node, depth = stack.pop()
+        seen += 1
+        if seen > max_nodes:
+            return False
+        if isinstance(node, str):
+            if len(node) > max_text or search(node):
+                return False
+        elif isinstance(node, dict | list | tuple):
+            if depth >= max_depth:
+                return False
+            if isinstance(node, dict):
+                for key in node:
+                    if isinstance(key, str) and (len(key) > 200 or key_search(key)):
+                        return False
+                stack.extend((item, depth + 1) for item in node.values())
+            else:
+                stack.extend((item, depth + 1) for item in node)
+        elif isinstance(node, float | Decimal):
+            if not _finite(node):
+                return False
+        elif isinstance(node, Mapping):  # a mapping that is not a dict: let the full walk judge it
+            return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,15 +222,13 @@ def share_problem(value: float) -> str | None:
     return None
 
 
-def decimal_of(value: object) -> Decimal | None:
-    """A finite Decimal from a number or numeric text, or None (inf, nan, '²', 'abc' are not numbers)."""
-    if isinstance(value, bool):
-        return None
-    try:
-        number = Decimal(value.strip()) if isinstance(value, str) else Decimal(str(value))
-    except (InvalidOperation, TypeError, ValueError):
-        return None
-    return number if number.is_finite() else None
+MAX_ID = 2**31 - 1  # row ids are 32-bit integer columns: PostgreSQL refuses a larger parameter with a 500
+
+
+def id_problem(value: int) -> str | None:
+    if not -MAX_ID <= value <= MAX_ID:
+        return f"{value} is not an id (at most {MAX_ID})"
+    return None
 
 
 def integer_of(value: object) -> int | None:
@@ -245,10 +299,6 @@ def check_week(value: date, field: str = "week") -> None:
     refuse([(field, p)] if (p := week_problem(value)) is not None else [])
 
 
-def check_number(value: float | Decimal | int, field: str, *, low: float | Decimal, high: float | Decimal) -> None:
-    refuse([(field, p)] if (p := number_problem(value, low=low, high=high)) is not None else [])
-
-
 # --- msgspec structs at the HTTP edge ---------------------------------------------------------------
 
 # Static bounds as msgspec constraints; the window and control characters, which msgspec cannot express in a
@@ -312,9 +362,3 @@ def decoding_problem(message: str, key: str | None) -> tuple[str, str] | None:
     if _RANGE.match(message):
         return key or "", message
     return None
-
-
-def within(moment: datetime, field: str) -> datetime:
-    """A datetime checked against the window (for values parsed by hand, as CLI options are)."""
-    check_date(moment, field)
-    return moment

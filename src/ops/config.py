@@ -35,6 +35,14 @@ class Settings(BaseSettings):
         default="embedded",
         description="embedded: the API process runs the schedule; off: a separate `ops scheduler` does.",
     )
+    job_timeout_seconds: int = Field(
+        default=600,
+        description="A job running longer is cancelled and retried; a killed worker's job runs again 10 s after it.",
+    )
+    send_lease_seconds: int = Field(
+        default=300,
+        description="A report send still marked sending after this (its process died) is claimed and sent again.",
+    )
     reports_dir: Path = Field(default=Path("./var/reports"), description="Where delivered reports are kept.")
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25

@@ -156,4 +156,4 @@ def _tune_sqlite(engine: Engine) -> None:
 
 def make_sessionmaker(engine: AsyncEngine, job_queue: object = None) -> async_sessionmaker[AsyncSession]:
     """Sessions carry the job queue so that jobs deferred in a transaction are sent after its commit."""
-    return async_sessionmaker(engine, expire_on_commit=False, info={"ops_job_queue": job_queue})
+    return async_sessionmaker(engine, expire_on_commit=False, info={"ops_job_queue": job_queue, "ops_engine": engine})

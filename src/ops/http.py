@@ -18,37 +18,62 @@ _MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 
 async def bounded_parameters(request: Request[Any, Any, Any]) -> None:
-    """Every path and query parameter held to the text bounds before any handler runs: a NUL in `?contract=`
-    reached PostgreSQL, which refuses it with a 500. A 422 names the parameter."""
-    values = [*request.path_params.items(), *request.query_params.multi_items()]
-    bounds.refuse(
-        [
-            (str(name), problem)
-            for name, value in values
-            if isinstance(value, str) and (problem := bounds.text_problem(value, max_length=2000)) is not None
-        ]
-    )
+    """Every path and query parameter and every field of a page form held to the text bounds before any handler
+    runs: a NUL in `?contract=` or in a form's note reached PostgreSQL, which refuses it with a 500. A 422 names
+    the parameter. (The form is parsed once: the handler reads the same copy.)"""
+    problems = [
+        (str(name), problem)
+        for name, value in [*request.path_params.items(), *request.query_params.multi_items()]
+        if (problem := _parameter_problem(value)) is not None
+    ]
+    if request.method in ("POST", "PUT", "PATCH") and request.content_type[0] in _FORMS:
+        for name, value in (await request.form()).multi_items():
+            if (problem := bounds.text_problem(name, max_length=200)) is not None:
+                problems.append((name, f"field name: {problem}"))
+            elif isinstance(value, str) and (problem := bounds.text_problem(value, multiline=True)) is not None:
+                problems.append((name, problem))
+    bounds.refuse(problems)
 
 
-def parse_day(value: str, field: str) -> date:
-    """A YYYY-MM-DD date, or a 422 naming the field. (A typed date path parameter answers 404 before
-    authentication runs, so dates arrive as strings and are checked here, after the guards.)"""
+def _parameter_problem(value: object) -> str | None:
+    if isinstance(value, str):
+        return bounds.text_problem(value, max_length=2000)
+    if isinstance(value, int):  # a path's {id:int}: 3000000000 was a 500 on PostgreSQL, 10**20 on SQLite too
+        return bounds.id_problem(value)
+    return None
+
+
+_FORMS = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+def parse_day(value: str, field: str, *, history: bool = False) -> date:
+    """A YYYY-MM-DD date within the input window (`history`: one that reads history, from 1970), or a 422 naming
+    the field. (A typed date path parameter answers 404 before authentication runs, so dates arrive as strings and
+    are checked here, after the guards.)"""
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInputError(
             f"{field}: {value!r} is not a date YYYY-MM-DD", extra=[{"field": field, "problem": "not a date"}]
         ) from None
+    # 0001-01-01 is a date, and no report or deadline can be computed for it.
+    problem = bounds.history_problem(day) if history else bounds.date_problem(day)
+    bounds.refuse([(field, problem)] if problem is not None else [])
+    return day
 
 
 def parse_month(value: str, field: str) -> date:
-    """A month YYYY-MM as its first day, or a 422 naming the field (index series are kept by month)."""
+    """A month YYYY-MM as its first day, or a 422 naming the field (index series are kept by month). Months
+    read history (an index series, a month's shifts), so they reach back to 1970, never to year 1 or 9999."""
     match = _MONTH.match(value.strip())
     if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
         raise InvalidInputError(
             f"{field}: {value!r} is not a month YYYY-MM", extra=[{"field": field, "problem": "not a month YYYY-MM"}]
         )
-    return date(int(match.group(1)), int(match.group(2)), 1)
+    first = date(int(match.group(1)), int(match.group(2)), 1)
+    problem = bounds.history_problem(first)
+    bounds.refuse([(field, problem)] if problem is not None else [])
+    return first
 
 
 def parse_month_span(value: str, field: str = "month") -> tuple[date, date]:

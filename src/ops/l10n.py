@@ -109,6 +109,11 @@ class Formats:
         self.lang = language(lang)
         self.locale = LANGUAGES[self.lang]
 
+    def separators(self) -> str:
+        """The locale's decimal and group symbols, as Plotly's layout.separators takes them (",." in pt-BR)."""
+        symbols = Locale.parse(self.locale).number_symbols.get("latn", {})
+        return f"{symbols.get('decimal', '.')}{symbols.get('group', ',')}"
+
     def money(self, value: Decimal | None, currency: str) -> str:
         if value is None:
             return ""

@@ -7,6 +7,7 @@ counts (a failed sign-in, a wrong token, a webhook call), with an atomic INCR on
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from typing import Any, Protocol
@@ -14,6 +15,9 @@ from typing import Any, Protocol
 from litestar.connection import ASGIConnection
 from litestar.exceptions import TooManyRequestsException
 from litestar.handlers.base import BaseRouteHandler
+from redis.exceptions import RedisError
+
+log = logging.getLogger("ops.limits")
 
 WINDOW_SECONDS = 60
 
@@ -59,29 +63,45 @@ class MemoryLimiter:
 
 
 class RedisLimiter:
-    """Counters in Redis: INCR and EXPIRE in one transaction, so every process sees the same count."""
+    """Counters in Redis: INCR and EXPIRE in one transaction, so every process sees the same count. While Redis
+    cannot be reached the process counts alone (as without Redis): a limit never stops intake or sign-in."""
 
     def __init__(self, url: str, prefix: str = "ops:limit:") -> None:
         from redis.asyncio import Redis
 
-        self.redis: Any = Redis.from_url(url)
+        self.redis: Any = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         self.prefix = prefix
+        self.fallback = MemoryLimiter()
+        self.warned = 0.0
+
+    def _unreachable(self, exc: Exception) -> None:
+        if time.monotonic() - self.warned > 60:  # once a minute, not once a request
+            self.warned = time.monotonic()
+            log.warning("rate limits counted in this process only: Redis unreachable (%s)", type(exc).__name__)
 
     async def hit(self, key: str, *, limit: int, window: int = WINDOW_SECONDS) -> int | None:
         name = self.prefix + key
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, window, nx=True)
-            pipe.ttl(name)
-            count, _, ttl = await pipe.execute()
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.incr(name)
+                pipe.expire(name, window, nx=True)
+                pipe.ttl(name)
+                count, _, ttl = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._unreachable(exc)
+            return await self.fallback.hit(key, limit=limit, window=window)
         return max(1, int(ttl)) if int(count) > limit else None
 
     async def blocked(self, key: str, *, limit: int, window: int = WINDOW_SECONDS) -> int | None:
         name = self.prefix + key
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.get(name)
-            pipe.ttl(name)
-            count, ttl = await pipe.execute()
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.get(name)
+                pipe.ttl(name)
+                count, ttl = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._unreachable(exc)
+            return await self.fallback.blocked(key, limit=limit, window=window)
         return max(1, int(ttl)) if count is not None and int(count) >= limit else None
 
     async def close(self) -> None:

@@ -7,7 +7,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Grant, hash_token, principal_of, refusal
@@ -20,6 +20,7 @@ CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 # An active session's idle deadline moves at most once a minute: one write a minute per browser, not per request.
 RENEW_EVERY = timedelta(minutes=1)
+FORGET_AFTER = timedelta(days=30)
 
 
 def csrf_token(secret: str) -> str:
@@ -38,6 +39,10 @@ async def open_session(session: AsyncSession, *, token_id: int, idle: timedelta,
     token = await session.get(ApiToken, token_id)
     if token is None or refusal(token, now) is not None:
         raise ValueError("a page session needs a valid token")
+    # The token's sessions long over are forgotten here: the table holds what could still be shown to someone.
+    await session.execute(
+        delete(PageSession).where(PageSession.token_id == token_id, PageSession.expires_at < now - FORGET_AFTER)
+    )
     secret = SESSION_PREFIX + secrets.token_urlsafe(32)
     session.add(
         PageSession(

@@ -160,8 +160,14 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def sign_in(live_server: LiveServer, browser: Any) -> Iterator[Callable[..., Any]]:
-    """A new page signed in with the token of `role` (a separate browser context per call)."""
+    """A new page signed in with the token of `role` (a separate browser context per call). At the end, no page
+    may have met a Content-Security-Policy refusal: a blocked script would leave a page silently broken."""
     contexts: list[Any] = []
+    refused: list[str] = []
+
+    def note(message: Any) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            refused.append(message.text)
 
     def open_as(role: str, *, lang: str = "en") -> Any:
         context = browser.new_context(
@@ -169,6 +175,7 @@ def sign_in(live_server: LiveServer, browser: Any) -> Iterator[Callable[..., Any
         )
         contexts.append(context)
         page = context.new_page()
+        page.on("console", note)
         page.goto(f"{live_server.url}/login")
         page.fill("#token", live_server.tokens[role])
         page.click("#sign-in")
@@ -177,3 +184,4 @@ def sign_in(live_server: LiveServer, browser: Any) -> Iterator[Callable[..., Any
     yield open_as
     for context in contexts:
         context.close()
+    assert refused == [], refused

@@ -6,6 +6,7 @@ them."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -96,6 +97,10 @@ def test_manager_plans_the_week_watches_progress_and_tries_a_what_if(
     gap = float(page.locator("#fig-gap").inner_text().rstrip(" %"))
     assert gap <= 1.0
     assert page.locator("#shifts tbody tr").count() > 5
+    # The plan's tables in the page's locale (English here): "Mon, 11/16" and "08:00 AM", not ISO text.
+    first = page.locator("#shifts tbody tr").first.locator("td")
+    assert re.fullmatch(r"[A-Z][a-z]{2}, \d{2}/\d{2}", first.nth(0).inner_text()), first.nth(0).inner_text()
+    assert re.fullmatch(r"\d{2}:\d{2}\s[AP]M", first.nth(1).inner_text()), first.nth(1).inner_text()
     staffing = page.locator("#chart-staffing")
     staffing.locator(".main-svg").first.wait_for()
     legend = staffing.locator(".legendtext").all_text_contents()

@@ -33,6 +33,7 @@ from ops.billing.disputes.models import Dispute
 from ops.config import Settings
 from ops.contracts.models import Queue
 from ops.contracts.services import get_contract
+from ops.db import utcnow
 from ops.demo.prepare import store_voice_month
 from ops.queues.assignment.agents import create_agent
 from ops.queues.intake.services import create_ticket
@@ -382,7 +383,7 @@ class World:
     db: Any
     ref: dict[str, Any]
     other: dict[str, Any]
-    tokens: dict[str, str]  # "<contract>:<role>" and "revoked"
+    tokens: dict[str, str]  # "<contract>:<role>", "revoked" and "expired"
 
     async def call(self, route: Route, token: str | None, *, values: dict[str, Any], call: Call | None) -> Any:
         path, _ = fill(route, values)
@@ -523,6 +524,9 @@ async def world(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory)
         reports_dir=tmp / "reports",
         scheduler="off",
         database_pool=False,
+        # Every route is called with wrong tokens here: the per-address limit (tested in test_rate_limits) would
+        # turn the later 401s into 429s.
+        bad_tokens_per_minute=1_000_000,
     )
     app = create_app(settings)
     db = app.state.sessionmaker
@@ -538,8 +542,12 @@ async def world(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory)
             "all:manager": await issue_token(session, name="provider manager", role="manager", contract_id=None),
             "all:supervisor": await issue_token(session, name="provider sup", role="supervisor", contract_id=None),
             "revoked": await issue_token(session, name="gone", role="manager", contract_id=None),
+            "expired": await issue_token(session, name="lapsed", role="manager", contract_id=None),
         }
         await session.execute(update(ApiToken).where(ApiToken.name == "gone").values(revoked_at=NOW))
+        await session.execute(
+            update(ApiToken).where(ApiToken.name == "lapsed").values(expires_at=utcnow() - timedelta(seconds=1))
+        )
     async with AsyncTestClient(app=app) as client:
         yield World(client, db, ref, other, tokens)
 
@@ -575,7 +583,7 @@ def test_every_guarded_route_has_its_roles_written_down() -> None:
 @in_module_loop
 @pytest.mark.parametrize("route", GUARDED, ids=lambda r: r.id)
 async def test_strangers_are_refused(world: World, route: Route) -> None:
-    for token in (None, "ops_not-a-token", world.tokens["revoked"]):
+    for token in (None, "ops_not-a-token", world.tokens["revoked"], world.tokens["expired"]):
         response = await world.call(route, token, values=world.ref, call=CALLS.get(route.operation))
         if route.is_api or route.method != "GET":
             assert response.status_code == 401, (route.id, token is not None, response.status_code, response.text)

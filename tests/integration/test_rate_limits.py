@@ -116,3 +116,15 @@ async def test_the_app_counts_wrong_tokens_in_redis_when_it_is_configured(settin
         assert codes == [401] * 4
         assert (await two.get("/api/contracts", headers=bearer("ops_x"))).status_code == 429
         assert (await one.get("/api/contracts", headers=bearer("ops_x"))).status_code == 429
+
+
+async def test_while_redis_is_unreachable_the_process_counts_alone() -> None:
+    from tests.mailers import free_port
+
+    limiter = RedisLimiter(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    try:
+        waits = [await limiter.hit("login:10.0.0.7", limit=2) for _ in range(3)]
+        assert waits[:2] == [None, None] and waits[2] is not None
+        assert await limiter.blocked("login:10.0.0.7", limit=2) is not None
+    finally:
+        await limiter.close()

@@ -126,3 +126,18 @@ def test_a_bounded_struct_names_the_field_and_its_path() -> None:
             b'[{"at": "2026-12-01T10:00:00Z", "text": ""}, {"at": "2026-12-01T10:00:00Z", "text": "\\u0000"}]',
             type=list[Note],
         )
+
+
+def test_history_reaches_back_to_1970_for_the_1999_reference_logs() -> None:
+    assert bounds.history_problem(date(1999, 2, 1)) is None
+    assert bounds.date_problem(date(1999, 2, 1)) is not None
+    assert bounds.history_problem(date(1969, 12, 31), today=date(2026, 12, 6)) == (
+        "1969-12-31 is outside 1970-01-01 to 2036-12-06"
+    )
+
+
+def test_a_tree_of_billions_of_shared_values_stops_at_the_cap() -> None:
+    laugh: object = "lol"
+    for _ in range(12):  # 10**12 leaves through shared references, as YAML aliases make them
+        laugh = [laugh] * 10
+    assert bounds.tree_problems(laugh) == [("", "more than 100,000 values")]

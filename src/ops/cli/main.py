@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
-from typing import Any
 
 import click
 
-from ops.cli.support import LazyGroup, domain_errors, fail, run, session_scope
+from ops.cli.support import Duration, LazyGroup, domain_errors, fail, run, session_scope
 
 # Each domain's command group by name, imported on first use so `ops --help` stays fast.
 DOMAIN_COMMANDS: dict[str, tuple[str, ...]] = {
@@ -16,12 +15,13 @@ DOMAIN_COMMANDS: dict[str, tuple[str, ...]] = {
     "staffing": ("ops.staffing.commands", "staffing", "Erlang, the week's plan, executed weeks, backtests."),
     "oncall": ("ops.staffing.planning.commands", "oncall", "On-call shifts: record, end early, list."),
     "sla": ("ops.queues.sla.commands", "sla", "When is it due, how long did it take, in business minutes."),
-    "agent": ("ops.queues.assignment.commands", "agent", "Agents of a contract: create (with a token), list."),
+    "agent": ("ops.queues.assignment.commands", "agent", "Agents of a contract: create (with a token), list, token."),
     "report": ("ops.reports.commands", "report", "SLA compliance reports and their delivery."),
     "index": ("ops.billing.indices.commands", "index", "Price index series: import, set a month, show."),
     "billing": ("ops.billing.commands", "billing", "Readjustment, the monthly measurement, adjustments, recovery."),
     "invoice": ("ops.billing.invoices.commands", "invoice", "Issue, pay, credit, void, NFS-e, verify, audit."),
     "dispute": ("ops.billing.disputes.commands", "dispute", "The client's disputes: open, advance, list, alerts."),
+    "scale": ("ops.cli.scale", "scale", "Scaled out: N API processes, M job workers, one scheduler."),
 }
 # `ops import KIND FILE`: every data file the domains load.
 IMPORT_COMMANDS: dict[str, tuple[str, ...]] = {
@@ -87,28 +87,6 @@ def serve(host: str, port: int, workers: int) -> None:
 
     upgrade(get_settings().database_url)
     uvicorn.run("ops.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
-
-
-DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
-
-
-class Duration(click.ParamType[timedelta]):
-    """A duration written as a number and a unit: 30m, 12h, 90d."""
-
-    name = "duration"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
-        if isinstance(value, timedelta):
-            return value
-        text = str(value).strip().lower()
-        unit = DURATION_UNITS.get(text[-1:])
-        try:
-            amount = float(text[:-1])
-        except ValueError:
-            amount = -1.0
-        if unit is None or not 0 < amount <= 3650 * (24 * 60 if unit == "minutes" else 24 if unit == "hours" else 1):
-            self.fail(f"{value!r} is not a duration such as 30m, 12h or 90d (at most 10 years)", param, ctx)
-        return timedelta(**{unit: amount})
 
 
 @main.group("token")

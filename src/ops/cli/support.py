@@ -9,6 +9,7 @@ import json
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from functools import wraps
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -116,3 +117,25 @@ def domain_errors(func: Callable[P, T]) -> Callable[P, T]:
             raise  # unreachable: fail exits
 
     return wrapper
+
+
+DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+class Duration(click.ParamType[timedelta]):
+    """A duration written as a number and a unit: 30m, 12h, 90d."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        text = str(value).strip().lower()
+        unit = DURATION_UNITS.get(text[-1:])
+        try:
+            amount = float(text[:-1])
+        except ValueError:
+            amount = -1.0
+        if unit is None or not 0 < amount <= 3650 * (24 * 60 if unit == "minutes" else 24 if unit == "hours" else 1):
+            self.fail(f"{value!r} is not a duration such as 30m, 12h or 90d (at most 10 years)", param, ctx)
+        return timedelta(**{unit: amount})

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from ops.bounds import Count
+
 QueueKind = Literal["care", "helpdesk", "retention", "bo_care", "bo_helpdesk", "social"]
 Channel = Literal["inbound_voice", "outbound_voice", "back_office", "social"]
 Priority = Literal["critical", "high", "normal", "low"]
@@ -36,7 +38,7 @@ class Readjustment(Strict):
 
     index: Literal["IPCA", "IGP-M", "INPC", "none", "formula"]
     anniversary: date
-    lag_months: int | None = None  # months between the window's end and the anniversary; default by index
+    lag_months: Count | None = None  # months between the window's end and the anniversary; default by index
     floor_zero: bool = False  # a negative year leaves prices unchanged
     fallback: Literal["IPCA", "IGP-M", "INPC"] | None = None  # when the index has a gap or is extinct
     formula: list[dict[str, Any]] = []  # weighted: [{agreement: CODE, weight: 0.7}, {index: IPCA, weight: 0.3}]
@@ -52,26 +54,26 @@ class Prices(Strict):
     position_month: Decimal
     reinforcement_hour: Decimal
     ticket_minute: Decimal
-    ticket_minimum_minutes: int = 10
+    ticket_minimum_minutes: Count = 10
     taxes: Decimal = Decimal(0)
     oncall: OnCallPrice | None = None
 
 
 class VoiceSla(Strict):
     formula: SLFormula = "offered"
-    answer_within_seconds: int = 20
+    answer_within_seconds: Count = 20
     target: float = 0.8
     max_abandon: float | None = None
     max_asa_seconds: float | None = None
-    short_abandon_seconds: int = 5
+    short_abandon_seconds: Count = 5
 
 
 class TicketTargets(Strict):
     """Targets in business minutes of the queue's calendar."""
 
-    first_response: int
-    resolution: int
-    next_response: int | None = None
+    first_response: Count
+    resolution: Count
+    next_response: Count | None = None
 
 
 class Sla(Strict):
@@ -81,8 +83,8 @@ class Sla(Strict):
 
 class Routing(Strict):
     strategy: Strategy = "longest_idle"
-    overflow_after_minutes: int = 10
-    giveback_minutes: int = 30
+    overflow_after_minutes: Count = 10
+    giveback_minutes: Count = 30
     aging_per_hour: float = 1.0
     handle_minutes: float = 12.0
 
@@ -110,24 +112,24 @@ class QueueIn(Strict):
     channel: Channel
     calendar: str | dict[str, Any]
     sla: Sla
-    base_positions: int = 0
+    base_positions: Count = 0
     routing: Routing = msgspec.field(default_factory=Routing)
     reasons: list[ReasonIn] = []
 
 
 class Outage(Strict):
-    threshold: int = 5
-    window_minutes: int = 30
+    threshold: Count = 5
+    window_minutes: Count = 30
     forecast_hours: float = 4.0
 
 
 class ShiftRulesIn(Strict):
     lengths_hours: list[float] = msgspec.field(default_factory=lambda: [4.0, 6.0, 8.0])
-    start_step_minutes: int = 30
+    start_step_minutes: Count = 30
     break_after_hours: float | None = None
-    break_minutes: int = 0
-    max_per_interval: int | None = None
-    max_per_day: int | None = None
+    break_minutes: Count = 0
+    max_per_interval: Count | None = None
+    max_per_day: Count | None = None
     shrinkage: float = 0.3
     max_occupancy: float | None = 0.85
     blends: list[list[str]] = []

@@ -1,4 +1,5 @@
-"""One JobQueue interface: an in-process adapter (no Redis) and an arq adapter; after-commit buffering."""
+"""One JobQueue interface: an in-process adapter (no Redis) and an arq adapter; jobs deferred to an outbox row of
+the transaction and sent after its commit."""
 
 from __future__ import annotations
 
@@ -6,41 +7,64 @@ import asyncio
 import logging
 from typing import Any, Protocol
 
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event, inspect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
+from ops.db import utcnow
+from ops.jobs.models import OutboxJob
+from ops.jobs.outbox import Entry, send_entries
 from ops.jobs.registry import job_named
+from ops.jobs.retry import DEFAULT_POLICY, RetryPolicy
 
 log = logging.getLogger("ops.jobs")
 
 
 class JobQueue(Protocol):
-    async def enqueue(self, name: str, /, *, job_id: str | None = None, **kwargs: Any) -> None: ...
+    async def enqueue(self, name: str, /, *, job_id: str | None = None, **kwargs: Any) -> asyncio.Task[bool] | None:
+        """Hand the job over; an in-process queue answers the task that runs it (True once the job is finished)."""
+        ...
 
     async def close(self) -> None: ...
 
 
 class InProcessQueue:
-    """Runs jobs as asyncio tasks in this process: the embedded default, with no Redis."""
+    """Runs jobs as asyncio tasks in this process: the embedded default, with no Redis. A failed job is tried again
+    as the arq worker does (bounded tries, growing delay). Each task answers whether the job is finished (run, or
+    failed for good): one still waiting for a retry when the process stops answers False, and its outbox row is
+    kept for the relay instead of holding the process up for minutes."""
 
-    def __init__(self, ctx: dict[str, Any]) -> None:
+    def __init__(self, ctx: dict[str, Any], policy: RetryPolicy = DEFAULT_POLICY) -> None:
         self.ctx = ctx
-        self.tasks: set[asyncio.Task[Any]] = set()
+        self.policy = policy
+        self.tasks: set[asyncio.Task[bool]] = set()
         self.running: set[str] = set()
+        self.waiting: set[asyncio.Task[Any]] = set()
+        self.stopping = False
 
-    async def enqueue(self, name: str, /, *, job_id: str | None = None, **kwargs: Any) -> None:
+    async def enqueue(self, name: str, /, *, job_id: str | None = None, **kwargs: Any) -> asyncio.Task[bool] | None:
         func = job_named(name)
         if job_id is not None and job_id in self.running:
-            return  # same dedup promise as arq: one job id runs once at a time
+            return None  # same dedup promise as arq: one job id runs once at a time
         if job_id is not None:
             self.running.add(job_id)
 
-        async def run() -> None:
+        async def run() -> bool:
             try:
-                await func(self.ctx, **kwargs)
-            except Exception:
-                log.exception("job %s failed", name)
+                for attempt in range(1, self.policy.max_tries + 1):
+                    try:
+                        await func({**self.ctx, "job_try": attempt}, **kwargs)
+                        return True
+                    except Exception as exc:
+                        if not self.policy.retries(exc, attempt):
+                            log.exception("job %s failed (try %d, not retried)", name, attempt)
+                            return True
+                        delay = self.policy.delay(attempt)
+                        log.warning("job %s failed (try %d), again in %.0f s: %r", name, attempt, delay, exc)
+                        if not await self._wait_to_retry(delay):
+                            log.warning("job %s left for the outbox's relay: this process is stopping", name)
+                            return False
+                return True
             finally:
                 if job_id is not None:
                     self.running.discard(job_id)
@@ -48,6 +72,24 @@ class InProcessQueue:
         task = asyncio.create_task(run(), name=f"job:{name}")
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        return task
+
+    async def _wait_to_retry(self, delay: float) -> bool:
+        """Sleep until the next try; False when the process stops meanwhile (close() cancels the sleep)."""
+        if self.stopping:
+            return False
+        me = asyncio.current_task()
+        assert me is not None
+        self.waiting.add(me)
+        try:
+            await asyncio.sleep(delay)
+        except asyncio.CancelledError:
+            if self.stopping:
+                return False
+            raise
+        finally:
+            self.waiting.discard(me)
+        return True
 
     async def drain(self) -> None:
         """Wait for every job started so far (tests, shutdown)."""
@@ -55,6 +97,10 @@ class InProcessQueue:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
     async def close(self) -> None:
+        """Let the running tries finish; a job waiting to be tried again stops waiting and stays in the outbox."""
+        self.stopping = True
+        for task in list(self.waiting):
+            task.cancel()
         await self.drain()
 
 
@@ -66,13 +112,14 @@ class ArqQueue:
         self.redis_url = redis_url
         self.pool: Any = None
 
-    async def enqueue(self, name: str, /, *, job_id: str | None = None, **kwargs: Any) -> None:
+    async def enqueue(self, name: str, /, *, job_id: str | None = None, **kwargs: Any) -> asyncio.Task[bool] | None:
         if self.pool is None:
             from arq import create_pool
             from arq.connections import RedisSettings
 
             self.pool = await create_pool(RedisSettings.from_dsn(self.redis_url))
         await self.pool.enqueue_job(name, _job_id=job_id, **kwargs)
+        return None
 
     async def close(self) -> None:
         if self.pool is not None:
@@ -80,34 +127,45 @@ class ArqQueue:
             self.pool = None
 
 
-# Jobs asked for inside a transaction wait in the session until it commits; a rollback drops them.
-# The queue itself rides in session.info, set by the sessionmaker (see ops.db.make_sessionmaker).
+# Jobs asked for inside a transaction are outbox rows of it (ops.jobs.models.OutboxJob), also listed in the session
+# until it commits; then they are sent and their rows deleted. A rollback drops both; a failed send keeps the row
+# for the relay. The queue and the engine ride in session.info, set by the sessionmaker (ops.db.make_sessionmaker).
 PENDING_KEY = "ops_pending_jobs"
 QUEUE_KEY = "ops_job_queue"
-_flushes: set[asyncio.Task[None]] = set()
+ENGINE_KEY = "ops_engine"
+_flushes: set[asyncio.Task[Any]] = set()
 
 
 def defer(session: AsyncSession | Session, name: str, /, *, job_id: str | None = None, **kwargs: Any) -> None:
-    """Ask for a job to run once the session's transaction commits (never before)."""
-    session.info.setdefault(PENDING_KEY, []).append((name, job_id, kwargs))
+    """Ask for a job to run once the session's transaction commits (never before, never lost after)."""
+    pending: list[OutboxJob] = session.info.setdefault(PENDING_KEY, [])
+    if job_id is not None and any(
+        row.name == name and row.job_id == job_id and (inspect(row).pending or inspect(row).persistent)
+        for row in pending
+    ):
+        return  # asked twice in one transaction: one job (arq would drop the second anyway)
+    row = OutboxJob(name=name, job_id=job_id, kwargs=kwargs, created_at=utcnow(), attempts=0)
+    session.add(row)
+    pending.append(row)
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    pending = session.info.pop(PENDING_KEY, None)
-    queue: JobQueue | None = session.info.get(QUEUE_KEY)
+    pending: list[OutboxJob] | None = session.info.pop(PENDING_KEY, None)
     if not pending:
         return
-    if queue is None:
-        log.warning("no job queue on this session: %d job(s) not sent", len(pending))
-        return
+    # A row added in a savepoint that was rolled back is no longer in the database: its job is not sent.
+    entries = [Entry(r.id, r.name, r.job_id, dict(r.kwargs)) for r in pending if inspect(r).persistent]
+    queue: JobQueue | None = session.info.get(QUEUE_KEY)
+    engine: AsyncEngine | None = session.info.get(ENGINE_KEY)
+    if not entries or queue is None or engine is None:
+        return  # the rows wait in the outbox for the relay
 
     async def flush() -> None:
-        for name, job_id, kwargs in pending:
-            try:
-                await queue.enqueue(name, job_id=job_id, **kwargs)
-            except Exception:
-                log.exception("could not enqueue job %s", name)
+        try:
+            await send_entries(engine, queue, entries)
+        except Exception:  # the rows stay in the outbox: the relay sends them
+            log.exception("could not send %d job(s) after commit; the outbox keeps them", len(entries))
 
     task = asyncio.get_running_loop().create_task(flush())
     _flushes.add(task)
@@ -119,6 +177,16 @@ def _after_rollback(session: Session, _previous: Any) -> None:
     session.info.pop(PENDING_KEY, None)
 
 
-async def wait_for_flushes() -> None:
+async def wait_for_flushes(other_loops_seconds: float = 10.0) -> None:
+    """Wait for the after-commit sends (and the in-process jobs they wait on). Those of another event loop (a test
+    client's) cannot be awaited from this one: they are polled for a while."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + other_loops_seconds
     while _flushes:
-        await asyncio.gather(*list(_flushes), return_exceptions=True)
+        mine = [task for task in _flushes if task.get_loop() is loop]
+        if mine:
+            await asyncio.gather(*mine, return_exceptions=True)
+        elif loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        else:
+            return

@@ -8,11 +8,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ops.jobs.outbox import RELAY_SECONDS, relay_outbox
 from ops.jobs.queue import JobQueue
 
 # A source of per-contract schedules: (scheduler, sessionmaker, queue) -> adds or replaces its jobs.
@@ -52,5 +54,18 @@ async def start_scheduler(
             id=f"source:{source.__module__}.{source.__qualname__}",
             replace_existing=True,
         )
+    # Jobs left in the outbox (a failed enqueue, a process killed after its commit) are sent from here: directly,
+    # not through the queue, since the queue may be what failed.
+    scheduler.add_job(
+        relay_outbox,
+        "interval",
+        seconds=RELAY_SECONDS,
+        args=[sessionmaker, queue],
+        id="relay_outbox",
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),
+    )
     scheduler.start()
     return scheduler

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ops import bounds
 from ops.cli.support import domain_errors, echo_json, fail, run, session_scope
 
 report = click.Group(name="report", help="SLA compliance reports and their delivery.")
@@ -15,10 +16,13 @@ report = click.Group(name="report", help="SLA compliance reports and their deliv
 
 def _date(value: str, option: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         fail(f"{option} {value!r} is not a date (YYYY-MM-DD)")
         raise  # unreachable: fail exits
+    if (problem := bounds.history_problem(day)) is not None:  # reports read history, which may predate 2000
+        fail(f"{option} {problem}")
+    return day
 
 
 @report.command("sla")

@@ -36,7 +36,11 @@ class ReportController(Controller):
     ) -> dict[str, Any]:
         """The report data of the contract for local dates from..to (inclusive), as `ops report sla` gives it."""
         data = await services.sla_report(
-            db_session, code=code, start=parse_day(start, "from"), end=parse_day(end, "to"), principal=request.user
+            db_session,
+            code=code,
+            start=parse_day(start, "from", history=True),
+            end=parse_day(end, "to", history=True),
+            principal=request.user,
         )
         return report_json(data)
 

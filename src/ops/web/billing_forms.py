@@ -14,6 +14,7 @@ from litestar import Request, Response
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import bounds
 from ops.auth import Principal
 from ops.billing.measurement import services as measurements
 from ops.billing.measurement.models import Measurement
@@ -77,10 +78,14 @@ def amount_in(text: str | None, w: Words, field: str) -> Decimal:
 
 
 def day_in(text: str | None, w: Words, field: str) -> date:
+    """A date typed into a form, within the input window (ops.bounds): 0001-01-01 is no payment date."""
     try:
-        return date.fromisoformat((text or "").strip())
+        day = date.fromisoformat((text or "").strip())
     except ValueError:
         raise Refused(w._("Give a date."), field=field) from None
+    if bounds.date_problem(day) is not None:
+        raise Refused(w._("Give a date."), field=field)
+    return day
 
 
 Render = Callable[[str | None, str | None, Failure, dict[str, str]], Awaitable[Response[Any]]]

@@ -19,6 +19,7 @@ from ops.web.render import came_from, page
 
 NOT_PAGES = ("/api", "/schema", "/health", "/static", "/vendor")
 PAGE_STATUSES = (400, 403, 404, 405, 409, 422)
+SAYS_WHAT_IS_WRONG = (400, 403, 409, 422)  # a refusal says why (a role, a form from another site)
 
 # status -> (title, explanation), English msgids of the catalogues.
 EXPLAINED: dict[int, tuple[str, str]] = {
@@ -64,8 +65,11 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
         status, detail = exc.status_code, str(exc.detail)
     else:  # pragma: no cover - only the exceptions above are routed here
         status, detail = 400, ""
-    if detail == HTTPStatus(status).phrase:
-        detail = ""  # Litestar's bare "Not Found" says nothing the title does not
+    if detail == HTTPStatus(status).phrase or status not in SAYS_WHAT_IS_WRONG:
+        # Litestar's bare "Not Found" says nothing the title does not; a missing object's English wording ("no
+        # ticket 9") neither: the explanation is said in the reader's language. Bad input keeps its detail, which
+        # names the field and the value, and a refusal its reason.
+        detail = ""
     _ = gettext(locale_tag(pick_language(dict(request.cookies), request.headers.get("accept-language"))))
     title, explanation = EXPLAINED.get(status, (N_("Request refused"), N_("The request was refused.")))
     response = page(
@@ -83,6 +87,8 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
         home_label=_(HOME),
     )
     response.status_code = status
+    if isinstance(exc, HTTPException) and exc.headers:
+        response.headers.update(exc.headers)  # a 405's Allow, as the API's answer carries it
     return response
 
 

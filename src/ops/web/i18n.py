@@ -9,7 +9,7 @@ from typing import Any
 
 from babel import Locale
 
-from ops.l10n import N_, gettext, language
+from ops.l10n import N_, NC_, gettext, language
 
 LANGUAGES = ("pt", "es", "en")
 LANG_COOKIE = "ops_lang"
@@ -37,6 +37,10 @@ PHRASES: dict[str, Phrase] = {
     "portal": N_("Client portal"),
     "language": N_("Language"),
     "nothing_here": N_("Nothing here."),
+    "role_agent": NC_("role", "agent"),
+    "role_supervisor": NC_("role", "supervisor"),
+    "role_manager": NC_("role", "manager"),
+    "role_client": NC_("role", "client"),
 }
 
 

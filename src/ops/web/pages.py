@@ -53,6 +53,10 @@ async def login(request: Request[Any, Any, State], data: Form) -> Response[Any]:
             if isinstance(grant, Grant):
                 idle = timedelta(hours=settings.session_idle_hours)
                 secret = await open_session(session, token_id=grant.principal.token_id, idle=idle)
+                # A sign-in over an older session of this browser ends that one: one browser, one session.
+                if earlier := request.cookies.get(SESSION_COOKIE):
+                    await close_session(session, earlier)
+                    state.tokens.forget(session_key(earlier))
         if isinstance(grant, Grant):
             target = HOME_BY_ROLE[grant.principal.role] if next_page == "/" else next_page
             redirect = Redirect(target, status_code=303)

@@ -13,6 +13,7 @@ from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import bounds
 from ops.auth import Principal, requires
 from ops.contracts.services import get_contract, list_contracts
 from ops.errors import InvalidInputError
@@ -22,6 +23,7 @@ from ops.reports.delivery.services import local_today, period_for
 from ops.reports.rendering.words import Words, words
 from ops.reports.report import report_json
 from ops.reports.summary import Summary, executive_summary
+from ops.web.headers import csp_nonce
 from ops.web.i18n import locale_tag, pick_language
 from ops.web.render import page
 
@@ -76,6 +78,9 @@ def _month(value: str | None, default: tuple[date, date]) -> tuple[date, date]:
             raise InvalidInputError(
                 f"month must be YYYY-MM, not {value!r}", extra=[{"field": "month", "problem": "not YYYY-MM"}]
             ) from None
+        # The portal reads history (which may predate any input), never year 1 nor 9999, where reports fail.
+        if (problem := bounds.history_problem(first)) is not None:
+            raise InvalidInputError(f"month: {problem}", extra=[{"field": "month", "problem": problem}])
         return first, first.replace(day=calendar.monthrange(year, month)[1])
     return default
 
@@ -120,11 +125,15 @@ async def portal(
     # Numbers and money in the reader's conventions (Babel), as the billing tab writes them; the charts too.
     fmt = Formats(locale_tag(pick_language(dict(request.cookies), request.headers.get("accept-language"))))
     reader = words(data.contract, fmt.lang)
+    nonce = csp_nonce(request)
     charts = [
         {
             "key": c.key,
             "title": c.title,
-            "html": c.figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{c.key}"),
+            # plotly's inline script runs under the page's Content-Security-Policy only with its nonce.
+            "html": c.figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{c.key}").replace(
+                "<script>", f'<script nonce="{nonce}">'
+            ),
         }
         for c in report_charts(data, reader)
         if c.key in PORTAL_CHARTS

@@ -16,6 +16,7 @@ from ops.auth import Principal
 from ops.authentication import PageAuth
 from ops.l10n import Formats
 from ops.sessions import CSRF_FIELD
+from ops.web.headers import csp_nonce
 from ops.web.i18n import locale_tag, pick_language, translator
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -40,6 +41,7 @@ def page(request: Request[Any, Any, Any], name: str, **context: Any) -> Template
             "t": translator(lang),
             # Every form that posts carries the session's CSRF token; scripts send it as X-CSRF-Token.
             "csrf": csrf,
+            "csp_nonce": csp_nonce(request),
             "csrf_field": lambda: Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, csrf),
             "fmt": Formats(locale_tag(lang)),  # numbers, money, percentages and dates by Babel
             # Where the language switch comes back to: the page as shown, its query included; a page re-rendered

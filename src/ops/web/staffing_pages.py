@@ -17,6 +17,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import bounds
 from ops.auth import Principal, requires
 from ops.contracts.services import get_contract, list_contracts
 from ops.db import utcnow
@@ -188,6 +189,9 @@ async def staffing_page(
     contract: FromQuery[str | None] = None,
     week: FromQuery[date | None] = None,
 ) -> Template:
+    if week is not None and (problem := bounds.date_problem(week)) is not None:  # 9999-12-27 was a 500
+        error = InvalidInputError(f"week: {problem}", extra=[{"field": "week", "problem": problem}])
+        return await _render(request, db_session, contract, None, error=error)
     return await _render(request, db_session, contract, week)
 
 
@@ -282,6 +286,7 @@ async def _render(
                 for day in (week + timedelta(days=i) for i in range(7))
             ],
             "locale": locale_tag(lang),  # the script's numbers and money by the browser's Intl in this locale
+            "separators": Formats(locale_tag(lang)).separators(),  # and the charts' (Plotly's decimal, group)
         },
     )
     return _status(page(request, "staffing.html", **context), error)

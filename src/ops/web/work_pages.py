@@ -6,7 +6,9 @@ ticks the countdowns from the due times the server rendered.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +24,7 @@ from ops.auth import Principal, Role, requires
 from ops.contracts.models import Contract
 from ops.db import utcnow
 from ops.errors import DomainError
-from ops.l10n import N_, NC_
+from ops.l10n import N_, NC_, Formats
 from ops.queues.assignment import agents, pull
 from ops.queues.models import Agent
 from ops.queues.work import actions, views
@@ -202,6 +204,28 @@ async def _home(
     return response
 
 
+DECIMAL_TEXT = re.compile(r"-?\d+\.\d+")
+
+
+def shown(value: Any, fmt: Formats, tz: ZoneInfo, key: str = "") -> str:
+    """A value of the ticket's history as the reader writes it: a time (stored as ISO text) in the queue's zone,
+    a number in the locale's digits (an id or a version as it is); anything else as it is."""
+    if isinstance(value, bool) or value is None or key.endswith("id") or key == "version":
+        return str(value)
+    if isinstance(value, str) and DECIMAL_TEXT.fullmatch(value):  # money-exact amounts kept as text (7.25 min)
+        value = Decimal(value)
+    if isinstance(value, int | float | Decimal):
+        text = format(Decimal(str(value)).normalize(), "f")
+        return fmt.number(value, min(len(text.partition(".")[2]), 2))
+    if isinstance(value, str) and len(value) >= 16 and value[4] == "-" and "T" in value:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return fmt.moment(moment, tz) if moment.tzinfo is not None else value
+    return str(value)
+
+
 def _parse(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
@@ -285,6 +309,7 @@ async def _ticket_page(
         problems=problems or [],
         form=form or {},
         request_path=f"/work/tickets/{ticket_id}",
+        shown=shown,
     )
     response.status_code = status
     return response

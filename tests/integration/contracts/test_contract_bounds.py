@@ -129,3 +129,37 @@ async def test_a_nul_in_a_path_or_query_parameter_is_a_422_naming_it(
         {"field": "contract", "problem": "control character U+0000 at position 3 is not allowed"}
     ]
     assert (await client.get("/api/contracts/nobody", headers=manager)).status_code == 404
+
+
+@pytest.mark.parametrize("ticket_id", ["3000000000", "99999999999999999999"])
+async def test_an_id_past_the_integer_columns_is_a_422_naming_it(
+    client: AsyncTestClient[Litestar], db: Any, ticket_id: str
+) -> None:
+    """Row ids are 32-bit columns: PostgreSQL refused a larger parameter with a 500 (and SQLite 10**20)."""
+    manager = bearer(await token(db, "manager"))
+    for method, path in (("GET", f"/api/tickets/{ticket_id}"), ("POST", f"/api/incidents/{ticket_id}/resolve")):
+        response = await client.request(method, path, headers=manager)
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["errors"][0]["field"] in ("ticket_id", "id")
+    assert (await client.get("/api/tickets/2147483647", headers=manager)).status_code == 404
+
+
+def test_counts_in_a_contract_file_fit_their_columns(cli: CliRunner, tmp_path: Path) -> None:
+    """base_positions: 3000000000 was stored as is on SQLite and a 500 on PostgreSQL's integer column."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(bad_file("base_positions: 15", "base_positions: 3000000000"), encoding="utf-8")
+    result = cli.invoke(main, ["contract", "load", str(bad)])
+    assert result.exit_code == 2
+    assert "base_positions: Expected `int` <= 1000000" in result.output
+
+
+async def test_a_billion_laughs_contract_file_is_refused_at_once(client: AsyncTestClient[Litestar], db: Any) -> None:
+    """Nine lines of YAML aliases hold 10**9 values: refused by count, before anything walks them all."""
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    # Inside a free-form section, which msgspec would walk value by value.
+    body = REFERENCE.replace("\npenalties:\n", "\npenalties:\n  " + "\n  ".join(lines) + "\n", 1)
+    manager = bearer(await token(db, "manager"))
+    response = await client.post("/api/contracts", content=body.encode(), headers=manager)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [{"field": "", "problem": "more than 100,000 values"}]

@@ -105,3 +105,11 @@ def test_deliver_now_sends_once(cli: CliRunner, smtp: tuple[Inbox, int], monkeyp
     unknown = cli.invoke(main, ["report", "deliver", "--contract", "reference", "--delivery", "weekly"])
     assert unknown.exit_code == 2
     assert "has no delivery 'weekly'" in unknown.stderr
+
+
+def test_a_period_before_1970_is_named_on_stderr(cli: CliRunner) -> None:
+    result = cli.invoke(
+        main, ["report", "sla", "--contract", "reference", "--from", "0001-01-01", "--to", "1999-02-01"]
+    )
+    assert result.exit_code == 2
+    assert "--from 0001-01-01 is outside 1970-01-01 to" in result.stderr

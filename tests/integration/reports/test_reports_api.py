@@ -11,6 +11,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from ops import bounds
 from ops.config import Settings
 from ops.l10n import Formats
 from ops.reports.delivery.services import local_today, period_for, run_delivery
@@ -128,3 +129,19 @@ async def test_portal_page_shows_own_scorecard_and_reports(
     await sign_in(client, tokens["manager"])
     manager = await client.get("/portal")
     assert "/portal?contract=other" in manager.text  # staff choose among every contract
+
+
+async def test_a_report_period_in_year_1_is_a_422_not_an_out_of_bounds_timestamp(
+    client: AsyncTestClient[Litestar], reference: Any
+) -> None:
+    """Issue 13: reports read history, which may be older than any input (this slice is from 1999), but never
+    from before 1970, where pandas' clocks end."""
+    manager = bearer(await token(reference, "manager"))
+    far = await client.get(
+        "/api/reports/reference/sla", params={"from": "0001-01-01", "to": "1999-02-28"}, headers=manager
+    )
+    assert far.status_code == 422, far.text
+    assert far.json()["errors"] == [
+        {"field": "from", "problem": f"0001-01-01 is outside 1970-01-01 to {bounds.window().latest()}"}
+    ]
+    assert (await client.get("/api/reports/reference/sla", params=FEB, headers=manager)).status_code == 200

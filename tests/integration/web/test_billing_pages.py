@@ -134,6 +134,9 @@ async def test_a_failed_action_shows_its_error_in_the_page_language_and_changes_
     assert 'value="1234.56"' in refused.text and 'value="typed"' in refused.text  # what was typed stays
     early_payment = await client.post("/billing/payments", data={**bad, "amount": "10,00", "paid_on": "2020-01-01"})
     assert early_payment.status_code == 422 and "anterior à emissão da fatura" in early_payment.text
+    for far in ("0001-01-01", "9999-12-31"):  # outside the input window (issue 13)
+        refused = await client.post("/billing/payments", data={**bad, "amount": "10,00", "paid_on": far})
+        assert refused.status_code == 422 and "Informe uma data." in refused.text
     assert await _count(db, Payment) == 0
     future = await client.post("/billing/measurement/draft", data={"contract": "reference", "month": "2099-01"})
     assert future.status_code == 422 and "O período de janeiro de 2099 ainda não começou." in future.text
@@ -262,3 +265,16 @@ async def test_the_readjustments_show_with_their_notice(client: Client, db: Any)
     assert [link.rsplit("=", 1)[1] for link in links] == ["pt-BR", "en"]
     notice = await client.get(links[0])
     assert notice.status_code == 200 and notice.content.startswith(b"%PDF")
+
+
+async def test_a_nul_in_a_page_form_is_a_422_naming_the_field_and_records_nothing(client: Client, db: Any) -> None:
+    """Issue 13: a NUL typed (or pasted) into a form reached PostgreSQL, which refused it with a 500."""
+    await load_reference(db)
+    await _measured(db, submit=True)
+    await sign_in(client, await token(db, "manager", name="Marta"))
+    approved = await client.post(
+        "/billing/measurement/approve", data={**OCTOBER, "version": "1", "by": "Maria\x00"}, follow_redirects=False
+    )
+    assert approved.status_code == 422, approved.text
+    assert "control character U+0000 at position 5 is not allowed" in approved.text  # on the error page
+    assert (await _latest(db)).state == "submitted"

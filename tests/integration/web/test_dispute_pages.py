@@ -247,3 +247,24 @@ async def test_a_disputed_invoice_falling_due_raises_an_alert(client: Client, db
         await session.execute(update(Dispute).values(deadline=date(2026, 11, 1)))
     late = await client.get("/billing", params=OCTOBER, headers=PT)
     assert f"A disputa {row.id} (protocolada) passou do prazo de {pt.date(date(2026, 11, 1))}." in late.text
+
+
+async def test_every_form_of_the_billing_pages_carries_one_csrf_token(client: Client, db: Any) -> None:
+    """A browser posts each form's fields as they are: a CSRF field given twice reaches the handler as a list and
+    the form is refused (422), which tests posting their own data never see."""
+    await load_reference(db)
+    async with db.begin() as session:
+        await measurement(session, month="2026-09")
+        await invoices.issue_invoice(session, code="reference", month="2026-09", actor="test")
+        await measurement(session)  # October approved, not invoiced: the issue form shows
+    await sign_in(client, await token(db, "manager"))
+    dispute = {**OCTOBER, "invoice": "1", "description": "x", "disputed": "1,00"}
+    assert (await client.post("/billing/disputes", data=dispute, headers=PT, follow_redirects=False)).status_code == 303
+    pages = [(await client.get("/billing", params=OCTOBER, headers=PT)).text]
+    await sign_in(client, await token(db, "client", "reference"))
+    pages.append((await client.get("/portal/billing", headers=PT)).text)
+    for page in pages:
+        forms = re.findall(r'<form method="post".*?</form>', page, re.S)
+        assert len(forms) >= 3
+        for form in forms:
+            assert form.count('name="csrf"') == 1, form[:200]

@@ -47,13 +47,33 @@ NOT_FOUND: dict[str, tuple[dict[str, Any], dict[str, str], dict[str, str] | None
     ),
     "PortalApproveMeasurement": ({}, {}, {"contract": "no_such_contract", "month": "2026-01"}),
     "PortalContestMeasurement": ({}, {}, {"contract": "no_such_contract", "month": "2026-01"}),
-    "BillingIssueCreditNote": ({}, {}, {"contract": "no_such_contract", "month": "2026-01", "invoice": "1"}),
-    "BillingRecordNfse": ({}, {}, {"contract": "no_such_contract", "month": "2026-01", "invoice": "1"}),
-    "BillingVoidInvoice": ({}, {}, {"contract": "no_such_contract", "month": "2026-01", "invoice": "1"}),
-    "BillingOpenDispute": ({}, {}, {"contract": "no_such_contract", "month": "2026-01", "subject": "invoice"}),
-    "BillingAdvanceDispute": ({}, {}, {"contract": "no_such_contract", "month": "2026-01", "dispute": "999999"}),
-    "PortalOpenDispute": ({}, {}, {"contract": "no_such_contract", "invoice": "1"}),
-    "PortalSubmitDispute": ({}, {}, {"contract": "no_such_contract", "dispute": "999999"}),
+    "BillingIssueCreditNote": (
+        {},
+        {},
+        {"contract": "no_such_contract", "month": "2026-01", "invoice": "1", "amount": "1,00", "reason": "x"},
+    ),
+    "BillingRecordNfse": (
+        {},
+        {},
+        {"contract": "no_such_contract", "month": "2026-01", "invoice": "1", "number": "1", "value": "1,00"},
+    ),
+    "BillingVoidInvoice": ({}, {}, {"contract": "no_such_contract", "month": "2026-01", "invoice": "1", "reason": "x"}),
+    "BillingOpenDispute": (
+        {},
+        {},
+        {"contract": "no_such_contract", "month": "2026-01", "description": "x", "disputed": "1,00"},
+    ),
+    "BillingAdvanceDispute": (
+        {},
+        {},
+        {"contract": "no_such_contract", "month": "2026-01", "dispute": "1", "to": "refused", "reason": "x"},
+    ),
+    "PortalOpenDispute": (
+        {},
+        {},
+        {"contract": "no_such_contract", "invoice": "1", "description": "x", "disputed": "1,00"},
+    ),
+    "PortalSubmitDispute": ({}, {}, {"contract": "no_such_contract", "dispute": "1", "state": "opened"}),
 }
 # operation -> (query, form) with a value that cannot be used.
 INVALID: dict[str, tuple[dict[str, str], dict[str, str] | None]] = {
@@ -75,13 +95,16 @@ INVALID: dict[str, tuple[dict[str, str], dict[str, str] | None]] = {
     ),
     "PortalApproveMeasurement": ({}, {"contract": "reference", "month": "2026-99"}),
     "PortalContestMeasurement": ({}, {"contract": "reference", "month": "2026-99"}),
-    "BillingIssueCreditNote": ({}, {"contract": "reference", "month": "2026-99", "invoice": "1", "amount": "lots"}),
-    "BillingRecordNfse": ({}, {"contract": "reference", "month": "2026-99", "invoice": "1", "value": "lots"}),
-    "BillingVoidInvoice": ({}, {"contract": "reference", "month": "2026-99", "invoice": "1"}),
-    "BillingOpenDispute": ({}, {"contract": "reference", "month": "2026-99", "disputed": "lots"}),
-    "BillingAdvanceDispute": ({}, {"contract": "reference", "month": "2026-99", "dispute": "abc"}),
-    "PortalOpenDispute": ({}, {"contract": "reference", "invoice": "", "disputed": "lots"}),
-    "PortalSubmitDispute": ({}, {"contract": "reference", "dispute": "abc"}),
+    "BillingIssueCreditNote": (
+        {},
+        {"contract": "reference", "month": "2026-99", "invoice": "1", "amount": "1,00", "reason": "x"},
+    ),
+    "BillingRecordNfse": ({}, {"contract": "reference", "month": "2026-99", "invoice": "1", "value": "1,00"}),
+    "BillingVoidInvoice": ({}, {"contract": "reference", "month": "2026-99", "invoice": "1", "reason": "x"}),
+    "BillingOpenDispute": ({}, {"contract": "reference", "month": "2026-01", "description": "x", "disputed": "lots"}),
+    "BillingAdvanceDispute": ({}, {"contract": "reference", "month": "2026-01", "dispute": "x", "to": "refused"}),
+    "PortalOpenDispute": ({}, {"contract": "reference", "invoice": "1", "description": "x", "disputed": "lots"}),
+    "PortalSubmitDispute": ({}, {"contract": "reference", "dispute": "x", "state": "opened"}),
 }
 NOTHING_TO_NAME = {
     "Home",
@@ -153,6 +176,7 @@ async def test_an_unknown_contract_or_ticket_meets_a_404_page(world: World, rout
     values, query, form = NOT_FOUND[route.operation]
     response = await ask(world, route, allowed_key(route), values=values, query=query, form=form)
     in_spanish(response, 404, "No encontrado")
+    assert 'id="error-detail"' not in response.text  # no English wording of what is missing
 
 
 @in_module_loop
@@ -165,6 +189,9 @@ async def test_a_bad_query_or_form_value_meets_a_422_page(world: World, route: R
     query, form = INVALID[route.operation]
     response = await ask(world, route, allowed_key(route), query=query, form=form)
     in_spanish(response, 422, "Valor inválido")
+    if 'class="card error-page"' in response.text:  # the error page names the value that is wrong
+        assert 'id="error-detail"' in response.text
+        assert any(value in response.text for value in query.values() if value != "reference"), response.text
 
 
 @in_module_loop
@@ -180,6 +207,7 @@ async def test_the_api_keeps_its_json_and_a_page_asked_the_wrong_way_is_a_page(w
     # Opening the next-ticket form's address (POST only) in the browser: a 405 page, with a way back to /work.
     wrong_way = await world.client.get("/work/next", headers={**agent, "referer": "http://testserver.local/work"})
     in_spanish(wrong_way, 405, "No disponible de esta forma", signed_in=False)  # routing answers before sign-in
+    assert "POST" in wrong_way.headers["allow"]
     assert 'href="/work" id="error-back"' in wrong_way.text
     # An unknown page address, in Portuguese for a Brazilian browser, English for another.
     for language, title in (("pt-BR,pt;q=0.9", "Não encontrado"), ("en-US", "Not found")):
@@ -217,3 +245,8 @@ async def test_switching_language_comes_back_to_the_same_page_and_query(world: W
     act = {"action": "note", "version": "abc"}
     failed = await world.client.post(f"/work/tickets/{ticket}", data=act, headers=agent)
     assert f'name="next" value="/work/tickets/{ticket}"' in failed.text
+    manager = {"Authorization": f"Bearer {world.tokens['all:manager']}"}
+    form = {"contract": "reference", "week_of": "2026-02-23", "start": "tomorrow", "end": "2026-02-07T18:00"}
+    failed = await world.client.post("/staffing/oncall", data=form, headers=manager)
+    assert failed.status_code == 422
+    assert 'name="next" value="/staffing?contract=reference&amp;week=2026-02-23"' in failed.text

@@ -46,6 +46,8 @@ async def test_the_portal_writes_figures_months_and_charts_in_the_readers_locale
     # Chart titles in the reader's language, with the locale's separators for Plotly's numbers.
     assert in_chart("Nível de serviço diário x meta", pt) and in_chart("Nivel de servicio diario vs. meta", es)
     assert "Daily service level against target" in en
+    assert "Chamadas atendidas em até 20 s" in pt and "Llamadas atendidas dentro de 20 s" in es  # the formula
+    assert "· cliente</span>" in pt and "· client</span>" in en  # the signed-in role in the header
     assert '"separators":",."' in pt and '"separators":".,"' in en
 
 
@@ -64,6 +66,9 @@ async def test_the_staffing_page_writes_its_month_and_shifts_in_the_readers_loca
     path = f"/staffing?contract=reference&week={matrix.WEEK}"
     pt, es = [await get(world, "all:manager", path, lang) for lang in ("pt", "es")]
     assert "fevereiro de 2026" in pt and "febrero de 2026" in es  # the on-call month
+    assert "segunda-feira, 23 de fevereiro de 2026" in pt and "lunes, 23 de febrero de 2026" in es  # the week
+    assert '"separators": ",."' in pt and '"locale": "es-AR"' in es  # the script's charts and figures
+    assert "· gestor</span>" in pt and "· gerente</span>" in es
     # The on-call shift: 2026-02-14 11:00 to 21:00 UTC, 08:00 to 18:00 in São Paulo, 10 billable hours.
     row = pt.split('id="oncall-shifts"')[1].split("</tr>", 2)[1]
     assert "14/02/2026 08:00" in row and "14/02/2026 18:00" in row

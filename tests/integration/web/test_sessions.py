@@ -161,3 +161,27 @@ async def test_api_writes_signed_in_by_the_cookie_need_the_csrf_header_bearer_on
     assert (await client.put("/api/agents/me/status", json=body, headers={CSRF_HEADER: csrf})).status_code == 200
     client.cookies.clear()
     assert (await client.put("/api/agents/me/status", json=body, headers=bearer(secret))).status_code == 200
+
+
+async def test_signing_in_again_ends_the_browsers_earlier_session_and_forgets_long_dead_ones(
+    client: Client, db: Any
+) -> None:
+    await load_reference(db)
+    value = await token(db, "manager")
+    first = await sign_in(client, value)
+    async with db.begin() as session:  # a session of this token that ended two months ago
+        await session.execute(update(PageSession).values(expires_at=utcnow() - timedelta(days=60)))
+    second = await sign_in(client, value)
+    assert second != first
+    async with db() as session:
+        rows = (await session.execute(select(PageSession.revoked_at))).scalars().all()
+    assert len(rows) == 1 and rows[0] is None  # the dead one is gone, the new one open
+    assert (await client.get("/api/contracts")).status_code == 200
+    third = await sign_in(client, value)
+    async with db() as session:
+        states = (await session.execute(select(PageSession.revoked_at).order_by(PageSession.id))).scalars().all()
+    assert [s is None for s in states] == [False, True]  # the second ended by the third sign-in
+    assert third != second
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, second)
+    assert (await client.get("/api/contracts")).status_code == 401

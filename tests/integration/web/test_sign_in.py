@@ -33,3 +33,18 @@ async def test_language_switch_translates(client: AsyncTestClient[Litestar]) -> 
     assert "Sign in" in english.text
     await client.post("/lang", data={"lang": "pt", "next": "/login"})
     assert "Entrar" in (await client.get("/login")).text
+
+
+async def test_signing_in_from_a_link_lands_on_the_page_and_its_query(
+    client: AsyncTestClient[Litestar], db: Any
+) -> None:
+    await load_reference(db)
+    sent = await client.get("/portal?contract=reference&month=2026-02", follow_redirects=False)
+    assert sent.headers["location"] == "/login?next=/portal%3Fcontract%3Dreference%26month%3D2026-02"
+    form = await client.get(sent.headers["location"])
+    assert 'value="/portal?contract=reference&amp;month=2026-02"' in form.text
+    value = await token(db, "client", "reference", name="Ana Cliente")
+    signed = await client.post(
+        "/login", data={"token": value, "next": "/portal?contract=reference&month=2026-02"}, follow_redirects=False
+    )
+    assert signed.headers["location"] == "/portal?contract=reference&month=2026-02"

@@ -3,6 +3,7 @@ Portuguese and an Argentine Spanish translation in the gettext catalogues, which
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,8 @@ def test_every_page_phrase_has_a_translation(locale: str) -> None:
     assert len(extracted) > 220
     missing = sorted(msgid for msgid in extracted if not words.get(msgid, "").strip())
     assert missing == []
+    for msgid in extracted:  # the same {placeholders}, or the page's format() fails in that language
+        assert set(re.findall(r"{\w+}", msgid)) == set(re.findall(r"{\w+}", words[msgid])), msgid
 
 
 def test_the_pages_speak_spanish_from_the_catalogue() -> None:
@@ -97,3 +100,20 @@ def test_the_browsers_language_is_negotiated(header: str | None, lang: str) -> N
 
     assert pick_language({}, header) == lang
     assert pick_language({"ops_lang": "pt"}, header) == "pt"  # the switch wins
+
+
+def test_the_ticket_history_writes_its_values_in_the_readers_locale() -> None:
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    from ops.l10n import Formats
+    from ops.web.work_pages import shown
+
+    zone = ZoneInfo("America/Sao_Paulo")
+    pt, en = Formats("pt-BR"), Formats("en")
+    assert shown("2026-03-02T14:00:00+00:00", pt, zone, "due") == "02/03 11:00"  # was the raw ISO text
+    assert shown(960.0, pt, zone, "target_minutes") == "960"  # was 960.0
+    assert (shown(1234.5, pt, zone, "minutes"), shown(1234.5, en, zone, "minutes")) == ("1.234,5", "1,234.5")
+    assert shown(Decimal("19.50"), pt, zone, "minutes") == shown("19.50", pt, zone, "minutes") == "19,5"
+    assert shown(1234, pt, zone, "assigned_agent_id") == "1234"  # an id is not a quantity
+    assert shown("open", pt, zone, "status") == "open"

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ops import bounds
 from ops.cli.support import actor, domain_errors, echo_json, fail, run, session_scope
 
 dispute = click.Group("dispute", help="Disputes of what was billed: open, advance, list, show, alerts.")
@@ -30,10 +31,13 @@ def _day(text: str | None, option: str) -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         fail(f"{option}: {text!r} is not a date YYYY-MM-DD")
         raise
+    if (problem := bounds.date_problem(day)) is not None:
+        fail(f"{option}: {problem}")
+    return day
 
 
 def _print(view: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from ops import bounds
 from ops.billing.money import to_decimal
 
 INDEX_NAME = re.compile(r"^(?:IPCA|IGP-M|INPC|cct_[A-Za-z0-9][A-Za-z0-9_-]*)$")
@@ -168,9 +169,12 @@ def diff_series(stored: Mapping[tuple[str, date], Decimal], incoming: Sequence[I
 
 def _month(cell: str, line: int) -> date:
     match = _MONTH.match(cell)
-    if match is None or not 1 <= int(match.group(2)) <= 12:
+    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
         raise IndexFileError(line, "month", f"{cell!r} is not a month: must be YYYY-MM")
-    return date(int(match.group(1)), int(match.group(2)), 1)
+    month = date(int(match.group(1)), int(match.group(2)), 1)
+    if (problem := bounds.history_problem(month)) is not None:  # year 0 was a traceback, year 1 a later 500
+        raise IndexFileError(line, "month", problem)
+    return month
 
 
 def _pct(cell: str, line: int, column: str) -> Decimal:

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ops import bounds
 from ops.billing.measurement.commands import check_out, write
 from ops.cli.support import actor, domain_errors, echo_json, fail, run, session_scope
 
@@ -188,6 +189,8 @@ def pay(code: str, number: int, amount: str, paid_on: str) -> None:
     except ValueError:
         fail(f"--on: {paid_on!r} is not a date YYYY-MM-DD")
         return
+    if (problem := bounds.date_problem(day)) is not None:
+        fail(f"--on: {problem}")
 
     async def go() -> str:
         async with session_scope() as session:

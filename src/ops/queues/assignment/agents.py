@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,6 +87,19 @@ async def create_agent(
         session, name=f"agent:{agent.name}", role="agent", contract_id=contract.id, agent_id=agent.id
     )
     return agent, token
+
+
+async def agent_token(session: AsyncSession, *, agent_id: int, expires_in: timedelta | None = None) -> str:
+    """A fresh token for an agent (an agent's token lasts about a shift: one per shift, or as the site decides)."""
+    agent = await get_agent(session, agent_id=agent_id)
+    return await issue_token(
+        session,
+        name=f"agent:{agent.name}",
+        role="agent",
+        contract_id=agent.contract_id,
+        agent_id=agent.id,
+        expires_in=expires_in,
+    )
 
 
 async def get_agent(session: AsyncSession, *, agent_id: int) -> Agent:

@@ -1,13 +1,15 @@
-"""`ops agent create|list`: agents of a contract, each with its position, skills and token."""
+"""`ops agent create|list|token`: agents of a contract, each with its position, skills and token."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 
-from ops.cli.support import domain_errors, echo_json, fail, run, session_scope
+from ops.cli.support import Duration, domain_errors, echo_json, fail, run, session_scope
 from ops.queues.assignment import agents
 
-agent = click.Group("agent", help="Agents of a contract: create them (with a token), list them.")
+agent = click.Group("agent", help="Agents of a contract: create them (with a token), list them, new tokens.")
 
 
 @agent.command("create")
@@ -70,3 +72,17 @@ def list_(contract_code: str) -> None:
                 )
 
     run(go())
+
+
+@agent.command("token")
+@click.argument("agent_id", type=int)
+@click.option("--expires-in", type=Duration(), default=None, help="e.g. 8h (default 12h: OPS_AGENT_TOKEN_HOURS).")
+@domain_errors
+def token(agent_id: int, expires_in: timedelta | None) -> None:
+    """Print a fresh token for an agent (its tokens expire: 12 hours by default), shown only once."""
+
+    async def go() -> str:
+        async with session_scope() as session:
+            return await agents.agent_token(session, agent_id=agent_id, expires_in=expires_in)
+
+    click.echo(run(go()))

@@ -124,7 +124,8 @@ def read_complaints(
         except StopIteration:
             return
         except csv.Error as exc:  # a field past the csv module's limit (128 KB): this row only
-            yield RowProblem(reader.line_num, f"not a CSV row ({exc})")
+            # DictReader's own line_num moves only on a good row: its reader's names the failing line.
+            yield RowProblem(reader.reader.line_num, f"not a CSV row ({exc})")
             continue
         line = reader.line_num
         if None in row or any(v is None for v in row.values()):

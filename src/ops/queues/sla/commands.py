@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 import yaml
 
+from ops import bounds
 from ops.calendars import Calendar, CalendarError, add_business_minutes, business_minutes_between
 
 Pause = tuple[datetime, datetime]
@@ -44,6 +45,8 @@ def _instant(text: str, what: str) -> datetime:
         raise ValueError(f"{what} {text!r} is not an ISO 8601 timestamp such as 2025-06-02T09:00-03:00") from None
     if moment.utcoffset() is None:
         raise ValueError(f"{what} {text!r} has no UTC offset; add one, e.g. {moment.isoformat()}-03:00 or Z")
+    if (problem := bounds.date_problem(moment)) is not None:
+        raise ValueError(f"{what} {problem}")
     return moment
 
 

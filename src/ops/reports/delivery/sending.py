@@ -1,5 +1,7 @@
 """Sending stored reports: e-mail over SMTP and a signed webhook post, each send claimed once and retried
-with backoff after a failure."""
+with backoff after a failure; a send whose process died mid-send is claimed again once its lease expires, and goes
+out under the same idempotency key (the webhook's Idempotency-Key, the e-mail's Message-ID) so the receiver can
+drop the copy."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from email.message import EmailMessage
 from typing import Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ops.config import Settings
@@ -37,6 +39,21 @@ log = logging.getLogger("ops.reports.delivery")
 MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = (60, 300, 1500, 7200, 21600)  # after the 1st, 2nd... failure
 SIGNATURE_HEADER = "X-Ops-Signature"
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        ReportSend.status.in_(("pending", "failed")),
+        or_(ReportSend.next_attempt_at.is_(None), ReportSend.next_attempt_at <= now),
+    )
+
+
+def _abandoned(now: datetime, settings: Settings) -> ColumnElement[bool]:
+    """Claimed for sending by a process that died: its lease (OPS_SEND_LEASE_SECONDS, longer than a send's
+    timeouts) ran out with the send still marked as sending."""
+    return and_(
+        ReportSend.status == "sending", ReportSend.claimed_at < now - timedelta(seconds=settings.send_lease_seconds)
+    )
 
 
 def period_end_of_month(first: date) -> date:
@@ -66,10 +83,7 @@ async def send_due(
     """
     now = now or utcnow()
     async with sessionmaker() as session:
-        query = select(ReportSend.id).where(
-            ReportSend.status.in_(("pending", "failed")),
-            or_(ReportSend.next_attempt_at.is_(None), ReportSend.next_attempt_at <= now),
-        )
+        query = select(ReportSend.id).where(or_(_due(now), _abandoned(now, settings)))
         if send_ids is not None:
             query = query.where(ReportSend.id.in_(list(send_ids)))
         due = list((await session.execute(query.order_by(ReportSend.id))).scalars())
@@ -86,12 +100,20 @@ async def _send_one(
 ) -> Outcome | None:
     async with sessionmaker.begin() as session:
         claimed = await session.execute(
-            update(ReportSend)
-            .where(ReportSend.id == send_id, ReportSend.status.in_(("pending", "failed")))
-            .values(status="sending", claimed_at=now)
+            update(ReportSend).where(ReportSend.id == send_id, _due(now)).values(status="sending", claimed_at=now)
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            return None  # another worker has it, or it was sent meanwhile
+            # Not due: another worker has it, it was sent meanwhile, or its sender died and its lease expired.
+            reclaimed = await session.execute(
+                update(ReportSend)
+                .where(ReportSend.id == send_id, _abandoned(now, settings))
+                .values(status="sending", claimed_at=now, attempts=ReportSend.attempts + 1)
+            )
+            if reclaimed.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            lost = "its sender stopped mid-send (lease expired); sent again under the same idempotency key"
+            log.warning("report send %s: %s", send_id, lost)
+            session.add(SendAttempt(send_id=send_id, at=now, ok=False, error=lost, seconds=0.0))
     async with sessionmaker() as session:
         send = await session.get(ReportSend, send_id)
         assert send is not None
@@ -158,6 +180,9 @@ def build_email(
     )
     message["From"] = settings.smtp_sender
     message["To"] = recipients
+    # The same for every attempt of this send: a receiver (or its MTA) drops a copy sent again after a crash.
+    domain = settings.smtp_sender.rpartition("@")[2] or "ops.localhost"
+    message["Message-ID"] = f"<sla-report.{contract.code}.{delivery}.{start:%Y%m%d}.{end:%Y%m%d}@{domain}>"
     lines = [
         _("SLA report of contract {contract}, {period} ({timezone}).").format(
             contract=contract.code, period=period, timezone=contract.timezone

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ops.config import Settings
@@ -180,7 +181,8 @@ async def prepare_delivery(
             session.add(send)
             existing[channel] = send
     await session.flush()
-    return [s.id for s in existing.values() if s.status in ("pending", "failed")]
+    # "sending" too: a send left so by a process that died goes again once its lease expires (send_due decides).
+    return [s.id for s in existing.values() if s.status in ("pending", "failed", "sending")]
 
 
 # --- running a delivery -------------------------------------------------------------------------
@@ -197,14 +199,23 @@ async def run_delivery(
     today: date | None = None,
 ) -> dict[str, Any]:
     """Store the period's reports (once) and send them (once); the same call again sends nothing."""
-    async with sessionmaker.begin() as session:
-        contract = await get_contract(session, code=contract_code, principal=None)
-        spec = find_delivery(contract, delivery)
-        if start is None or end is None:
-            start, end = period_for(spec.period, today or local_today(contract.timezone))
-        send_ids = await prepare_delivery(
-            session, contract_code=contract_code, delivery=delivery, start=start, end=end, settings=settings
-        )
+    for attempt in (1, 2):
+        try:
+            async with sessionmaker.begin() as session:
+                contract = await get_contract(session, code=contract_code, principal=None)
+                spec = find_delivery(contract, delivery)
+                if start is None or end is None:
+                    start, end = period_for(spec.period, today or local_today(contract.timezone))
+                send_ids = await prepare_delivery(
+                    session, contract_code=contract_code, delivery=delivery, start=start, end=end, settings=settings
+                )
+            break
+        except IntegrityError:
+            # Another run (a worker, the CLI) stored this period's reports or sends first: the next pass reads
+            # them back instead of storing its own.
+            if attempt == 2:
+                raise
+    assert start is not None and end is not None  # set by the pass that got through
     outcomes = await send_due(sessionmaker, settings, send_ids=send_ids)
     async with sessionmaker() as session:
         sends = list(

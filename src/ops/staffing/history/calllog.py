@@ -9,7 +9,15 @@ from typing import Literal
 
 import duckdb
 
-from ops.staffing.history.counting import CallRelation, Counted, connect, count_relation, quote, shown
+from ops.staffing.history.counting import (
+    CallRelation,
+    Counted,
+    connect,
+    count_relation,
+    outside_window,
+    quote,
+    shown,
+)
 
 CallFormat = Literal["anonymous-bank", "cdr", "asterisk-queue-log"]
 CALL_FORMATS: tuple[CallFormat, ...] = ("anonymous-bank", "cdr", "asterisk-queue-log")
@@ -180,7 +188,8 @@ def cdr(
         + (mixing if kind == "VARCHAR" else "")
         + f"WHEN {stamp_problem} THEN 'queue_entered_at ' || {shown('queue_entered_at')} || "
         "' is not an ISO 8601 date and time' "
-        f"WHEN code IS NULL THEN 'outcome ' || {shown('outcome_text')} || ' is not answered or abandoned' "
+        + outside_window("entered", "queue_entered_at")
+        + f"WHEN code IS NULL THEN 'outcome ' || {shown('outcome_text')} || ' is not answered or abandoned' "
         f"WHEN waited IS NULL THEN 'wait_seconds ' || {shown('wait_seconds')} || ' is not a number of seconds >= 0' "
         f"WHEN handled IS NULL THEN 'handle_seconds ' || {shown('handle_seconds')} || "
         "' is not a number of seconds >= 0' END"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
 from typing import Any
 
 import duckdb
@@ -11,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ops import bounds
 from ops.staffing.history.intervals import (
     COUNT_COLUMNS,
     DAY_US,
@@ -80,6 +82,19 @@ def quote(value: str) -> str:
 def shown(column: str) -> str:
     """SQL for a value as a problem message shows it, like Python's repr of a string."""
     return f"'''' || coalesce(CAST({column} AS VARCHAR), '') || ''''"
+
+
+def outside_window(epoch_us: str, column: str) -> str:
+    """A CASE branch naming a time outside what history may hold (ops.bounds: 1970 to the input window's end):
+    year 1 parses, and then no interval of any clock can hold it."""
+    earliest = min(bounds.HISTORY_EARLIEST, bounds.window().earliest)
+    latest = bounds.window().latest()
+    low = int(datetime.combine(earliest, time(), UTC).timestamp()) * 1_000_000
+    high = int(datetime.combine(latest, time(), UTC).timestamp() + 86_400) * 1_000_000
+    return (
+        f"WHEN {epoch_us} < {low} OR {epoch_us} >= {high} THEN '{column} ' || {shown(column)} || "
+        f"' is outside {earliest.isoformat()} to {latest.isoformat()}' "
+    )
 
 
 def _floor(expr: str, step: int) -> str:

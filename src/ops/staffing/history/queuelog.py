@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from ops.staffing.history.counting import CallRelation, quote, shown
+from ops.staffing.history.counting import CallRelation, outside_window, quote, shown
 
 # epoch|callid|queuename|agent|event|data1|data2|data3|data4|data5 (fields past data5 are not read).
 _FIELDS = ("epoch", "callid", "queuename", "agent", "event", "data1", "data2", "data3", "data4", "data5")
@@ -69,7 +69,8 @@ def asterisk_queue_log(path: Path, *, queue: str | None, queue_map: Mapping[str,
     )
     problem = (
         f"CASE WHEN {_whole('epoch')} IS NULL THEN 'epoch ' || {shown('epoch')} || ' is not a UNIX time' "
-        f"WHEN callid IS NULL OR queuename IS NULL THEN 'a call event without its call id or queue' {checks} END"
+        + outside_window(f"{_whole('epoch')} * 1000000", "epoch")
+        + f"WHEN callid IS NULL OR queuename IS NULL THEN 'a call event without its call id or queue' {checks} END"
     )
     events = f"SELECT *, {problem} AS problem FROM __ROWS__ WHERE trim(event) IN ({_names(_EVENTS)})"
     good_rows = events.replace("__ROWS__", source)

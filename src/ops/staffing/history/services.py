@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import bounds
 from ops.contracts.models import Contract, Queue
 from ops.contracts.services import get_contract
 from ops.errors import InvalidInputError, NotFoundError
@@ -91,10 +92,16 @@ def voice_sla(queue: Queue) -> dict[str, Any]:
 # --- interval files -------------------------------------------------------------------------------
 
 
+class _OutOfBounds(ValueError):
+    """A number past what one interval can hold (ops.bounds): a typo, and an overflow of the column."""
+
+
 def _count(text: str) -> int:
     value = float(text)
     if not math.isfinite(value) or value != int(value) or value < 0:
         raise ValueError
+    if value > bounds.MAX_VOLUME:
+        raise _OutOfBounds(f"more than {bounds.MAX_VOLUME:,} in one interval")
     return int(value)
 
 
@@ -102,11 +109,15 @@ def _seconds(text: str) -> float:
     value = float(text)
     if not math.isfinite(value) or value < 0:
         raise ValueError
+    if value > bounds.MAX_VOLUME * bounds.MAX_SECONDS:
+        raise _OutOfBounds(f"more than {bounds.MAX_VOLUME * bounds.MAX_SECONDS:,} seconds in one interval")
     return value
 
 
 def _interval_start(text: str, tz: ZoneInfo) -> datetime:
     stamp = datetime.fromisoformat(text)
+    if (problem := bounds.history_problem(stamp)) is not None:  # year 1 overflows the zone conversion below
+        raise ValueError(problem)
     if stamp.tzinfo is None:
         # A wall time of the queue's clock; in a repeated (fall-back) hour it means the first one.
         stamp = stamp.replace(tzinfo=tz)
@@ -137,7 +148,16 @@ def parse_interval_rows(
     problems: list[RowProblem] = []
     seen: dict[tuple[int, datetime], int] = {}
     records = 0
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a field past the csv module's 128 KB limit: this line only
+            records += 1
+            # DictReader's own line_num moves only on a good row: its reader's names the failing line.
+            problems.append(RowProblem(reader.reader.line_num, "", f"not a CSV row ({exc})"))
+            continue
         records += 1
         line = reader.line_num
         bad: list[RowProblem] = []
@@ -150,19 +170,24 @@ def parse_interval_rows(
         try:
             start = _interval_start(raw_start, queue[1] if queue else ZoneInfo("UTC"))
         except ValueError as exc:
-            reason = str(exc) if "30-minute" in str(exc) else "not an ISO 8601 date and time"
+            known = "30-minute" in str(exc) or " is outside " in str(exc)
+            reason = str(exc) if known else "not an ISO 8601 date and time"
             bad.append(RowProblem(line, "interval_start", f"{raw_start!r}: {reason}"))
         values: dict[str, Any] = {}
         for name in COUNT_COLUMNS:
             raw = (row.get(name) or "").strip()
             try:
                 values[name] = _count(raw)
+            except _OutOfBounds as exc:
+                bad.append(RowProblem(line, name, f"{raw!r}: {exc}"))
             except ValueError:
                 bad.append(RowProblem(line, name, f"{raw!r} is not a whole number >= 0"))
         for name in SUM_COLUMNS:
             raw = (row.get(name) or "").strip()
             try:
                 values[name] = _seconds(raw)
+            except _OutOfBounds as exc:
+                bad.append(RowProblem(line, name, f"{raw!r}: {exc}"))
             except ValueError:
                 bad.append(RowProblem(line, name, f"{raw!r} is not a number of seconds >= 0"))
         if len(values) == len(VALUE_COLUMNS):

@@ -19,7 +19,8 @@ async def compute_staffing_plan(
     """Compute and save the plan of a contract week, recording each step for the page that polls it.
 
     Reading, each progress note and the final save are separate short transactions, so no write lock
-    is held while the solver runs. Running it twice computes the same plan twice: idempotent.
+    is held while the solver runs. Running it twice computes the same plan twice: idempotent, so a worker
+    killed mid-plan is harmless (the job runs again once its lease expires).
     """
     sessionmaker = ctx["sessionmaker"]
     day = date.fromisoformat(week)
@@ -43,8 +44,10 @@ async def compute_staffing_plan(
         async with sessionmaker.begin() as session:
             await services.save_plan(session, contract_id=inputs.contract_id, week=day, computed=computed)
     except DomainError as exc:
+        # Missing history or a broken rule fails the same way every time: the page shows why; nothing to retry.
         log.warning("staffing plan of %s for %s failed: %s", contract_code, week, exc)
         await record_failure(str(exc))
     except Exception as exc:
-        log.exception("staffing plan of %s for %s failed", contract_code, week)
-        await record_failure(str(exc))
+        # The page shows the failure, and the queue (in-process or arq) tries the job again: raised, not swallowed.
+        await record_failure(f"{type(exc).__name__}: {exc}")
+        raise

@@ -45,7 +45,9 @@ from ops.staffing.planning.week import (
 __all__ = ["Computed", "PlanInputs", "QueueInputs", "Scenario"]
 
 RUNNING = ("queued", "running")
-STALE_AFTER = timedelta(minutes=15)  # a computation older than this died with its process
+# A computation's lease: each progress note renews it; one silent this long died with its process (its job is run
+# again by the queue), and the week may be asked for again.
+PLAN_LEASE = timedelta(minutes=3)
 
 
 # --- loading --------------------------------------------------------------------------------------
@@ -294,7 +296,7 @@ async def start_plan(
 
     contract = await get_contract(session, code=contract_code, principal=principal)
     row = await _plan_row(session, contract_id=contract.id, week=week)
-    if row is not None and row.status in RUNNING and utcnow() - row.created_at < STALE_AFTER:
+    if row is not None and row.status in RUNNING and utcnow() - last_heartbeat(row) < PLAN_LEASE:
         raise ConflictError(f"the plan of the week of {week} is already being computed")
     if row is None:
         row = StaffingPlan(contract_id=contract.id, week_start=week)
@@ -317,6 +319,12 @@ async def start_plan(
     return row
 
 
+def last_heartbeat(row: StaffingPlan) -> datetime:
+    """When the computation of a queued or running plan last said how far it got (its start, before any note)."""
+    at = ((row.result or {}).get("progress") or {}).get("at")
+    return max(row.created_at, datetime.fromisoformat(at)) if isinstance(at, str) else row.created_at
+
+
 async def set_progress(
     session: AsyncSession,
     *,
@@ -333,7 +341,8 @@ async def set_progress(
     if row is None:
         return
     row.status = "failed" if error else "running"
-    row.result = {"progress": {"step": step, "done": done, "total": total}, **({"error": error} if error else {})}
+    progress = {"step": step, "done": done, "total": total, "at": utcnow().isoformat()}
+    row.result = {"progress": progress, **({"error": error} if error else {})}
     await session.flush()
 
 

@@ -369,7 +369,7 @@ def test_ops_dispute_open_advance_list_show(ops: Ops, tmp_path: Path) -> None:
     assert listed.exit_code == 0 and '"state": "submitted"' in listed.stdout and listed.stdout.count("\n") == 1
     shown = ops("dispute", "show", "1", "--contract", "reference")
     assert shown.exit_code == 0 and '"from": "opened"' in shown.stdout and '"invoice_number": 1' in shown.stdout
-    alerts = ops("dispute", "alerts", "--contract", "reference", "--on", "2099-01-01")
+    alerts = ops("dispute", "alerts", "--contract", "reference", "--on", "2030-01-01")
     assert alerts.exit_code == 0 and "deadline_passed" in alerts.stdout and "invoice_due" in alerts.stdout
     missing = ops("dispute", "show", "9", "--contract", "reference")
     assert (missing.exit_code, missing.stderr.strip()) == (2, "error: no dispute 9 of reference")

@@ -1,4 +1,4 @@
-"""`ops agent create|list`, as an operator runs them."""
+"""`ops agent create|list|token`, as an operator runs them."""
 
 from __future__ import annotations
 
@@ -53,3 +53,26 @@ def test_agent_create_prints_a_token_that_works(reference_cli: CliRunner, sqlite
     )
     assert bad.exit_code == 2
     assert "unknown queue 'nowhere'" in bad.output
+
+
+def test_an_agent_gets_a_fresh_token_for_the_next_shift(reference_cli: CliRunner, sqlite_url: str) -> None:
+    from litestar.testing import TestClient
+
+    from ops.app import create_app
+    from ops.config import Settings
+
+    args = ["agent", "create", "--contract", "reference", "--name", "Bia", "--skills", "bo_care"]
+    assert reference_cli.invoke(main, args).exit_code == 0
+    fresh = reference_cli.invoke(main, ["agent", "token", "1", "--expires-in", "8h"])
+    assert fresh.exit_code == 0, fresh.output
+    secret = fresh.stdout.strip()
+    line = next(
+        x for x in reference_cli.invoke(main, ["token", "list"]).output.splitlines() if x.startswith(secret[:12])
+    )
+    assert "agent" in line and "agent:Bia" in line
+    app = create_app(Settings(database_url=sqlite_url, scheduler="off", database_pool=False))
+    with TestClient(app) as client:
+        me = client.get("/api/agents/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me.json()["name"] == "Bia"
+    missing = reference_cli.invoke(main, ["agent", "token", "99"])
+    assert missing.exit_code != 0 and "no agent 99" in missing.output

@@ -144,23 +144,26 @@ def test_replay_complaints_keeps_their_dates_reasons_and_states(reference_cli: C
 def test_a_huge_field_and_a_year_1_date_cost_their_rows_only(
     reference_cli: CliRunner, sqlite_url: str, tmp_path: Path
 ) -> None:
-    """Issue 13: a 200 KB field gave a _csv.Error traceback; a year-1 date on line 1,202 a traceback after 1,000
-    rows were committed, losing the 499 good rows after it. Now each costs its own row, reported by line."""
+    """Issue 13: a 200 KB field gave a _csv.Error traceback; a follower count of '²' and a year-1 date on line 1,202
+    a traceback after 1,000 rows were committed, losing the good rows after it. Now each costs its own row, reported
+    by line."""
     path = tmp_path / "big.csv"
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(["external_id", "channel", "subject", "body", "created_at"])
+        writer.writerow(["external_id", "channel", "subject", "body", "created_at", "customer_followers"])
         for line in range(2, 1502):
             created = "0001-01-01T10:00:00" if line == 1202 else "2026-03-02T10:00:00-03:00"
             body = "x" * 200_000 if line == 700 else "Sem conexão desde ontem"
-            writer.writerow([f"BIG-{line}", "email", "Sem conexão", body, created])
+            followers = "²" if line == 900 else ""  # passes isdigit(), and int() used to abort the import
+            writer.writerow([f"BIG-{line}", "email", "Sem conexão", body, created, followers])
     result = reference_cli.invoke(main, ["import", "tickets", str(path), "--contract", "reference"])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     rejected = [line for line in result.stderr.splitlines() if "rejected:" in line]
     assert rejected == [
         "line 700: rejected: not a CSV row (field larger than field limit (131072))",
+        "line 900: rejected: customer.followers: expected a non-negative integer, got '²'",
         f"line 1202: rejected: created_at: 0001-01-01T10:00:00 is outside 2000-01-01 to {bounds.window().latest()}",
     ]
-    assert result.stdout.splitlines()[-1] == f"{path}: 1498 accepted (1498 created, 0 existing), 2 rejected"
-    assert len(tickets(sqlite_url)) == 1498
+    assert result.stdout.splitlines()[-1] == f"{path}: 1497 accepted (1497 created, 0 existing), 3 rejected"
+    assert len(tickets(sqlite_url)) == 1497

@@ -134,3 +134,16 @@ async def test_a_nul_in_an_action_is_a_422_and_changes_nothing(
     assert error["problem"].startswith("control character U+0000")
     view = (await client.get(f"{url}/work", headers=world["ana"])).json()
     assert (view["version"], [e["action"] for e in view["history"]]) == (2, ["take"])
+
+
+async def test_fields_nested_thousands_deep_are_a_4xx_not_a_500(client: Client, world: dict[str, Any]) -> None:
+    url = f"/api/tickets/{world['ticket']}"
+    await client.post(f"{url}/actions/take", json={"version": 1}, headers=world["ana"])
+    for depth, status in ((40, 422), (5000, 400)):
+        body = b'{"version": 2, "fields": {"a": ' + b"[" * depth + b"]" * depth + b"}}"
+        headers = {**world["ana"], "content-type": "application/json"}
+        response = await client.post(f"{url}/actions/fields", content=body, headers=headers)
+        assert response.status_code == status, response.text
+        assert "nested" in response.json()["errors"][0]["problem"]
+    view = (await client.get(f"{url}/work", headers=world["ana"])).json()
+    assert view["version"] == 2

@@ -138,3 +138,23 @@ async def test_calls_need_a_known_queue_and_zone(sdb: Any) -> None:
             await import_calls(
                 session, contract_code="reference", queue_code="care", source=AB_SLICE, fmt="cdr", timezone="Mars/Base"
             )
+
+
+async def test_year_1_huge_counts_and_huge_fields_cost_their_lines_only(sdb: Any) -> None:
+    """Issue 13: history may predate any input (1999 here, 1970 at most), never year 1, where the zone conversion
+    overflowed; a count past a million in one interval and a field past 128 KB are named by line too."""
+    await load_reference(sdb)
+    rows = interval_rows(date(1999, 3, 1), 1, queues={"care": 1.0})
+    bad = [
+        "care,0001-01-01T08:00:00-03:00,5,5,5,0,0,0,900,10",
+        "care,1999-03-05T08:00:00-03:00,1e15,5,5,0,0,0,900,10",
+        "care,1999-03-05T08:30:00-03:00,5,5,5,0,0,0," + "9" * 200_000 + ",10",
+    ]
+    text = interval_csv(rows) + "\n".join(bad) + "\n"
+    result = await _import(sdb, text)
+    assert [(p.line, p.field) for p in result.rejected] == [(50, "interval_start"), (51, "offered"), (52, "")]
+    assert "is outside 1970-01-01 to" in result.rejected[0].problem
+    assert result.rejected[1].problem == "'1e15': more than 1,000,000 in one interval"
+    assert result.rejected[2].problem == "not a CSV row (field larger than field limit (131072))"
+    assert result.inserted == 48
+    assert (await _totals(sdb))[0] == 48

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -230,8 +231,9 @@ async def test_the_staffing_page_confirms_the_week_with_shifts_ticked_as_not_wor
     assert done.status_code == 303, done.text
     shown = await client.get("/staffing", params=week, headers={"accept-language": "en"})
     assert "Confirmed as executed" in shown.text and 'id="confirm-form"' not in shown.text
-    # The added shift's start in the reader's format (Babel), on the contract's clock: 18:00 in São Paulo.
-    assert Formats("en").datetime(datetime(2026, 3, 12, 21, tzinfo=UTC), "America/Sao_Paulo", "short") in shown.text
+    # The added shift as the page writes it: the contract's local time, in the reader's conventions (Babel).
+    added = datetime(2026, 3, 12, 18, 0, tzinfo=ZoneInfo("America/Sao_Paulo"))
+    assert Formats("en").datetime(added, "America/Sao_Paulo", "short") in shown.text
     async with db() as session:
         rows = list((await session.execute(select(ExecutedShift).order_by(ExecutedShift.start))).scalars())
     assert [(r.queue, r.agents, r.origin) for r in rows] == [

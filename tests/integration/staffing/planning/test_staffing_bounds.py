@@ -71,3 +71,12 @@ async def test_an_on_call_shift_dated_year_2_is_a_422_naming_start(client: Async
     named(await client.post(f"{API}/oncall", json=shift, headers=headers), "note", "control character U+0000")
     listed = await client.get(f"{API}/oncall", params={"month": "2026-03"}, headers=headers)
     assert listed.json() == []
+
+
+@pytest.mark.parametrize("month", ["9999-12", "0001-01"])
+async def test_a_month_of_on_call_shifts_past_history_is_a_422(
+    client: AsyncTestClient[Litestar], db: Any, month: str
+) -> None:
+    """9999-12 was a 500: its next month, year 10000, is no date."""
+    headers = await manager(db)
+    named(await client.get(f"{API}/oncall", params={"month": month}, headers=headers), "month", "is outside 1970-01-01")

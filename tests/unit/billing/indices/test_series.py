@@ -103,6 +103,17 @@ def test_bad_month_names_line_and_column(month: str) -> None:
     assert str(error) == f"line 3, column 'month': {month!r} is not a month: must be YYYY-MM"
 
 
+@pytest.mark.parametrize(
+    ("month", "problem"),
+    [("0000-01", "is not a month"), ("0001-01", "is outside 1970-01-01 to"), ("9999-12", "is outside 1970-01-01 to")],
+)
+def test_a_month_outside_history_is_named(month: str, problem: str) -> None:
+    """Issue 13: year 0 was a traceback, year 1 or 9999 a 500 when a readjustment window reached past it."""
+    error = error_of(f"month,index,pct\n{month},IPCA,0.42\n")
+    assert (error.line, error.column) == (2, "month")
+    assert problem in str(error)
+
+
 @pytest.mark.parametrize("pct", ["abc", "NaN", "inf", "-Infinity", "1.2.3", "0.4%"])
 def test_pct_must_be_a_finite_number(pct: str) -> None:
     error = error_of(f"month,ipca_pct_month,igpm_pct_month\n2024-01,0.42,{pct}\n")

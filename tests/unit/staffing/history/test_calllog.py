@@ -217,6 +217,8 @@ def test_cdr_without_offsets_reads_wall_times_of_the_given_zone(tmp_path: Path) 
         ("a,2026-03-02T08:05:00,-4,answered,3\n", "row 2: wait_seconds '-4'"),
         ("a,yesterday,1,answered,3\n", "row 2: queue_entered_at 'yesterday' is not an ISO 8601 date and time"),
         ("a,2026-03-02T08:05:00,1,answered,-3\n", "row 2: handle_seconds '-3' is not a number"),
+        ("a,0001-01-01T08:05:00,1,answered,3\n", "row 2: queue_entered_at '0001-01-01T08:05:00' is outside 1970-01-01"),
+        ("a,9999-12-31T08:05:00-03:00,1,answered,3\n", "row 2: queue_entered_at '9999-12-31T08:05:00-03:00' is out"),
         (
             "a,2026-03-02T08:05:00,1,answered,3\nb,2026-03-02T08:06:00,x,answered,3\nc,x,1,answered,3\n",
             r"row 3: wait_seconds 'x' .* \(2 bad records in all\)",

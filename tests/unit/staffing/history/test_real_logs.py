@@ -189,3 +189,15 @@ def test_a_bad_queue_log_line_is_named(tmp_path: Path) -> None:
 
     with pytest.raises(BadRecords, match=r"^row 6: CONNECT data1 \(holdtime\) 'eight' is not a whole number"):
         count_call_log(path, fmt="asterisk-queue-log", queue="care", timezone=SAO_PAULO)
+
+
+def test_a_queue_log_line_from_year_33658_is_named(tmp_path: Path) -> None:
+    """Issue 13: twelve digits of UNIX time reach year 33658; history stops at the input window's end."""
+    lines = QUEUE_LOG.read_text().splitlines()
+    epoch = lines[5].split("|", 1)[0]
+    lines[5] = lines[5].replace(epoch, "999999999999", 1)
+    path = tmp_path / "queue_log"
+    path.write_text("\n".join(lines) + "\n")
+
+    with pytest.raises(BadRecords, match=r"^row 6: epoch '999999999999' is outside 1970-01-01 to"):
+        count_call_log(path, fmt="asterisk-queue-log", queue="care", timezone=SAO_PAULO)
