@@ -207,6 +207,14 @@ def percent_problem(value: float) -> str | None:
     return number_problem(value, low=PERCENT_CHANGE[0], high=PERCENT_CHANGE[1])
 
 
+def target_percent_problem(value: float) -> str | None:
+    """A service-level target typed in percent (85 for 85 %): above 0 and below 100, since no staffing reaches
+    100 % within T."""
+    if not math.isfinite(value) or not 0 < value < 100:
+        return f"{value} is not a percentage above 0 and below 100 (type 85 for 85 %)"
+    return None
+
+
 def share_problem(value: float) -> str | None:
     """A share such as a service-level target: in (0, 1]."""
     if not math.isfinite(value) or not 0 < value <= 1:

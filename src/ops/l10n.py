@@ -146,6 +146,13 @@ class Formats:
             return ""
         return format_percent(value, format="#,##0." + "0" * digits + "%" if digits else "#,##0%", locale=self.locale)
 
+    def signed_percent(self, value: Decimal | float | None, digits: int = 1) -> str:
+        """A change or a bias, its sign always written (+3,1 %, -2,0 %), in the locale's signs."""
+        if value is None:
+            return ""
+        body = "#,##0." + "0" * digits + "%" if digits else "#,##0%"
+        return format_percent(value, format=f"+{body};-{body}", locale=self.locale)
+
     def date(self, value: dt.date | None, style: str = "medium") -> str:
         return "" if value is None else format_date(value, format=style, locale=self.locale)
 
@@ -164,6 +171,10 @@ class Formats:
         day = format_skeleton("Md", local, locale=self.locale)
         time = format_time(local, "short", locale=self.locale)
         return str(get_datetime_format("short", locale=self.locale)).replace("{1}", day).replace("{0}", time)
+
+    def weekday(self, value: dt.date) -> str:
+        """A day of a week in short words, as a chart's axis names it: seg., 7 de dez. / lun, 7 dic / Mon, Dec 7."""
+        return str(format_skeleton("MMMEd", value, locale=self.locale))
 
     def month(self, value: dt.date) -> str:
         """A month in words: novembro de 2026, noviembre de 2026, November 2026."""

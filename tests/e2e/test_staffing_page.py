@@ -1,5 +1,7 @@
-"""In a real browser: a manager sees the forecast against the actual calls, computes the week's plan while
-its progress shows, reads required against base against planned, and tries a what-if without saving it."""
+"""In a real browser: a manager opens the staffing page on next week, reads the forecast with its accuracy over
+the last four weeks and the back-office queues' reasons, computes the week's plan while its progress shows, reads
+required against base against planned, and tries what-ifs (more calls; a target typed in percent) without saving
+them."""
 
 from __future__ import annotations
 
@@ -7,8 +9,9 @@ import asyncio
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,7 +19,8 @@ from tests.e2e.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 
-TODAY = date(2026, 11, 23)  # the demo month runs up to the day before: the page opens on the week of 16 Nov
+TODAY = datetime.now(ZoneInfo("America/Sao_Paulo")).date()  # the contract's today: the demo's calls end yesterday
+NEXT_MONDAY = TODAY - timedelta(days=TODAY.weekday()) + timedelta(days=7)
 
 
 async def _seed_staffing(database_url: str) -> str:
@@ -51,12 +55,28 @@ def test_manager_plans_the_week_watches_progress_and_tries_a_what_if(
     page.reload()
     page.wait_for_function("() => window.Plotly !== undefined")
 
-    assert page.locator("input[name=week]").input_value() == "2026-11-16"
+    # Next week, the one a planner plans: nothing of it has happened, so the forecast stands alone.
+    assert page.locator("input[name=week]").input_value() == NEXT_MONDAY.isoformat()
     forecast = page.locator("#chart-forecast")
     forecast.locator(".main-svg").first.wait_for()
     legend = forecast.locator(".legendtext").all_text_contents()
     assert "care forecast" in legend
-    assert "care actual" in legend
+    assert "care actual" not in legend
+    # Beside it, how the forecast fared over the last four weeks of demo calls.
+    care = page.locator('#accuracy tr[data-queue="care"]')
+    assert care.locator("td.num").first.inner_text() == "4"
+    wape = float(care.locator("td.wape").inner_text().rstrip("%"))
+    assert 0 < wape < 30
+    assert care.locator("td.bias").inner_text()[0] in "+-"
+    # Back office: the server's three care tickets of today are a history to size bo_care by workload; the help
+    # desk's back office has none, and the outbound queue no arrivals: each says why it is not planned.
+    assert page.locator('#workload-queues tr[data-queue="bo_care"] td.handle').inner_text() == "14"
+    reasons = page.locator("#unplanned")
+    assert (
+        "received no tickets in the weeks before this one"
+        in reasons.locator('li[data-queue="bo_helpdesk"]').inner_text()
+    )
+    assert "makes outbound calls" in reasons.locator('li[data-queue="retention"]').inner_text()
     assert page.locator("#no-plan").is_visible()
 
     # Record every progress message the page shows while the plan job runs.
@@ -93,6 +113,16 @@ def test_manager_plans_the_week_watches_progress_and_tries_a_what_if(
     page.wait_for_function("() => document.getElementById('plan-kind').textContent === 'what-if (not saved)'")
     assert page.locator("#fig-cost").inner_text() != saved_cost
     assert int(page.locator("#fig-uncovered").inner_text()) > 0  # 120 % more calls overflow the cap of 30
+    what_if_cost = page.locator("#fig-cost").inner_text()
+
+    # The target typed in percent, as a planner says it: 85 for 85 % within 20 s.
+    page.fill("input[name=volume_pct]", "0")
+    page.fill("input[name=target_pct]", "85")
+    page.click("#whatif-go")
+    page.wait_for_function("(before) => document.getElementById('fig-cost').textContent !== before", arg=what_if_cost)
+    levels = page.locator("#fig-sl-care").inner_text()
+    with_plan = float(levels.split("→")[1].strip().rstrip("%"))
+    assert with_plan >= 85
 
     page.reload()
     page.wait_for_selector("#fig-cost")

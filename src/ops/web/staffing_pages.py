@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops import bounds
 from ops.auth import Principal, requires
 from ops.contracts.services import get_contract, list_contracts
+from ops.db import utcnow
 from ops.errors import DomainError, InvalidInputError
 from ops.l10n import N_, Formats
 from ops.staffing.planning import execution, oncall_requests, services
@@ -29,6 +29,7 @@ from ops.staffing.planning.schemas import ShiftIn
 from ops.web.actions import attempt
 from ops.web.i18n import locale_tag, pick_language, translate
 from ops.web.render import page
+from ops.web.staffing_view import beside_forecast, plan_json, timed
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -74,7 +75,8 @@ PHRASES: dict[str, str] = {
     "st_whatif": N_("What if…"),
     "st_volume": N_("Volume (%)"),
     "st_aht": N_("AHT (%)"),
-    "st_target": N_("SL target (0-1, empty = contract)"),
+    "st_target": N_("SL target (%, empty = contract)"),
+    "st_target_help": N_("In percent: 85 for 85 % of calls answered within the contract's time."),
     "st_recompute": N_("Recompute"),
     "st_sl_before_after": N_("Predicted SL: base only → with plan"),
     "st_interval": N_("Interval"),
@@ -111,6 +113,48 @@ PHRASES: dict[str, str] = {
     "st_origin_plan": N_("plan"),
     "st_origin_added": N_("added"),
     "st_oncall_in_plan": N_("The plan's on-call shifts are billed only when recorded below."),
+    "st_accuracy": N_("Forecast accuracy of the last weeks"),
+    "st_accuracy_help": N_(
+        "Each week forecast from the history before it. WAPE: the absolute errors over the contacts offered; "
+        "bias: positive when the forecast ran high."
+    ),
+    "st_weeks": N_("Weeks"),
+    "st_period": N_("Period"),
+    "st_wape": N_("WAPE"),
+    "st_bias": N_("Bias"),
+    "st_accuracy_none": N_("Not enough history: accuracy needs two weeks of it."),
+    "st_workload": N_("Back-office queues: staffed by workload"),
+    "st_workload_help": N_(
+        "Tickets forecast times their handle time, spread up to their due date in business hours: the positions "
+        "that finish every ticket on time."
+    ),
+    "st_tickets": N_("Tickets forecast"),
+    "st_handle": N_("Handle time (min)"),
+    "st_due": N_("Due within (business hours)"),
+    "st_peak": N_("Peak positions"),
+    "st_base_positions": N_("Base positions"),
+    "st_position_hours": N_("Position-hours"),
+    "st_short": N_("Intervals short of the base"),
+    "st_no_workload": N_("No back-office queue can be sized this week."),
+    "st_unplanned": N_("Queues not planned, and why"),
+    "st_why_no_arrivals": N_(
+        "{queue} makes outbound calls: no contacts arrive to forecast, so its positions follow its call campaigns "
+        "and are not planned here."
+    ),
+    "st_why_no_history_voice": N_(
+        "{queue} has no call statistics before this week: import them (ops import intervals) to plan it."
+    ),
+    "st_why_no_history_tickets": N_(
+        "{queue} received no tickets in the weeks before this one: with no arrivals to forecast, its workload "
+        "cannot be sized."
+    ),
+    "st_why_no_handle_time": N_(
+        "{queue} has no handle time in the contract (routing.handle_minutes): its workload cannot be sized."
+    ),
+    "st_why_no_due_date": N_(
+        "{queue} has no resolution target in the contract (sla.tickets): without due dates its work cannot be "
+        "spread over the week."
+    ),
 }
 
 MANAGERS = requires("manager")
@@ -177,9 +221,9 @@ async def _render(
     code = contract if contract in codes else codes[0]
     shown = await get_contract(db_session, code=code, principal=request.user)  # with its queues
     zone = ZoneInfo(shown.timezone)
-    if week is None:
-        latest = await services.latest_history_day(db_session, contract_code=code)
-        week = services.week_of(latest or date.today())
+    # By default the week a planner plans: the next one on the contract's clock. A day picked in the date field
+    # stands for its week, since plans and their API take Mondays only.
+    week = services.next_week(utcnow(), shown.timezone) if week is None else services.week_of(week)
     forecast: dict[str, Any] | None = None
     try:
         forecast = await services.forecast_week(db_session, contract_code=code, week=week, principal=request.user)
@@ -218,16 +262,29 @@ async def _render(
         month=month,
         oncall=oncall,
         executed=executed,
-        plan_shifts=_timed((plan.result or {}).get("shifts", []) if plan is not None and plan.result else []),
+        plan_shifts=timed((plan.result or {}).get("shifts", []) if plan is not None and plan.result else []),
         queues=[q.code for q in shown.queues],
+        contract_targets=sorted(
+            {
+                float((q.sla or {}).get("voice", {}).get("target", 0.8))
+                for q in shown.queues
+                if q.channel == "inbound_voice"
+            }
+        ),
+        **beside_forecast(forecast, shown.queues, lang),
         prev_week=week - timedelta(days=7),
         next_week=week + timedelta(days=7),
         data={
             "contract": code,
             "week": week.isoformat(),
             "forecast": forecast,
-            "plan": None if plan is None else _plan_json(plan),
+            "plan": None if plan is None else plan_json(plan),
             "labels": _labels(lang),
+            # The charts' days named by Babel in the reader's language (plotly alone writes English month names).
+            "days": [
+                {"x": f"{day.isoformat()} 00:00", "label": Formats(locale_tag(lang)).weekday(day)}
+                for day in (week + timedelta(days=i) for i in range(7))
+            ],
             "locale": locale_tag(lang),  # the script's numbers and money by the browser's Intl in this locale
             "separators": Formats(locale_tag(lang)).separators(),  # and the charts' (Plotly's decimal, group)
         },
@@ -235,23 +292,10 @@ async def _render(
     return _status(page(request, "staffing.html", **context), error)
 
 
-def _timed(shifts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The plan's shifts with their start and end as datetimes, for the page to write in the reader's locale."""
-    return [
-        {**s, "start_at": datetime.fromisoformat(s["start"]), "end_at": datetime.fromisoformat(s["end"])}
-        for s in shifts
-    ]
-
-
 def _status(response: Template, error: DomainError | None) -> Template:
     if error is not None:
         response.status_code = error.status_code
     return response
-
-
-def _plan_json(plan: Any) -> dict[str, Any]:
-    value: dict[str, Any] = msgspec.to_builtins(plan)
-    return value
 
 
 # --- the page's forms ---------------------------------------------------------------------------------

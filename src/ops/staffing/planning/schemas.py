@@ -22,16 +22,27 @@ class PlanRequest(bounds.Bounded, forbid_unknown_fields=True):
 
 
 class WhatIfRequest(bounds.Bounded, forbid_unknown_fields=True):
-    """Volume and AHT changes in percent (+10 = 10 % more, -100 to 1000) and an SL target in (0, 1] for every
-    voice queue, for the week starting on `week` (a Monday)."""
+    """Volume and AHT changes in percent (+10 = 10 % more, -100 to 1000) and an SL target in percent for every
+    voice queue (85 = 85 % answered within the contract's time; above 0, below 100), for the week starting on
+    `week` (a Monday). Every figure in percent, as a planner types it."""
 
     __weeks__ = frozenset({"week"})
 
     week: date
     volume_pct: bounds.Percent = 0.0
     aht_pct: bounds.Percent = 0.0
-    target: bounds.Share | None = None
+    target_pct: float | None = None
     oncall: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.target_pct is not None and (problem := bounds.target_percent_problem(self.target_pct)):
+            raise ValueError(f"{bounds.BOUND_MARK}target_pct: {problem}")
+
+    @property
+    def target(self) -> float | None:
+        """The target as the share the planner's Erlang C works with (85 -> 0.85)."""
+        return None if self.target_pct is None else self.target_pct / 100
 
 
 class PlanOut(msgspec.Struct):

@@ -9,6 +9,7 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ from ops.staffing.forecast.model import ForecastConfig
 from ops.staffing.history.models import IntervalStat
 from ops.staffing.history.services import load_history, queue_zone, voice_sla
 from ops.staffing.planning.models import StaffingPlan
+from ops.staffing.planning.overview import accuracy_json, accuracy_of, unplanned, workload_of
 from ops.staffing.planning.week import (
     Computed,
     PlanInputs,
@@ -92,7 +94,7 @@ async def load_inputs(
     for queue in contract.queues:
         method = _method(queue)
         if method is None:
-            skipped.append({"queue": queue.code, "reason": f"{queue.channel}: no arrivals to forecast"})
+            skipped.append(unplanned(queue.code, "no_arrivals", channel=queue.channel))
             continue
         tz = queue_zone(queue, contract)
         begin, end = _local_midnight(week, tz), _local_midnight(week + timedelta(days=7), tz)
@@ -104,12 +106,19 @@ async def load_inputs(
             history = await _ticket_counts(session, queue_id=queue.id, start=since, end=begin)
             actual = await _ticket_counts(session, queue_id=queue.id, start=begin, end=end)
         if history.empty or float(history["offered"].sum()) <= 0:
-            skipped.append({"queue": queue.code, "reason": "no history before the week"})
+            skipped.append(unplanned(queue.code, "no_history"))
             continue
         sla = voice_sla(queue)
         spec = by_code[queue.code]
         tickets = spec.sla.tickets or {}
         targets = tickets.get("normal") or next(iter(tickets.values()), None)
+        if method == "workload":  # work is sized by handle time and spread up to its due date: both are needed
+            if not spec.routing.handle_minutes > 0:
+                skipped.append(unplanned(queue.code, "no_handle_time"))
+                continue
+            if targets is None or not targets.resolution > 0:
+                skipped.append(unplanned(queue.code, "no_due_date"))
+                continue
         queues.append(
             QueueInputs(
                 code=queue.code,
@@ -145,11 +154,16 @@ async def load_inputs(
 async def forecast_week(
     session: AsyncSession, *, contract_code: str, week: date, principal: Principal | None = None
 ) -> dict[str, Any]:
-    """Forecast offered and AHT per queue and interval of the week, beside what actually happened (if known)."""
+    """Forecast offered and AHT per queue and interval of the week, beside what actually happened (if known); each
+    queue with its forecast's accuracy over the last four weeks before, and a back-office queue with its workload."""
     inputs = await load_inputs(session, contract_code=contract_code, week=week, principal=principal)
     queues = []
     for queue in inputs.queues:
         fc = await asyncio.to_thread(forecast_queue, queue, week)
+        accuracy = await asyncio.to_thread(accuracy_of, queue)
+        workload = (
+            await asyncio.to_thread(workload_of, queue, fc, inputs.shifts) if queue.method == "workload" else None
+        )
         actual = queue.actual.reindex(pd.DatetimeIndex(fc.index).tz_convert("UTC"))
         actual_aht = (
             actual["handle_seconds"] / actual["answered"].where(actual["answered"] > 0)
@@ -161,6 +175,8 @@ async def forecast_week(
                 "code": queue.code,
                 "name": queue.name,
                 "method": queue.method,
+                "accuracy": accuracy_json(accuracy),
+                "workload": workload,
                 "intervals": [
                     {
                         "interval_start": iso(ts),
@@ -348,3 +364,10 @@ async def latest_history_day(session: AsyncSession, *, contract_code: str) -> da
 def week_of(day: date) -> date:
     """The Monday of `day`'s week."""
     return day - timedelta(days=day.weekday())
+
+
+def next_week(now: datetime, tz: str) -> date:
+    """The Monday after `now`'s week, `now` read on the wall clock of `tz` (the contract's zone): the week a
+    planner plans. Late on a Sunday in São Paulo it is already Monday in UTC, and the next week is still the
+    one starting tomorrow."""
+    return week_of(now.astimezone(ZoneInfo(tz)).date()) + timedelta(days=7)

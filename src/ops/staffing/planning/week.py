@@ -106,7 +106,8 @@ class Computed:
 # --- forecast and requirement ---------------------------------------------------------------------------
 
 
-def _holidays(calendar: Calendar, first: date, last: date) -> set[date]:
+def holidays_between(calendar: Calendar, first: date, last: date) -> set[date]:
+    """The calendar's holidays from `first` to `last`, both included."""
     return {
         first + timedelta(days=i)
         for i in range((last - first).days + 1)
@@ -122,7 +123,7 @@ def _mean_aht(stats: pd.DataFrame) -> float:
 def forecast_queue(queue: QueueInputs, week: date, scenario: Scenario = Scenario()) -> pd.DataFrame:
     """Offered contacts and AHT per local 30-minute interval of the week (the scenario applied)."""
     lookback = ForecastConfig().history_weeks * 7
-    holidays = _holidays(queue.calendar, week - timedelta(days=lookback), week + timedelta(days=7))
+    holidays = holidays_between(queue.calendar, week - timedelta(days=lookback), week + timedelta(days=7))
     if queue.method == "erlang_c":
         history = queue.history[["offered", "handle_seconds", "answered"]]
         result = forecast(history, holidays=holidays, start=week, weeks=1, tz=queue.tz)
@@ -254,7 +255,7 @@ def oncall_rules(inputs: PlanInputs, queues: list[QueueInputs]) -> OnCallRules |
         return None
     holidays = set()
     for cal in calendars:
-        holidays |= _holidays(cal, inputs.week - timedelta(days=1), inputs.week + timedelta(days=8))
+        holidays |= holidays_between(cal, inputs.week - timedelta(days=1), inputs.week + timedelta(days=8))
     price = inputs.prices.oncall
     return OnCallRules(
         hourly_rate=price.hourly,

@@ -120,7 +120,9 @@ async def test_what_if_recomputes_without_saving(client: AsyncTestClient[Litesta
     manager = await token(db, "manager")
     saved = (await client.post(f"{API}/plans", json={"week": WEEK}, headers=bearer(manager))).json()
     busier = await client.post(
-        f"{API}/what-if", json={"week": WEEK, "volume_pct": 20, "aht_pct": 10, "target": 0.9}, headers=bearer(manager)
+        f"{API}/what-if",
+        json={"week": WEEK, "volume_pct": 20, "aht_pct": 10, "target_pct": 90},
+        headers=bearer(manager),
     )
     assert busier.status_code == 200, busier.text
     what_if = busier.json()
@@ -202,8 +204,8 @@ async def add_tickets(db: Any, *, queue: str, per_hour: int) -> None:
                             "contract_id": contract_id,
                             "queue_id": queue_id,
                             "source": "crm",
-                            "external_id": f"T{n}",
-                            "protocol": f"P{n:012d}",
+                            "external_id": f"{queue}-{n}",
+                            "protocol": f"P{queue_id:03d}{n:09d}",
                             "channel": "email",
                             "customer": {},
                             "created_at": at,
