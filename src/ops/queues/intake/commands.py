@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
+import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -57,10 +58,9 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ValueError(f"{path}: line {line}: not valid UTF-8 (save the file as UTF-8)") from None
-    reader = csv.reader(io.StringIO(text))
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")  # what Excel writes on a Brazilian or Argentine Windows
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
     header = next(reader, None)
     if not header:
         raise ValueError(f"{path}: empty file")
@@ -81,10 +81,22 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
         yield reader.line_num, dict(zip(names, cells, strict=True))
 
 
+def _delimiter(text: str) -> str:
+    """The header line's separator: a comma, or the semicolon a Brazilian Excel writes, or a tab."""
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
     import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
 
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise ValueError(f"{path}: not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
     try:
         rows = book.worksheets[0].iter_rows(values_only=True)
         header = next(rows, None)

@@ -96,12 +96,24 @@ def test_import_tickets_from_xlsx(reference_cli: CliRunner, sqlite_url: str, tmp
     assert stored["CSV-001"].created_at.isoformat() == "2026-03-02T12:15:00+00:00"
 
 
-def test_import_refuses_files_it_cannot_read(reference_cli: CliRunner, tmp_path: Path) -> None:
-    latin1 = tmp_path / "latin1.csv"
-    latin1.write_bytes("external_id,channel,subject\nX1,email,Cobrança\n".encode("latin-1"))
-    result = reference_cli.invoke(main, ["import", "tickets", str(latin1), "--contract", "reference"])
+def test_import_reads_a_brazilian_excel_csv_and_refuses_files_it_cannot_read(
+    reference_cli: CliRunner, tmp_path: Path, sqlite_url: str
+) -> None:
+    # What Excel saves on a Brazilian Windows: semicolons and cp1252.
+    excel = tmp_path / "excel.csv"
+    excel.write_bytes(
+        "external_id;channel;reason;subject;body;created_at\r\n"
+        "X1;email;undue_charge;Cobrança indevida;Não contratei o serviço.;2026-03-02 09:15\r\n".encode("cp1252")
+    )
+    read = reference_cli.invoke(main, ["import", "tickets", str(excel), "--contract", "reference"])
+    assert read.exit_code == 0, read.output
+    stored = {t.external_id: t for t in tickets(sqlite_url)}
+    assert stored["X1"].subject == "Cobrança indevida"
+    fake = tmp_path / "export.xlsx"
+    fake.write_text("external_id,channel\nX2,email\n", encoding="utf-8")  # a CSV saved under an .xlsx name
+    result = reference_cli.invoke(main, ["import", "tickets", str(fake), "--contract", "reference"])
     assert result.exit_code == 2
-    assert "line 2: not valid UTF-8" in result.output
+    assert "not a readable XLSX workbook" in result.output and "Traceback" not in result.output
     unknown = reference_cli.invoke(main, ["import", "tickets", str(TICKETS_CSV), "--contract", "nobody"])
     assert unknown.exit_code == 1
     assert "unknown contract 'nobody'" in unknown.output
