@@ -34,10 +34,9 @@ def _amount(text: str, option: str) -> Any:
 async def _view(session: Any, code: str, number: int, kind: str = "invoice") -> dict[str, Any]:
     from ops.billing.invoices import services
     from ops.billing.invoices.views import invoice_view
-    from ops.db import utcnow
 
     row = await services.get_invoice(session, code=code, number=number, principal=None, kind=kind)
-    standing = await services.standing(session, row, today=utcnow().date())
+    standing = await services.standing(session, row, today=await services.contract_today(session, row))
     pays = await services.payments(session, invoice_id=row.id) if kind == "invoice" else []
     credits = await services.credit_notes(session, invoice_id=row.id) if kind == "invoice" else []
     return invoice_view(row, standing, pays, credits)
@@ -101,13 +100,12 @@ def show(code: str, number: int, credit_note: bool, fmt: str, lang: str, out: Pa
 def list_(code: str) -> None:
     """One JSON line per issued document of the contract, newest first, with its state and balance."""
     from ops.billing.invoices import services
-    from ops.db import utcnow
 
     async def go() -> list[dict[str, Any]]:
         async with session_scope() as session:
             out = []
             for row in await services.list_invoices(session, code=code, principal=None):
-                s = await services.standing(session, row, today=utcnow().date())
+                s = await services.standing(session, row, today=await services.contract_today(session, row))
                 out.append(
                     {
                         "kind": row.kind,

@@ -18,7 +18,6 @@ from ops.billing.invoices.schemas import CreditNoteIn, IssueIn, NfseIn, PaymentI
 from ops.billing.invoices.views import invoice_view
 from ops.billing.money import cents
 from ops.contracts.services import get_contract
-from ops.db import utcnow
 from ops.errors import InvalidInputError
 from ops.l10n import language
 
@@ -43,7 +42,9 @@ async def view_of(
 ) -> dict[str, Any]:
     row = await services.get_invoice(session, code=code, number=number, principal=principal, kind=kind)
     disputed = await services.is_disputed(session, invoice_id=row.id)
-    standing = await services.standing(session, row, today=utcnow().date(), disputed=disputed)
+    standing = await services.standing(
+        session, row, today=await services.contract_today(session, row), disputed=disputed
+    )
     payments = await services.payments(session, invoice_id=row.id) if kind == "invoice" else []
     credits = await services.credit_notes(session, invoice_id=row.id) if kind == "invoice" else []
     return invoice_view(row, standing, payments, credits)

@@ -33,6 +33,7 @@ from ops.billing.measurement.services import get_measurement
 from ops.billing.money import cents
 from ops.billing.terms import terms_of
 from ops.contracts.document import from_document
+from ops.contracts.models import Contract
 from ops.contracts.services import get_contract
 from ops.db import utcnow
 from ops.errors import ConflictError, InvalidInputError, NotFoundError
@@ -379,6 +380,13 @@ async def record_nfse(
     invoice.nfse_value, invoice.nfse_recorded_at = value, utcnow()
     await session.flush()
     return invoice
+
+
+async def contract_today(session: AsyncSession, invoice: Invoice) -> date:
+    """Today on the contract's clock: an invoice falls overdue by the client's calendar, not the server's UTC day."""
+
+    zone = (await session.execute(select(Contract.timezone).where(Contract.id == invoice.contract_id))).scalar_one()
+    return utcnow().astimezone(ZoneInfo(zone)).date()
 
 
 async def standing(session: AsyncSession, invoice: Invoice, *, today: date, disputed: bool = False) -> Standing:
