@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 from ops.config import Settings
@@ -16,10 +17,18 @@ def write_immutable(root: Path, relative: str, content: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         return  # same name = same checksum: already there
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(content)
-    os.chmod(tmp, 0o444)
-    tmp.replace(path)
+    # A temporary name of this writer's own: two deliveries racing on one file (same name, same checksum, same
+    # bytes) each write theirs and the last rename wins harmlessly.
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        os.chmod(tmp, 0o444)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def read_stored(settings: Settings, report: StoredReport) -> bytes:
