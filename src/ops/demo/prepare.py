@@ -59,30 +59,9 @@ async def prepare_demo(*, seed: int = 7, now: datetime | None = None) -> dict[st
 
 
 async def store_voice_month(session: AsyncSession, *, contract: Contract, today: date, seed: int) -> int:
+    """The demo month's voice intervals (the queues' earlier intervals cleared first)."""
     first, days = demo_span(today)
-    queues = (
-        await session.execute(
-            select(Queue).where(Queue.contract_id == contract.id, Queue.code.in_(list(VOICE_PROFILE)))
-        )
-    ).scalars()
-    stored = 0
-    for queue in queues:
-        frame = voice_intervals(
-            queue=queue.code,
-            calendar=Calendar.from_dict(queue.calendar),
-            first_day=first,
-            days=days,
-            seed=seed,
-            answer_within=int(queue.sla.get("voice", {}).get("answer_within_seconds", 20)),
-        )
-        await session.execute(delete(IntervalStat).where(IntervalStat.queue_id == queue.id))
-        records: list[dict[str, Any]] = frame.drop(columns=["queue"]).to_dict("records")
-        for record in records:
-            record["interval_start"] = record["interval_start"].to_pydatetime()
-        session.add_all(IntervalStat(queue_id=queue.id, source=DEMO_SOURCE, **r) for r in records)
-        stored += len(records)
-    await session.flush()
-    return stored
+    return await _store_voice(session, contract=contract, first_day=first, days=days, seed=seed, clear=True)
 
 
 async def store_voice_history(
@@ -93,6 +72,14 @@ async def store_voice_history(
     first, _ = demo_span(today)
     index = first.year * 12 + first.month - 1 - months
     start = date(index // 12, index % 12 + 1, 1)
+    return await _store_voice(
+        session, contract=contract, first_day=start, days=(first - start).days, seed=seed + 1, clear=False
+    )
+
+
+async def _store_voice(
+    session: AsyncSession, *, contract: Contract, first_day: date, days: int, seed: int, clear: bool
+) -> int:
     queues = (
         await session.execute(
             select(Queue).where(Queue.contract_id == contract.id, Queue.code.in_(list(VOICE_PROFILE)))
@@ -103,11 +90,13 @@ async def store_voice_history(
         frame = voice_intervals(
             queue=queue.code,
             calendar=Calendar.from_dict(queue.calendar),
-            first_day=start,
-            days=(first - start).days,
-            seed=seed + 1,
+            first_day=first_day,
+            days=days,
+            seed=seed,
             answer_within=int(queue.sla.get("voice", {}).get("answer_within_seconds", 20)),
         )
+        if clear:
+            await session.execute(delete(IntervalStat).where(IntervalStat.queue_id == queue.id))
         records: list[dict[str, Any]] = frame.drop(columns=["queue"]).to_dict("records")
         for record in records:
             record["interval_start"] = record["interval_start"].to_pydatetime()

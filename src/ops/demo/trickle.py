@@ -110,7 +110,7 @@ async def trickle(
     http: httpx.AsyncClient | None = None,
 ) -> int:
     """Post one CRM delivery about every `every` seconds (exponential gaps, as arrivals come) to the served API until
-    `stop` is set, `limit` deliveries were made, or the server goes away. The number delivered."""
+    `stop` is set, `limit` deliveries were tried, or the server goes away. The number the API took."""
     if http is None:
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
             return await trickle(
@@ -128,11 +128,12 @@ async def trickle(
     rng = np.random.default_rng([seed, int(datetime.now(UTC).timestamp())])
     prefix = f"LIVE{datetime.now(UTC):%y%m%d%H%M%S}-"
     headers = {"Authorization": f"Bearer {token}"}
-    sent = 0
+    sent = tried = 0
     if not await _wait_until_up(http, stop):
         return 0
-    while not stop.is_set() and (limit is None or sent < limit):
-        payload = delivery(rng, contract=contract, seq=sent + 1, created=datetime.now(UTC), prefix=prefix)
+    while not stop.is_set() and (limit is None or tried < limit):
+        tried += 1
+        payload = delivery(rng, contract=contract, seq=tried, created=datetime.now(UTC), prefix=prefix)
         try:
             response = await http.post("/api/tickets", json=payload, headers=headers)
         except httpx.TransportError:
@@ -143,7 +144,7 @@ async def trickle(
             echo(f"demo trickle: {body.get('protocol')} into {body.get('queue')} ({body.get('priority')})")
         else:
             echo(f"demo trickle: the API answered {response.status_code}: {response.text[:200]}")
-        if limit is None or sent < limit:
+        if limit is None or tried < limit:
             await asyncio.to_thread(stop.wait, float(rng.exponential(every)))
     return sent
 
