@@ -38,6 +38,7 @@ from ops.http import bounded_parameters
 from ops.limits import make_limiter
 from ops.queues.assignment import controllers as assignment_controllers
 from ops.queues.intake import controllers as intake_controllers
+from ops.queues.live.news import wait_for_news
 from ops.queues.work import controllers as work_controllers
 from ops.reports.controllers import ReportController
 from ops.staffing.planning.controllers import StaffingController
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             await limiter.close()
+            await wait_for_news()
             await runtime.close()
 
     db_config = SQLAlchemyAsyncConfig(

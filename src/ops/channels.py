@@ -53,6 +53,10 @@ class MemoryChannels:
         finally:
             self._subscribers[channel].discard(entry)
 
+    def listening(self, channel: str) -> int:
+        """How many subscribers the channel has now (a test waits for a page's stream to be listening)."""
+        return len(self._subscribers.get(channel, ()))
+
     async def touch(self, key: str, member: str, ttl_seconds: float) -> None:
         self._members.setdefault(key, {})[member] = time.monotonic() + ttl_seconds
 

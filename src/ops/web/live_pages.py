@@ -49,12 +49,13 @@ PHRASES: dict[str, str] = {
     "lv_transferred": N_("Ticket {protocol} was transferred to another queue."),
     "lv_linked": N_("Ticket {protocol} was linked to a mass-outage incident."),
     "lv_breached": N_("Ticket {protocol} missed a deadline."),
-    "lv_changed": N_("This ticket changed while you had it open: {what}, by {who}."),
+    "lv_changed": N_("This ticket changed while you had it open: {what}, {by}."),
     "lv_kept": N_("What you typed is kept: check the ticket and send it again."),
-    "lv_stale": N_("Not saved: this ticket changed while you had it open ({what}, by {who})."),
+    "lv_stale": N_("Not saved: this ticket changed while you had it open ({what}, {by})."),
     "lv_not_done": N_("Not saved"),
-    "lv_system": N_("the system"),
-    "lv_someone": N_("someone"),
+    "lv_by_person": N_("by {who}"),
+    "lv_by_system": N_("by the system"),
+    "lv_by_someone": N_("by someone"),
     "lv_viewing": N_("Also viewing this ticket:"),
     "lv_at_capacity": N_(
         "You already hold {held} tickets, your limit. Finish one and the next will be offered to you: "
@@ -77,10 +78,11 @@ def action_label(lang: str, action: str) -> str:
 
 
 def who(lang: str, actor: str) -> str:
+    """`by Ana Souza`, `by the system` in the reader's words."""
     name = actor_name(actor)
     if name:
-        return name
-    return translate("lv_system" if actor.startswith(("system:", "intake:")) else "lv_someone", lang)
+        return say(lang, "lv_by_person", who=name)
+    return translate("lv_by_system" if actor.startswith(("system:", "intake:")) else "lv_by_someone", lang)
 
 
 def describe(news: TicketNews, *, lang: str, principal: Principal, tz: ZoneInfo) -> dict[str, Any]:
@@ -101,7 +103,7 @@ def describe(news: TicketNews, *, lang: str, principal: Principal, tz: ZoneInfo)
         "by_me": news.actor == actor_of(principal),
         "notice": notice,
         "text": text,
-        "changed": say(lang, "lv_changed", what=action_label(lang, news.action), who=who(lang, news.actor))
+        "changed": say(lang, "lv_changed", what=action_label(lang, news.action), by=who(lang, news.actor))
         + " "
         + translate("lv_kept", lang),
     }

@@ -418,7 +418,7 @@ async def _stale(request: Request[Principal, Any, State], session: AsyncSession,
         )
     ).first()
     action, actor = last if last is not None else ("", "")
-    stale = say(lang, "lv_stale", what=action_label(lang, action), who=who(lang, actor))
+    stale = say(lang, "lv_stale", what=action_label(lang, action), by=who(lang, actor))
     return f"{stale} {translate('lv_kept', lang)}"
 
 

@@ -46,7 +46,8 @@ def _collect_bulk(state: ORMExecuteState) -> None:
     # The intake writes its audit rows with one executemany INSERT, no ORM objects.
     if not state.is_insert or state.session.info.get(CHANNELS_KEY) is None:
         return
-    if getattr(state.statement, "table", None) is not TicketEvent.__table__:
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) != TicketEvent.__tablename__:  # an annotated copy of the table
         return
     params = state.parameters
     rows = params if isinstance(params, list) else [params] if isinstance(params, dict) else []
