@@ -57,6 +57,7 @@ PHRASES: dict[str, str] = {
     "lv_by_system": N_("by the system"),
     "lv_by_someone": N_("by someone"),
     "lv_viewing": N_("Also viewing this ticket:"),
+    "lv_not_working": N_("You are on a break or offline: set your status to available to take tickets."),
     "lv_at_capacity": N_(
         "You already hold {held} tickets, your limit. Finish one and the next will be offered to you: "
         "it comes by itself while you are available, or with Next ticket."

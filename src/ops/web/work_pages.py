@@ -254,6 +254,8 @@ async def work_next(
         ticket = await attempt(
             db_session, pull.claim_next(db_session, agent_id=principal.agent_id, queue_code=data.get("queue", ""))
         )
+    except pull.NotWorkingError:
+        return await _home(request, db_session, error=request_t(request, "lv_not_working"), status=409)
     except pull.AtCapacityError as exc:
         # Not a failure: the agent's tickets are on the page, and the next comes when one is done.
         held = request_t(request, "lv_at_capacity").format(held=_number(request, exc.held))

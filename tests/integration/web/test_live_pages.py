@@ -162,3 +162,15 @@ async def test_next_ticket_at_capacity_shows_the_tickets_held_and_what_comes_nex
     assert protocol in answer.text  # the ticket the agent holds is on the page
     assert f"agent {agent_id}" not in answer.text and "capacity" not in answer.text
     assert 'id="work-error"' not in answer.text
+
+
+async def test_next_ticket_on_a_break_says_what_to_do_in_spanish(client: AsyncTestClient[Litestar], db: Any) -> None:
+    await load_reference(db)
+    async with db.begin() as session:
+        agent, secret = await make_agent(session, name="Ana Souza", skills={"bo_care": 1}, status="break")
+        agent_id = agent.id
+    await sign_in(client, secret)
+    answer = await client.post("/work/next", data={"queue": "bo_care"}, headers=ES, follow_redirects=False)
+    assert answer.status_code == 409
+    assert "Estás en pausa o desconectado: cambiá tu estado a disponible para tomar tickets." in answer.text
+    assert f"agent {agent_id}" not in answer.text

@@ -31,6 +31,10 @@ from ops.queues.models import POOL_WHERE, Agent, Position, Ticket, TicketEvent
 POOL_STATUSES = ("new", "open")
 
 
+class NotWorkingError(ConflictError):
+    """The agent is on break or offline: no ticket until the status says available (or busy, pull only)."""
+
+
 class AtCapacityError(ConflictError):
     """The agent holds as many open tickets as its capacity: nothing to pull until one is done (push and pull
     share this one rule, so a page can say so instead of failing)."""
@@ -99,7 +103,7 @@ async def claim_next(
     if level is None:
         raise ConflictError(f"agent {agent_id} has no skill for queue {queue_code!r}")
     if status not in PULL_STATUSES:
-        raise ConflictError(f"agent {agent_id} is {status}: set the status to available first")
+        raise NotWorkingError(f"agent {agent_id} is {status}: set the status to available first")
     cutoff = overflow_cutoff(now, level, overflow_minutes(queue))
     if cutoff is None:
         return None
