@@ -154,8 +154,10 @@ async def db(app: Litestar) -> AsyncIterator[Any]:
     """The app's sessionmaker, for arranging data and checking what was stored. Its pool is closed at the end
     (a test without the HTTP client runs no lifespan to do it)."""
     from ops.jobs.queue import wait_for_flushes
+    from ops.queues.live.news import wait_for_news
 
     sessionmaker = app.state.sessionmaker
     yield sessionmaker
     await wait_for_flushes()
+    await wait_for_news()  # a ticket's news still being read after its commit
     await sessionmaker.kw["bind"].dispose()

@@ -38,10 +38,11 @@ from ops.http import bounded_parameters
 from ops.limits import make_limiter
 from ops.queues.assignment import controllers as assignment_controllers
 from ops.queues.intake import controllers as intake_controllers
+from ops.queues.live.news import wait_for_news
 from ops.queues.work import controllers as work_controllers
 from ops.reports.controllers import ReportController
 from ops.staffing.planning.controllers import StaffingController
-from ops.web import billing_pages, portal_billing, portal_pages, staffing_pages, work_pages
+from ops.web import billing_pages, live_pages, portal_billing, portal_pages, staffing_pages, work_pages
 from ops.web import pages as web_pages
 from ops.web.errors import PAGE_ERROR_HANDLERS, page_or_json
 from ops.web.headers import SecurityHeadersMiddleware
@@ -61,6 +62,7 @@ ROUTE_HANDLERS: list[Any] = [
     *assignment_controllers.ROUTES,
     *work_controllers.ROUTES,
     *work_pages.ROUTES,
+    *live_pages.ROUTES,
     ReportController,
     *measurement_controllers.ROUTES,
     *invoice_controllers.ROUTES,
@@ -149,6 +151,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             await limiter.close()
+            await wait_for_news()
             await runtime.close()
 
     db_config = SQLAlchemyAsyncConfig(
@@ -186,6 +189,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "job_queue": runtime.queue,
                 "tokens": TokenCache(),
                 "limiter": limiter,
+                "channels": runtime.channels,
             }
         ),
         lifespan=[lifespan],

@@ -73,10 +73,11 @@ def wire() -> None:
         giveback_tickets, assign_waiting_tickets, sla_watch, deliver_report, retry_report_sends, compute_staffing_plan
     )
 
-    from ops.web import portal_pages, staffing_pages, work_pages
+    import ops.queues.live.news  # noqa: F401 - its session hooks publish ticket news after each commit
+    from ops.web import live_pages, portal_pages, staffing_pages, work_pages
     from ops.web.i18n import register_phrases
 
-    for module in (work_pages, staffing_pages, portal_pages):
+    for module in (work_pages, staffing_pages, portal_pages, live_pages):
         register_phrases(module.PHRASES)
     _wired = True
 

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     )
     webhook_tolerance_seconds: int = Field(default=300, description="Max age of a signed CRM webhook.")
     max_body_bytes: int = Field(default=1_048_576, description="Largest request body accepted.")
+    live_stream_seconds: float = Field(
+        default=300,
+        ge=0,
+        le=3600,
+        description="How long one live stream (/work/events) stays open; the page reopens it.",
+    )
     max_ticket_body_chars: int = Field(default=20_000, description="Largest ticket body accepted.")
     input_earliest: date = Field(
         default=date(2000, 1, 1), description="The earliest date any input may hold (tickets, contracts, weeks)."

@@ -154,6 +154,10 @@ def _tune_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_sessionmaker(engine: AsyncEngine, job_queue: object = None) -> async_sessionmaker[AsyncSession]:
-    """Sessions carry the job queue so that jobs deferred in a transaction are sent after its commit."""
-    return async_sessionmaker(engine, expire_on_commit=False, info={"ops_job_queue": job_queue, "ops_engine": engine})
+def make_sessionmaker(
+    engine: AsyncEngine, job_queue: object = None, channels: object = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions carry the job queue so that jobs deferred in a transaction are sent after its commit, and the
+    channels (ops.channels) on which the news of what it changed is published after it."""
+    info = {"ops_job_queue": job_queue, "ops_engine": engine, "ops_channels": channels}
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)

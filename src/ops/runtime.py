@@ -1,5 +1,5 @@
 """The process's moving parts, built one way for the API, the CLI, the worker and the scheduler:
-the database engine, the session factory and the job queue."""
+the database engine, the session factory, the job queue and the channels between processes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ops import bounds
+from ops.channels import Channels, make_channels
 from ops.config import Settings
 from ops.db import make_engine, make_sessionmaker
 from ops.jobs.queue import ArqQueue, InProcessQueue, JobQueue, wait_for_flushes
@@ -19,12 +20,14 @@ class Runtime:
     engine: AsyncEngine
     queue: JobQueue
     sessionmaker: async_sessionmaker[AsyncSession]
+    channels: Channels
 
     async def close(self) -> None:
         """Send the jobs committed so far, finish the in-process ones, close the pools."""
         try:
             await wait_for_flushes()
             await self.queue.close()
+            await self.channels.close()
         finally:
             await self.engine.dispose()
 
@@ -35,7 +38,8 @@ def open_runtime(settings: Settings, *, pool: bool | None = None) -> Runtime:
     bounds.set_window(bounds.Window(settings.input_earliest, settings.input_future_years))
     engine = make_engine(settings.database_url, pool=settings.database_pool if pool is None else pool)
     queue: JobQueue = ArqQueue(settings.redis_url) if settings.redis_url else InProcessQueue({})
-    sessionmaker = make_sessionmaker(engine, queue)
+    channels = make_channels(settings.redis_url)
+    sessionmaker = make_sessionmaker(engine, queue, channels)
     if isinstance(queue, InProcessQueue):
         queue.ctx.update(sessionmaker=sessionmaker, settings=settings)
-    return Runtime(settings=settings, engine=engine, queue=queue, sessionmaker=sessionmaker)
+    return Runtime(settings=settings, engine=engine, queue=queue, sessionmaker=sessionmaker, channels=channels)

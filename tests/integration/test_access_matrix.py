@@ -148,6 +148,7 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "WorkTicket": frozenset({"agent", "supervisor", "manager"}),
     "WorkTicketAct": frozenset({"agent", "supervisor"}),
     "SupervisorView": frozenset({"supervisor", "manager"}),
+    "WorkEvents": frozenset({"agent", "supervisor", "manager"}),
     "PortalPage": frozenset({"client", "manager", "supervisor"}),
     "BillingPage": frozenset({"manager"}),
     "BillingDraft": frozenset({"manager"}),
@@ -527,6 +528,7 @@ async def world(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory)
         # Every route is called with wrong tokens here: the per-address limit (tested in test_rate_limits) would
         # turn the later 401s into 429s.
         bad_tokens_per_minute=1_000_000,
+        live_stream_seconds=0,  # /work/events answers its opening events and ends, for a test client that waits
     )
     app = create_app(settings)
     db = app.state.sessionmaker

@@ -18,19 +18,21 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal, Role, requires
 from ops.contracts.models import Contract
 from ops.db import utcnow
-from ops.errors import DomainError
+from ops.errors import ConflictError, DomainError
 from ops.l10n import N_, NC_, Formats
 from ops.queues.assignment import agents, pull
-from ops.queues.models import Agent
+from ops.queues.models import Agent, TicketEvent
 from ops.queues.work import actions, views
 from ops.queues.work.minutes import parse_minutes
 from ops.web.actions import attempt
-from ops.web.i18n import pick_language, translate
+from ops.web.i18n import locale_tag, pick_language, translate
+from ops.web.live_pages import action_label, others_viewing, say, who
 from ops.web.render import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -136,6 +138,8 @@ PHRASES: dict[str, str] = {
     "wk_ev_sla_breach": N_("deadline breached"),
     "wk_ev_sla_warning": N_("deadline warning"),
     "wk_ev_given_back": N_("given back"),
+    "wk_ev_giveback_warning": N_("give-back warning"),
+    "wk_ev_linked_incident": N_("linked to an incident"),
     "wk_ev_released": N_("released"),
     "wk_ev_resolved": N_("resolved"),
     "wk_flagged": N_("escalated"),
@@ -173,7 +177,12 @@ async def _contract_tz(session: AsyncSession, principal: Principal) -> ZoneInfo:
 
 
 async def _home(
-    request: Request[Principal, Any, State], session: AsyncSession, *, error: str | None = None, status: int = 200
+    request: Request[Principal, Any, State],
+    session: AsyncSession,
+    *,
+    error: str | None = None,
+    notice: str | None = None,
+    status: int = 200,
 ) -> Template:
     now = utcnow()
     principal = request.user
@@ -198,6 +207,7 @@ async def _home(
         warnings=warnings,
         countdown=_countdown,
         error=error,
+        notice=notice,
         request_path="/work",  # the page a POST to /work/next or /work/status shows again
     )
     response.status_code = status
@@ -244,6 +254,12 @@ async def work_next(
         ticket = await attempt(
             db_session, pull.claim_next(db_session, agent_id=principal.agent_id, queue_code=data.get("queue", ""))
         )
+    except pull.NotWorkingError:
+        return await _home(request, db_session, error=request_t(request, "lv_not_working"), status=409)
+    except pull.AtCapacityError as exc:
+        # Not a failure: the agent's tickets are on the page, and the next comes when one is done.
+        held = request_t(request, "lv_at_capacity").format(held=_number(request, exc.held))
+        return await _home(request, db_session, notice=held)
     except DomainError as exc:
         return await _home(request, db_session, error=exc.message, status=exc.status_code)
     if ticket is None:
@@ -252,7 +268,15 @@ async def work_next(
 
 
 def request_t(request: Request[Any, Any, Any], key: str) -> str:
-    return translate(key, pick_language(dict(request.cookies), request.headers.get("accept-language")))
+    return translate(key, request_lang(request))
+
+
+def request_lang(request: Request[Any, Any, Any]) -> str:
+    return pick_language(dict(request.cookies), request.headers.get("accept-language"))
+
+
+def _number(request: Request[Any, Any, Any], value: int) -> str:
+    return Formats(locale_tag(request_lang(request))).number(value)
 
 
 @post(
@@ -298,6 +322,7 @@ async def _ticket_page(
 ) -> Template:
     now = utcnow()
     view = await views.ticket_work(session, ticket_id=ticket_id, principal=request.user, now=now)
+    viewers = await others_viewing(request, session, ticket_id)
     response = page(
         request,
         "work_ticket.html",
@@ -310,6 +335,7 @@ async def _ticket_page(
         form=form or {},
         request_path=f"/work/tickets/{ticket_id}",
         shown=shown,
+        viewers=viewers,
     )
     response.status_code = status
     return response
@@ -368,12 +394,34 @@ async def work_ticket_act(
             ),
         )
     except DomainError as exc:
+        # Shown again with every field as typed: nothing the agent wrote is lost to a 409 or a 422.
         problems = exc.extra if isinstance(exc.extra, list) else []
+        message = exc.message
+        if isinstance(exc, ConflictError) and any(p.get("field") == "version" for p in problems):
+            message, problems = await _stale(request, db_session, ticket_id), []
+        elif exc.status_code in (409, 422):
+            message = f"{request_t(request, 'lv_not_done')}: {exc.message}"
         return await _ticket_page(
-            request, db_session, ticket_id, error=exc.message, problems=problems, status=exc.status_code, form=data
+            request, db_session, ticket_id, error=message, problems=problems, status=exc.status_code, form=data
         )
     anchor = {"tick": "#procedure", "fields": "#fields"}.get(action, "")
     return await _see_other(db_session, f"/work/tickets/{ticket_id}{anchor}")
+
+
+async def _stale(request: Request[Principal, Any, State], session: AsyncSession, ticket_id: int) -> str:
+    """The changed-under-you message: what was last done to the ticket, and by whom, in the reader's words."""
+    lang = request_lang(request)
+    last = (
+        await session.execute(
+            select(TicketEvent.action, TicketEvent.actor)
+            .where(TicketEvent.ticket_id == ticket_id)
+            .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
+            .limit(1)
+        )
+    ).first()
+    action, actor = last if last is not None else ("", "")
+    stale = say(lang, "lv_stale", what=action_label(lang, action), by=who(lang, actor))
+    return f"{stale} {translate('lv_kept', lang)}"
 
 
 @get("/supervisor", operation_id="SupervisorView", include_in_schema=False, guards=[requires("supervisor", "manager")])

@@ -27,6 +27,7 @@ NOT_FOUND: dict[str, tuple[dict[str, Any], dict[str, str], dict[str, str] | None
     "WorkTicket": ({"ticket": 999999}, {}, None),
     "WorkTicketAct": ({"ticket": 999999}, {}, {"action": "note", "version": "1", "message": "x"}),
     "WorkQueue": ({"queue": "no_such_queue"}, {}, None),
+    "WorkEvents": ({}, {"ticket": "999999"}, None),
     "PortalPage": ({}, {"contract": "no_such_contract"}, None),
     "PortalBillingPage": ({}, {"contract": "no_such_contract"}, None),
     "StaffingAddOnCall": (
@@ -82,6 +83,7 @@ INVALID: dict[str, tuple[dict[str, str], dict[str, str] | None]] = {
     "BillingPage": ({"month": "2026-99"}, None),
     "WorkTicketAct": ({}, {"action": "note", "version": "abc", "message": "x"}),
     "WorkSetStatus": ({}, {"status": "dancing"}),
+    "WorkEvents": ({"ticket": "abc"}, None),
     "StaffingAddOnCall": ({}, {"contract": "reference", "start": "tomorrow", "end": "2026-02-07T18:00"}),
     "StaffingEndOnCall": ({}, {"contract": "reference", "at": "soon"}),
     "StaffingConfirmWeek": ({}, {"contract": "reference", "week_of": "2026-13-45"}),

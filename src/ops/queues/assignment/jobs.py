@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ops.db import utcnow
 from ops.queues.assignment import push
+from ops.queues.assignment.warnings import warn_givebacks
 
 # Bounds one run; the schedule runs again a minute later for whatever is left.
 MAX_PER_RUN = 2000
@@ -20,9 +21,12 @@ def _now(now: str | None) -> datetime:
 
 async def giveback_tickets(ctx: dict[str, Any], now: str | None = None) -> int:
     """Every minute: tickets whose assignee did nothing for the queue's give-back time go back to
-    the pool, each in its own transaction; then the waiting tickets are pushed again."""
+    the pool, each in its own transaction; then the waiting tickets are pushed again. Those a few minutes
+    from it are warned first (their assignee's page says so)."""
     sessionmaker: async_sessionmaker[AsyncSession] = ctx["sessionmaker"]
     moment = _now(now)
+    async with sessionmaker.begin() as session:
+        await warn_givebacks(session, now=moment)
     async with sessionmaker() as session:
         due = await push.tickets_due_for_giveback(session, now=moment)
     returned = 0

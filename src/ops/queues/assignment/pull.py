@@ -29,6 +29,21 @@ from ops.queues.assignment.strategies import overflow_cutoff
 from ops.queues.models import POOL_WHERE, Agent, Position, Ticket, TicketEvent
 
 POOL_STATUSES = ("new", "open")
+
+
+class NotWorkingError(ConflictError):
+    """The agent is on break or offline: no ticket until the status says available (or busy, pull only)."""
+
+
+class AtCapacityError(ConflictError):
+    """The agent holds as many open tickets as its capacity: nothing to pull until one is done (push and pull
+    share this one rule, so a page can say so instead of failing)."""
+
+    def __init__(self, agent_id: int, held: int, capacity: int) -> None:
+        super().__init__(f"agent {agent_id} is at capacity ({capacity} open tickets)")
+        self.held, self.capacity = held, capacity
+
+
 # Agents who may pull; push goes only to "available" ones (busy means "do not send me more").
 PULL_STATUSES = ("available", "busy")
 
@@ -76,7 +91,7 @@ async def claim_next(
     lock, taken at BEGIN, admits one puller at a time), so nothing is retried in Python.
 
     Raises NotFoundError for an unknown queue, ConflictError when the agent has no skill for it, is
-    on break or offline, or is at capacity."""
+    on break or offline, or AtCapacityError when it is at capacity."""
     now = now or utcnow()
     found = (await session.execute(_AGENT_AND_QUEUE, {"agent": agent_id, "queue": queue_code})).one_or_none()
     if found is None:
@@ -88,14 +103,14 @@ async def claim_next(
     if level is None:
         raise ConflictError(f"agent {agent_id} has no skill for queue {queue_code!r}")
     if status not in PULL_STATUSES:
-        raise ConflictError(f"agent {agent_id} is {status}: set the status to available first")
+        raise NotWorkingError(f"agent {agent_id} is {status}: set the status to available first")
     cutoff = overflow_cutoff(now, level, overflow_minutes(queue))
     if cutoff is None:
         return None
     # Capacity first: the agent row lock is taken before any ticket lock, and SKIP LOCKED below
     # means a puller never waits on a ticket while holding it.
     if rowcount(await session.execute(_RESERVE, {"agent": agent_id})) != 1:
-        raise ConflictError(f"agent {agent_id} is at capacity ({capacity} open tickets)")
+        raise AtCapacityError(agent_id, capacity, capacity)
     pick = select(Ticket.id).where(pool(queue.id))
     if level > 1:
         pick = pick.where(Ticket.received_at <= cutoff)

@@ -103,3 +103,28 @@ def due_for_giveback(
         return False
     since = assigned_at if last_activity_at is None else max(assigned_at, last_activity_at)
     return now - since >= timedelta(minutes=giveback_minutes)
+
+
+def giveback_at(
+    assigned_at: datetime, last_activity_at: datetime | None, giveback_minutes: float | None
+) -> datetime | None:
+    """When an assigned ticket left alone goes back to the pool (None: never)."""
+    if giveback_minutes is None or giveback_minutes <= 0:
+        return None
+    since = assigned_at if last_activity_at is None else max(assigned_at, last_activity_at)
+    return since + timedelta(minutes=giveback_minutes)
+
+
+def giveback_warning_due(
+    assigned_at: datetime,
+    last_activity_at: datetime | None,
+    now: datetime,
+    giveback_minutes: float | None,
+    ahead_minutes: float,
+) -> datetime | None:
+    """The give-back time to warn the assignee of now: within `ahead_minutes` of it and not yet reached (the
+    give-back itself then says the rest); None when there is nothing to warn of."""
+    moment = giveback_at(assigned_at, last_activity_at, giveback_minutes)
+    if moment is None or not now < moment <= now + timedelta(minutes=ahead_minutes):
+        return None
+    return moment

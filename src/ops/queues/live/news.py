@@ -1,0 +1,151 @@
+"""Ticket news: every TicketEvent a transaction writes (an action, a push, a transfer, an incident link, a breach,
+a give-back and its warning) is published on the `tickets` channel once that transaction commits, never before
+and never when it rolls back, to every process (ops.channels). Services publish nothing by hand: writing the
+event row is the publication.
+
+The sessionmaker puts the channels in `session.info` (ops.runtime); a session without them publishes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from ops.channels import Channels
+from ops.contracts.models import Queue
+from ops.queues.live.notices import TicketNews
+from ops.queues.models import Ticket, TicketEvent
+
+log = logging.getLogger("ops.live")
+CHANNEL = "tickets"
+CHANNELS_KEY = "ops_channels"
+ENGINE_KEY = "ops_engine"
+PENDING_KEY = "ops_ticket_news"
+_sends: set[asyncio.Task[Any]] = set()
+
+Record = tuple[int, str, str, Any, dict[str, Any], dict[str, Any]]
+
+
+@event.listens_for(Session, "after_flush")
+def _collect(session: Session, _context: Any) -> None:
+    if session.info.get(CHANNELS_KEY) is None:
+        return
+    written = [obj for obj in session.new if isinstance(obj, TicketEvent)]
+    if written:
+        session.info.setdefault(PENDING_KEY, []).extend(written)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _collect_bulk(state: ORMExecuteState) -> None:
+    # The intake writes its audit rows with one executemany INSERT, no ORM objects.
+    if not state.is_insert or state.session.info.get(CHANNELS_KEY) is None:
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) != TicketEvent.__tablename__:  # an annotated copy of the table
+        return
+    params = state.parameters
+    rows = params if isinstance(params, list) else [params] if isinstance(params, dict) else []
+    state.session.info.setdefault(PENDING_KEY, []).extend(dict(row) for row in rows)
+
+
+def _record(item: TicketEvent | dict[str, Any]) -> Record | None:
+    if isinstance(item, TicketEvent):
+        # One added in a savepoint that was rolled back is gone from the database, and from the news.
+        if not inspect(item).persistent:
+            return None
+        return item.ticket_id, item.action, item.actor, item.at, dict(item.before or {}), dict(item.after or {})
+    return (
+        int(item["ticket_id"]),
+        str(item["action"]),
+        str(item.get("actor", "")),
+        item.get("at"),
+        dict(item.get("before") or {}),
+        dict(item.get("after") or {}),
+    )
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the transaction may still roll back
+    pending: list[Any] | None = session.info.pop(PENDING_KEY, None)
+    channels: Channels | None = session.info.get(CHANNELS_KEY)
+    engine: AsyncEngine | None = session.info.get(ENGINE_KEY)
+    if not pending or channels is None or engine is None:
+        return
+    records = [r for r in map(_record, pending) if r is not None]
+    if not records:
+        return
+    task = asyncio.get_running_loop().create_task(_send(engine, channels, records))
+    _sends.add(task)
+    task.add_done_callback(_sends.discard)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous: Any) -> None:
+    if not getattr(previous, "nested", False):
+        session.info.pop(PENDING_KEY, None)
+
+
+async def _send(engine: AsyncEngine, channels: Channels, records: list[Record]) -> None:
+    """Each event with its ticket's place as committed, one read for the lot, then published in order."""
+    try:
+        ids = sorted({r[0] for r in records})
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                select(
+                    Ticket.id,
+                    Ticket.contract_id,
+                    Queue.code,
+                    Ticket.protocol,
+                    Ticket.version,
+                    Ticket.assigned_agent_id,
+                )
+                .join(Queue, Queue.id == Ticket.queue_id)
+                .where(Ticket.id.in_(ids))
+            )
+            places = {row[0]: tuple(row[1:]) for row in rows}
+        for news in build_news(records, places):
+            await channels.publish(CHANNEL, news.to_json())
+    except Exception:  # news is a courtesy: the pages are right on reload, and the commit stands
+        log.exception("could not publish %d ticket event(s)", len(records))
+
+
+def build_news(records: Iterable[Record], places: dict[int, tuple[Any, ...]]) -> list[TicketNews]:
+    news = []
+    for ticket_id, action, actor, at, before, after in records:
+        place = places.get(ticket_id)
+        if place is None:
+            continue
+        contract_id, queue_code, protocol, version, assignee = place
+        previous = before.get("assigned_agent_id")
+        news.append(
+            TicketNews(
+                ticket_id=ticket_id,
+                action=action,
+                actor=actor,
+                at=at.isoformat() if isinstance(at, datetime) else str(at or ""),
+                contract_id=int(contract_id),
+                queue_code=str(queue_code),
+                protocol=str(protocol),
+                version=int(version),
+                assignee=assignee,
+                previous=int(previous) if isinstance(previous, int) else None,
+                after={k: v for k, v in after.items() if isinstance(v, str | int | float | bool) or v is None},
+            )
+        )
+    return news
+
+
+async def wait_for_news(seconds: float = 5.0) -> None:
+    """Wait for the publications under way on this loop (tests, and a process closing)."""
+    loop = asyncio.get_running_loop()
+    mine = [task for task in _sends if task.get_loop() is loop]
+    if mine:
+        await asyncio.wait(mine, timeout=seconds)
