@@ -33,7 +33,7 @@ def test_agent_works_a_ticket_end_to_end_and_the_supervisor_sees_it(
     agent = sign_in("agent")
     assert agent.url.endswith("/work")
     assert agent.locator("#no-tickets").is_visible()
-    # Keyboard only: Tab reaches the "next ticket" button (synthetic keys cannot fire accesskeys).
+    # Keyboard only: Tab reaches the "next ticket" button (its shortcut `n` is tested in test_ticket_page.py).
     for _ in range(30):
         agent.keyboard.press("Tab")
         if agent.evaluate("document.activeElement.classList.contains('next-ticket')"):
