@@ -35,6 +35,7 @@ from ops.errors import DomainError
 from ops.faults import add_request_id, commit_at_response, server_error_handler
 from ops.health import live, ready
 from ops.http import bounded_parameters
+from ops.l10n import negotiate, say
 from ops.limits import make_limiter
 from ops.queues.assignment import controllers as assignment_controllers
 from ops.queues.intake import controllers as intake_controllers
@@ -84,8 +85,11 @@ def unauthorized_handler(request: Request[Any, Any, Any], exc: NotAuthorizedExce
     return Redirect(f"/login?next={quote(target, safe='/')}")
 
 
-def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.message}
+    if exc.said is not None:
+        # `detail` stays the English text clients match on; `message` is it in the caller's Accept-Language.
+        body["message"] = say(exc.said, negotiate(request.headers.get("accept-language")))
     if exc.extra is not None:
         body["errors"] = exc.extra
     return Response(body, status_code=exc.status_code)

@@ -51,11 +51,13 @@ def wire() -> None:
     from ops.billing import terms as billing_terms
     from ops.contracts.document import register_section_validator
     from ops.queues.intake import sections as intake_sections
+    from ops.queues.work import sections as work_sections
     from ops.reports import sections as report_sections
     from ops.reports.delivery import schedule as delivery_schedule
 
     register_section_validator("classification", intake_sections.check_classification)
     register_section_validator("priority", intake_sections.check_priority)
+    register_section_validator("work", work_sections.check_work)
     register_section_validator("crm_webhook_secret_env", intake_sections.check_secret_env)
     register_section_validator("penalties", report_sections.check_penalties)
     register_section_validator("regulatory", report_sections.check_regulatory)

@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Said:
+    """A message as its English msgid with named placeholders ("You are at capacity ({capacity} open tickets)")
+    and their values: the API keeps the English text, a page says it in the reader's language (`ops.l10n.say`)."""
+
+    msgid: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def english(self) -> str:
+        # A parameter may be a Said itself (a word the sentence names); a msgid with a context (NC_) reads bare.
+        params = {k: v.english() if isinstance(v, Said) else v for k, v in self.params.items()}
+        return self.msgid.rpartition("\x04")[2].format(**params)
 
 
 class DomainError(Exception):
     status_code = 400
 
-    def __init__(self, message: str, *, extra: Any = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Said, *, extra: Any = None) -> None:
+        said = message if isinstance(message, Said) else None
+        text = message.english() if isinstance(message, Said) else message
+        super().__init__(text)
+        self.message = text
+        self.said = said
         self.extra = extra
 
 

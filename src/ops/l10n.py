@@ -17,6 +17,8 @@ from babel.dates import format_date, format_datetime, format_skeleton, format_ti
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
 
+from ops.errors import Said
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 # The language tags the application speaks, first the default; each maps to its Babel locale.
 LANGUAGES: dict[str, str] = {"pt-BR": "pt_BR", "es-AR": "es_AR", "en": "en"}
@@ -85,6 +87,20 @@ def gettext(lang: str) -> Callable[[str], str]:
         return found if found is not None else message.rpartition(CONTEXT_GLUE)[2]
 
     return _
+
+
+def say(said: Said, lang: str) -> str:
+    """A service message in a language: its msgid translated, its numbers in the locale's digits."""
+    fmt = Formats(lang)
+
+    def shown(value: object) -> object:
+        if isinstance(value, Said):
+            return say(value, lang)
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            return fmt.number(value, 0 if isinstance(value, int) else 2)
+        return value
+
+    return gettext(lang)(said.msgid).format(**{k: shown(v) for k, v in said.params.items()})
 
 
 def _spaced(text: str, symbol: str) -> str:

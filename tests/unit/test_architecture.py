@@ -66,6 +66,8 @@ PURE: frozenset[str] = frozenset(
         "ops.queues.sla.clock",
         "ops.queues.work.procedures",
         "ops.queues.work.minutes",
+        "ops.queues.work.replies",
+        "ops.queues.work.resolving",
         "ops.staffing.history.intervals",
         "ops.staffing.forecast.model",
         "ops.staffing.planning.erlang",

@@ -168,6 +168,9 @@ class ContractFile(Strict):
     # Money terms: measurement period and proration, taxes and withholdings, time-billed queues, payment and
     # dispute deadlines, recovery of undue charges (checked by billing.terms).
     billing: dict[str, Any] = {}
+    # The agents' work: canned replies per reason, whether resolving past the procedure may be overridden
+    # (checked by queues.work.sections).
+    work: dict[str, Any] = {}
     recipients: list[str] = []
     deliveries: list[Delivery] = []
     webhook_url: str | None = None

@@ -14,7 +14,7 @@ from litestar.exceptions.responses import create_exception_response
 
 from ops.errors import DomainError
 from ops.l10n import N_, gettext
-from ops.web.i18n import locale_tag, pick_language
+from ops.web.i18n import locale_tag, pick_language, told
 from ops.web.render import came_from, page
 
 NOT_PAGES = ("/api", "/schema", "/health", "/static", "/vendor")
@@ -57,8 +57,9 @@ def _problems(exc: Exception) -> list[dict[str, str]]:
 
 def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """The HTML page of a refused request, in the language of the reader (cookie, then browser)."""
+    lang = pick_language(dict(request.cookies), request.headers.get("accept-language"))
     if isinstance(exc, DomainError):
-        status, detail = exc.status_code, exc.message
+        status, detail = exc.status_code, told(exc, lang)
     elif isinstance(exc, ValidationException):
         status, detail = 422, str(exc.detail)  # a page's query or form value that cannot be read
     elif isinstance(exc, HTTPException):
@@ -70,7 +71,7 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
         # ticket 9") neither: the explanation is said in the reader's language. Bad input keeps its detail, which
         # names the field and the value, and a refusal its reason.
         detail = ""
-    _ = gettext(locale_tag(pick_language(dict(request.cookies), request.headers.get("accept-language"))))
+    _ = gettext(locale_tag(lang))
     title, explanation = EXPLAINED.get(status, (N_("Request refused"), N_("The request was refused.")))
     response = page(
         request,

@@ -9,7 +9,8 @@ from typing import Any
 
 from babel import Locale
 
-from ops.l10n import N_, NC_, gettext, language
+from ops.errors import DomainError
+from ops.l10n import N_, NC_, gettext, language, say
 
 LANGUAGES = ("pt", "es", "en")
 LANG_COOKIE = "ops_lang"
@@ -48,6 +49,11 @@ def translate(key: str, lang: str) -> str:
     """A phrase in a page language (pt, es, en) from the catalogues; an unknown key shows as itself."""
     message = PHRASES.get(key)
     return key if message is None else gettext(locale_tag(lang))(message)
+
+
+def told(exc: DomainError, lang: str) -> str:
+    """A service's refusal as a page shows it: in the page's language when the service said it as a msgid."""
+    return say(exc.said, locale_tag(lang)) if exc.said is not None else exc.message
 
 
 def pick_language(cookies: dict[str, str], accept_language: str | None) -> str:

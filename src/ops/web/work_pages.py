@@ -7,7 +7,7 @@ ticks the countdowns from the due times the server rendered.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -24,16 +24,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops.auth import Principal, Role, requires
 from ops.contracts.models import Contract
 from ops.db import utcnow
-from ops.errors import ConflictError, DomainError
-from ops.l10n import N_, NC_, Formats
+from ops.errors import ConflictError, DomainError, Said
+from ops.l10n import N_, NC_, Formats, say
 from ops.queues.assignment import agents, pull
 from ops.queues.models import Agent, TicketEvent
 from ops.queues.work import actions, views
 from ops.queues.work.minutes import parse_minutes
 from ops.web.actions import attempt
-from ops.web.i18n import locale_tag, pick_language, translate
-from ops.web.live_pages import action_label, others_viewing, say, who
+from ops.web.i18n import locale_tag, pick_language, told, translate
+from ops.web.live_pages import action_label, others_viewing, who
+from ops.web.live_pages import say as say_key
 from ops.web.render import page
+from ops.web.ticket_story import Names, sentence, thread
+from ops.web.ticket_words import TICKET_PHRASES
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 WORKERS: tuple[Role, ...] = ("agent", "supervisor")
@@ -146,7 +149,11 @@ PHRASES: dict[str, str] = {
     "wk_skip": N_("Skip to content"),
     "wk_no_agent": N_("This sign-in is not an agent's."),
     "wk_bad_form": N_("Invalid form: reload the page."),
-    "wk_keys": N_("Keys: Alt+N next ticket, Alt+R reply, Alt+K procedure, Alt+H history."),
+    "wk_keys": N_(
+        "Keys outside text boxes: ? all shortcuts, n next ticket, r reply, i note, p procedure, c conversation, "
+        "h history, e resolve."
+    ),
+    **TICKET_PHRASES,
 }
 
 
@@ -236,6 +243,20 @@ def shown(value: Any, fmt: Formats, tz: ZoneInfo, key: str = "") -> str:
     return str(value)
 
 
+def shown_value(value: Any, fmt: Formats) -> str:
+    """A reason field's value in a sentence: a date (YYYY-MM-DD) in the locale's words, a number in its digits."""
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-":
+        try:
+            return fmt.date(date.fromisoformat(value))
+        except ValueError:
+            return value
+    if isinstance(value, str) and DECIMAL_TEXT.fullmatch(value):
+        return fmt.quantity(Decimal(value))
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return fmt.quantity(Decimal(str(value)))
+    return str(value)
+
+
 def _parse(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
@@ -261,22 +282,26 @@ async def work_next(
         held = request_t(request, "lv_at_capacity").format(held=_number(request, exc.held))
         return await _home(request, db_session, notice=held)
     except DomainError as exc:
-        return await _home(request, db_session, error=exc.message, status=exc.status_code)
+        return await _home(request, db_session, error=told(exc, _lang(request)), status=exc.status_code)
     if ticket is None:
         return await _home(request, db_session, error=request_t(request, "wk_queue_empty"), status=200)
     return await _see_other(db_session, f"/work/tickets/{ticket.id}")
 
 
 def request_t(request: Request[Any, Any, Any], key: str) -> str:
-    return translate(key, request_lang(request))
+    return translate(key, _lang(request))
 
 
-def request_lang(request: Request[Any, Any, Any]) -> str:
+def _lang(request: Request[Any, Any, Any]) -> str:
     return pick_language(dict(request.cookies), request.headers.get("accept-language"))
 
 
+def request_lang(request: Request[Any, Any, Any]) -> str:
+    return _lang(request)
+
+
 def _number(request: Request[Any, Any, Any], value: int) -> str:
-    return Formats(locale_tag(request_lang(request))).number(value)
+    return Formats(locale_tag(_lang(request))).number(value)
 
 
 @post(
@@ -293,7 +318,7 @@ async def work_status(
             db_session, agents.set_status(db_session, agent_id=principal.agent_id, status=data.get("status", ""))
         )
     except DomainError as exc:
-        return await _home(request, db_session, error=exc.message, status=exc.status_code)
+        return await _home(request, db_session, error=told(exc, _lang(request)), status=exc.status_code)
     return await _see_other(db_session, "/work")
 
 
@@ -323,12 +348,21 @@ async def _ticket_page(
     now = utcnow()
     view = await views.ticket_work(session, ticket_id=ticket_id, principal=request.user, now=now)
     viewers = await others_viewing(request, session, ticket_id)
+    tz = _tz(view.queue.calendar)
+    fmt = Formats(locale_tag(pick_language(dict(request.cookies), request.headers.get("accept-language"))))
+    names = Names(
+        agents=view.agent_names,
+        queues=view.queue_names,
+        fields={str(f["code"]): str(f.get("label", f["code"])) for f in view.field_defs},
+    )
+    tk = view.ticket
+    customer = str((tk.customer or {}).get("name") or "")
     response = page(
         request,
         "work_ticket.html",
         now=now,
         v=view,
-        tz=_tz(view.queue.calendar),
+        tz=tz,
         countdown=_countdown,
         error=error,
         problems=problems or [],
@@ -336,6 +370,13 @@ async def _ticket_page(
         request_path=f"/work/tickets/{ticket_id}",
         shown=shown,
         viewers=viewers,
+        # The history as sentences, newest first; the conversation apart, oldest first.
+        lines=[
+            sentence(e, names, lambda at: fmt.moment(at, tz), lambda v: shown_value(v, fmt))
+            for e in reversed(view.events)
+        ],
+        entries=thread(tk.body or "", tk.created_at, customer, view.events, names),
+        said=lambda x: say(x, fmt.lang) if isinstance(x, Said) else str(x),
     )
     response.status_code = status
     return response
@@ -391,16 +432,21 @@ async def work_ticket_act(
                 item=item,
                 done=data.get("done", "1") != "0",
                 minutes=parse_minutes(minutes) if minutes else None,
+                override=data.get("override"),
             ),
         )
     except DomainError as exc:
-        # Shown again with every field as typed: nothing the agent wrote is lost to a 409 or a 422.
+        # Shown again with every field as typed: nothing the agent wrote is lost to a 409 or a 422. A refusal the
+        # service said as a msgid is shown whole in the reader's language; its English field list (for the API) is
+        # not repeated under it.
         problems = exc.extra if isinstance(exc.extra, list) else []
-        message = exc.message
         if isinstance(exc, ConflictError) and any(p.get("field") == "version" for p in problems):
             message, problems = await _stale(request, db_session, ticket_id), []
-        elif exc.status_code in (409, 422):
-            message = f"{request_t(request, 'lv_not_done')}: {exc.message}"
+        else:
+            problems = problems if exc.said is None else []
+            message = told(exc, _lang(request))
+            if exc.status_code in (409, 422):
+                message = f"{request_t(request, 'lv_not_done')}: {message}"
         return await _ticket_page(
             request, db_session, ticket_id, error=message, problems=problems, status=exc.status_code, form=data
         )
@@ -420,7 +466,7 @@ async def _stale(request: Request[Principal, Any, State], session: AsyncSession,
         )
     ).first()
     action, actor = last if last is not None else ("", "")
-    stale = say(lang, "lv_stale", what=action_label(lang, action), by=who(lang, actor))
+    stale = say_key(lang, "lv_stale", what=action_label(lang, action), by=who(lang, actor))
     return f"{stale} {translate('lv_kept', lang)}"
 
 

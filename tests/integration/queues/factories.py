@@ -69,6 +69,7 @@ async def make_ticket(
     subject: str = "Cobrança indevida na fatura",
     sort_key: float = 0.0,
     sync: bool = True,
+    customer: dict[str, Any] | None = None,
     **columns: Any,
 ) -> Ticket:
     """A ticket as intake stores it; `columns` set more of its columns (a replay's answered and
@@ -93,7 +94,7 @@ async def make_ticket(
         channel="email",
         subject=subject,
         body="Fui cobrado por um serviço que não contratei.",
-        customer={"name": f"Cliente {n[:4].upper()}", "segment": "residential"},
+        customer=customer if customer is not None else {"name": f"Cliente {n[:4].upper()}", "segment": "residential"},
         created_at=created_at,
         received_at=created_at,
         status=status,

@@ -34,7 +34,7 @@ async def test_a_failed_page_action_leaves_nothing_behind(client: AsyncTestClien
         ticket = await make_ticket(session, created_at=sp(2, 9), assigned_to=agent, status="open")
         ticket_id, version = ticket.id, ticket.version
     await sign_in(client, secret)
-    form = {"action": "resolve", "version": str(version), "message": "Resolvido"}
+    form = {"action": "resolve", "version": str(version), "message": "Resolvido", "override": "Por telefone"}
     failed = await client.post(f"/work/tickets/{ticket_id}", data=form, follow_redirects=False)
     assert failed.status_code == 422
     assert "recalculation_number" in failed.text

@@ -24,7 +24,8 @@ from sqlalchemy.orm.util import identity_key
 
 from ops.contracts.models import Queue
 from ops.db import utcnow
-from ops.errors import ConflictError, NotFoundError
+from ops.errors import ConflictError, NotFoundError, Said
+from ops.l10n import N_
 from ops.queues.assignment.strategies import overflow_cutoff
 from ops.queues.models import POOL_WHERE, Agent, Position, Ticket, TicketEvent
 
@@ -40,7 +41,7 @@ class AtCapacityError(ConflictError):
     share this one rule, so a page can say so instead of failing)."""
 
     def __init__(self, agent_id: int, held: int, capacity: int) -> None:
-        super().__init__(f"agent {agent_id} is at capacity ({capacity} open tickets)")
+        super().__init__(Said(N_("The agent is at capacity ({capacity} open tickets)"), {"capacity": capacity}))
         self.held, self.capacity = held, capacity
 
 
@@ -78,6 +79,9 @@ _RELEASE = (
     .execution_options(synchronize_session=False)
 )
 
+# An agent's statuses as a refusal names them: the words the pages show.
+AGENT_STATUS_WORDS = {"available": N_("available"), "busy": N_("busy"), "break": N_("break"), "offline": N_("offline")}
+
 
 async def claim_next(
     session: AsyncSession, *, agent_id: int, queue_code: str, now: datetime | None = None
@@ -101,9 +105,10 @@ async def claim_next(
     _id, status, capacity, queue, skills = found
     level = (skills or {}).get(queue.code)
     if level is None:
-        raise ConflictError(f"agent {agent_id} has no skill for queue {queue_code!r}")
+        raise ConflictError(Said(N_("The agent has no skill for the queue {queue}"), {"queue": queue.name}))
     if status not in PULL_STATUSES:
-        raise NotWorkingError(f"agent {agent_id} is {status}: set the status to available first")
+        word = Said(AGENT_STATUS_WORDS.get(status, status))
+        raise NotWorkingError(Said(N_("The agent's status is {status}: set it to available first"), {"status": word}))
     cutoff = overflow_cutoff(now, level, overflow_minutes(queue))
     if cutoff is None:
         return None

@@ -19,6 +19,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from ops.channels import Channels
 from ops.contracts.models import Queue
+from ops.db import READ_ONLY
 from ops.queues.live.notices import TicketNews
 from ops.queues.models import Ticket, TicketEvent
 
@@ -97,7 +98,8 @@ async def _send(engine: AsyncEngine, channels: Channels, records: list[Record]) 
     """Each event with its ticket's place as committed, one read for the lot, then published in order."""
     try:
         ids = sorted({r[0] for r in records})
-        async with engine.connect() as connection:
+        async with engine.connect() as opened:
+            connection = await opened.execution_options(**{READ_ONLY: True})
             rows = await connection.execute(
                 select(
                     Ticket.id,

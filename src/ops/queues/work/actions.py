@@ -19,15 +19,18 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal
-from ops.contracts.models import Queue, Reason
+from ops.contracts.models import Contract, Queue, Reason
 from ops.db import utcnow
-from ops.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+from ops.errors import ConflictError, DomainError, InvalidInputError, NotFoundError, Said
+from ops.l10n import N_, NC_
 from ops.queues.assignment.push import release_agent
 from ops.queues.models import ACTIVE, Agent, Ticket, TicketEvent, TimeEntry
 from ops.queues.sla.clock import Targets
 from ops.queues.sla.sync import refresh_clocks
 from ops.queues.work.minutes import parse_minutes
 from ops.queues.work.procedures import checklist_view, validate_fields
+from ops.queues.work.replies import unresolved
+from ops.queues.work.resolving import blockers, override_allowed, refusal
 
 ACTIONS = (
     "take",
@@ -55,6 +58,10 @@ class ForbiddenError(DomainError):
     """The caller sees the ticket but may not do this to it (not assigned to them, wrong role)."""
 
     status_code = 403
+
+
+AT_CAPACITY = N_("You are at capacity ({capacity} open tickets): finish one first")
+_SOMEONE_ELSES = N_("This ticket is assigned to someone else")
 
 
 def actor_of(principal: Principal) -> str:
@@ -85,15 +92,36 @@ class _Act:
         return {"status": old}, {"status": new}
 
 
+# A ticket's statuses as a refusal names them: the words the pages show for them.
+STATUS_WORDS = {
+    "new": N_("new"),
+    "open": NC_("ticket status", "open"),
+    "pending": N_("pending"),
+    "resolved": N_("resolved"),
+    "closed": N_("closed"),
+}
+_NOT_NOW = N_("This cannot be done to a ticket in this status (it is {status}): reload the page")
+
+
 def _need(ctx: _Act, *statuses: str) -> None:
     if ctx.ticket.status not in statuses:
-        raise ConflictError(f"cannot do this to a {ctx.ticket.status} ticket (only when {' or '.join(statuses)})")
+        status = ctx.ticket.status
+        raise ConflictError(Said(_NOT_NOW, {"status": Said(STATUS_WORDS.get(status, status))}))
+
+
+# What each action's text is, for "write the ..." (its msgid whole, so each language words it).
+_WRITE = {
+    "reply to the customer": N_("message: write the reply to the customer"),
+    "note": N_("message: write the note"),
+    "customer's message": N_("message: write the customer's message"),
+    "reason for escalating": N_("message: write the reason for escalating"),
+}
 
 
 def _text(ctx: _Act, what: str) -> str:
     text = (ctx.message or "").strip()
     if not text:
-        raise InvalidInputError(f"message: write the {what}", extra=[{"field": "message", "problem": "empty"}])
+        raise InvalidInputError(Said(_WRITE[what]), extra=[{"field": "message", "problem": "empty"}])
     return text
 
 
@@ -106,7 +134,7 @@ async def _take(ctx: _Act) -> None:
     agent_id = ctx.principal.agent_id
     if agent_id is None:
         raise InvalidInputError(
-            "this token is not linked to an agent", extra=[{"field": "token", "problem": "no agent"}]
+            Said(N_("This sign-in is not an agent's.")), extra=[{"field": "token", "problem": "no agent"}]
         )
     ticket, previous = ctx.ticket, ctx.ticket.assigned_agent_id
     if previous == agent_id:
@@ -114,10 +142,10 @@ async def _take(ctx: _Act) -> None:
         ctx.record("take", before, after)
         return
     if previous is not None and ctx.principal.role != "supervisor":
-        raise ForbiddenError("this ticket is assigned to someone else")
+        raise ForbiddenError(Said(_SOMEONE_ELSES))
     agent = await ctx.session.get(Agent, agent_id)
     if agent is None or agent.contract_id != ticket.contract_id:
-        raise ForbiddenError("your agent does not work this contract")
+        raise ForbiddenError(Said(N_("You do not work this ticket's contract")))
     won = await ctx.session.execute(
         update(Agent)
         .where(Agent.id == agent_id, Agent.open_count < Agent.capacity)
@@ -125,7 +153,7 @@ async def _take(ctx: _Act) -> None:
         .execution_options(synchronize_session=False)
     )
     if int(getattr(won, "rowcount", 0) or 0) != 1:
-        raise ConflictError(f"you are at capacity ({agent.capacity} open tickets): finish one first")
+        raise ConflictError(Said(AT_CAPACITY, {"capacity": agent.capacity}))
     await ctx.session.refresh(agent, ["open_count", "idle_since", "last_assigned_at"])
     if previous is not None:
         await release_agent(ctx.session, agent_id=previous, now=ctx.now)
@@ -136,8 +164,17 @@ async def _take(ctx: _Act) -> None:
 
 async def _reply(ctx: _Act) -> None:
     _need(ctx, *ACTIVE)
+    text = _text(ctx, "reply to the customer")
+    left = unresolved(text)
+    if left:
+        # A canned reply's {customer_name} the ticket could not fill must not reach the customer as braces.
+        names = ", ".join("{" + p + "}" for p in left)
+        raise InvalidInputError(
+            Said(N_("message: replace {placeholders} before sending the reply"), {"placeholders": names}),
+            extra=[{"field": "message", "problem": f"unresolved placeholder {names}"}],
+        )
     before, after = _open_if_new(ctx)
-    ctx.record("reply", before, after, _text(ctx, "reply to the customer"))
+    ctx.record("reply", before, after, text)
 
 
 async def _note(ctx: _Act) -> None:
@@ -146,11 +183,10 @@ async def _note(ctx: _Act) -> None:
 
 async def _pend(ctx: _Act) -> None:
     _need(ctx, "new", "open")
-    if (ctx.message or "").strip():
-        # The question to the customer is an answer too: it meets a running response clock.
-        ctx.record("reply", {}, {}, ctx.message.strip() if ctx.message else None)
     before, after = ctx.status("pending")
-    ctx.record("pend", before, after)
+    # The text typed with the pend is the agent's note on why the ticket waits, not an answer to the customer:
+    # it stays on the pend event (a question to the customer is sent as a reply first).
+    ctx.record("pend", before, after, (ctx.message or "").strip() or None)
 
 
 async def _resume(ctx: _Act) -> None:
@@ -176,12 +212,12 @@ async def _customer_message(ctx: _Act) -> None:
 async def _tick(ctx: _Act) -> None:
     _need(ctx, *ACTIVE)
     if ctx.reason is None:
-        raise ConflictError("this ticket has no reason, so no procedure to follow")
+        raise ConflictError(Said(N_("This ticket has no reason, so no procedure to follow")))
     rows = checklist_view(ctx.reason.procedure, ctx.ticket.checklist)
     item, done = ctx.args.get("item"), ctx.args.get("done", True)
     if not isinstance(item, int) or isinstance(item, bool) or not 0 <= item < len(rows):
         raise InvalidInputError(
-            f"item: give a step number from 0 to {len(rows) - 1}",
+            Said(N_("item: give a step number from {first} to {last}"), {"first": 0, "last": len(rows) - 1}),
             extra=[{"field": "item", "problem": f"{item!r} is not a step of the procedure"}],
         )
     row = rows[item]
@@ -259,7 +295,7 @@ async def _escalate(ctx: _Act) -> None:
     _need(ctx, *ACTIVE)
     text = _text(ctx, "reason for escalating")
     if ctx.ticket.flagged:
-        raise ConflictError("already escalated to supervision")
+        raise ConflictError(Said(N_("The ticket is already escalated to supervision")))
     ctx.ticket.flagged = True
     ctx.record("escalate", {"flagged": False}, {"flagged": True}, text)
 
@@ -283,15 +319,24 @@ async def _hold(ctx: _Act) -> None:
 async def _resolve(ctx: _Act) -> None:
     _need(ctx, *ACTIVE)
     await _set_fields(ctx, require=True)
+    checklist = checklist_view(ctx.reason.procedure if ctx.reason else [], ctx.ticket.checklist)
+    done_before = (
+        await ctx.session.execute(select(TicketEvent.action).where(TicketEvent.ticket_id == ctx.ticket.id))
+    ).scalars()
+    blocked = blockers(checklist, [*done_before, *(e[0] for e in ctx.events)])
+    override = str(ctx.args.get("override") or "").strip()
+    contract = await ctx.session.get(Contract, ctx.ticket.contract_id)
+    allowed = override_allowed((contract.document or {}).get("work") if contract is not None else None)
+    if blocked and not (override and allowed):
+        raise refusal(blocked, allowed=allowed, override_given=bool(override))
     before, after = ctx.status("resolved")
     ctx.ticket.resolved_at = ctx.now
-    open_steps = [
-        r["step"]
-        for r in checklist_view(ctx.reason.procedure if ctx.reason else [], ctx.ticket.checklist)
-        if not r["done"]
-    ]
-    if open_steps:
-        after["steps_not_ticked"] = open_steps
+    if blocked:
+        after["override"] = override
+        if blocked.steps_open:
+            after["steps_not_ticked"] = list(blocked.steps_open)
+        if blocked.no_reply:
+            after["no_reply"] = True
     ctx.record("resolve", before, after, (ctx.message or "").strip() or None)
     await _release(ctx)
 
@@ -409,6 +454,7 @@ async def act(
     item: int | None = None,
     done: bool | None = None,
     minutes: Decimal | None = None,
+    override: str | None = None,
     now: datetime | None = None,
 ) -> Ticket:
     """Do `action` on a ticket the caller sees, as of `version` (409 when the ticket changed since).
@@ -416,8 +462,10 @@ async def act(
     Agents act on tickets of their contract assigned to them (`take` and `note` on any of them);
     supervisors on every ticket of their contract. `minutes` (more than 0, at most 1440, 2 decimals) logs
     the time the action took as a TimeEntry whose note is the action's message; time is logged only on an
-    active or resolved ticket. Raises NotFoundError, ForbiddenError (403), ConflictError (stale version,
-    wrong status, at capacity) or InvalidInputError (bad fields, bad minutes)."""
+    active or resolved ticket. A resolve with procedure steps unticked or no reply sent is refused (422) unless
+    `override` gives the agent's reason and the contract's `work.resolve_override` allows it. Raises
+    NotFoundError, ForbiddenError (403), ConflictError (stale version, wrong status, at capacity) or
+    InvalidInputError (bad fields, bad minutes, a placeholder left in a reply, a refused resolve)."""
     now = now or utcnow()
     handler = _HANDLERS.get(action)
     if handler is None:
@@ -427,12 +475,12 @@ async def act(
         if principal.role != "agent":
             raise ForbiddenError(f"a {principal.role} token cannot {action} tickets")
         if action == "take":
-            raise ForbiddenError("this ticket is assigned to someone else")
-        raise ForbiddenError("agents act only on tickets assigned to them")
+            raise ForbiddenError(Said(_SOMEONE_ELSES))
+        raise ForbiddenError(Said(N_("Agents act only on tickets assigned to them")))
     logged = _time_to_log(principal, ticket, action, minutes)
     if ticket.version != version:
         raise ConflictError(
-            f"the ticket changed since you loaded it (version {version}, now {ticket.version}): reload it",
+            Said(N_("The ticket changed since you loaded it: reload it")),
             extra=[{"field": "version", "problem": f"stale; current version is {ticket.version}"}],
         )
     # Claim the version first: a concurrent action on the same version finds 0 rows and gets 409.
@@ -443,12 +491,19 @@ async def act(
         .execution_options(synchronize_session=False)
     )
     if int(getattr(bumped, "rowcount", 0) or 0) != 1:
-        raise ConflictError("the ticket changed while you acted on it: reload it")
+        raise ConflictError(Said(N_("The ticket changed while you acted on it: reload it")))
     ticket.version = version + 1
     current_queue = await session.get(Queue, ticket.queue_id)
     assert current_queue is not None
     current_reason = await session.get(Reason, ticket.reason_id) if ticket.reason_id is not None else None
-    args: dict[str, Any] = {"queue": queue, "reason": reason, "fields": fields, "item": item, "minutes": logged}
+    args: dict[str, Any] = {
+        "queue": queue,
+        "reason": reason,
+        "fields": fields,
+        "item": item,
+        "minutes": logged,
+        "override": override,
+    }
     args["done"] = True if done is None else done
     ctx = _Act(session, ticket, current_queue, current_reason, principal, actor_of(principal), now, message, args)
     await handler(ctx)

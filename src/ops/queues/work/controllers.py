@@ -113,6 +113,7 @@ class TicketWorkController(Controller):
             item=data.item,
             done=data.done,
             minutes=None if data.minutes is None else parse_minutes(data.minutes),
+            override=data.override,
         )
         return work_out(await views.ticket_work(db_session, ticket_id=ticket_id, principal=request.user))
 

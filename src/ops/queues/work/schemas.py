@@ -15,12 +15,13 @@ from ops import bounds
 class ActionIn(bounds.Bounded, forbid_unknown_fields=True):
     """`version` is the ticket version the caller saw; the other fields depend on the action:
     `message` (reply, note, customer_message, escalate; optional for pend, resume, resolve...),
-    `queue` and `reason` (transfer), `fields` (fields, resolve), `item` and `done` (tick).
+    `queue` and `reason` (transfer), `fields` (fields, resolve), `item` and `done` (tick), `override` (resolve:
+    the agent's reason to resolve with procedure steps unticked or no reply sent, when the contract allows it).
     `minutes` (any action; required by log_time): the time spent, more than 0 and at most 1440, with at most
     2 decimals, as a JSON number or a string ("12.5"); a number is read through its shortest text, so 12.1
     stays 12.1 (never float arithmetic), and anything else is a 422 naming `minutes`."""
 
-    __multiline__ = frozenset({"message"})
+    __multiline__ = frozenset({"message", "override"})
 
     version: int
     message: str | None = None
@@ -29,6 +30,7 @@ class ActionIn(bounds.Bounded, forbid_unknown_fields=True):
     fields: dict[str, Any] | None = None
     item: int | None = None
     done: bool | None = None
+    override: str | None = None
     # Not typed Decimal: a string that is no number must meet the 422 naming `minutes`, not msgspec's 400.
     minutes: int | float | str | None = None
 

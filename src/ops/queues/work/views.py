@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal
-from ops.contracts.models import Queue, Reason
+from ops.calendars import Calendar, business_minutes_between
+from ops.contracts.models import Contract, Queue, Reason
 from ops.db import utcnow
 from ops.errors import NotFoundError
 from ops.queues.assignment.agents import agent_skills
@@ -20,6 +21,8 @@ from ops.queues.sla.clock import Clocks, Targets
 from ops.queues.sla.sync import WARNING, ticket_clocks, ticket_events
 from ops.queues.work.actions import allowed_actions, visible_ticket
 from ops.queues.work.procedures import checklist_view
+from ops.queues.work.replies import CannedReply, fill, parse_canned_replies, placeholder_values
+from ops.queues.work.resolving import override_allowed
 from ops.queues.work.time import time_entries
 
 
@@ -39,6 +42,14 @@ class TicketWork:
     transfer_to: list[tuple[str, str]]
     time_entries: list[TimeEntry]
     minutes_logged: Decimal
+    # The ticket page's extras: names for the history's sentences, the customer's other tickets (same customer
+    # id, same contract), the reason's canned replies filled from the ticket, whether resolving may be overridden.
+    agent_names: dict[int, str] = field(default_factory=dict)
+    queue_names: dict[str, str] = field(default_factory=dict)
+    others: list[TicketRow] = field(default_factory=list)
+    canned: list[CannedReply] = field(default_factory=list)
+    override_allowed: bool = True
+    replied: bool = False
 
 
 async def ticket_work(
@@ -57,8 +68,22 @@ async def ticket_work(
             select(Queue).where(Queue.contract_id == ticket.contract_id, Queue.id != queue.id).order_by(Queue.position)
         )
     ).scalars()
-    transfer_to = [(q.code, q.name) for q in others if Targets.from_policy(q.sla, ticket.priority) is not None]
+    others_list = list(others)
+    transfer_to = [(q.code, q.name) for q in others_list if Targets.from_policy(q.sla, ticket.priority) is not None]
     entries = await time_entries(session, ticket_id=ticket.id)
+    contract = await session.get(Contract, ticket.contract_id)
+    work = (contract.document or {}).get("work") if contract is not None else None
+    agent_ids = {
+        v
+        for e in events
+        for v in (*e.before.values(), *e.after.values())
+        if isinstance(v, int) and not isinstance(v, bool)
+    } | {int(e.actor.split(":")[1]) for e in events if e.actor.startswith("agent:") and e.actor[6:].isdigit()}
+    names = (
+        dict((await session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(agent_ids)))).tuples().all())
+        if agent_ids
+        else {}
+    )
     return TicketWork(
         ticket=ticket,
         queue=queue,
@@ -72,7 +97,41 @@ async def ticket_work(
         transfer_to=transfer_to,
         time_entries=entries,
         minutes_logged=sum((e.minutes for e in entries), Decimal(0)),
+        agent_names=names,
+        queue_names={queue.code: queue.name, **{q.code: q.name for q in others_list}},
+        others=await customer_tickets(session, ticket=ticket, now=now),
+        canned=_canned(work, reason, ticket),
+        override_allowed=override_allowed(work),
+        replied=any(e.action == "reply" for e in events),
     )
+
+
+def _canned(work: Any, reason: Reason | None, ticket: Ticket) -> list[CannedReply]:
+    if reason is None or not isinstance(work, dict):
+        return []
+    section = work.get("canned_replies") or {}
+    # The loader checked the whole section; the reason's own replies are read again here, as the file has them.
+    mine = {reason.code: section[reason.code]} if isinstance(section, dict) and reason.code in section else {}
+    replies = parse_canned_replies(mine, {reason.code})
+    values = placeholder_values(ticket.customer or {}, ticket.protocol, ticket.fields or {})
+    return [CannedReply(r.reason, r.title, fill(r.text, values)) for r in replies if r.reason == reason.code]
+
+
+async def customer_tickets(session: AsyncSession, *, ticket: Ticket, now: datetime, limit: int = 20) -> list[TicketRow]:
+    """The same customer's other tickets of the same contract (by the CRM's customer id), newest first."""
+    customer_id = (ticket.customer or {}).get("id")
+    if not customer_id:
+        return []
+    recent = (
+        select(Ticket)
+        .where(Ticket.contract_id == ticket.contract_id, Ticket.id != ticket.id)
+        .order_by(Ticket.created_at.desc())
+        .limit(2000)
+    )
+    # The customer sits in a JSON column: compared in Python over the contract's recent tickets, so the query is
+    # one plan on SQLite and PostgreSQL alike.
+    rows = [r for r in await _rows(session, recent, now) if (r.ticket.customer or {}).get("id") == customer_id]
+    return rows[:limit]
 
 
 # --- lists for the pages ----------------------------------------------------------------------
@@ -89,6 +148,18 @@ class TicketRow:
     next_kind: str | None
     next_due: datetime | None
     breached: bool
+    # Business minutes of the queue's calendar from now to next_due (negative once past it): the SLA clock's
+    # own minutes, shown beside the wall-clock countdown (which keeps tickets comparable across calendars).
+    minutes_left: float | None = None
+
+
+def business_minutes_left(calendar: Calendar, now: datetime, due: datetime | None) -> float | None:
+    """The business minutes from now to a due time, negative when it is past, as the SLA clock counts them."""
+    if due is None:
+        return None
+    if due >= now:
+        return business_minutes_between(calendar, now, due)
+    return -business_minutes_between(calendar, due, now)
 
 
 def _row(ticket: Ticket, queue_code: str, reason_name: str | None, agent_name: str | None, now: datetime) -> TicketRow:
@@ -108,12 +179,21 @@ def _row(ticket: Ticket, queue_code: str, reason_name: str | None, agent_name: s
 
 async def _rows(session: AsyncSession, query: Any, now: datetime) -> list[TicketRow]:
     full = (
-        query.add_columns(Queue.code, Reason.name, Agent.name)
+        query.add_columns(Queue.code, Reason.name, Agent.name, Queue.calendar)
         .join(Queue, Queue.id == Ticket.queue_id)
         .outerjoin(Reason, Reason.id == Ticket.reason_id)
         .outerjoin(Agent, Agent.id == Ticket.assigned_agent_id)
     )
-    return [_row(t, q, r, a, now) for t, q, r, a in (await session.execute(full)).tuples()]
+    calendars: dict[tuple[int, str], Calendar] = {}  # a queue code is unique within its contract
+    rows = []
+    for t, q, r, a, cal in (await session.execute(full)).tuples():
+        row = _row(t, q, r, a, now)
+        if row.next_due is not None:
+            key = (t.contract_id, q)
+            calendar = calendars.get(key) or calendars.setdefault(key, Calendar.from_dict(cal))
+            row = replace(row, minutes_left=business_minutes_left(calendar, now, row.next_due))
+        rows.append(row)
+    return rows
 
 
 def _scoped(query: Any, principal: Principal) -> Any:

@@ -66,7 +66,9 @@ async def test_minutes_logged_with_actions_and_alone_show_in_the_work_view(
     )
     assert logged.status_code == 200, logged.text
     resolved = await client.post(
-        f"{url}/actions/resolve", json={"version": 3, "fields": RESOLVE_FIELDS, "minutes": 3}, headers=world["ana"]
+        f"{url}/actions/resolve",
+        json={"version": 3, "fields": RESOLVE_FIELDS, "minutes": 3, "override": "Resolvido por telefone"},
+        headers=world["ana"],
     )
     assert resolved.status_code == 200, resolved.text
     # A resolved ticket still takes time (the follow-up call); a supervisor logs it too.
@@ -124,7 +126,11 @@ async def test_who_and_when_time_may_be_logged(client: Client, db: Any, world: d
     assert (
         await client.post(f"{url}/log_time", json={"version": 1, "minutes": 5}, headers=world["bia"])
     ).status_code == 403
-    await client.post(f"{url}/resolve", json={"version": 1, "fields": RESOLVE_FIELDS}, headers=world["ana"])
+    await client.post(
+        f"{url}/resolve",
+        json={"version": 1, "fields": RESOLVE_FIELDS, "override": "Resolvido por telefone"},
+        headers=world["ana"],
+    )
     await client.post(f"{url}/close", json={"version": 2}, headers=world["ana"])
     closed = await client.post(f"{url}/note", json={"version": 3, "message": "x", "minutes": 5}, headers=world["ana"])
     assert closed.status_code == 409

@@ -81,7 +81,11 @@ async def test_resolving_without_the_reason_fields_gets_422_naming_them(client: 
     assert [e["field"] for e in missing.json()["errors"]] == ["fields.recalculation_number", "fields.resolution_date"]
     done = await client.post(
         f"{url}/resolve",
-        json={"version": 2, "fields": {"recalculation_number": "RC-7", "resolution_date": "2026-12-01"}},
+        json={
+            "version": 2,
+            "fields": {"recalculation_number": "RC-7", "resolution_date": "2026-12-01"},
+            "override": "Resolvido por telefone",
+        },
         headers=world["ana"],
     )
     assert done.status_code == 200 and done.json()["status"] == "resolved"

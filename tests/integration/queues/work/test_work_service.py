@@ -67,7 +67,9 @@ async def test_take_tick_pend_resume_resolve_records_everything_and_the_clocks(w
     assert await open_count(db, setup["ana"].id) == 1
     for step in range(4):
         await do(db, tid, "tick", ana, item=step, now=sp(2, 9, 20))
-    await do(db, tid, "pend", ana, message="Pode enviar a fatura de fevereiro?", now=sp(2, 10))
+    await do(db, tid, "reply", ana, message="Pode enviar a fatura de fevereiro?", now=sp(2, 10))
+    # The text typed with the pend is the agent's note on the pend, not a reply to the customer.
+    await do(db, tid, "pend", ana, message="Aguardando a fatura", now=sp(2, 10))
     waiting = await fresh(db, tid)
     assert waiting.status == "pending"
     assert waiting.first_response_at == sp(2, 10) and waiting.first_response_minutes == 60
@@ -110,6 +112,7 @@ async def test_take_tick_pend_resume_resolve_records_everything_and_the_clocks(w
     assert take.actor.startswith("agent:Ana") and take.at == sp(2, 9, 10)
     assert tick.after == {"step": 0, "done": True, "text": "Request recalculation and credit"}
     assert history[5].note == "Pode enviar a fatura de fevereiro?"
+    assert (history[6].action, history[6].note) == ("pend", "Aguardando a fatura")
     assert history[-2].after == {"recalculation_number": "RC-2026-0042", "resolution_date": "2026-03-10"}
     assert "steps_not_ticked" not in history[-1].after
     async with db() as session:
@@ -135,7 +138,7 @@ async def test_an_undue_charge_needs_its_recalculation_number_and_date(wdb: Any,
         await do(db, tid, "fields", ana, fields={"protocolo": "x"})
     # Filled in earlier, they count at the resolve.
     await do(db, tid, "fields", ana, fields={"recalculation_number": "RC-1", "resolution_date": "2026-03-10"})
-    await do(db, tid, "resolve", ana, now=sp(2, 11))
+    await do(db, tid, "resolve", ana, now=sp(2, 11), override="Resolvido por telefone")
     resolved = await fresh(db, tid)
     assert resolved.status == "resolved"
     assert (await events_of(db, tid))[-1].after["steps_not_ticked"][0] == "Request recalculation and credit"
@@ -245,20 +248,20 @@ async def test_reopen_continues_the_resolution_clock_and_gives_the_ticket_back(w
     fields = {"recalculation_number": "RC-9", "resolution_date": "2026-03-09"}
     await do(db, tid, "take", ana, now=sp(2, 9))
     await do(db, tid, "reply", ana, message="Olá", now=sp(2, 9, 30))
-    await do(db, tid, "resolve", ana, fields=fields, now=sp(2, 10))
+    await do(db, tid, "resolve", ana, fields=fields, now=sp(2, 10), override="Resolvido por telefone")
     assert (await fresh(db, tid)).resolution_minutes == 60
     await do(db, tid, "customer_message", ana, message="Não veio o crédito", now=sp(4, 10))
     reopened = await fresh(db, tid)
     assert (reopened.status, reopened.resolved_at, reopened.resolution_minutes) == ("open", None, None)
     assert reopened.next_response_due == sp(4, 15)
     assert await open_count(db, setup["ana"].id) == 1
-    await do(db, tid, "resolve", ana, now=sp(4, 11))
+    await do(db, tid, "resolve", ana, now=sp(4, 11), override="Crédito confirmado")
     again = await fresh(db, tid)
     assert (again.resolution_minutes, again.next_response_due) == (120, None)
     await do(db, tid, "close", ana, now=sp(5, 9))
     closed = await fresh(db, tid)
     assert (closed.status, closed.closed_at) == ("closed", sp(5, 9))
-    with pytest.raises(ConflictError, match="closed ticket"):
+    with pytest.raises(ConflictError, match="it is closed"):
         await do(db, tid, "reopen", ana)
 
 
