@@ -189,7 +189,8 @@ async def test_idle_tickets_go_back_to_the_pool(api: AsyncTestClient[Litestar], 
     assert await giveback_tickets(ctx, now=(taken.assigned_at + timedelta(minutes=31)).isoformat()) == 0
     async with qdb() as session:
         actions = (await session.execute(select(TicketEvent.action).where(TicketEvent.ticket_id == idle["id"]))).all()
-    assert [a for (a,) in actions] == ["created", "assigned", "given_back"]
+    # The agent was warned a few minutes before (the work page says so), then it went back.
+    assert [a for (a,) in actions] == ["created", "assigned", "giveback_warning", "given_back"]
 
 
 # --- agents ----------------------------------------------------------------------------------------
