@@ -136,10 +136,6 @@ def make_engine(url: str, *, pool: bool = True) -> AsyncEngine:
     return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
 
 
-# An execution option for a connection that only reads: on SQLite its transaction begins deferred (no write lock).
-READ_ONLY = "ops_read_only"
-
-
 def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -154,9 +150,8 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Take the write lock at BEGIN so two writers queue instead of failing on upgrade; a connection that only
-        # reads (execution option READ_ONLY) begins deferred, so it never holds the lock a writer waits for.
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+        # Take the write lock at BEGIN so two writers queue instead of failing on upgrade.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(

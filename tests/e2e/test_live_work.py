@@ -70,7 +70,7 @@ def working(page: Any, queue: str) -> str:
     return str(page.locator(f"#sup-queues tr[data-queue='{queue}'] td[data-col='working']").inner_text().strip())
 
 
-def until(page: Any, check: Callable[[], bool], seconds: float = 15) -> None:
+def until(page: Any, check: Callable[[], bool], seconds: float = 30) -> None:
     """Poll from here: the pages' policy runs no script string Playwright's wait_for_function would evaluate."""
     for _ in range(int(seconds * 10)):
         if check():

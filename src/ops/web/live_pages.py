@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import secrets
 from collections.abc import AsyncGenerator
 from datetime import datetime
@@ -22,6 +23,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import ServerSentEvent
 from litestar.response.sse import ServerSentEventMessage
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal, requires
@@ -37,6 +39,7 @@ from ops.queues.models import Agent, Ticket
 from ops.queues.work.actions import actor_of
 from ops.web.i18n import locale_tag, pick_language, translate
 
+log = logging.getLogger("ops.live")
 PRESENCE_EVERY_SECONDS = 3.0
 RETRY_MS = 2000
 
@@ -124,8 +127,12 @@ def channels_of(request: Request[Any, Any, State]) -> Channels:
 async def others_viewing(request: Request[Principal, Any, State], session: AsyncSession, ticket_id: int) -> list[str]:
     """Count this page as looking at the ticket (until its stream takes over), and name the others."""
     channels, name = channels_of(request), await viewer_name(session, request.user)
-    await presence.arrive(channels, ticket_id=ticket_id, visit="page", name=name)
-    return await presence.viewers(channels, ticket_id=ticket_id, besides=name)
+    try:
+        await presence.arrive(channels, ticket_id=ticket_id, visit="page", name=name)
+        return await presence.viewers(channels, ticket_id=ticket_id, besides=name)
+    except (RedisError, OSError) as exc:  # a courtesy: the ticket page works without it
+        log.warning("presence unavailable for ticket %s: %s", ticket_id, exc)
+        return []
 
 
 @get(

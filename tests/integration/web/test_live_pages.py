@@ -174,3 +174,31 @@ async def test_next_ticket_on_a_break_says_what_to_do_in_spanish(client: AsyncTe
     assert answer.status_code == 409
     assert "Estás en pausa o desconectado: cambiá tu estado a disponible para tomar tickets." in answer.text
     assert f"agent {agent_id}" not in answer.text
+
+
+def test_a_giveback_warning_reads_with_the_time_in_the_readers_zone_and_words() -> None:
+    from zoneinfo import ZoneInfo
+
+    from ops.auth import Principal
+    from ops.queues.live.notices import TicketNews
+    from ops.web.live_pages import describe
+
+    news = TicketNews(
+        ticket_id=5,
+        action="giveback_warning",
+        actor="system:giveback",
+        at="2026-03-02T15:25:00+00:00",
+        contract_id=1,
+        queue_code="bo_care",
+        protocol="20260302000123",
+        version=4,
+        assignee=7,
+        after={"giveback_at": "2026-03-02T15:30:00+00:00"},
+    )
+    ana = Principal(token_id=1, name="agent:Ana Souza", role="agent", contract_id=1, agent_id=7)
+    told = describe(news, lang="pt", principal=ana, tz=ZoneInfo("America/Sao_Paulo"))
+    assert told["notice"] == "giveback_warning" and told["mine"] and not told["by_me"]
+    assert told["text"].startswith("O chamado 20260302000123 volta para a fila às ")
+    assert "12:30" in told["text"]  # 15:30 UTC in São Paulo
+    other = Principal(token_id=2, name="agent:Bruno", role="agent", contract_id=1, agent_id=8)
+    assert describe(news, lang="es", principal=other, tz=ZoneInfo("America/Sao_Paulo"))["text"] is None

@@ -14,20 +14,18 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, inspect, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from ops.channels import Channels
 from ops.contracts.models import Queue
-from ops.db import READ_ONLY
 from ops.queues.live.notices import TicketNews
 from ops.queues.models import Ticket, TicketEvent
 
 log = logging.getLogger("ops.live")
 CHANNEL = "tickets"
 CHANNELS_KEY = "ops_channels"
-ENGINE_KEY = "ops_engine"
 PENDING_KEY = "ops_ticket_news"
+READY_KEY = "ops_ticket_news_ready"
 _sends: set[asyncio.Task[Any]] = set()
 
 Record = tuple[int, str, str, Any, dict[str, Any], dict[str, Any]]
@@ -71,19 +69,35 @@ def _record(item: TicketEvent | dict[str, Any]) -> Record | None:
     )
 
 
+@event.listens_for(Session, "before_commit")
+def _prepare(session: Session) -> None:
+    """Read each event's ticket as this transaction leaves it, on the transaction's own connection: after the
+    commit nothing is read, so a publication never holds a connection (nor, on SQLite, the writer lock)."""
+    if session.in_nested_transaction() or session.info.get(CHANNELS_KEY) is None:
+        return
+    session.flush()  # the events still pending are part of the news
+    pending: list[Any] | None = session.info.pop(PENDING_KEY, None)
+    records = [r for r in map(_record, pending or ()) if r is not None]
+    if not records:
+        return
+    rows = session.execute(
+        select(Ticket.id, Ticket.contract_id, Queue.code, Ticket.protocol, Ticket.version, Ticket.assigned_agent_id)
+        .join(Queue, Queue.id == Ticket.queue_id)
+        .where(Ticket.id.in_(sorted({r[0] for r in records})))
+    )
+    places = {row[0]: tuple(row[1:]) for row in rows}
+    session.info.setdefault(READY_KEY, []).extend(build_news(records, places))
+
+
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released: the transaction may still roll back
-    pending: list[Any] | None = session.info.pop(PENDING_KEY, None)
+    news: list[TicketNews] | None = session.info.pop(READY_KEY, None)
     channels: Channels | None = session.info.get(CHANNELS_KEY)
-    engine: AsyncEngine | None = session.info.get(ENGINE_KEY)
-    if not pending or channels is None or engine is None:
+    if not news or channels is None:
         return
-    records = [r for r in map(_record, pending) if r is not None]
-    if not records:
-        return
-    task = asyncio.get_running_loop().create_task(_send(engine, channels, records))
+    task = asyncio.get_running_loop().create_task(_send(channels, news))
     _sends.add(task)
     task.add_done_callback(_sends.discard)
 
@@ -92,31 +106,15 @@ def _after_commit(session: Session) -> None:
 def _after_rollback(session: Session, previous: Any) -> None:
     if not getattr(previous, "nested", False):
         session.info.pop(PENDING_KEY, None)
+        session.info.pop(READY_KEY, None)
 
 
-async def _send(engine: AsyncEngine, channels: Channels, records: list[Record]) -> None:
-    """Each event with its ticket's place as committed, one read for the lot, then published in order."""
+async def _send(channels: Channels, news: list[TicketNews]) -> None:
     try:
-        ids = sorted({r[0] for r in records})
-        async with engine.connect() as opened:
-            connection = await opened.execution_options(**{READ_ONLY: True})
-            rows = await connection.execute(
-                select(
-                    Ticket.id,
-                    Ticket.contract_id,
-                    Queue.code,
-                    Ticket.protocol,
-                    Ticket.version,
-                    Ticket.assigned_agent_id,
-                )
-                .join(Queue, Queue.id == Ticket.queue_id)
-                .where(Ticket.id.in_(ids))
-            )
-            places = {row[0]: tuple(row[1:]) for row in rows}
-        for news in build_news(records, places):
-            await channels.publish(CHANNEL, news.to_json())
+        for item in news:
+            await channels.publish(CHANNEL, item.to_json())
     except Exception:  # news is a courtesy: the pages are right on reload, and the commit stands
-        log.exception("could not publish %d ticket event(s)", len(records))
+        log.exception("could not publish %d ticket event(s)", len(news))
 
 
 def build_news(records: Iterable[Record], places: dict[int, tuple[Any, ...]]) -> list[TicketNews]:

@@ -72,5 +72,10 @@
     line.hidden = names.length === 0;
   });
 
-  source.addEventListener("ready", function () { root.dataset.connected = "1"; });
+  source.addEventListener("ready", function () {
+    // Listening from now on: what happened between this page's rendering and the stream's opening (or while it
+    // was reopening) is caught up once. A ticket page is never refreshed: it holds what the reader types.
+    if (!ticket) refresh();
+    root.dataset.connected = "1";
+  });
 })();
