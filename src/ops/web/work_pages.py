@@ -24,13 +24,14 @@ from ops.auth import Principal, Role, requires
 from ops.contracts.models import Contract
 from ops.db import utcnow
 from ops.errors import DomainError
-from ops.l10n import N_, NC_, Formats
+from ops.l10n import N_, NC_, Formats, gettext
 from ops.queues.assignment import agents, pull
+from ops.queues.assignment.refusals import Refusal
 from ops.queues.models import Agent
 from ops.queues.work import actions, views
 from ops.queues.work.minutes import parse_minutes
 from ops.web.actions import attempt
-from ops.web.i18n import pick_language, translate
+from ops.web.i18n import locale_tag, pick_language, translate
 from ops.web.render import page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -142,6 +143,8 @@ PHRASES: dict[str, str] = {
     "wk_skip": N_("Skip to content"),
     "wk_no_agent": N_("This sign-in is not an agent's."),
     "wk_bad_form": N_("Invalid form: reload the page."),
+    "wk_break_reason": N_("Break reason"),
+    "wk_time_in_status": N_("In this status for"),
     "wk_keys": N_("Keys: Alt+N next ticket, Alt+R reply, Alt+K procedure, Alt+H history."),
 }
 
@@ -156,7 +159,7 @@ async def _see_other(session: AsyncSession, url: str) -> Redirect:
     return Redirect(url, status_code=303)
 
 
-def _countdown(due: datetime | None, now: datetime) -> dict[str, Any] | None:
+def countdown(due: datetime | None, now: datetime) -> dict[str, Any] | None:
     if due is None:
         return None
     return {"iso": due.isoformat(), "seconds": int((due - now).total_seconds())}
@@ -191,12 +194,13 @@ async def _home(
         tz=await _contract_tz(session, principal),
         agent=agent,
         statuses=agents.AGENT_STATUSES,
+        break_reasons=await agents.break_reasons(session, contract_id=agent.contract_id) if agent else [],
         mine=await views.my_tickets(session, principal=principal, now=now),
         queues=queues,
         # Alt+N pulls from the agent's primary queue (the lowest skill level).
         next_key_queue=min(skilled, key=lambda q: q.skill or 0).queue.code if skilled else None,
         warnings=warnings,
-        countdown=_countdown,
+        countdown=countdown,
         error=error,
         request_path="/work",  # the page a POST to /work/next or /work/status shows again
     )
@@ -251,6 +255,12 @@ async def work_next(
     return await _see_other(db_session, f"/work/tickets/{ticket.id}")
 
 
+def refusal_words(request: Request[Any, Any, Any], exc: Refusal) -> str:
+    """A refusal's sentence from the reader's catalogue, its values filled in."""
+    lang = pick_language(dict(request.cookies), request.headers.get("accept-language"))
+    return str(gettext(locale_tag(lang))(exc.msgid)).format(**exc.params)
+
+
 def request_t(request: Request[Any, Any, Any], key: str) -> str:
     return translate(key, pick_language(dict(request.cookies), request.headers.get("accept-language")))
 
@@ -266,8 +276,17 @@ async def work_status(
         return await _home(request, db_session, error=request_t(request, "wk_no_agent"), status=403)
     try:
         await attempt(
-            db_session, agents.set_status(db_session, agent_id=principal.agent_id, status=data.get("status", ""))
+            db_session,
+            agents.set_status(
+                db_session,
+                agent_id=principal.agent_id,
+                status=data.get("status", ""),
+                # The reason select stays on the form whatever the status: only a break keeps it.
+                reason=data.get("reason") if data.get("status") == "break" else None,
+            ),
         )
+    except Refusal as exc:
+        return await _home(request, db_session, error=refusal_words(request, exc), status=exc.status_code)
     except DomainError as exc:
         return await _home(request, db_session, error=exc.message, status=exc.status_code)
     return await _see_other(db_session, "/work")
@@ -282,7 +301,7 @@ async def work_queue(
     now = utcnow()
     queue, rows = await views.queue_board(db_session, principal=request.user, queue_code=code, now=now)
     return page(
-        request, "work_queue.html", now=now, queue=queue, rows=rows, tz=_tz(queue.calendar), countdown=_countdown
+        request, "work_queue.html", now=now, queue=queue, rows=rows, tz=_tz(queue.calendar), countdown=countdown
     )
 
 
@@ -304,7 +323,7 @@ async def _ticket_page(
         now=now,
         v=view,
         tz=_tz(view.queue.calendar),
-        countdown=_countdown,
+        countdown=countdown,
         error=error,
         problems=problems or [],
         form=form or {},
@@ -376,14 +395,4 @@ async def work_ticket_act(
     return await _see_other(db_session, f"/work/tickets/{ticket_id}{anchor}")
 
 
-@get("/supervisor", operation_id="SupervisorView", include_in_schema=False, guards=[requires("supervisor", "manager")])
-async def supervisor_view(
-    request: Request[Principal, Any, State], db_session: NamedDependency[AsyncSession]
-) -> Template:
-    now = utcnow()
-    overview = await views.supervisor_overview(db_session, principal=request.user, now=now)
-    tz = await _contract_tz(db_session, request.user)
-    return page(request, "work_supervisor.html", now=now, o=overview, tz=tz, countdown=_countdown)
-
-
-ROUTES: list[Any] = [work_home, work_next, work_status, work_queue, work_ticket, work_ticket_act, supervisor_view]
+ROUTES: list[Any] = [work_home, work_next, work_status, work_queue, work_ticket, work_ticket_act]

@@ -19,6 +19,7 @@ from ops.queues.models import ACTIVE, Agent, Incident, Ticket, TicketEvent, Time
 from ops.queues.sla.clock import Clocks, Targets
 from ops.queues.sla.sync import WARNING, ticket_clocks, ticket_events
 from ops.queues.work.actions import allowed_actions, visible_ticket
+from ops.queues.work.filters import TicketFilter, keeps
 from ops.queues.work.procedures import checklist_view
 from ops.queues.work.time import time_entries
 
@@ -269,3 +270,23 @@ async def my_warnings(
         .limit(20)
     )
     return [(e, p) for e, p in (await session.execute(query)).tuples()]
+
+
+async def filtered_tickets(
+    session: AsyncSession, *, principal: Principal, found: TicketFilter, now: datetime | None = None, limit: int = 200
+) -> list[TicketRow]:
+    """The caller's contract's active tickets that pass a filter, nearest deadline first (at most `limit`)."""
+    now = now or utcnow()
+    query = select(Ticket).where(Ticket.status.in_((found.status,) if found.status else ACTIVE))
+    if found.priority:
+        query = query.where(Ticket.priority == found.priority)
+    if found.queue:
+        query = query.where(Ticket.queue_id.in_(select(Queue.id).where(Queue.code == found.queue)))
+    if principal.role == "client":
+        return []
+    rows = [r for r in await _rows(session, _scoped(query, principal), now) if keeps(found, **_deadlines(r, now))]
+    return sorted(rows, key=lambda r: (not r.breached, r.next_due is None, r.next_due or now, r.ticket.id))[:limit]
+
+
+def _deadlines(row: TicketRow, now: datetime) -> dict[str, Any]:
+    return {"breached": row.breached, "next_due": row.next_due, "now": now}
