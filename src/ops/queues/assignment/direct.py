@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal
@@ -46,17 +46,8 @@ async def assign_to(
         )
     if agent.status == "offline":
         raise Refusal(N_("{agent} is offline."), field="agent", agent=name)
-    seat = await session.execute(
-        update(Agent)
-        .where(Agent.id == agent.id, Agent.open_count < Agent.capacity)
-        .values(open_count=Agent.open_count + 1, last_assigned_at=now, idle_since=now)
-        .execution_options(synchronize_session=False)
-    )
-    if rowcount(seat) != 1:
-        raise Refusal(
-            N_("{agent} is at capacity ({capacity} open tickets)."), field="agent", agent=name, capacity=agent.capacity
-        )
     previous, version = ticket.assigned_agent_id, ticket.version
+    # The ticket first, then both agents' rows in id order: two moves crossing the same agents wait, never deadlock.
     claimed = await session.execute(
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.version == version, Ticket.status.in_(ACTIVE))
@@ -64,8 +55,23 @@ async def assign_to(
         .execution_options(synchronize_session=False)
     )
     if rowcount(claimed) != 1:
-        # The caller's savepoint undoes the seat taken above.
         raise Refusal(N_("Ticket {protocol} changed in the meantime: reload and try again."), protocol=protocol)
+    # NO KEY UPDATE: the tickets' foreign keys take KEY SHARE locks on agents, which this must not wait for.
+    seats = sorted({agent.id} | ({previous} if previous is not None else set()))
+    await session.execute(
+        select(Agent.id).where(Agent.id.in_(seats)).order_by(Agent.id).with_for_update(key_share=True)
+    )
+    seat = await session.execute(
+        update(Agent)
+        .where(Agent.id == agent.id, Agent.open_count < Agent.capacity)
+        .values(open_count=Agent.open_count + 1, last_assigned_at=now, idle_since=now)
+        .execution_options(synchronize_session=False)
+    )
+    if rowcount(seat) != 1:
+        # The caller's savepoint undoes the ticket's claim above.
+        raise Refusal(
+            N_("{agent} is at capacity ({capacity} open tickets)."), field="agent", agent=name, capacity=agent.capacity
+        )
     if previous is not None:
         await release_agent(session, agent_id=previous, now=now)
     actor = f"{principal.role}:{principal.name.removeprefix(f'{principal.role}:')}"
