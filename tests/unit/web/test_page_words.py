@@ -18,7 +18,7 @@ WEB = Path(__file__).resolve().parents[3] / "src" / "ops" / "web"
 KEYWORDS = {"N_": None, "NC_": ((1, "c"), 2)}
 
 
-PHRASE_MODULES = ("i18n.py", "work_pages.py", "staffing_pages.py", "portal_pages.py")
+PHRASE_MODULES = ("i18n.py", "work_pages.py", "staffing_pages.py", "portal_pages.py", "supervisor_pages.py")
 
 
 def page_msgids(modules: tuple[str, ...] = (*PHRASE_MODULES, "errors.py")) -> set[str]:
