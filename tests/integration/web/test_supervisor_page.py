@@ -68,7 +68,8 @@ async def test_a_bulk_transfer_keeps_the_tickets_it_moved_and_lists_the_others(
     response = await client.post("/supervisor/tickets", data=form, headers=PT, follow_redirects=False)
     assert response.status_code == 200, response.text
     assert "Chamados alterados: 1." in response.text
-    assert 'id="sv-refused"' in response.text and closed.protocol in response.text
+    assert 'id="sv-refused"' in response.text
+    assert f"O chamado {closed.protocol} não está novo nem aberto: não pode ser transferido." in response.text
     async with db() as session:
         moved = await session.get(Ticket, ids["late"])
         kept = await session.get(Ticket, closed.id)
@@ -128,6 +129,14 @@ async def test_filters_by_breached_and_saved_views_are_the_users_own(
     breached = await client.get("/supervisor", params={"breached": "1"}, headers=PT)
     assert f'data-ticket="{ids["late"]}"' in breached.text
     assert f'data-ticket="{ids["fresh"]}"' not in breached.text
+    async with db.begin() as session:
+        now = datetime.now(UTC)
+        soon = await make_ticket(session, created_at=now, sync=False, first_response_due=now + timedelta(minutes=30))
+        later = await make_ticket(session, created_at=now, sync=False, first_response_due=now + timedelta(hours=3))
+    within = await client.get("/supervisor", params={"due_within": "60", "queue": "bo_care"}, headers=PT)
+    shown = set(re.findall(r'<tr class="[^"]*" data-ticket="(\d+)"', within.text))
+    assert shown == {str(soon.id), str(ids["late"])}  # a deadline already past is due within any N
+    assert later.id != soon.id
     bad = await client.get("/supervisor", params={"due_within": "soon"}, headers=PT)
     assert bad.status_code == 422 and "due_within" in bad.text
     saved = await client.post(

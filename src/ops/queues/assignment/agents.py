@@ -141,8 +141,8 @@ async def _check_reason(session: AsyncSession, agent: Agent, status: str, reason
             raise Refusal(N_("Only a break takes a reason."), status=422, field="reason")
         return None
     codes = [str(r.get("code")) for r in await break_reasons(session, contract_id=agent.contract_id)]
-    if not codes:
-        return reason
+    if not codes and reason is None:
+        return None  # a contract without break reasons: a break needs none
     if reason is None:
         raise Refusal(N_("Say why: choose the break's reason."), status=422, field="reason")
     if reason not in codes:
@@ -151,7 +151,7 @@ async def _check_reason(session: AsyncSession, agent: Agent, status: str, reason
             status=422,
             field="reason",
             reason=reason,
-            allowed=", ".join(codes),
+            allowed=", ".join(codes) or "—",
         )
     return reason
 

@@ -7,12 +7,16 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal
+from ops.contracts.models import Queue
 from ops.db import utcnow
 from ops.errors import DomainError, NotFoundError
+from ops.l10n import N_
 from ops.queues.assignment.direct import assign_to
+from ops.queues.assignment.refusals import Refusal
 from ops.queues.models import Ticket
 from ops.queues.work.actions import act
 
@@ -36,6 +40,19 @@ async def _assign(
 async def _transfer(
     session: AsyncSession, principal: Principal, ticket: Ticket, args: Mapping[str, str], now: datetime
 ) -> None:
+    # The refusals a batch meets most, worded for the page; `act` checks everything again.
+    code = (args.get("queue") or "").strip()
+    queue = (
+        await session.execute(select(Queue).where(Queue.contract_id == ticket.contract_id, Queue.code == code))
+    ).scalar_one_or_none()
+    if queue is None:
+        raise Refusal(N_("{queue} is not a queue of this contract."), status=422, field="queue", queue=code)
+    if queue.id == ticket.queue_id:
+        raise Refusal(N_("Ticket {protocol} is already in {queue}."), protocol=ticket.protocol, queue=queue.name)
+    if ticket.status not in ("new", "open"):
+        raise Refusal(
+            N_("Ticket {protocol} is not waiting or open: it cannot be transferred."), protocol=ticket.protocol
+        )
     await act(
         session,
         ticket_id=ticket.id,

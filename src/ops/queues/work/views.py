@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal
@@ -282,6 +282,21 @@ async def filtered_tickets(
         query = query.where(Ticket.priority == found.priority)
     if found.queue:
         query = query.where(Ticket.queue_id.in_(select(Queue.id).where(Queue.code == found.queue)))
+    # The database narrows to a superset (any running deadline past, or within N minutes); `keeps` decides.
+    running = [Ticket.resolution_due, Ticket.next_response_due]
+    first_due = Ticket.first_response_at.is_(None) & Ticket.first_response_due.is_not(None)
+    if found.breached:
+        query = query.where(
+            Ticket.first_response_breached.is_(True)
+            | Ticket.resolution_breached.is_(True)
+            | or_(*(due < now for due in running))
+            | (first_due & (Ticket.first_response_due < now))
+        )
+    if found.due_within is not None:
+        cutoff = now + timedelta(minutes=found.due_within)
+        query = query.where(
+            or_(*(due <= cutoff for due in running)) | (first_due & (Ticket.first_response_due <= cutoff))
+        )
     if principal.role == "client":
         return []
     rows = [r for r in await _rows(session, _scoped(query, principal), now) if keeps(found, **_deadlines(r, now))]

@@ -12,7 +12,7 @@ from babel.messages.extract import extract_from_file
 from ops.l10n import gettext
 
 QUEUES = Path(__file__).resolve().parents[4] / "src" / "ops" / "queues"
-MODULES = ("assignment/agents.py", "assignment/direct.py", "work/saved_views.py")
+MODULES = ("assignment/agents.py", "assignment/direct.py", "work/saved_views.py", "work/bulk.py")
 
 
 def msgids() -> set[str]:
