@@ -23,7 +23,7 @@ from ops.auth import Principal, requires
 from ops.contracts.models import Contract, Queue
 from ops.db import utcnow
 from ops.errors import DomainError
-from ops.l10n import N_, gettext
+from ops.l10n import N_, Formats, gettext
 from ops.queues.assignment import agents
 from ops.queues.assignment.refusals import Refusal
 from ops.queues.intake import incidents
@@ -85,7 +85,10 @@ def _words(request: Request[Any, Any, Any]) -> Any:
 
 
 def _say(request: Request[Any, Any, Any], key: str, **values: Any) -> str:
-    return str(_words(request)(PHRASES[key])).format(**values)
+    """A phrase of this page in the reader's language, its numbers in the reader's digits (Babel)."""
+    fmt = Formats(locale_tag(pick_language(dict(request.cookies), request.headers.get("accept-language"))))
+    shown = {k: fmt.number(v) if isinstance(v, int) else v for k, v in values.items()}
+    return str(_words(request)(PHRASES[key])).format(**shown)
 
 
 def worded(request: Request[Any, Any, Any], exc: DomainError) -> str:
@@ -185,7 +188,10 @@ async def supervisor_view(
     text = _say(request, notice) if notice else None
     if done.isdigit():
         text = _say(request, "sv_done", count=int(done))
-    params = {k: v for k, v in request.query_params.items() if k not in ("notice", "done")}
+    resolved = request.query_params.get("resolved", "")
+    if resolved.isdigit():
+        text = _say(request, "sv_resolved", count=int(resolved))
+    params = {k: v for k, v in request.query_params.items() if k not in ("notice", "done", "resolved")}
     return await render(request, db_session, params=params, notice=text)
 
 
@@ -313,8 +319,8 @@ async def resolve_incident(
         )
     except DomainError as exc:
         return await render(request, db_session, params=_back(data), error=worded(request, exc), status=exc.status_code)
-    await db_session.flush()
-    return await render(request, db_session, params=_back(data), notice=_say(request, "sv_resolved", count=count))
+    query = "&".join(p for p in (data.get("back", ""), f"resolved={count}") if p)
+    return await _see_other(db_session, query)
 
 
 @post(

@@ -177,9 +177,11 @@ async def test_the_mass_outage_is_extended_and_resolved_from_the_page(
     assert bad.status_code == 422 and "Escreva o fim previsto como data e hora." in bad.text
     ok = await client.post(f"{base}/extend", data={"forecast_end": "2026-03-02T20:30"}, follow_redirects=False)
     assert ok.status_code == 303, ok.text
-    resolved = await client.post(f"{base}/resolve", data={}, headers=PT, follow_redirects=False)
-    assert resolved.status_code == 200
-    assert "Queda resolvida; chamados resolvidos com ela: 1." in resolved.text
+    resolved = await client.post(f"{base}/resolve", data={"back": "breached=1"}, headers=PT, follow_redirects=False)
+    assert resolved.status_code == 303
+    assert resolved.headers["location"] == "/supervisor?breached=1&resolved=1"
+    shown = await client.get(resolved.headers["location"], headers=PT)
+    assert "Queda resolvida; chamados resolvidos com ela: 1." in shown.text
     async with db() as session:
         stored = await session.get(Incident, incident_id)
         linked = await session.get(Ticket, ids["late"])
