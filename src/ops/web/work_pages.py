@@ -257,8 +257,10 @@ async def work_next(
 
 def refusal_words(request: Request[Any, Any, Any], exc: Refusal) -> str:
     """A refusal's sentence from the reader's catalogue, its values filled in."""
-    lang = pick_language(dict(request.cookies), request.headers.get("accept-language"))
-    return str(gettext(locale_tag(lang))(exc.msgid)).format(**exc.params)
+    tag = locale_tag(pick_language(dict(request.cookies), request.headers.get("accept-language")))
+    fmt = Formats(tag)
+    values = {k: fmt.number(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in exc.params.items()}
+    return str(gettext(tag)(exc.msgid)).format(**values)
 
 
 def request_t(request: Request[Any, Any, Any], key: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 from urllib.parse import urlencode
 
 FILTER_STATUSES = ("new", "open", "pending")
@@ -81,6 +82,40 @@ def filter_query(found: TicketFilter) -> str:
         ("due_within", str(found.due_within) if found.due_within is not None else None),
     ]
     return urlencode([(k, v) for k, v in pairs if v is not None])
+
+
+class Clocks(Protocol):
+    """What a ticket list reads of a ticket's stored clocks (a Ticket row, or a lighter row of these columns)."""
+
+    status: str
+    first_response_at: datetime | None
+    first_response_due: datetime | None
+    next_response_due: datetime | None
+    resolution_due: datetime | None
+    first_response_breached: bool
+    resolution_breached: bool
+
+
+def nearest_deadline(t: Clocks, now: datetime) -> tuple[datetime | None, str | None, bool]:
+    """A ticket's nearest running deadline, its kind, and whether it is flagged breached (or its reply is late)."""
+    running: list[tuple[datetime, str]] = []
+    if t.status in FILTER_STATUSES:
+        if t.first_response_at is None and t.first_response_due is not None:
+            running.append((t.first_response_due, "first_response"))
+        if t.next_response_due is not None:
+            running.append((t.next_response_due, "next_response"))
+        if t.resolution_due is not None:
+            running.append((t.resolution_due, "resolution"))
+    due, kind = min(running) if running else (None, None)
+    late_reply = t.next_response_due is not None and t.next_response_due < now
+    return due, kind, bool(t.first_response_breached or t.resolution_breached or late_reply)
+
+
+def list_order(
+    breached: bool, next_due: datetime | None, ticket_id: int, now: datetime
+) -> tuple[bool, bool, datetime, int]:
+    """A supervisor's list: breached first, then the nearest deadline, tickets without one last."""
+    return (not breached, next_due is None, next_due or now, ticket_id)
 
 
 def is_breached(flagged: bool, next_due: datetime | None, now: datetime) -> bool:

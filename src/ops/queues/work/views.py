@@ -19,7 +19,7 @@ from ops.queues.models import ACTIVE, Agent, Incident, Ticket, TicketEvent, Time
 from ops.queues.sla.clock import Clocks, Targets
 from ops.queues.sla.sync import WARNING, ticket_clocks, ticket_events
 from ops.queues.work.actions import allowed_actions, visible_ticket
-from ops.queues.work.filters import TicketFilter, keeps
+from ops.queues.work.filters import TicketFilter, keeps, list_order, nearest_deadline
 from ops.queues.work.procedures import checklist_view
 from ops.queues.work.time import time_entries
 
@@ -93,17 +93,7 @@ class TicketRow:
 
 
 def _row(ticket: Ticket, queue_code: str, reason_name: str | None, agent_name: str | None, now: datetime) -> TicketRow:
-    running: list[tuple[datetime, str]] = []
-    if ticket.status in ACTIVE:
-        if ticket.first_response_at is None and ticket.first_response_due is not None:
-            running.append((ticket.first_response_due, "first_response"))
-        if ticket.next_response_due is not None:
-            running.append((ticket.next_response_due, "next_response"))
-        if ticket.resolution_due is not None:
-            running.append((ticket.resolution_due, "resolution"))
-    due, kind = min(running) if running else (None, None)
-    late_reply = ticket.next_response_due is not None and ticket.next_response_due < now
-    breached = bool(ticket.first_response_breached or ticket.resolution_breached or late_reply)
+    due, kind, breached = nearest_deadline(ticket, now)
     return TicketRow(ticket, queue_code, reason_name, agent_name, kind, due, breached)
 
 
@@ -299,9 +289,26 @@ async def filtered_tickets(
         )
     if principal.role == "client":
         return []
-    rows = [r for r in await _rows(session, _scoped(query, principal), now) if keeps(found, **_deadlines(r, now))]
-    return sorted(rows, key=lambda r: (not r.breached, r.next_due is None, r.next_due or now, r.ticket.id))[:limit]
-
-
-def _deadlines(row: TicketRow, now: datetime) -> dict[str, Any]:
-    return {"breached": row.breached, "next_due": row.next_due, "now": now}
+    # Rank on the clock columns alone, then load the whole rows of the first `limit` (a backlog of thousands
+    # would otherwise build thousands of full ORM rows for a page of 200).
+    light = _scoped(
+        query.with_only_columns(
+            Ticket.id,
+            Ticket.status,
+            Ticket.first_response_at,
+            Ticket.first_response_due,
+            Ticket.next_response_due,
+            Ticket.resolution_due,
+            Ticket.first_response_breached,
+            Ticket.resolution_breached,
+        ),
+        principal,
+    )
+    ranked = []
+    for clocks in (await session.execute(light)).all():
+        due, _, breached = nearest_deadline(clocks, now)
+        if keeps(found, breached=breached, next_due=due, now=now):
+            ranked.append(list_order(breached, due, clocks.id, now))
+    chosen = [key[-1] for key in sorted(ranked)[:limit]]
+    rows = await _rows(session, select(Ticket).where(Ticket.id.in_(chosen)), now) if chosen else []
+    return sorted(rows, key=lambda r: list_order(r.breached, r.next_due, r.ticket.id, now))

@@ -3,11 +3,20 @@ breached / due-within rule over a ticket's deadlines."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ops.queues.work.filters import TicketFilter, filter_query, is_breached, keeps, parse_filter
+from ops.queues.work.filters import (
+    TicketFilter,
+    filter_query,
+    is_breached,
+    keeps,
+    list_order,
+    nearest_deadline,
+    parse_filter,
+)
 
 QUEUES = {"bo_care", "bo_helpdesk"}
 NOW = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
@@ -68,3 +77,26 @@ def test_breached_and_due_within_combine() -> None:
     assert keeps(both, breached=False, next_due=NOW - timedelta(minutes=1), now=NOW)
     assert not keeps(both, breached=False, next_due=NOW + timedelta(minutes=5), now=NOW)
     assert keeps(TicketFilter(), breached=False, next_due=None, now=NOW)
+
+
+@dataclass
+class Clock:
+    status: str = "open"
+    first_response_at: datetime | None = None
+    first_response_due: datetime | None = None
+    next_response_due: datetime | None = None
+    resolution_due: datetime | None = None
+    first_response_breached: bool = False
+    resolution_breached: bool = False
+
+
+def test_the_nearest_running_deadline_and_the_list_order() -> None:
+    answered = Clock(first_response_at=NOW, first_response_due=NOW, resolution_due=NOW + timedelta(hours=2))
+    assert nearest_deadline(answered, NOW) == (NOW + timedelta(hours=2), "resolution", False)
+    waiting = Clock(first_response_due=NOW + timedelta(minutes=5), resolution_due=NOW + timedelta(hours=2))
+    assert nearest_deadline(waiting, NOW) == (NOW + timedelta(minutes=5), "first_response", False)
+    late_reply = Clock(next_response_due=NOW - timedelta(minutes=1))
+    assert nearest_deadline(late_reply, NOW) == (NOW - timedelta(minutes=1), "next_response", True)
+    assert nearest_deadline(Clock(status="resolved", resolution_due=NOW), NOW) == (None, None, False)
+    rows = [(False, None, 1), (False, NOW + timedelta(minutes=9), 2), (True, NOW + timedelta(hours=1), 3)]
+    assert [r[2] for r in sorted(rows, key=lambda r: list_order(*r, NOW))] == [3, 2, 1]
