@@ -65,6 +65,7 @@ PHRASES: dict[str, str] = {
     "sv_done": N_("Tickets changed: {count}."),
     "sv_refused": N_("Not changed"),
     "sv_none_selected": N_("Select at least one ticket."),
+    "sv_too_many": N_("Select at most {count} tickets at once."),
     "sv_choose_agent": N_("Choose the agent."),
     "sv_choose_queue": N_("Choose the queue."),
     "sv_unknown_action": N_("Choose assign or transfer."),
@@ -238,8 +239,12 @@ async def bulk_tickets(
     problem = None
     if action not in bulk.BULK_ACTIONS:
         problem = "sv_unknown_action"
-    elif not ids or len(ids) > bulk.MAX_TICKETS:
+    elif not ids:
         problem = "sv_none_selected"
+    elif len(ids) > bulk.MAX_TICKETS:
+        return await render(
+            request, db_session, params=back, error=_say(request, "sv_too_many", count=bulk.MAX_TICKETS), status=422
+        )
     elif action == "assign" and not data.get("agent", "").isdigit():
         problem = "sv_choose_agent"
     elif action == "transfer" and not data.get("queue", "").strip():
