@@ -55,7 +55,7 @@ def upgrade() -> None:
             ["contract_id"], ["contracts.id"], name=op.f("fk_saved_views_contract_id_contracts"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_saved_views")),
-        sa.UniqueConstraint("owner", "name", name=op.f("uq_saved_views_owner")),
+        sa.UniqueConstraint("owner", "name", name=op.f("uq_saved_views_owner_name")),
     )
     op.create_index(op.f("ix_saved_views_owner"), "saved_views", ["owner"], unique=False)
 
