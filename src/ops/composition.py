@@ -50,6 +50,7 @@ def wire() -> None:
 
     from ops.billing import terms as billing_terms
     from ops.contracts.document import register_section_validator
+    from ops.queues.assignment import sections as assignment_sections
     from ops.queues.intake import sections as intake_sections
     from ops.queues.work import sections as work_sections
     from ops.reports import sections as report_sections
@@ -64,6 +65,7 @@ def wire() -> None:
     register_section_validator("deliveries", delivery_schedule.check_deliveries)
     register_section_validator("billing", billing_terms.check_billing)
     register_section_validator("readjustment", billing_terms.check_readjustment)
+    register_section_validator("break_reasons", assignment_sections.check_break_reasons)
 
     from ops.jobs.registry import register_jobs
     from ops.queues.assignment.jobs import assign_waiting_tickets, giveback_tickets
@@ -76,10 +78,10 @@ def wire() -> None:
     )
 
     import ops.queues.live.news  # noqa: F401 - its session hooks publish ticket news after each commit
-    from ops.web import live_pages, portal_pages, staffing_pages, work_pages
+    from ops.web import live_pages, portal_pages, staffing_pages, supervisor_pages, work_pages
     from ops.web.i18n import register_phrases
 
-    for module in (work_pages, staffing_pages, portal_pages, live_pages):
+    for module in (work_pages, staffing_pages, portal_pages, live_pages, supervisor_pages):
         register_phrases(module.PHRASES)
     _wired = True
 

@@ -96,6 +96,8 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "ListAgents": STAFF,
     "GetMyAgent": frozenset({"agent"}),
     "SetMyAgentStatus": frozenset({"agent"}),
+    "ForceAgentStatus": frozenset({"supervisor"}),
+    "ListAgentEvents": STAFF,
     "NextTicket": frozenset({"agent"}),
     "ListIncidents": EVERYONE,
     "UpdateIncident": STAFF,
@@ -149,6 +151,12 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "WorkTicketAct": frozenset({"agent", "supervisor"}),
     "SupervisorView": frozenset({"supervisor", "manager"}),
     "WorkEvents": frozenset({"agent", "supervisor", "manager"}),
+    "SupervisorForceStatus": frozenset({"supervisor"}),
+    "SupervisorBulk": frozenset({"supervisor"}),
+    "SupervisorExtendIncident": frozenset({"supervisor"}),
+    "SupervisorResolveIncident": frozenset({"supervisor"}),
+    "SupervisorSaveView": frozenset({"supervisor"}),
+    "SupervisorDeleteView": frozenset({"supervisor"}),
     "PortalPage": frozenset({"client", "manager", "supervisor"}),
     "BillingPage": frozenset({"manager"}),
     "BillingDraft": frozenset({"manager"}),
@@ -177,6 +185,8 @@ PATH_PARAMS: dict[str, str | dict[str, str]] = {
     "code": {"/work/queues/": "queue", "": "contract"},
     "queue": "queue",
     "ticket_id": "ticket",
+    "agent_id": "agent",
+    "incident_id": "incident",
     "id": {
         "/api/incidents/": "incident",
         "/api/reports/": "report",
@@ -192,7 +202,7 @@ PATH_PARAMS: dict[str, str | dict[str, str]] = {
     "number": "invoice",
 }
 # Objects that belong to the reference contract alone (queue codes and weeks are shared by all).
-OWNED = {"contract", "ticket", "incident", "report", "oncall", "dispute"}
+OWNED = {"contract", "ticket", "incident", "report", "oncall", "dispute", "agent"}
 
 
 @dataclass(frozen=True)
@@ -232,6 +242,10 @@ CALLS: dict[str, Call] = {
     "UpdateIncident": Call(json={"forecast_end": (NOW + timedelta(hours=9)).isoformat()}),
     "ActOnTicket": Call(json={"version": 1, "message": "intruder note"}),
     "SetMyAgentStatus": Call(json={"status": "available"}),
+    "ForceAgentStatus": Call(json={"status": "busy", "note": "intruder"}),
+    "SupervisorForceStatus": Call(form={"status": "busy", "note": "intruder"}),
+    "SupervisorBulk": Call(form={"action": "transfer", "queue": "bo_helpdesk", "ticket_1": "1"}),
+    "SupervisorExtendIncident": Call(form={"forecast_end": "2026-03-02T20:30"}),
     "LoadContract": Call(raw=b"{}"),
     "WorkNextTicket": Call(form={"queue": "bo_care"}),
     "WorkSetStatus": Call(form={"status": "available"}),

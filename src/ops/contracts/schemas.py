@@ -123,6 +123,15 @@ class Outage(Strict):
     forecast_hours: float = 4.0
 
 
+class BreakReason(Strict):
+    """A reason an agent may be on a break (rest, meal, training...), with its usual length if the contract
+    states one (checked by queues.assignment.sections)."""
+
+    code: str
+    name: str
+    max_minutes: int | None = None
+
+
 class ShiftRulesIn(Strict):
     lengths_hours: list[float] = msgspec.field(default_factory=lambda: [4.0, 6.0, 8.0])
     start_step_minutes: Count = 30
@@ -163,6 +172,8 @@ class ContractFile(Strict):
     priority: dict[str, Any] = {}
     outage: Outage = msgspec.field(default_factory=Outage)
     shifts: ShiftRulesIn = msgspec.field(default_factory=ShiftRulesIn)
+    # The reasons an agent's break may give; a break needs one of them when the contract lists any.
+    break_reasons: list[BreakReason] = []
     penalties: dict[str, Any] = {}
     regulatory: dict[str, Any] = {}
     # Money terms: measurement period and proration, taxes and withholdings, time-billed queues, payment and

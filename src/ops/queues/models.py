@@ -46,11 +46,42 @@ class Agent(Base):
     name: Mapped[str] = mapped_column(String(200))
     position_id: Mapped[int | None] = mapped_column(ForeignKey("positions.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(20), default="offline")
+    # The break reason (a code of the contract's `break_reasons`) while on a break, and when the status began.
+    status_reason: Mapped[str | None] = mapped_column(String(50))
+    status_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     capacity: Mapped[int] = mapped_column(Integer, default=3)
     open_count: Mapped[int] = mapped_column(Integer, default=0)
     idle_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     supervisor: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AgentEvent(Base):
+    """An agent's status change: who changed it (the agent, a supervisor forcing it), when, from what to what, why."""
+
+    __tablename__ = "agent_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="RESTRICT"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    before: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    after: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class SavedView(Base):
+    """A named set of ticket filters a user keeps (the filters as the page's query string)."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (UniqueConstraint("owner", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200), index=True)
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    query: Mapped[str] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -25,8 +25,9 @@ from ops.auth import Principal, Role, requires
 from ops.contracts.models import Contract
 from ops.db import utcnow
 from ops.errors import ConflictError, DomainError, Said
-from ops.l10n import N_, NC_, Formats, say
+from ops.l10n import N_, NC_, Formats, gettext, say
 from ops.queues.assignment import agents, pull
+from ops.queues.assignment.refusals import Refusal
 from ops.queues.models import Agent, TicketEvent
 from ops.queues.work import actions, views
 from ops.queues.work.minutes import parse_minutes
@@ -149,6 +150,8 @@ PHRASES: dict[str, str] = {
     "wk_skip": N_("Skip to content"),
     "wk_no_agent": N_("This sign-in is not an agent's."),
     "wk_bad_form": N_("Invalid form: reload the page."),
+    "wk_break_reason": N_("Break reason"),
+    "wk_time_in_status": N_("In this status for"),
     "wk_keys": N_(
         "Keys outside text boxes: ? all shortcuts, n next ticket, r reply, i note, p procedure, c conversation, "
         "h history, e resolve."
@@ -167,7 +170,7 @@ async def _see_other(session: AsyncSession, url: str) -> Redirect:
     return Redirect(url, status_code=303)
 
 
-def _countdown(due: datetime | None, now: datetime) -> dict[str, Any] | None:
+def countdown(due: datetime | None, now: datetime) -> dict[str, Any] | None:
     if due is None:
         return None
     return {"iso": due.isoformat(), "seconds": int((due - now).total_seconds())}
@@ -207,12 +210,13 @@ async def _home(
         tz=await _contract_tz(session, principal),
         agent=agent,
         statuses=agents.AGENT_STATUSES,
+        break_reasons=await agents.break_reasons(session, contract_id=agent.contract_id) if agent else [],
         mine=await views.my_tickets(session, principal=principal, now=now),
         queues=queues,
         # Alt+N pulls from the agent's primary queue (the lowest skill level).
         next_key_queue=min(skilled, key=lambda q: q.skill or 0).queue.code if skilled else None,
         warnings=warnings,
-        countdown=_countdown,
+        countdown=countdown,
         error=error,
         notice=notice,
         request_path="/work",  # the page a POST to /work/next or /work/status shows again
@@ -288,6 +292,14 @@ async def work_next(
     return await _see_other(db_session, f"/work/tickets/{ticket.id}")
 
 
+def refusal_words(request: Request[Any, Any, Any], exc: Refusal) -> str:
+    """A refusal's sentence from the reader's catalogue, its values filled in."""
+    tag = locale_tag(pick_language(dict(request.cookies), request.headers.get("accept-language")))
+    fmt = Formats(tag)
+    values = {k: fmt.number(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in exc.params.items()}
+    return str(gettext(tag)(exc.msgid)).format(**values)
+
+
 def request_t(request: Request[Any, Any, Any], key: str) -> str:
     return translate(key, _lang(request))
 
@@ -315,8 +327,17 @@ async def work_status(
         return await _home(request, db_session, error=request_t(request, "wk_no_agent"), status=403)
     try:
         await attempt(
-            db_session, agents.set_status(db_session, agent_id=principal.agent_id, status=data.get("status", ""))
+            db_session,
+            agents.set_status(
+                db_session,
+                agent_id=principal.agent_id,
+                status=data.get("status", ""),
+                # The reason select stays on the form whatever the status: only a break keeps it.
+                reason=data.get("reason") if data.get("status") == "break" else None,
+            ),
         )
+    except Refusal as exc:
+        return await _home(request, db_session, error=refusal_words(request, exc), status=exc.status_code)
     except DomainError as exc:
         return await _home(request, db_session, error=told(exc, _lang(request)), status=exc.status_code)
     return await _see_other(db_session, "/work")
@@ -331,7 +352,7 @@ async def work_queue(
     now = utcnow()
     queue, rows = await views.queue_board(db_session, principal=request.user, queue_code=code, now=now)
     return page(
-        request, "work_queue.html", now=now, queue=queue, rows=rows, tz=_tz(queue.calendar), countdown=_countdown
+        request, "work_queue.html", now=now, queue=queue, rows=rows, tz=_tz(queue.calendar), countdown=countdown
     )
 
 
@@ -363,7 +384,7 @@ async def _ticket_page(
         now=now,
         v=view,
         tz=tz,
-        countdown=_countdown,
+        countdown=countdown,
         error=error,
         problems=problems or [],
         form=form or {},
@@ -470,14 +491,5 @@ async def _stale(request: Request[Principal, Any, State], session: AsyncSession,
     return f"{stale} {translate('lv_kept', lang)}"
 
 
-@get("/supervisor", operation_id="SupervisorView", include_in_schema=False, guards=[requires("supervisor", "manager")])
-async def supervisor_view(
-    request: Request[Principal, Any, State], db_session: NamedDependency[AsyncSession]
-) -> Template:
-    now = utcnow()
-    overview = await views.supervisor_overview(db_session, principal=request.user, now=now)
-    tz = await _contract_tz(db_session, request.user)
-    return page(request, "work_supervisor.html", now=now, o=overview, tz=tz, countdown=_countdown)
 
-
-ROUTES: list[Any] = [work_home, work_next, work_status, work_queue, work_ticket, work_ticket_act, supervisor_view]
+ROUTES: list[Any] = [work_home, work_next, work_status, work_queue, work_ticket, work_ticket_act]

@@ -28,6 +28,11 @@ NOT_FOUND: dict[str, tuple[dict[str, Any], dict[str, str], dict[str, str] | None
     "WorkTicketAct": ({"ticket": 999999}, {}, {"action": "note", "version": "1", "message": "x"}),
     "WorkQueue": ({"queue": "no_such_queue"}, {}, None),
     "WorkEvents": ({}, {"ticket": "999999"}, None),
+    "SupervisorForceStatus": ({"agent": 999999}, {}, {"status": "busy", "note": "x"}),
+    "SupervisorBulk": ({}, {}, {"action": "assign", "agent": "1", "ticket_999999": "1"}),
+    "SupervisorExtendIncident": ({"incident": 999999}, {}, {"forecast_end": "2026-03-02T20:30"}),
+    "SupervisorResolveIncident": ({"incident": 999999}, {}, {}),
+    "SupervisorDeleteView": ({}, {}, {"view": "999999"}),
     "PortalPage": ({}, {"contract": "no_such_contract"}, None),
     "PortalBillingPage": ({}, {"contract": "no_such_contract"}, None),
     "StaffingAddOnCall": (
@@ -84,6 +89,12 @@ INVALID: dict[str, tuple[dict[str, str], dict[str, str] | None]] = {
     "WorkTicketAct": ({}, {"action": "note", "version": "abc", "message": "x"}),
     "WorkSetStatus": ({}, {"status": "dancing"}),
     "WorkEvents": ({"ticket": "abc"}, None),
+    "SupervisorView": ({"due_within": "soon"}, None),
+    "SupervisorForceStatus": ({}, {"status": "dancing", "note": "x"}),
+    "SupervisorBulk": ({}, {"action": "dance"}),
+    "SupervisorExtendIncident": ({}, {"forecast_end": "soon"}),
+    "SupervisorSaveView": ({}, {"name": "", "back": ""}),
+    "SupervisorDeleteView": ({}, {"view": "abc"}),
     "StaffingAddOnCall": ({}, {"contract": "reference", "start": "tomorrow", "end": "2026-02-07T18:00"}),
     "StaffingEndOnCall": ({}, {"contract": "reference", "at": "soon"}),
     "StaffingConfirmWeek": ({}, {"contract": "reference", "week_of": "2026-13-45"}),
@@ -116,9 +127,11 @@ NOTHING_TO_NAME = {
     "BillingPage",
     "WorkNextTicket",
     "WorkSetStatus",
+    "SupervisorSaveView",
 }
 # Pages that read no value but what they name (the 404 above covers those).
-NO_INPUT = {"Home", "WorkHome", "SupervisorView", "WorkQueue", "WorkTicket", "WorkNextTicket", "PortalBillingPage"}
+NO_INPUT = {"Home", "WorkHome", "WorkQueue", "WorkTicket", "WorkNextTicket", "PortalBillingPage"}
+NO_INPUT |= {"SupervisorResolveIncident"}
 
 
 def allowed_key(route: Route) -> str:

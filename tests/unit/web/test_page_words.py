@@ -26,6 +26,7 @@ PHRASE_MODULES = (
     "live_pages.py",
     "staffing_pages.py",
     "portal_pages.py",
+    "supervisor_pages.py",
 )
 
 

@@ -1,21 +1,25 @@
 """Agents and positions: creating an agent with its skills and token, reading them, and changing an
-agent's status (going offline gives its tickets back; becoming available asks for pushes)."""
+agent's status, by the agent or forced by a supervisor with a reason (a break names the contract's break
+reason; going offline gives its tickets back; becoming available asks for pushes)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ops.auth import issue_token
+from ops.auth import Principal, issue_token
 from ops.contracts.models import Contract, Queue
 from ops.db import utcnow
 from ops.errors import ConflictError, InvalidInputError, NotFoundError
+from ops.l10n import N_
 from ops.queues.assignment.push import request_push, return_to_pool
-from ops.queues.models import Agent, Position, Ticket
+from ops.queues.assignment.refusals import Refusal
+from ops.queues.models import Agent, AgentEvent, Position, Ticket
 
 AGENT_STATUSES = ("available", "busy", "break", "offline")
 _SKILL = re.compile(r"^\s*([a-z0-9_-]+)\s*(?::\s*(\d+))?\s*$")
@@ -123,16 +127,50 @@ async def list_agents(session: AsyncSession, *, contract_id: int | None) -> list
     return [(a, p) for a, p in (await session.execute(query)).tuples()]
 
 
+async def break_reasons(session: AsyncSession, *, contract_id: int) -> list[dict[str, Any]]:
+    """The contract's break reasons (code, name, max_minutes) as its file lists them."""
+    contract = await session.get(Contract, contract_id)
+    return list((contract.document or {}).get("break_reasons") or []) if contract is not None else []
+
+
+async def _check_reason(session: AsyncSession, agent: Agent, status: str, reason: str | None) -> str | None:
+    """The break reason to keep: one of the contract's on a break (when it lists any), none otherwise."""
+    reason = (reason or "").strip() or None
+    if status != "break":
+        if reason is not None:
+            raise Refusal(N_("Only a break takes a reason."), status=422, field="reason")
+        return None
+    codes = [str(r.get("code")) for r in await break_reasons(session, contract_id=agent.contract_id)]
+    if not codes and reason is None:
+        return None  # a contract without break reasons: a break needs none
+    if reason is None:
+        raise Refusal(N_("Say why: choose the break's reason."), status=422, field="reason")
+    if reason not in codes:
+        raise Refusal(
+            N_("{reason} is not a break reason of the contract ({allowed})."),
+            status=422,
+            field="reason",
+            reason=reason,
+            allowed=", ".join(codes) or "—",
+        )
+    return reason
+
+
 async def set_status(
     session: AsyncSession,
     *,
     agent_id: int,
     status: str,
     position_code: str | None = None,
+    reason: str | None = None,
+    actor: str | None = None,
+    note: str | None = None,
     now: datetime | None = None,
 ) -> Agent:
-    """Change an agent's status (and sign it in to a position). Going offline returns its open
-    tickets to the pool; becoming available asks for waiting tickets to be pushed (after commit)."""
+    """Change an agent's status (and sign it in to a position). A break names one of the contract's break
+    reasons; the change is an AgentEvent (who, when, from, to, why) and the status's start is kept for its
+    timer. Going offline returns its open tickets to the pool; becoming available asks for waiting tickets
+    to be pushed (after commit)."""
     now = now or utcnow()
     if status not in AGENT_STATUSES:
         raise InvalidInputError(
@@ -140,6 +178,7 @@ async def set_status(
             extra=[{"field": "status", "problem": f"{status!r} is not one of {', '.join(AGENT_STATUSES)}"}],
         )
     agent = await get_agent(session, agent_id=agent_id)
+    kept_reason = await _check_reason(session, agent, status, reason)
     if position_code is not None:
         position = (
             await session.execute(
@@ -153,10 +192,24 @@ async def set_status(
         agent.position_id = position.id
     if status != "offline" and agent.position_id is None:
         raise ConflictError("sign in to a position first (give `position`)")
-    before = agent.status
-    agent.status = status
+    before, before_reason = agent.status, agent.status_reason
+    changed = (before, before_reason) != (status, kept_reason)
+    agent.status, agent.status_reason = status, kept_reason
+    if changed or agent.status_since is None:
+        agent.status_since = now
     if status == "available" and before != "available":
         agent.idle_since = agent.idle_since or now
+    if changed or note:
+        session.add(
+            AgentEvent(
+                agent_id=agent.id,
+                at=now,
+                actor=actor or f"agent:{agent.name} #{agent.id}",
+                before={"status": before, "reason": before_reason},
+                after={"status": status, "reason": kept_reason},
+                note=(note or "").strip() or None,
+            )
+        )
     await session.flush()
     if status == "offline" and before != "offline":
         held = (
@@ -167,6 +220,36 @@ async def set_status(
     if status == "available":
         await request_push(session, agent)
     return agent
+
+
+async def force_status(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    agent_id: int,
+    status: str,
+    reason: str | None,
+    note: str | None,
+    now: datetime | None = None,
+) -> Agent:
+    """A supervisor sets an agent's status, saying why (the note is required and kept in the agent's events)."""
+    agent = await session.get(Agent, agent_id)
+    if agent is None or not principal.may_see(agent.contract_id):
+        raise NotFoundError(f"no agent {agent_id}")
+    if not (note or "").strip():
+        raise Refusal(N_("Say why you change this agent's status."), status=422, field="note")
+    if len(note or "") > 500:
+        raise Refusal(N_("Keep the reason under 500 characters."), status=422, field="note")
+    name = principal.name.removeprefix(f"{principal.role}:")
+    return await set_status(
+        session, agent_id=agent_id, status=status, reason=reason, actor=f"{principal.role}:{name}", note=note, now=now
+    )
+
+
+async def agent_events(session: AsyncSession, *, agent_id: int, limit: int = 50) -> list[AgentEvent]:
+    """An agent's status changes, newest first."""
+    query = select(AgentEvent).where(AgentEvent.agent_id == agent_id).order_by(AgentEvent.id.desc()).limit(limit)
+    return list((await session.execute(query)).scalars())
 
 
 async def open_counts(session: AsyncSession, *, contract_id: int) -> dict[int, int]:

@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import STAFF, Principal, requires
 from ops.contracts.models import Contract
+from ops.errors import NotFoundError
 from ops.http import to_struct
 from ops.queues import tickets
 from ops.queues.assignment import agents, pull
-from ops.queues.assignment.schemas import AgentOut, AgentStatusIn
+from ops.queues.assignment.schemas import AgentEventOut, AgentOut, AgentStatusForceIn, AgentStatusIn
 from ops.queues.models import Agent, Position
 from ops.queues.schemas import TicketOut
 
@@ -66,9 +67,45 @@ class AgentController(Controller):
         """Sign in to a position and set the status: available, busy (no pushes), break, offline
         (open tickets go back to the pool)."""
         agent = await agents.set_status(
-            db_session, agent_id=_agent_id(request.user), status=data.status, position_code=data.position
+            db_session,
+            agent_id=_agent_id(request.user),
+            status=data.status,
+            position_code=data.position,
+            reason=data.reason,
         )
         return await _agent_out(db_session, agent)
+
+    @put("/{agent_id:int}/status", operation_id="ForceAgentStatus", guards=[requires("supervisor")])
+    async def force_status(
+        self,
+        request: Request[Principal, str, State],
+        db_session: NamedDependency[AsyncSession],
+        agent_id: FromPath[int],
+        data: JSONBody[AgentStatusForceIn],
+    ) -> AgentOut:
+        """A supervisor sets an agent's status with a reason (`note`, required); a break names a break reason."""
+        agent = await agents.force_status(
+            db_session,
+            principal=request.user,
+            agent_id=agent_id,
+            status=data.status,
+            reason=data.reason,
+            note=data.note,
+        )
+        return await _agent_out(db_session, agent)
+
+    @get("/{agent_id:int}/events", operation_id="ListAgentEvents", guards=[requires(*STAFF)])
+    async def events(
+        self,
+        request: Request[Principal, str, State],
+        db_session: NamedDependency[AsyncSession],
+        agent_id: FromPath[int],
+    ) -> list[AgentEventOut]:
+        """The agent's status changes, newest first: who, when, from, to and why."""
+        agent = await db_session.get(Agent, agent_id)
+        if agent is None or not request.user.may_see(agent.contract_id):
+            raise NotFoundError(f"no agent {agent_id}")
+        return [to_struct(AgentEventOut, e) for e in await agents.agent_events(db_session, agent_id=agent_id)]
 
 
 @post(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -17,6 +17,8 @@ class AgentOut(msgspec.Struct):
     position: str | None
     skills: dict[str, int]
     status: str
+    status_reason: str | None
+    status_since: datetime | None
     capacity: int
     open_count: int
     idle_since: datetime | None
@@ -26,3 +28,20 @@ class AgentOut(msgspec.Struct):
 class AgentStatusIn(bounds.Bounded, forbid_unknown_fields=True):
     status: Literal["available", "busy", "break", "offline"]
     position: str | None = None
+    reason: str | None = None  # a break's reason: a code of the contract's break_reasons
+
+
+class AgentStatusForceIn(bounds.Bounded, forbid_unknown_fields=True):
+    """A supervisor's change of an agent's status: `note` says why (kept in the agent's events)."""
+
+    status: Literal["available", "busy", "break", "offline"]
+    note: str
+    reason: str | None = None
+
+
+class AgentEventOut(msgspec.Struct):
+    at: datetime
+    actor: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    note: str | None

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal
@@ -20,6 +20,7 @@ from ops.queues.models import ACTIVE, Agent, Incident, Ticket, TicketEvent, Time
 from ops.queues.sla.clock import Clocks, Targets
 from ops.queues.sla.sync import WARNING, ticket_clocks, ticket_events
 from ops.queues.work.actions import allowed_actions, visible_ticket
+from ops.queues.work.filters import TicketFilter, keeps, list_order, nearest_deadline
 from ops.queues.work.procedures import checklist_view
 from ops.queues.work.replies import CannedReply, fill, parse_canned_replies, placeholder_values
 from ops.queues.work.resolving import override_allowed
@@ -163,17 +164,7 @@ def business_minutes_left(calendar: Calendar, now: datetime, due: datetime | Non
 
 
 def _row(ticket: Ticket, queue_code: str, reason_name: str | None, agent_name: str | None, now: datetime) -> TicketRow:
-    running: list[tuple[datetime, str]] = []
-    if ticket.status in ACTIVE:
-        if ticket.first_response_at is None and ticket.first_response_due is not None:
-            running.append((ticket.first_response_due, "first_response"))
-        if ticket.next_response_due is not None:
-            running.append((ticket.next_response_due, "next_response"))
-        if ticket.resolution_due is not None:
-            running.append((ticket.resolution_due, "resolution"))
-    due, kind = min(running) if running else (None, None)
-    late_reply = ticket.next_response_due is not None and ticket.next_response_due < now
-    breached = bool(ticket.first_response_breached or ticket.resolution_breached or late_reply)
+    due, kind, breached = nearest_deadline(ticket, now)
     return TicketRow(ticket, queue_code, reason_name, agent_name, kind, due, breached)
 
 
@@ -349,3 +340,55 @@ async def my_warnings(
         .limit(20)
     )
     return [(e, p) for e, p in (await session.execute(query)).tuples()]
+
+
+async def filtered_tickets(
+    session: AsyncSession, *, principal: Principal, found: TicketFilter, now: datetime | None = None, limit: int = 200
+) -> list[TicketRow]:
+    """The caller's contract's active tickets that pass a filter, nearest deadline first (at most `limit`)."""
+    now = now or utcnow()
+    query = select(Ticket).where(Ticket.status.in_((found.status,) if found.status else ACTIVE))
+    if found.priority:
+        query = query.where(Ticket.priority == found.priority)
+    if found.queue:
+        query = query.where(Ticket.queue_id.in_(select(Queue.id).where(Queue.code == found.queue)))
+    # The database narrows to a superset (any running deadline past, or within N minutes); `keeps` decides.
+    running = [Ticket.resolution_due, Ticket.next_response_due]
+    first_due = Ticket.first_response_at.is_(None) & Ticket.first_response_due.is_not(None)
+    if found.breached:
+        query = query.where(
+            Ticket.first_response_breached.is_(True)
+            | Ticket.resolution_breached.is_(True)
+            | or_(*(due < now for due in running))
+            | (first_due & (Ticket.first_response_due < now))
+        )
+    if found.due_within is not None:
+        cutoff = now + timedelta(minutes=found.due_within)
+        query = query.where(
+            or_(*(due <= cutoff for due in running)) | (first_due & (Ticket.first_response_due <= cutoff))
+        )
+    if principal.role == "client":
+        return []
+    # Rank on the clock columns alone, then load the whole rows of the first `limit` (a backlog of thousands
+    # would otherwise build thousands of full ORM rows for a page of 200).
+    light = _scoped(
+        query.with_only_columns(
+            Ticket.id,
+            Ticket.status,
+            Ticket.first_response_at,
+            Ticket.first_response_due,
+            Ticket.next_response_due,
+            Ticket.resolution_due,
+            Ticket.first_response_breached,
+            Ticket.resolution_breached,
+        ),
+        principal,
+    )
+    ranked = []
+    for clocks in (await session.execute(light)).all():
+        due, _, breached = nearest_deadline(clocks, now)
+        if keeps(found, breached=breached, next_due=due, now=now):
+            ranked.append(list_order(breached, due, clocks.id, now))
+    chosen = [key[-1] for key in sorted(ranked)[:limit]]
+    rows = await _rows(session, select(Ticket).where(Ticket.id.in_(chosen)), now) if chosen else []
+    return sorted(rows, key=lambda r: list_order(r.breached, r.next_due, r.ticket.id, now))

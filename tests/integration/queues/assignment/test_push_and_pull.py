@@ -77,7 +77,8 @@ async def test_pull_respects_skills_capacity_and_status(api: AsyncTestClient[Lit
     full = await api.post("/api/queues/bo_care/next", headers=me)
     assert full.status_code == 409
     assert "capacity" in full.json()["detail"]
-    assert (await api.put("/api/agents/me/status", json={"status": "break"}, headers=me)).status_code == 200
+    rest = {"status": "break", "reason": "rest"}  # the reference contract lists its break reasons
+    assert (await api.put("/api/agents/me/status", json=rest, headers=me)).status_code == 200
     on_break = await api.post("/api/queues/bo_care/next", headers=me)
     assert on_break.status_code == 409
     supervisor = bearer(await token(qdb, "supervisor", "reference"))
