@@ -43,7 +43,15 @@ from ops.queues.live.news import wait_for_news
 from ops.queues.work import controllers as work_controllers
 from ops.reports.controllers import ReportController
 from ops.staffing.planning.controllers import StaffingController
-from ops.web import billing_pages, live_pages, portal_billing, portal_pages, staffing_pages, supervisor_pages, work_pages
+from ops.web import (
+    billing_pages,
+    live_pages,
+    portal_billing,
+    portal_pages,
+    staffing_pages,
+    supervisor_pages,
+    work_pages,
+)
 from ops.web import pages as web_pages
 from ops.web.errors import PAGE_ERROR_HANDLERS, page_or_json
 from ops.web.headers import SecurityHeadersMiddleware

@@ -491,5 +491,4 @@ async def _stale(request: Request[Principal, Any, State], session: AsyncSession,
     return f"{stale} {translate('lv_kept', lang)}"
 
 
-
 ROUTES: list[Any] = [work_home, work_next, work_status, work_queue, work_ticket, work_ticket_act]
