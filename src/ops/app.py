@@ -40,8 +40,9 @@ from ops.queues.assignment import controllers as assignment_controllers
 from ops.queues.intake import controllers as intake_controllers
 from ops.queues.work import controllers as work_controllers
 from ops.reports.controllers import ReportController
+from ops.reports.wallboard import controllers as wallboard_controllers
 from ops.staffing.planning.controllers import StaffingController
-from ops.web import billing_pages, portal_billing, portal_pages, staffing_pages, work_pages
+from ops.web import billing_pages, portal_billing, portal_pages, staffing_pages, wallboard_pages, work_pages
 from ops.web import pages as web_pages
 from ops.web.errors import PAGE_ERROR_HANDLERS, page_or_json
 from ops.web.headers import SecurityHeadersMiddleware
@@ -69,6 +70,8 @@ ROUTE_HANDLERS: list[Any] = [
     *indices_controllers.ROUTES,
     *billing_pages.ROUTES,
     *portal_billing.ROUTES,
+    *wallboard_controllers.ROUTES,
+    *wallboard_pages.ROUTES,
 ]
 PUBLIC_PATHS = ["^/health/", "^/schema", "^/static/", "^/login", "^/logout", "^/lang", "^/favicon"]
 

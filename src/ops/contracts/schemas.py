@@ -168,6 +168,8 @@ class ContractFile(Strict):
     # Money terms: measurement period and proration, taxes and withholdings, time-billed queues, payment and
     # dispute deadlines, recovery of undue charges (checked by billing.terms).
     billing: dict[str, Any] = {}
+    # The voice wallboard: amber and red levels, staleness, the telephony platform's queue names (reports.wallboard).
+    wallboard: dict[str, Any] = {}
     recipients: list[str] = []
     deliveries: list[Delivery] = []
     webhook_url: str | None = None
