@@ -1,5 +1,6 @@
-"""The older pages' words (work, supervisor, staffing, portal, the frame): every phrase is an English msgid with a
-Portuguese and an Argentine Spanish translation in the gettext catalogues, which the pages' t("key") reads."""
+"""The older pages' words (work, supervisor, staffing, portal, the wallboard, the frame): every phrase is an English
+msgid with a Portuguese and an Argentine Spanish translation in the gettext catalogues, which the pages' t("key")
+reads."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ WEB = Path(__file__).resolve().parents[3] / "src" / "ops" / "web"
 KEYWORDS = {"N_": None, "NC_": ((1, "c"), 2)}
 
 
-PHRASE_MODULES = ("i18n.py", "work_pages.py", "staffing_pages.py", "portal_pages.py")
+PHRASE_MODULES = ("i18n.py", "work_pages.py", "staffing_pages.py", "portal_pages.py", "wallboard_pages.py")
 
 
 def page_msgids(modules: tuple[str, ...] = (*PHRASE_MODULES, "errors.py")) -> set[str]:

@@ -35,7 +35,7 @@ class QueueStatsIn(bounds.Bounded, forbid_unknown_fields=True):
 class QueueStatsPost(bounds.Bounded, forbid_unknown_fields=True):
     """A platform's post: its queues, when it read them (now by default), and the contract (the token's own)."""
 
-    queues: Annotated[list[QueueStatsIn], msgspec.Meta(min_length=1, max_length=200)]
+    queues: list[QueueStatsIn]  # 1 to MAX_QUEUES, checked by the service so that the 422 names the field
     contract: Name | None = None
     observed_at: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
 

@@ -29,6 +29,7 @@ from ops.reports.wallboard.sections import WallboardTerms, board_queues, parse_w
 
 # A reading stamped this far in the future is a wrong clock, not a reading.
 MAX_CLOCK_AHEAD = timedelta(minutes=2)
+MAX_QUEUES = 200  # queues in one post
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,10 @@ async def store_readings(
     document, terms = contract_terms(contract)
     if observed_at - now > MAX_CLOCK_AHEAD:
         bounds.refuse([("observed_at", f"{observed_at.isoformat()} is in the future: check the platform's clock")])
+    if not readings and source == "api":
+        bounds.refuse([("queues", "at least one queue")])
+    if len(readings) > MAX_QUEUES:
+        bounds.refuse([("queues", f"{len(readings)} queues, at most {MAX_QUEUES} in one post")])
     voice = {q.code: q for q in board_queues(document)}
     rows = {q.code: q for q in contract.queues}
     problems: list[tuple[str, str]] = []
