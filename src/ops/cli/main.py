@@ -200,6 +200,10 @@ def demo(host: str, port: int, seed: int, no_serve: bool, trickle_every: float) 
 
         click.echo(f"A CRM delivery arrives about every {trickle_every:g} s (--trickle-every 0 stops them).\n")
         start_trickle(f"http://{host}:{port}", tokens["crm"], every=trickle_every, seed=seed)
+    from ops.demo.switchboard import start_switchboard
+
+    click.echo("The telephony platform posts the voice queues' statistics every 5 s: see /wallboard.\n")
+    start_switchboard(f"http://{host}:{port}", tokens["telephony"])
 
     uvicorn.run("ops.app:create_app", factory=True, host=host, port=port, log_level="info")
 
