@@ -3,6 +3,7 @@ service level so far; a client's token is refused, each bad field named, a contr
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -182,3 +183,21 @@ async def test_bad_input_is_a_422_naming_the_field_and_stores_nothing(client: Cl
     )
     assert unknown.status_code == 400 and "colour" in unknown.text
     assert await snapshots(db) == 0
+
+
+async def test_readings_posted_at_once_leave_one_row_the_newest(client: Client, db: Any) -> None:
+    """Several API processes (here, concurrent requests on their own connections) writing one queue: no unique-key
+    error, one row, and it holds the reading observed last whatever order the writes land in."""
+    tokens = await arrange(db)
+    now = utcnow()
+    ages = [3, 7, 1, 6, 2, 8, 5, 4]  # seconds before now; 1 is the newest
+
+    async def post(age: int) -> int:
+        body = {"observed_at": (now - timedelta(seconds=age)).isoformat(), "queues": [stats(calls_waiting=age)]}
+        answer = await client.post("/api/telephony/queues", json=body, headers=bearer(tokens["telephony"]))
+        return answer.status_code
+
+    assert await asyncio.gather(*(post(age) for age in ages)) == [200] * len(ages)
+    assert await snapshots(db) == 1
+    board = await client.get("/api/wallboard", headers=bearer(tokens["supervisor"]))
+    assert next(q for q in board.json()["queues"] if q["queue"] == "care")["calls_waiting"] == 1
