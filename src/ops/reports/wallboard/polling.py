@@ -39,6 +39,8 @@ async def poll(
     stored = tried = 0
     ignored: set[str] = set()
     try:
+        async with runtime.sessionmaker() as session:  # an unknown contract stops here, before any connection
+            await get_contract(session, code=code, principal=None)
         async with AmiPoller(host, port, username, secret) as ami:
             while polls == 0 or tried < polls:
                 tried += 1

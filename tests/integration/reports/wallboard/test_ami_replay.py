@@ -116,3 +116,17 @@ def test_the_recorded_events_read_as_asterisk_means_them() -> None:
     assert (care.counters.abandoned, care.counters.abandoned_within) == (38, 12)
     assert care.threshold_seconds == 20
     assert set(found) == {"cabonet-care", "cabonet-tech", "default"}
+
+
+def test_an_unknown_contract_stops_before_any_connection(
+    reference_cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPS_AMI_SECRET", "s3cret")
+    with replaying(RECORDING) as asterisk:
+        result = reference_cli.invoke(
+            main,
+            ["telephony", "ami", "--contract", "nope", "--host", "127.0.0.1", "--port", str(asterisk.port),
+             "--username", "ops"],
+        )  # fmt: skip
+    assert result.exit_code == 2 and "no contract 'nope'" in result.output
+    assert asterisk.actions == []
