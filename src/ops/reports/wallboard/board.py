@@ -4,6 +4,7 @@ the amber and red level of each figure."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from typing import Literal
@@ -137,6 +138,22 @@ def carried_today(raw: Counters, observed_at: datetime, tz: ZoneInfo, previous: 
 def counters_on(today: Today | None, day: date) -> Counters:
     """The counters of `day`: none when the latest stored are of an earlier day (no call seen yet today)."""
     return today.counters if today is not None and today.day == day else Counters()
+
+
+INTERVAL = timedelta(minutes=30)
+
+
+def before_live(
+    intervals: Sequence[tuple[datetime, Counters]], *, midnight: datetime, live_from: datetime | None, now: datetime
+) -> tuple[Counters, datetime | None]:
+    """What the interval table adds to today's live counters: its intervals of today that ended by the time the
+    live counting began (all those ended by now when nothing is counted live), so no call is counted twice; and
+    the end of the last one taken (None when none is)."""
+    cutoff = live_from if live_from is not None else now
+    taken = [(start, counters) for start, counters in intervals if start >= midnight and start + INTERVAL <= cutoff]
+    if not taken:
+        return Counters(), None
+    return sum((c for _, c in taken), Counters()), max(start for start, _ in taken) + INTERVAL
 
 
 def service_level(counters: Counters, formula: ServiceLevelFormula) -> float | None:

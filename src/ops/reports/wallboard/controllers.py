@@ -81,6 +81,7 @@ def board_out(q: services.QueueBoard) -> QueueBoardOut:
         agents_paused=row.agents_paused if row else None,
         day=q.day,
         counted_from=q.counted_from,
+        intervals_until=q.intervals_until,
         offered=q.counters.offered,
         answered=q.counters.answered,
         abandoned=q.counters.abandoned,

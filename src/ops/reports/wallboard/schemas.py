@@ -66,6 +66,7 @@ class QueueBoardOut(msgspec.Struct):
     agents_paused: int | None
     day: date
     counted_from: datetime | None
+    intervals_until: datetime | None
     offered: int
     answered: int
     abandoned: int

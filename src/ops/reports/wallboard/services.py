@@ -26,6 +26,7 @@ from ops.reports.metrics import ServiceLevelFormula
 from ops.reports.wallboard import board
 from ops.reports.wallboard.models import QueueSnapshot
 from ops.reports.wallboard.sections import WallboardTerms, board_queues, parse_wallboard
+from ops.staffing.history.models import IntervalStat
 
 # A reading stamped this far in the future is a wrong clock, not a reading.
 MAX_CLOCK_AHEAD = timedelta(minutes=2)
@@ -224,7 +225,8 @@ class QueueBoard:
     snapshot: QueueSnapshot | None
     stale: bool
     counters: board.Counters
-    counted_from: datetime | None
+    counted_from: datetime | None  # live counting began (local midnight, or the first reading seen today)
+    intervals_until: datetime | None  # the interval table's part of today ends here (None: it adds nothing)
     service_level: float | None
     target: float
     formula: ServiceLevelFormula
@@ -238,7 +240,7 @@ class QueueBoard:
 
 def queue_board(
     contract: Contract, document: ContractFile, terms: WallboardTerms, queue: QueueIn,
-    row: QueueSnapshot | None, now: datetime,
+    row: QueueSnapshot | None, intervals: list[tuple[datetime, board.Counters, int]], now: datetime,
 ) -> QueueBoard:  # fmt: skip
     tz = ZoneInfo(contract.timezone)
     day = now.astimezone(tz).date()
@@ -246,7 +248,17 @@ def queue_board(
     formula = ServiceLevelFormula(sla.formula)
     thresholds = terms.thresholds(sla.target, sla.answer_within_seconds)
     today = _today_of(row)
-    counters = board.counters_on(today, day)
+    live_counters = board.counters_on(today, day)
+    counted_from = today.counted_from if today is not None and today.day == day else None
+    # The interval table covers the part of today the live counters did not see (a poller started late, or no
+    # live feed at all), in intervals counted against the same T.
+    earlier, intervals_until = board.before_live(
+        [(start, c) for start, c, t in intervals if t == sla.answer_within_seconds],
+        midnight=board.local_midnight(day, tz),
+        live_from=counted_from,
+        now=now,
+    )
+    counters = live_counters + earlier
     level = board.service_level(counters, formula)
     stale = board.is_stale(row.observed_at if row else None, now, terms.stale_after)
     live = row is not None and not stale
@@ -257,10 +269,9 @@ def queue_board(
             thresholds.longest_wait_seconds.level(row.longest_wait_seconds) if live and row else None
         ),
     }
-    counted_from = today.counted_from if today is not None and today.day == day else None
     return QueueBoard(
         contract.code, queue.code, queue.name, contract.timezone, day, row, stale, counters, counted_from,
-        level, sla.target, formula, sla.answer_within_seconds, levels,
+        intervals_until, level, sla.target, formula, sla.answer_within_seconds, levels,
     )  # fmt: skip
 
 
@@ -280,9 +291,27 @@ async def wallboard(
     for contract in contracts:
         document, terms = contract_terms(contract)
         rows = {q.code: q.id for q in await _queues(session, contract)}
+        midnight = board.local_midnight(now.astimezone(ZoneInfo(contract.timezone)).date(), ZoneInfo(contract.timezone))
+        today = await _intervals_since(session, list(rows.values()), midnight)
         for queue in board_queues(document):
-            row = snapshots.get(rows[queue.code]) if queue.code in rows else None
-            out.append(queue_board(contract, document, terms, queue, row, now))
+            row_id = rows.get(queue.code)
+            row = snapshots.get(row_id) if row_id is not None else None
+            intervals = today.get(row_id, []) if row_id is not None else []
+            out.append(queue_board(contract, document, terms, queue, row, intervals, now))
+    return out
+
+
+async def _intervals_since(
+    session: AsyncSession, queue_ids: list[int], since: datetime
+) -> dict[int, list[tuple[datetime, board.Counters, int]]]:
+    """Each queue's interval-table rows from `since` on: start, counts, and the T they were counted against."""
+    found = await session.execute(
+        select(IntervalStat).where(IntervalStat.queue_id.in_(queue_ids), IntervalStat.interval_start >= since)
+    )
+    out: dict[int, list[tuple[datetime, board.Counters, int]]] = {}
+    for r in found.scalars():
+        counters = board.Counters(r.answered, r.abandoned, r.answered_within, r.abandoned_within, r.short_abandons)
+        out.setdefault(r.queue_id, []).append((r.interval_start, counters, r.answer_within_seconds))
     return out
 
 

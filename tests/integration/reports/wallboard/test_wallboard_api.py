@@ -201,3 +201,50 @@ async def test_readings_posted_at_once_leave_one_row_the_newest(client: Client, 
     assert await snapshots(db) == 1
     board = await client.get("/api/wallboard", headers=bearer(tokens["supervisor"]))
     assert next(q for q in board.json()["queues"] if q["queue"] == "care")["calls_waiting"] == 1
+
+
+async def test_the_interval_table_covers_what_the_live_counters_did_not_see(client: Client, db: Any) -> None:
+    """An AMI poller started at 09:12 counts live from then; the day's intervals imported before it (08:00-09:00)
+    make the rest of the day's service level. Without any live feed, the intervals alone make it."""
+    from zoneinfo import ZoneInfo
+
+    from ops.auth import Principal
+    from ops.contracts.services import get_contract
+    from ops.reports.wallboard import board, services
+    from ops.staffing.history.models import IntervalStat
+
+    await arrange(db)
+    sp = ZoneInfo("America/Sao_Paulo")
+    day = utcnow().astimezone(sp).date()
+
+    def local(hour: int, minute: int = 0) -> datetime:
+        return datetime(day.year, day.month, day.day, hour, minute, tzinfo=sp).astimezone(UTC)
+
+    async with db.begin() as session:
+        contract = await get_contract(session, code="reference", principal=None)
+        queues = {q.code: q.id for q in contract.queues}
+        for code in ("care", "helpdesk"):
+            for start, answered, within in ((local(8), 40, 35), (local(8, 30), 50, 30), (local(9), 60, 58)):
+                session.add(IntervalStat(
+                    queue_id=queues[code], interval_start=start, offered=answered, answered=answered,
+                    answered_within=within, abandoned=0, abandoned_within=0, short_abandons=0, handle_seconds=0.0,
+                    wait_seconds=0.0, answer_within_seconds=20, source="test",
+                ))  # fmt: skip
+        for minute, answered, within in ((12, 1000, 800), (20, 1010, 806)):  # Asterisk's since-reset counters
+            reading = board.Reading("cabonet-care", 1, 5, 3, 1, 2, 0, board.Counters(answered, 0, within))
+            await services.store_readings(
+                session, contract=contract, readings=[reading], observed_at=local(9, minute), source="ami",
+                since_reset=True, now=local(9, minute),
+            )  # fmt: skip
+    async with db() as session:
+        manager = Principal(0, "test", "manager", None, None)
+        found = await services.wallboard(session, principal=manager, contract_code="reference", now=local(9, 21))
+    queues_now = {q.queue: q for q in found}
+    care, helpdesk = queues_now["care"], queues_now["helpdesk"]
+    # care: 08:00 and 08:30 from the table (90 answered, 65 within), 10 answered live since 09:12 (6 within).
+    assert (care.counters.answered, care.counters.answered_within) == (100, 71)
+    assert care.intervals_until == local(9) and care.counted_from == local(9, 12)
+    # helpdesk: no live feed; the intervals ended by 09:21 (08:00 and 08:30).
+    assert (helpdesk.counters.answered, helpdesk.counters.answered_within) == (90, 65)
+    assert helpdesk.counted_from is None and helpdesk.intervals_until == local(9)
+    assert helpdesk.service_level == 65 / 90

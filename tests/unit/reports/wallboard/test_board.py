@@ -116,3 +116,24 @@ def test_impossible_readings_are_named() -> None:
     )  # fmt: skip
     fields = [f for f, _ in reading.problems(answer_within_seconds=20)]
     assert fields == ["answered_within", "short_abandons", "agents_available", "threshold_seconds"]
+
+
+def test_the_interval_table_fills_the_part_of_the_day_the_live_counters_missed() -> None:
+    from ops.reports.wallboard.board import before_live
+
+    midnight = datetime(2026, 12, 7, 0, 0, tzinfo=SP)
+    rows = [
+        (at(23, 30, day=6), Counters(answered=99)),  # yesterday's: never today's
+        (at(8), Counters(answered=40, abandoned=2, answered_within=35)),
+        (at(8, 30), Counters(answered=50, abandoned=5, answered_within=30)),
+        (at(9), Counters(answered=60, abandoned=1, answered_within=58)),  # ends 09:30, after live began
+    ]
+    # The poller began at 09:12: the two intervals that ended by then are added, the 09:00 one is not (its calls
+    # after 09:12 are in the live counters already).
+    counters, until = before_live(rows, midnight=midnight, live_from=at(9, 12), now=at(11))
+    assert counters == Counters(answered=90, abandoned=7, answered_within=65) and until == at(9)
+    # Counted live from midnight (the platform's posts): the table adds nothing.
+    assert before_live(rows, midnight=midnight, live_from=midnight, now=at(11)) == (Counters(), None)
+    # No live feed at all: every interval of today ended by now.
+    counters, until = before_live(rows, midnight=midnight, live_from=None, now=at(9, 45))
+    assert counters.answered == 150 and until == at(9, 30)
