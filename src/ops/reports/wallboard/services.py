@@ -4,8 +4,8 @@ with today's service level so far. Services never commit."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -134,22 +134,19 @@ async def _snapshot(session: AsyncSession, queue_id: int) -> QueueSnapshot | Non
     return found.scalar_one_or_none()
 
 
-def _counters(values: dict[str, Any] | QueueSnapshot) -> board.Counters:
-    get = values.get if isinstance(values, dict) else lambda name, default=0: getattr(values, name)
-    return board.Counters(
-        answered=int(get("answered", 0)),
-        abandoned=int(get("abandoned", 0)),
-        answered_within=int(get("answered_within", 0)),
-        abandoned_within=int(get("abandoned_within", 0)),
-        short_abandons=int(get("short_abandons", 0)),
-    )
+COUNTERS = tuple(f.name for f in fields(board.Counters))
+
+
+def _counters(values: Mapping[str, Any]) -> board.Counters:
+    return board.Counters(**{name: int(values.get(name) or 0) for name in COUNTERS})
 
 
 def _today_of(row: QueueSnapshot | None) -> board.Today | None:
     if row is None:
         return None
     raw = _counters(row.raw) if row.raw is not None else None
-    return board.Today(row.day, row.counted_from, _counters(row), raw, row.observed_at)
+    today = _counters({name: getattr(row, name) for name in COUNTERS})
+    return board.Today(row.day, row.counted_from, today, raw, row.observed_at)
 
 
 async def _upsert(
@@ -179,11 +176,7 @@ async def _upsert(
         "agents_paused": reading.agents_paused,
         "day": today.day,
         "counted_from": today.counted_from,
-        "answered": today.counters.answered,
-        "abandoned": today.counters.abandoned,
-        "answered_within": today.counters.answered_within,
-        "abandoned_within": today.counters.abandoned_within,
-        "short_abandons": today.counters.short_abandons,
+        **{name: getattr(today.counters, name) for name in COUNTERS},
         "raw": _raw(today.raw),
     }
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
@@ -198,15 +191,7 @@ async def _upsert(
 
 
 def _raw(counters: board.Counters | None) -> dict[str, int] | None:
-    if counters is None:
-        return None
-    return {
-        "answered": counters.answered,
-        "abandoned": counters.abandoned,
-        "answered_within": counters.answered_within,
-        "abandoned_within": counters.abandoned_within,
-        "short_abandons": counters.short_abandons,
-    }
+    return None if counters is None else {name: getattr(counters, name) for name in COUNTERS}
 
 
 # --- the board ---------------------------------------------------------------------------------------------------
