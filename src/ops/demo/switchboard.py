@@ -19,7 +19,8 @@ from ops.demo.voice import VOICE_PROFILE, WEEKDAY_FACTOR, intraday_shape
 
 # The platform's queue names, as the reference contract's `wallboard.queues` maps them.
 QUEUES = {"cabonet-care": "care", "cabonet-tech": "helpdesk"}
-OPEN = (8 * 60, 21 * 60)  # the voice calendar's weekday hours, in local minutes
+# The reference contract's voice calendar, in local minutes by weekday (Monday first).
+HOURS = ((480, 1260),) * 5 + ((540, 900), (600, 840))
 ABANDON = 0.06
 
 
@@ -29,14 +30,15 @@ def reading(name: str, local: datetime, rng: np.random.Generator) -> dict[str, A
     daily, aht, staffed = VOICE_PROFILE[QUEUES[name]]
     daily *= WEEKDAY_FACTOR[local.weekday()]
     minute = local.hour * 60 + local.minute
-    grid = np.arange(*OPEN, dtype=float)
+    opens, closes = HOURS[local.weekday()]
+    grid = np.arange(opens, closes, dtype=float)
     weights = intraday_shape(grid)
     offered = int(daily * weights[grid < minute].sum() / weights.sum())
     abandoned = round(offered * ABANDON)
     answered = offered - abandoned
     level = 0.79 + 0.07 * math.sin(minute / 95 + len(name))  # from about 72 % to 86 %
     answered_within = min(answered, round(level * offered))
-    open_now = OPEN[0] <= minute < OPEN[1]
+    open_now = opens <= minute < closes
     per_minute = daily * float(intraday_shape(np.array([float(minute)]))[0]) / weights.sum() if open_now else 0.0
     waiting = int(rng.poisson(per_minute * 0.5))
     logged_in = staffed if open_now else 0

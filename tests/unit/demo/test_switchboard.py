@@ -29,3 +29,5 @@ def test_the_days_counts_grow_and_add_up() -> None:
     night = reading("cabonet-care", datetime(2026, 12, 7, 23, 0, tzinfo=SP), rng)
     assert night["agents_logged_in"] == 0 and night["calls_waiting"] == 0
     assert 900 < night["answered"] + night["abandoned"] < 1600  # a Monday's care calls (1,050 x 1.28)
+    sunday = reading("cabonet-care", datetime(2026, 12, 6, 9, 0, tzinfo=SP), rng)  # the voice queues open at 10
+    assert sunday["agents_logged_in"] == 0 and sunday["answered"] == 0
