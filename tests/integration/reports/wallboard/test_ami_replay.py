@@ -130,3 +130,31 @@ def test_an_unknown_contract_stops_before_any_connection(
         )  # fmt: skip
     assert result.exit_code == 2 and "no contract 'nope'" in result.output
     assert asterisk.actions == []
+
+
+def test_a_refused_or_mismatched_poll_is_said_and_stores_nothing(
+    reference_cli: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    recorded = RECORDING.read_text(encoding="utf-8")
+    variants = {
+        # The AMI user lacks the read class QueueStatus needs.
+        "QueueStatus refused: Permission denied": recorded.replace(
+            "Response: Success\nActionID: {action_id}\nEventList: start\nMessage: Queue status will follow",
+            "Response: Error\nActionID: {action_id}\nMessage: Permission denied",
+        ),
+        # Asterisk's servicelevel is not the contract's T: its "within" counts would not be the contract's.
+        "threshold_seconds: answered within 30 s": recorded.replace("ServiceLevel: 20", "ServiceLevel: 30"),
+    }
+    monkeypatch.setenv("OPS_AMI_SECRET", "s3cret")
+    for said, text in variants.items():
+        path = tmp_path / "variant.txt"
+        path.write_text(text, encoding="utf-8")
+        with replaying(path) as asterisk:
+            result = reference_cli.invoke(
+                main,
+                ["telephony", "ami", "--contract", "reference", "--host", "127.0.0.1", "--port", str(asterisk.port),
+                 "--username", "ops", "--polls", "1"],
+            )  # fmt: skip
+        assert result.exit_code == 1, result.output
+        assert "poll 1 failed" in result.output and said in result.output, result.output
+        assert board()["care"].snapshot is None
