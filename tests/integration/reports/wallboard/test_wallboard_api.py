@@ -248,3 +248,16 @@ async def test_the_interval_table_covers_what_the_live_counters_did_not_see(clie
     assert (helpdesk.counters.answered, helpdesk.counters.answered_within) == (90, 65)
     assert helpdesk.counted_from is None and helpdesk.intervals_until == local(9)
     assert helpdesk.service_level == 65 / 90
+
+
+async def test_the_snapshots_go_with_their_contract(client: Client, db: Any) -> None:
+    """The latest readings are state, not history: they never keep a contract loaded by mistake from going."""
+    from ops.contracts.services import delete_contract
+
+    tokens = await arrange(db)
+    assert (
+        await client.post("/api/telephony/queues", json={"queues": [stats()]}, headers=bearer(tokens["telephony"]))
+    ).status_code == 200
+    async with db.begin() as session:
+        await delete_contract(session, code="reference")
+    assert await snapshots(db) == 0
