@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import msgspec
 
@@ -11,13 +11,33 @@ from ops import bounds
 
 Seconds = Annotated[int, msgspec.Meta(ge=0, le=bounds.MAX_SECONDS)]
 Agents = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+MAX_NAME = 128  # a queue's or a contract's name
 
 
-class QueueStatsIn(bounds.Bounded, forbid_unknown_fields=True):
+def _name_problem(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return "must not be empty" if not value.strip() else bounds.text_problem(value, max_length=MAX_NAME)
+
+
+class _Named(bounds.Bounded):
+    """A shape whose `__names__` fields are names: not empty, at most MAX_NAME characters (a 422 naming them)."""
+
+    __names__: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in self.__names__:
+            if (problem := _name_problem(getattr(self, name))) is not None:
+                raise ValueError(f"{bounds.BOUND_MARK}{name}: {problem}")
+
+
+class QueueStatsIn(_Named, forbid_unknown_fields=True):
     """One queue's real-time statistics. The counters run from the contract's local midnight."""
 
-    queue: Name  # the platform's queue name (the contract's `wallboard.queues` maps it) or the queue's code
+    __names__ = ("queue",)
+
+    queue: str  # the platform's queue name (the contract's `wallboard.queues` maps it) or the queue's code
     calls_waiting: bounds.Count
     longest_wait_seconds: Seconds
     agents_logged_in: Agents
@@ -32,11 +52,13 @@ class QueueStatsIn(bounds.Bounded, forbid_unknown_fields=True):
     threshold_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] | None = None
 
 
-class QueueStatsPost(bounds.Bounded, forbid_unknown_fields=True):
+class QueueStatsPost(_Named, forbid_unknown_fields=True):
     """A platform's post: its queues, when it read them (now by default), and the contract (the token's own)."""
 
+    __names__ = ("contract",)
+
     queues: list[QueueStatsIn]  # 1 to MAX_QUEUES, checked by the service so that the 422 names the field
-    contract: Name | None = None
+    contract: str | None = None
     observed_at: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
 
 
