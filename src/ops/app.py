@@ -42,6 +42,7 @@ from ops.queues.intake import controllers as intake_controllers
 from ops.queues.live.news import wait_for_news
 from ops.queues.work import controllers as work_controllers
 from ops.reports.controllers import ReportController
+from ops.reports.wallboard import controllers as wallboard_controllers
 from ops.staffing.planning.controllers import StaffingController
 from ops.web import (
     billing_pages,
@@ -50,6 +51,7 @@ from ops.web import (
     portal_pages,
     staffing_pages,
     supervisor_pages,
+    wallboard_pages,
     work_pages,
 )
 from ops.web import pages as web_pages
@@ -81,6 +83,8 @@ ROUTE_HANDLERS: list[Any] = [
     *indices_controllers.ROUTES,
     *billing_pages.ROUTES,
     *portal_billing.ROUTES,
+    *wallboard_controllers.ROUTES,
+    *wallboard_pages.ROUTES,
 ]
 PUBLIC_PATHS = ["^/health/", "^/schema", "^/static/", "^/login", "^/logout", "^/lang", "^/favicon"]
 

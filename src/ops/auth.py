@@ -20,8 +20,11 @@ from ops.config import Settings, get_settings
 from ops.db import utcnow
 from ops.errors import ConflictError, NotFoundError
 
-Role = Literal["manager", "supervisor", "agent", "client"]
-ROLES: tuple[Role, ...] = ("manager", "supervisor", "agent", "client")
+# People sign in with the first four; `telephony` is an integration's (the telephony platform posting its queues'
+# statistics), scoped to one contract like a client's, and opens no page.
+Role = Literal["manager", "supervisor", "agent", "client", "telephony"]
+ROLES: tuple[Role, ...] = ("manager", "supervisor", "agent", "client", "telephony")
+PEOPLE: tuple[Role, ...] = ("manager", "supervisor", "agent", "client")
 TOKEN_PREFIX = "ops_"  # noqa: S105 - a marker that makes leaked tokens greppable, not a secret
 
 
@@ -67,7 +70,7 @@ async def issue_token(
     its role's default (`token_lifetime`)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-    if role in ("client", "agent") and contract_id is None:
+    if role in ("client", "agent", "telephony") and contract_id is None:
         raise ValueError(f"a {role} token needs a contract")
     lifetime = expires_in if expires_in is not None else token_lifetime(role, get_settings())
     if lifetime <= timedelta(0):
@@ -183,4 +186,4 @@ def requires(*roles: Role) -> Any:
 
 
 STAFF: tuple[Role, ...] = ("manager", "supervisor")
-EVERYONE: tuple[Role, ...] = ROLES
+EVERYONE: tuple[Role, ...] = PEOPLE  # an integration's token reads nothing it was not made for

@@ -23,6 +23,7 @@ MODEL_MODULES = (
     "ops.billing.measurement.models",
     "ops.billing.invoices.models",
     "ops.billing.disputes.models",
+    "ops.reports.wallboard.models",
 )
 
 # The platform's fixed jobs; per-contract schedules (report deliveries) come from SCHEDULE_SOURCES.
@@ -55,6 +56,7 @@ def wire() -> None:
     from ops.queues.work import sections as work_sections
     from ops.reports import sections as report_sections
     from ops.reports.delivery import schedule as delivery_schedule
+    from ops.reports.wallboard import sections as wallboard_sections
 
     register_section_validator("classification", intake_sections.check_classification)
     register_section_validator("priority", intake_sections.check_priority)
@@ -66,6 +68,7 @@ def wire() -> None:
     register_section_validator("billing", billing_terms.check_billing)
     register_section_validator("readjustment", billing_terms.check_readjustment)
     register_section_validator("break_reasons", assignment_sections.check_break_reasons)
+    register_section_validator("wallboard", wallboard_sections.check_wallboard)
 
     from ops.jobs.registry import register_jobs
     from ops.queues.assignment.jobs import assign_waiting_tickets, giveback_tickets
@@ -78,10 +81,10 @@ def wire() -> None:
     )
 
     import ops.queues.live.news  # noqa: F401 - its session hooks publish ticket news after each commit
-    from ops.web import live_pages, portal_pages, staffing_pages, supervisor_pages, work_pages
+    from ops.web import live_pages, portal_pages, staffing_pages, supervisor_pages, wallboard_pages, work_pages
     from ops.web.i18n import register_phrases
 
-    for module in (work_pages, staffing_pages, portal_pages, live_pages, supervisor_pages):
+    for module in (work_pages, staffing_pages, portal_pages, live_pages, supervisor_pages, wallboard_pages):
         register_phrases(module.PHRASES)
     _wired = True
 

@@ -137,6 +137,8 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "OpenDispute": frozenset({"manager", "client"}),
     "AdvanceDispute": frozenset({"manager", "client"}),
     "ProjectRecovery": frozenset({"manager", "client"}),
+    "PostQueueStats": frozenset({"telephony"}),
+    "GetWallboard": STAFF,
     # pages
     "Home": EVERYONE,
     "StaffingPage": frozenset({"manager"}),
@@ -174,6 +176,7 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "PortalContestMeasurement": frozenset({"client"}),
     "PortalOpenDispute": frozenset({"client"}),
     "PortalSubmitDispute": frozenset({"client"}),
+    "WallboardPage": STAFF,
 }
 # A manager token scoped to one contract is refused these too.
 PROVIDER_ONLY = {"LoadContract", "DeleteContract", "SetIndexMonth", "ApplyReadjustment", "VerifyInvoiceChain"}
@@ -231,6 +234,26 @@ def _ticket(mark: str, external_id: str, contract: str | None = None) -> dict[st
 
 
 CALLS: dict[str, Call] = {
+    "PostQueueStats": Call(
+        json={
+            "contract": "reference",
+            "queues": [
+                {
+                    "queue": "care",
+                    "calls_waiting": 1,
+                    "longest_wait_seconds": 1,
+                    "agents_logged_in": 1,
+                    "agents_available": 1,
+                    "agents_on_call": 0,
+                    "agents_paused": 0,
+                    "answered": 1,
+                    "abandoned": 0,
+                    "answered_within": 1,
+                }
+            ],
+        },
+        names_reference=404,
+    ),
     "CreateTicket": Call(json=_ticket("intruder", "intruder-1", "reference"), names_reference=422),
     "CreateTicketsBulk": Call(json={"contract": "reference", "tickets": [_ticket("intruder", "intruder-2")]}),
     "ListTickets": Call(query={"contract": "reference"}),
@@ -510,6 +533,9 @@ async def _seed(db: Any, code: str, mark: str, seed: int, reports_dir: Path) -> 
                 session, name=f"sup {mark}", role="supervisor", contract_id=contract.id
             ),
             f"{code}:manager": await issue_token(session, name=f"mgr {mark}", role="manager", contract_id=contract.id),
+            f"{code}:telephony": await issue_token(
+                session, name=f"pbx {mark}", role="telephony", contract_id=contract.id
+            ),
         }
         values = {
             "contract": code,
@@ -617,7 +643,7 @@ async def test_strangers_are_refused(world: World, route: Route) -> None:
 async def test_other_contract_sees_nothing_of_reference(world: World, route: Route) -> None:
     _, named = fill(route, world.ref)
     call = CALLS.get(route.operation)
-    for role in ("client", "agent", "supervisor", "manager"):
+    for role in ("client", "agent", "supervisor", "manager", "telephony"):
         response = await world.call(route, world.tokens[f"other:{role}"], values=world.ref, call=call)
         status = response.status_code
         where = (route.id, f"other:{role}", status, response.text[:300])
@@ -786,6 +812,7 @@ async def test_roles_are_refused_where_they_do_not_belong(world: World, route: R
         ("supervisor", "reference:supervisor"),
         ("agent", "reference:agent"),
         ("client", "reference:client"),
+        ("telephony", "reference:telephony"),  # an integration's token: refused all but what it was made for
     ):
         response = await world.call(route, world.tokens[key], values=world.ref, call=None)
         where = (route.id, key, response.status_code, response.text[:300])
@@ -831,6 +858,7 @@ async def test_bad_input_gets_a_clear_error(world: World, route: Route) -> None:
             ("agent", "reference:agent"),
             ("supervisor", "reference:supervisor"),
             ("client", "reference:client"),
+            ("telephony", "reference:telephony"),
         )
         if role in allowed
     )

@@ -81,6 +81,8 @@ PURE: frozenset[str] = frozenset(
         "ops.reports.regulatory",
         "ops.reports.inputs",
         "ops.reports.report",
+        "ops.reports.wallboard.board",
+        "ops.reports.wallboard.sections",
         "ops.billing.money",
         "ops.billing.terms",
         "ops.billing.indices.series",

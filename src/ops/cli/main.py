@@ -21,6 +21,7 @@ DOMAIN_COMMANDS: dict[str, tuple[str, ...]] = {
     "billing": ("ops.billing.commands", "billing", "Readjustment, the monthly measurement, adjustments, recovery."),
     "invoice": ("ops.billing.invoices.commands", "invoice", "Issue, pay, credit, void, NFS-e, verify, audit."),
     "dispute": ("ops.billing.disputes.commands", "dispute", "The client's disputes: open, advance, list, alerts."),
+    "telephony": ("ops.reports.wallboard.commands", "telephony", "The telephony platform's queues: poll Asterisk AMI."),
     "scale": ("ops.cli.scale", "scale", "Scaled out: N API processes, M job workers, one scheduler."),
 }
 # `ops import KIND FILE`: every data file the domains load.
@@ -95,7 +96,7 @@ def token() -> None:
 
 
 @token.command("create")
-@click.option("--role", required=True, type=click.Choice(["manager", "supervisor", "agent", "client"]))
+@click.option("--role", required=True, type=click.Choice(["manager", "supervisor", "agent", "client", "telephony"]))
 @click.option(
     "--contract", "contract_code", default=None, help="Scope the token to one contract (required for client)."
 )
@@ -199,6 +200,10 @@ def demo(host: str, port: int, seed: int, no_serve: bool, trickle_every: float) 
 
         click.echo(f"A CRM delivery arrives about every {trickle_every:g} s (--trickle-every 0 stops them).\n")
         start_trickle(f"http://{host}:{port}", tokens["crm"], every=trickle_every, seed=seed)
+    from ops.demo.switchboard import start_switchboard
+
+    click.echo("The telephony platform posts the voice queues' statistics every 5 s: see /wallboard.\n")
+    start_switchboard(f"http://{host}:{port}", tokens["telephony"])
 
     uvicorn.run("ops.app:create_app", factory=True, host=host, port=port, log_level="info")
 

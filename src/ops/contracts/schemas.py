@@ -182,6 +182,8 @@ class ContractFile(Strict):
     # The agents' work: canned replies per reason, whether resolving past the procedure may be overridden
     # (checked by queues.work.sections).
     work: dict[str, Any] = {}
+    # The voice wallboard: amber and red levels, staleness, the telephony platform's queue names (reports.wallboard).
+    wallboard: dict[str, Any] = {}
     recipients: list[str] = []
     deliveries: list[Delivery] = []
     webhook_url: str | None = None

@@ -49,6 +49,9 @@ async def prepare_demo(*, seed: int = 7, now: datetime | None = None) -> dict[st
         tokens["supervisor"] = await issue_token(session, name="Demo supervisor", role="supervisor", contract_id=row.id)
         tokens["client"] = await issue_token(session, name="CaboNet (client)", role="client", contract_id=row.id)
         tokens["crm"] = await issue_token(session, name="CaboNet CRM (demo trickle)", role="client", contract_id=row.id)
+        tokens["telephony"] = await issue_token(
+            session, name="CaboNet telephony (demo switchboard)", role="telephony", contract_id=row.id
+        )
         tokens.update(await demo_tickets_and_agents(session, contract=row, now=now, seed=seed))
         moved = await move_to_today(session, contract=row, now=now)
         if moved:

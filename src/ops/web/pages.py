@@ -13,7 +13,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
-from ops.auth import Grant, Principal, token_grant
+from ops.auth import EVERYONE, Grant, Principal, requires, token_grant
 from ops.authentication import cross_site, session_key
 from ops.config import Settings
 from ops.limits import Limiter, address
@@ -50,6 +50,8 @@ async def login(request: Request[Any, Any, State], data: Form) -> Response[Any]:
         token = (data.get("token") or "").strip()
         async with state.sessionmaker.begin() as session:
             grant = await token_grant(session, token) if token else "missing token"
+            if isinstance(grant, Grant) and grant.principal.role not in HOME_BY_ROLE:
+                grant = "an integration's token opens no page"
             if isinstance(grant, Grant):
                 idle = timedelta(hours=settings.session_idle_hours)
                 secret = await open_session(session, token_id=grant.principal.token_id, idle=idle)
@@ -109,7 +111,7 @@ async def set_language(request: Request[Any, Any, State], data: Form) -> Redirec
     return redirect
 
 
-@get("/", operation_id="Home", include_in_schema=False)
+@get("/", operation_id="Home", include_in_schema=False, guards=[requires(*EVERYONE)])
 async def home(request: Request[Principal, Any, Any]) -> Redirect:
     return Redirect(HOME_BY_ROLE[request.user.role])
 

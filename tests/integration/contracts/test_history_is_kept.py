@@ -70,6 +70,8 @@ async def test_a_queue_with_call_history_cannot_leave_the_file(client: AsyncTest
     document = yaml.safe_load(REFERENCE_CONTRACT.read_text(encoding="utf-8"))
     without_care = {**document, "queues": [q for q in document["queues"] if q["code"] != "care"]}
     without_care["classification"] = [r for r in document["classification"] if r["queue"] != "care"]
+    names = document["wallboard"]["queues"]
+    without_care["wallboard"] = {**document["wallboard"], "queues": {k: v for k, v in names.items() if v != "care"}}
     refused = await client.post("/api/contracts", content=yaml.safe_dump(without_care), headers=manager)
     assert refused.status_code == 409, refused.text
     assert refused.json()["errors"] == [

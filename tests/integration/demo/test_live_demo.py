@@ -82,3 +82,16 @@ async def test_the_trickle_delivers_through_the_api_to_an_available_agent(db: An
     assert all(t.first_response_due is not None and t.first_response_due > t.created_at for t in live)
     assert any(t.assigned_agent_id == agent.id for t in live), "push hands arrivals to the available agent"
     assert all(line.startswith("demo trickle: ") and " into " in line for line in lines), lines
+
+
+async def test_the_switchboard_feeds_the_wallboard_through_the_api(db: Any, client: Any) -> None:
+    from ops.demo.switchboard import switchboard
+    from tests.helpers import bearer, token
+
+    await load_reference(db)
+    pbx = await token(db, "telephony", "reference", name="demo switchboard")
+    assert await switchboard(client, pbx, every=0.01, limit=2) == 2
+    board = await client.get("/api/wallboard", headers=bearer(await token(db, "supervisor", "reference")))
+    queues = {q["queue"]: q for q in board.json()["queues"]}
+    assert set(queues) == {"care", "helpdesk"}
+    assert all(q["observed_at"] is not None and q["stale"] is False for q in queues.values())

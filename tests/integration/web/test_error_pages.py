@@ -80,6 +80,7 @@ NOT_FOUND: dict[str, tuple[dict[str, Any], dict[str, str], dict[str, str] | None
         {"contract": "no_such_contract", "invoice": "1", "description": "x", "disputed": "1,00"},
     ),
     "PortalSubmitDispute": ({}, {}, {"contract": "no_such_contract", "dispute": "1", "state": "opened"}),
+    "WallboardPage": ({}, {"contract": "no_such_contract"}, None),
 }
 # operation -> (query, form) with a value that cannot be used.
 INVALID: dict[str, tuple[dict[str, str], dict[str, str] | None]] = {
@@ -130,7 +131,7 @@ NOTHING_TO_NAME = {
     "SupervisorSaveView",
 }
 # Pages that read no value but what they name (the 404 above covers those).
-NO_INPUT = {"Home", "WorkHome", "WorkQueue", "WorkTicket", "WorkNextTicket", "PortalBillingPage"}
+NO_INPUT = {"Home", "WorkHome", "WorkQueue", "WorkTicket", "WorkNextTicket", "PortalBillingPage", "WallboardPage"}
 NO_INPUT |= {"SupervisorResolveIncident"}
 
 

@@ -1,5 +1,6 @@
-"""The older pages' words (work, supervisor, staffing, portal, the frame): every phrase is an English msgid with a
-Portuguese and an Argentine Spanish translation in the gettext catalogues, which the pages' t("key") reads."""
+"""The older pages' words (work, supervisor, staffing, portal, the wallboard, the frame): every phrase is an English
+msgid with a Portuguese and an Argentine Spanish translation in the gettext catalogues, which the pages' t("key")
+reads."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ PHRASE_MODULES = (
     "staffing_pages.py",
     "portal_pages.py",
     "supervisor_pages.py",
+    "wallboard_pages.py",
 )
 
 
