@@ -16,7 +16,6 @@ from litestar.exceptions import NotAuthorizedException, ValidationException
 from litestar.exceptions.responses import create_exception_response
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
@@ -34,8 +33,9 @@ from ops.contracts.document import ContractFileError
 from ops.errors import DomainError
 from ops.faults import add_request_id, commit_at_response, server_error_handler
 from ops.health import live, ready
-from ops.http import bounded_parameters
+from ops.http import at_the_edge
 from ops.limits import make_limiter
+from ops.openapi import CompletingJson, CompletingSwagger
 from ops.queues.assignment import controllers as assignment_controllers
 from ops.queues.intake import controllers as intake_controllers
 from ops.queues.work import controllers as work_controllers
@@ -190,9 +190,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
-            title="ops", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
+            title="ops",
+            version="0.1.0",
+            path="/schema",
+            render_plugins=[CompletingSwagger(), CompletingJson()],  # the document completed (ops.openapi)
         ),
         request_max_body_size=settings.max_body_bytes,
-        before_request=bounded_parameters,
+        before_request=at_the_edge,
         debug=settings.debug,
     )

@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ops.jobs",
             "ops.limits",
             "ops.migrate",
+            "ops.openapi",
             "ops.runtime",
             "ops.sessions",
         ),
