@@ -13,7 +13,6 @@ from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyA
 from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException, ValidationException
-from litestar.exceptions.responses import create_exception_response
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect
@@ -43,7 +42,7 @@ from ops.reports.controllers import ReportController
 from ops.staffing.planning.controllers import StaffingController
 from ops.web import billing_pages, portal_billing, portal_pages, staffing_pages, work_pages
 from ops.web import pages as web_pages
-from ops.web.errors import PAGE_ERROR_HANDLERS, page_or_json
+from ops.web.errors import PAGE_ERROR_HANDLERS, json_error, page_or_json
 from ops.web.headers import SecurityHeadersMiddleware
 from ops.web.render import STATIC, template_config
 
@@ -126,7 +125,7 @@ def recursion_error_handler(request: Request[Any, Any, Any], exc: RecursionError
 def bad_request_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, ValidationException):
         return validation_error_handler(request, exc)
-    return create_exception_response(request, exc)
+    return json_error(request, exc)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -19,6 +19,7 @@ from litestar.routes import HTTPRoute
 
 BODY = "openapi_body"  # a handler's opt: the Body it reads itself
 ERRORS = "openapi_errors"  # a handler's opt: {status: why} beyond the ones every operation of its kind has
+MEDIA = "openapi_media"  # a handler's opt: the media types its success answers come in, when more than one
 ERROR_SCHEMA = "Error"
 _REF = "#/components/schemas/{name}"
 
@@ -51,6 +52,12 @@ def reads(body: Body, **errors: str) -> dict[str, Any]:
 def answers(**errors: str) -> dict[str, Any]:
     """A handler's `opt` declaring statuses particular to it: `answers(e404="no such week")`."""
     return {ERRORS: {int(key.removeprefix("e")): why for key, why in errors.items()}}
+
+
+def renders(*media_types: str) -> dict[str, Any]:
+    """A handler's `opt` declaring the media types its success answer may come in (a `format` query, a stored
+    file's own type); JSON keeps the schema Litestar generated, the others are files."""
+    return {MEDIA: media_types}
 
 
 # The JSON every error answer has: Litestar's own (status_code, detail, extra), the app's refusals naming each field
@@ -86,6 +93,7 @@ WHY: dict[int, str] = {
     429: "Too many calls (or bad tokens) from this address in a minute; Retry-After says when to come back.",
     503: "The database or Redis cannot be reached right now; Retry-After says when to try again.",
 }
+_FILE = {"type": "string", "format": "binary"}
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
 
 
@@ -203,6 +211,13 @@ def complete(document: dict[str, Any], app: Litestar) -> dict[str, Any]:
         elif (data := _json_body_type(handler)) is not None:
             strict |= {s.__name__ for s in _structs(data) if s.__struct_config__.forbid_unknown_fields}
         responses = operation.setdefault("responses", {})
+        if media := handler.opt.get(MEDIA):
+            for status, success in responses.items():
+                if status.startswith("2"):
+                    given = success.get("content", {}).get("application/json")
+                    success["content"] = {
+                        kind: (given if kind == "application/json" and given else {"schema": _FILE}) for kind in media
+                    }
         for status, why in error_statuses(handler, method, operation).items():
             answer: dict[str, Any] = {
                 "description": f"{HTTPStatus(status).phrase}: {why}",

@@ -130,6 +130,7 @@ class InvoiceController(Controller):
         operation_id="GetInvoiceDocument",
         guards=[requires(*READERS)],
         media_type="application/pdf",
+        opt=openapi.renders("application/pdf", "text/html"),
     )
     async def document(
         self,

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import openapi
 from ops.auth import Principal, Role, requires
 from ops.billing.measurement import services
 from ops.billing.measurement.commands import render_measurement
@@ -73,6 +74,7 @@ class MeasurementController(Controller):
         operation_id="GetMeasurementDocument",
         guards=[requires(*READERS)],
         media_type="application/octet-stream",
+        opt=openapi.renders(*(kind.split(";")[0] for kind in MEDIA.values())),
     )
     async def document(
         self,
