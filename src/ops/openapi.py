@@ -19,6 +19,7 @@ from litestar.routes import HTTPRoute
 
 BODY = "openapi_body"  # a handler's opt: the Body it reads itself
 ERRORS = "openapi_errors"  # a handler's opt: {status: why} beyond the ones every operation of its kind has
+SUCCESS = "openapi_success"  # a handler's opt: {status: why} of every success it answers, when more than one
 MEDIA = "openapi_media"  # a handler's opt: the media types its success answers come in, when more than one
 ERROR_SCHEMA = "Error"
 _REF = "#/components/schemas/{name}"
@@ -52,6 +53,12 @@ def reads(body: Body, **errors: str) -> dict[str, Any]:
 def answers(**errors: str) -> dict[str, Any]:
     """A handler's `opt` declaring statuses particular to it: `answers(e404="no such week")`."""
     return {ERRORS: {int(key.removeprefix("e")): why for key, why in errors.items()}}
+
+
+def succeeds(**statuses: str) -> dict[str, Any]:
+    """A handler's `opt` declaring each success status it answers (`s201="stored now", s200="stored before"`), the
+    generated answer's body for each (none for 204)."""
+    return {SUCCESS: {int(key.removeprefix("s")): why for key, why in statuses.items()}}
 
 
 def renders(*media_types: str) -> dict[str, Any]:
@@ -211,6 +218,13 @@ def complete(document: dict[str, Any], app: Litestar) -> dict[str, Any]:
         elif (data := _json_body_type(handler)) is not None:
             strict |= {s.__name__ for s in _structs(data) if s.__struct_config__.forbid_unknown_fields}
         responses = operation.setdefault("responses", {})
+        if successes := handler.opt.get(SUCCESS):
+            generated = next(answer for status, answer in responses.items() if status.startswith("2"))
+            for status in [s for s in responses if s.startswith("2")]:
+                del responses[status]
+            for code, why in successes.items():
+                body = {k: v for k, v in generated.items() if code != 204 or k != "content"}
+                responses[str(code)] = {**body, "description": why}
         if media := handler.opt.get(MEDIA):
             for status, success in responses.items():
                 if status.startswith("2"):

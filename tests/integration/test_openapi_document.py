@@ -100,3 +100,29 @@ async def test_a_body_of_another_media_type_is_refused_with_415(client: AsyncTes
     assert stored.status_code == 201, stored.text
     again = await client.post("/api/tickets", content=ticket, headers=manager)
     assert again.status_code == 200
+
+
+async def test_what_schemathesis_found_stays_fixed(client: AsyncTestClient[Litestar], db: Any) -> None:
+    await load_reference(db)
+    manager = bearer(await token(db, "manager"))
+    agent = bearer(await token(db, "agent", "reference"))
+    # An error on a route answering files was sent as that file's media type, holding JSON.
+    refused = await client.get("/api/reports/reference/delivered/1/file", headers=agent)
+    assert (refused.status_code, refused.headers["content-type"]) == (403, "application/json")
+    missing = await client.get("/api/contracts/reference/invoices/9/document", headers=manager)
+    assert (missing.status_code, missing.headers["content-type"]) == (404, "application/json")
+    # A version far past any id reached the database (500).
+    huge = await client.get(
+        "/api/contracts/reference/measurements/2026-11",
+        params={"version": "-3787518121303564009603072"},
+        headers=manager,
+    )
+    assert huge.status_code == 422 and huge.json()["errors"][0]["field"] == "version", huge.text
+    # A contract file naming a field with a lone surrogate (a YAML escape) could not be answered (500).
+    bad = await client.post("/api/contracts", content=b'code: x\n"a\\ud933": 1\n', headers=manager)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "a\\ud933", bad.text
+    # Every success status a ticket delivery answers is declared (a repeat is 200, not the new ticket's 201).
+    document = (await client.get("/schema/openapi.json")).json()
+    assert {"200", "201"} <= set(document["paths"]["/api/tickets"]["post"]["responses"])
+    assert {"200", "201"} <= set(document["paths"]["/api/webhooks/crm"]["post"]["responses"])
+    assert "content" not in document["paths"]["/api/queues/{queue}/next"]["post"]["responses"]["204"]

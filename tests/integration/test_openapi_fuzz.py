@@ -2,7 +2,8 @@
 from the document (valid ones, and invalid ones) against the app served by uvicorn on a migrated SQLite holding the
 demo's data (the reference contract, a month of voice intervals, an agent, two days of tickets, three months
 billed). Every answer
-must be no server error, of a status and content type the document declares, and of the declared schema.
+must be no server error, of a status and content type the document declares, and of the declared schema. The
+client's CRM integration (a client token named crm) calls the intake operations, the webhook signed as the CRM does.
 
 A bounded number of examples per operation (OPS_FUZZ_EXAMPLES, 12 by default) keeps the whole run to about two
 minutes here; set it higher to search longer."""
@@ -10,6 +11,7 @@ minutes here; set it higher to search longer."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -24,24 +26,27 @@ from typing import Any
 
 import httpx
 import pytest
+import requests
+import schemathesis
 import uvicorn
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-
-schemathesis = pytest.importorskip("schemathesis")
-from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.generation import GenerationMode  # noqa: E402
-from schemathesis.specs.openapi.checks import (  # noqa: E402
+from schemathesis.checks import not_a_server_error
+from schemathesis.core import NOT_SET
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
 
-from ops.config import Settings  # noqa: E402
+from ops.config import Settings
+from ops.queues.intake.rules import sign
 
 EXAMPLES = int(os.environ.get("OPS_FUZZ_EXAMPLES", "12"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 NOW = datetime.now(UTC).replace(microsecond=0)
+CRM_SECRET = "fuzz-crm-secret"
 
 
 @dataclass
@@ -80,6 +85,7 @@ async def _seed(url: str, reports: Path) -> tuple[dict[str, str], dict[str, Any]
         tokens = {"agent": agent}
         tokens["manager"] = await issue_token(session, name="fuzz manager", role="manager", contract_id=None)
         tokens["client"] = await issue_token(session, name="fuzz client", role="client", contract_id=contract.id)
+        tokens["crm"] = await issue_token(session, name="fuzz crm", role="client", contract_id=contract.id)
         await seed_billing(session, contract=contract, now=NOW, files=reports)
         ticket = (await session.execute(select(Ticket.id).order_by(Ticket.id.desc()).limit(1))).scalar_one()
     await engine.dispose()
@@ -114,6 +120,8 @@ def served(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     shutil.copy(sqlite_template, folder / "ops.sqlite3")
     url = f"sqlite+aiosqlite:///{folder / 'ops.sqlite3'}"
     tokens, known = asyncio.run(_seed(url, folder / "reports"))
+    secret = pytest.MonkeyPatch()
+    secret.setenv("OPS_CRM_SECRET_REFERENCE", CRM_SECRET)  # the reference contract's webhook secret
     app = create_app(Settings(database_url=url, reports_dir=folder / "reports", scheduler="off", database_pool=False))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
@@ -130,6 +138,21 @@ def served(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        secret.undo()
+
+
+def _signed_call(case: Any, base_url: str) -> Any:
+    """The CRM's webhook call: the generated body sent as the exact JSON bytes its signature covers."""
+    body = json.dumps(case.body).encode() if case.body is not NOT_SET else b""
+    timestamp = str(int(time.time()))
+    headers = {
+        **{k: str(v) for k, v in (case.headers or {}).items() if not k.lower().startswith("x-ops-")},
+        "content-type": "application/json",
+        "x-ops-contract": "reference",
+        "x-ops-timestamp": timestamp,
+        "x-ops-signature": sign(CRM_SECRET.encode(), timestamp, body),
+    }
+    return requests.post(f"{base_url}{case.formatted_path}", data=body, headers=headers, timeout=60)
 
 
 def _run(operation: Any, served: Served, token: str, statuses: Counter[int]) -> None:
@@ -151,25 +174,32 @@ def _run(operation: Any, served: Served, token: str, statuses: Counter[int]) -> 
     )
     @given(case=st.one_of(strategies))
     def run(case: Any) -> None:
-        response = case.call_and_validate(base_url=served.base_url, headers=headers, checks=CHECKS, timeout=60)
+        if operation.path == "/api/webhooks/crm" and token == served.tokens["crm"]:
+            response = _signed_call(case, served.base_url)
+            case.validate_response(response, checks=CHECKS)
+        else:
+            response = case.call_and_validate(base_url=served.base_url, headers=headers, checks=CHECKS, timeout=60)
         statuses[response.status_code] += 1
 
     run()
 
 
-@pytest.mark.parametrize("role", ["manager", "agent", "client"])
+@pytest.mark.parametrize("role", ["manager", "agent", "client", "crm"])
 def test_every_operation_answers_as_documented(served: Served, role: str) -> None:
+    """The crm token (the client's CRM integration, a client token) calls intake only, the webhook signed."""
     schema = schemathesis.openapi.from_dict(served.document)
     failures: list[str] = []
     operations = 0
     statuses: Counter[int] = Counter()
     for result in schema.get_all_operations():
         operation = result.ok()
+        if role == "crm" and "tickets" not in (operation.tags or []):
+            continue
         operations += 1
         try:
             _run(operation, served, served.tokens[role], statuses)
         except (Exception, BaseExceptionGroup) as exc:  # every operation's failure, collected and reported together
             failures.append(f"{operation.method.upper()} {operation.path}:\n{exc}")
     print(f"{role}: {operations} operations, answers by status {dict(sorted(statuses.items()))}")
-    assert operations >= 60
+    assert operations >= (5 if role == "crm" else 60)
     assert not failures, f"{len(failures)} operations failed as {role}:\n\n" + "\n\n".join(failures)

@@ -164,7 +164,13 @@ class InvoiceController(Controller):
             content, media_type=media, headers={"Content-Disposition": f'inline; filename="invoice-{number}.{fmt}"'}
         )
 
-    @post("/", operation_id="IssueInvoice", guards=[requires("manager")], status_code=201)
+    @post(
+        "/",
+        operation_id="IssueInvoice",
+        guards=[requires("manager")],
+        status_code=201,
+        opt=openapi.succeeds(s201="Issued now.", s200="Issued before: the invoice as issued then."),
+    )
     async def issue(
         self,
         request: Request[Principal, str, State],

@@ -42,6 +42,7 @@ ONE_TICKET = openapi.Body(
 MANY_TICKETS = openapi.Body(
     {"application/json": Bulk}, "A list of deliveries, or {contract, tickets}; a bad row is reported, not stored."
 )
+STORED = openapi.succeeds(s201="Stored now.", s200="Delivered before: the ticket as stored then.")
 SIGNED_TICKET = openapi.Body(
     {"application/json": TicketIn},
     "One delivery signed with the contract's secret.",
@@ -66,7 +67,12 @@ class TicketController(Controller):
     path = "/api/tickets"
     tags = ("tickets",)
 
-    @post("/", operation_id="CreateTicket", guards=[requires(*INTAKE_ROLES)], opt=openapi.reads(ONE_TICKET))
+    @post(
+        "/",
+        operation_id="CreateTicket",
+        guards=[requires(*INTAKE_ROLES)],
+        opt={**openapi.reads(ONE_TICKET), **STORED},
+    )
     async def create(
         self, request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], body: RawBody
     ) -> Response[TicketOut]:
@@ -177,11 +183,14 @@ async def _own_contract_code(session: AsyncSession, principal: Principal) -> str
     exclude_from_auth=True,
     status_code=200,
     guards=[limited("webhook", "webhook_calls_per_minute")],
-    opt=openapi.reads(
-        SIGNED_TICKET,
-        e401="A missing or bad signature, a stale timestamp, or a contract without a webhook secret.",
-        e429="Past OPS_WEBHOOK_CALLS_PER_MINUTE calls from one address in a minute; Retry-After says when.",
-    ),
+    opt={
+        **openapi.reads(
+            SIGNED_TICKET,
+            e401="A missing or bad signature, a stale timestamp, or a contract without a webhook secret.",
+            e429="Past OPS_WEBHOOK_CALLS_PER_MINUTE calls from one address in a minute; Retry-After says when.",
+        ),
+        **STORED,
+    },
 )
 async def crm_webhook(
     request: Request[Any, Any, State], db_session: NamedDependency[AsyncSession], body: RawBody
