@@ -223,8 +223,8 @@ def complete(document: dict[str, Any], app: Litestar) -> dict[str, Any]:
             for status in [s for s in responses if s.startswith("2")]:
                 del responses[status]
             for code, why in successes.items():
-                body = {k: v for k, v in generated.items() if code != 204 or k != "content"}
-                responses[str(code)] = {**body, "description": why}
+                shape = {k: v for k, v in generated.items() if code != 204 or k != "content"}
+                responses[str(code)] = {**shape, "description": why}
         if media := handler.opt.get(MEDIA):
             for status, success in responses.items():
                 if status.startswith("2"):
