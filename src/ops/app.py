@@ -13,10 +13,8 @@ from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyA
 from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException, ValidationException
-from litestar.exceptions.responses import create_exception_response
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
@@ -34,9 +32,10 @@ from ops.contracts.document import ContractFileError
 from ops.errors import DomainError
 from ops.faults import add_request_id, commit_at_response, server_error_handler
 from ops.health import live, ready
-from ops.http import bounded_parameters
+from ops.http import at_the_edge
 from ops.l10n import negotiate, say
 from ops.limits import make_limiter
+from ops.openapi import CompletingJson, CompletingSwagger
 from ops.queues.assignment import controllers as assignment_controllers
 from ops.queues.intake import controllers as intake_controllers
 from ops.queues.live.news import wait_for_news
@@ -55,7 +54,7 @@ from ops.web import (
     work_pages,
 )
 from ops.web import pages as web_pages
-from ops.web.errors import PAGE_ERROR_HANDLERS, page_or_json
+from ops.web.errors import PAGE_ERROR_HANDLERS, json_error, page_or_json
 from ops.web.headers import SecurityHeadersMiddleware
 from ops.web.render import STATIC, template_config
 
@@ -145,7 +144,7 @@ def recursion_error_handler(request: Request[Any, Any, Any], exc: RecursionError
 def bad_request_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, ValidationException):
         return validation_error_handler(request, exc)
-    return create_exception_response(request, exc)
+    return json_error(request, exc)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -211,9 +210,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
-            title="ops", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
+            title="ops",
+            version="0.1.0",
+            path="/schema",
+            render_plugins=[CompletingSwagger(), CompletingJson()],  # the document completed (ops.openapi)
         ),
         request_max_body_size=settings.max_body_bytes,
-        before_request=bounded_parameters,
+        before_request=at_the_edge,
         debug=settings.debug,
     )

@@ -92,6 +92,7 @@ def week_problem(value: date) -> str | None:
 # surrogates no encoder can write. Long text (a ticket body, a note) may hold line breaks and tabs.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _CONTROL_LONG = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 MAX_TEXT = 100_000  # characters of any one string in a JSON tree or a file cell
 MAX_DEPTH = 32  # nesting of a JSON tree (a ticket's raw payload, a contract file)
 MAX_NODES = 100_000  # values in one tree: YAML aliases can make a 1 KB file hold billions ("billion laughs")
@@ -104,6 +105,12 @@ def text_problem(value: str, *, multiline: bool = False, max_length: int = MAX_T
     if len(value) > max_length:
         return f"too long: {len(value)} characters (at most {max_length})"
     return None
+
+
+def shown(text: str) -> str:
+    """A sender's text as an answer may name it back: a lone surrogate (a YAML "\\ud933" escape reads as one) as a
+    \\uXXXX escape, since no answer can encode it as UTF-8 (a field named with one was a 500)."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def tree_problems(
@@ -130,7 +137,8 @@ def tree_problems(
         elif isinstance(node, Mapping):
             children: list[tuple[str, object, int]] = []
             for key, item in node.items():
-                sub = f"{path}.{key}" if path else str(key)
+                name = shown(key) if isinstance(key, str) else str(key)
+                sub = f"{path}.{name}" if path else name
                 if isinstance(key, str) and (problem := text_problem(key, max_length=200)) is not None:
                     children.append((sub, _KeyProblem(f"field name: {problem}"), depth))
                 else:

@@ -47,3 +47,9 @@ class InvalidInputError(DomainError):
     """Input that reached a service but breaks a business rule; `extra` lists {field, problem}."""
 
     status_code = 422
+
+
+class UnsupportedMediaTypeError(DomainError):
+    """A body of a kind (Content-Type) the operation does not read: refused before it is parsed as another."""
+
+    status_code = 415

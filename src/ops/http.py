@@ -10,11 +10,21 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Request
 
-from ops import bounds
-from ops.errors import InvalidInputError
+from ops import bounds, openapi
+from ops.errors import InvalidInputError, UnsupportedMediaTypeError
 
 S = TypeVar("S", bound=msgspec.Struct)
 _MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+
+
+async def at_the_edge(request: Request[Any, Any, Any]) -> None:
+    """Before any handler: an API body of a kind its operation does not read (text/plain sent to a JSON operation)
+    is a 415 naming Content-Type, never parsed as JSON anyway; then every parameter is held to the bounds."""
+    if (problem := openapi.media_type_problem(request)) is not None:
+        raise UnsupportedMediaTypeError(
+            f"Content-Type: {problem}", extra=[{"field": "Content-Type", "problem": problem}]
+        )
+    await bounded_parameters(request)
 
 
 async def bounded_parameters(request: Request[Any, Any, Any]) -> None:

@@ -36,6 +36,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ops.jobs",
             "ops.limits",
             "ops.migrate",
+            "ops.openapi",
             "ops.runtime",
             "ops.sessions",
         ),

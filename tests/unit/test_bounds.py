@@ -141,3 +141,9 @@ def test_a_tree_of_billions_of_shared_values_stops_at_the_cap() -> None:
     for _ in range(12):  # 10**12 leaves through shared references, as YAML aliases make them
         laugh = [laugh] * 10
     assert bounds.tree_problems(laugh) == [("", "more than 100,000 values")]
+
+
+def test_a_field_named_with_a_lone_surrogate_is_named_back_escaped() -> None:
+    (problem,) = bounds.tree_problems({"a": {"x\ud933\x00": 1}})
+    assert problem == ("a.x\\ud933\x00", "field name: control character U+D933 at position 1 is not allowed")
+    msgspec.json.encode(problem)  # a lone surrogate left in would not encode

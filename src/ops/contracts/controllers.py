@@ -8,11 +8,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, RawBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import openapi
 from ops.auth import EVERYONE, Principal, requires
 from ops.contracts import services
 from ops.contracts.document import parse_contract
 from ops.contracts.models import Contract
-from ops.contracts.schemas import ChangeOut, ContractOut, ContractSummary, LoadResult, QueueOut
+from ops.contracts.schemas import ChangeOut, ContractFile, ContractOut, ContractSummary, LoadResult, QueueOut
 from ops.http import to_struct
 
 
@@ -33,6 +34,13 @@ def contract_out(row: Contract) -> ContractOut:
             for q in row.queues
         ],
     )
+
+
+# The contract file, YAML or its JSON equivalent; every unknown field is refused (422 naming it).
+CONTRACT_FILE = openapi.Body(
+    dict.fromkeys(("application/yaml", "application/x-yaml", "text/yaml", "application/json"), ContractFile),
+    "The contract file (examples/reference-contract.yaml).",
+)
 
 
 class ContractController(Controller):
@@ -65,7 +73,13 @@ class ContractController(Controller):
         rows = await services.contract_changes(db_session, code=code, principal=request.user)
         return [to_struct(ChangeOut, r, changed_at=r.changed_at.isoformat()) for r in rows]
 
-    @post("/", operation_id="LoadContract", guards=[requires("manager")], status_code=200)
+    @post(
+        "/",
+        operation_id="LoadContract",
+        guards=[requires("manager")],
+        status_code=200,
+        opt=openapi.reads(CONTRACT_FILE),
+    )
     async def load(
         self,
         request: Request[Principal, str, State],

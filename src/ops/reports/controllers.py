@@ -10,11 +10,13 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import openapi
 from ops.auth import Principal, Role, requires
 from ops.http import parse_day, to_struct
 from ops.reports import services
 from ops.reports.delivery.sending import redact_urls
 from ops.reports.delivery.storage import read_stored
+from ops.reports.rendering.formats import MEDIA_TYPES
 from ops.reports.report import report_json
 from ops.reports.schemas import AttemptOut, DeliveredOut, SendOut
 
@@ -69,6 +71,7 @@ class ReportController(Controller):
         operation_id="DownloadDeliveredReport",
         guards=[requires(*READERS)],
         media_type="application/octet-stream",
+        opt=openapi.renders(*(kind.split(";")[0] for kind in MEDIA_TYPES.values())),
     )
     async def download(
         self,

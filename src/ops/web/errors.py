@@ -8,7 +8,8 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
-from litestar import Request, Response
+import msgspec
+from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.exceptions.responses import create_exception_response
 
@@ -102,7 +103,27 @@ def page_or_json(api: Handler) -> Handler:
     return handle
 
 
+def json_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Litestar's JSON error body, as JSON whatever the route answers when it succeeds: a refused PDF download was
+    sent as `application/pdf` (or `application/octet-stream`) holding JSON."""
+    response = create_exception_response(request, exc)
+    if response.media_type != MediaType.JSON:
+        response = Response(
+            msgspec.json.decode(response.content) if isinstance(response.content, bytes) else response.content,
+            status_code=response.status_code,
+            headers=dict(response.headers),
+            media_type=MediaType.JSON,
+        )
+    return response
+
+
+def page_or_litestar(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Any other refusal (413, 415, 429, 503...): Litestar's answer on a page, JSON on the API."""
+    return create_exception_response(request, exc) if is_page(request) else json_error(request, exc)
+
+
 # Litestar's own exceptions by status (the API keeps Litestar's JSON body), for app.exception_handlers.
 PAGE_ERROR_HANDLERS: dict[int | type[Exception], Handler] = {
-    status: page_or_json(create_exception_response) for status in PAGE_STATUSES
+    **{status: page_or_json(json_error) for status in PAGE_STATUSES},
+    HTTPException: page_or_litestar,
 }

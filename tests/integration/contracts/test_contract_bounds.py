@@ -43,6 +43,8 @@ BAD_FILES = [
     (RECIPIENTS, "recipients: [sla-reports@cabonet.example, 'ana; rm -rf']", "recipients[1]", "not an e-mail"),
     (RECIPIENTS, RECIPIENTS + "\nwebhook_url: 'javascript:alert(1)'", "webhook_url", "is not an http(s) URL"),
     (RECIPIENTS, RECIPIENTS + "\nwebhook_url: 'https://x.example/\\r\\nHost: y'", "webhook_url", "is not a URL"),
+    # A YAML escape makes a lone surrogate, which no answer can encode: the field is named with it escaped (was 500).
+    (RECIPIENTS, RECIPIENTS + '\n"x\\ud933": 1', "x\\ud933", "field name: control character U+D933"),
 ]
 
 

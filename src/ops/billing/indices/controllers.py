@@ -13,6 +13,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import openapi
 from ops.auth import Principal, requires
 from ops.billing.indices import services
 from ops.billing.indices.notice import check_lang, notice_filename, notice_pdf
@@ -142,6 +143,7 @@ class ReadjustmentController(Controller):
     guards=[requires("manager", "client")],
     status_code=200,
     media_type="application/json",
+    opt=openapi.renders("application/json", "text/html", "application/pdf"),
 )
 async def project_recovery(
     request: Request[Principal, str, State],

@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import openapi
 from ops.auth import Principal, Role, requires
 from ops.billing.invoices import services
 from ops.billing.invoices.schemas import CreditNoteIn, IssueIn, NfseIn, PaymentIn, VoidIn
@@ -65,6 +66,20 @@ async def _upload(request: Request[Principal, str, State]) -> tuple[bytes, str]:
     return await request.body(), "request body"
 
 
+# The invoice as billed: a CSV or XLSX uploaded as a form's `file`, or a CSV as the raw body.
+BILLED_FILE = openapi.Body(
+    {
+        "multipart/form-data": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary", "description": "CSV or XLSX"}},
+        },
+        "text/csv": {"type": "string"},
+    },
+    "The invoice as billed, one line per row.",
+)
+
+
 class InvoiceController(Controller):
     path = "/api/contracts/{code:str}/invoices"
     tags = ("billing",)
@@ -79,7 +94,13 @@ class InvoiceController(Controller):
             out.append(await view_of(db_session, code, row.number, request.user, row.kind))
         return out
 
-    @post("/audit", operation_id="AuditInvoice", guards=[requires(*READERS)], status_code=200)
+    @post(
+        "/audit",
+        operation_id="AuditInvoice",
+        guards=[requires(*READERS)],
+        status_code=200,
+        opt=openapi.reads(BILLED_FILE),
+    )
     async def audit(
         self, request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], code: FromPath[str]
     ) -> dict[str, Any]:
@@ -109,6 +130,7 @@ class InvoiceController(Controller):
         operation_id="GetInvoiceDocument",
         guards=[requires(*READERS)],
         media_type="application/pdf",
+        opt=openapi.renders("application/pdf", "text/html"),
     )
     async def document(
         self,
@@ -142,7 +164,13 @@ class InvoiceController(Controller):
             content, media_type=media, headers={"Content-Disposition": f'inline; filename="invoice-{number}.{fmt}"'}
         )
 
-    @post("/", operation_id="IssueInvoice", guards=[requires("manager")], status_code=201)
+    @post(
+        "/",
+        operation_id="IssueInvoice",
+        guards=[requires("manager")],
+        status_code=201,
+        opt=openapi.succeeds(s201="Issued now.", s200="Issued before: the invoice as issued then."),
+    )
     async def issue(
         self,
         request: Request[Principal, str, State],

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import bounds, openapi
 from ops.auth import Principal, Role, requires
 from ops.billing.measurement import services
 from ops.billing.measurement.commands import render_measurement
@@ -64,7 +65,10 @@ class MeasurementController(Controller):
         db_session: NamedDependency[AsyncSession],
         code: FromPath[str],
         month: FromPath[str],
-        version: Annotated[int | None, QueryParameter(description="A version; the latest when absent")] = None,
+        # Bounded like an id: -3787518121303564009603072 reached the database, a 500.
+        version: Annotated[
+            int | None, QueryParameter(description="A version; the latest when absent", ge=1, le=bounds.MAX_ID)
+        ] = None,
     ) -> dict[str, Any]:
         return await _view(db_session, code, month, request.user, version)
 
@@ -73,6 +77,7 @@ class MeasurementController(Controller):
         operation_id="GetMeasurementDocument",
         guards=[requires(*READERS)],
         media_type="application/octet-stream",
+        opt=openapi.renders(*(kind.split(";")[0] for kind in MEDIA.values())),
     )
     async def document(
         self,

@@ -11,6 +11,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import openapi
 from ops.auth import STAFF, Principal, requires
 from ops.contracts.models import Contract
 from ops.errors import NotFoundError
@@ -114,6 +115,7 @@ class AgentController(Controller):
     tags=["agents"],
     guards=[requires("agent")],
     status_code=200,
+    opt=openapi.succeeds(s200="The ticket claimed.", s204="No open ticket the agent may work in the queue."),
 )
 async def next_ticket(
     request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], queue: FromPath[str]

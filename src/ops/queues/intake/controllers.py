@@ -13,6 +13,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, FromQuery, JSONBody, RawBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import openapi
 from ops.auth import EVERYONE, STAFF, Principal, Role, requires
 from ops.config import Settings
 from ops.contracts.models import Contract
@@ -21,11 +22,36 @@ from ops.http import to_struct
 from ops.limits import limited
 from ops.queues import tickets
 from ops.queues.intake import incidents, rules, services
-from ops.queues.intake.schemas import BulkOut, IncidentOut, IncidentResolved, IncidentUpdate, RowResultOut
+from ops.queues.intake.schemas import (
+    Bulk,
+    BulkOut,
+    IncidentOut,
+    IncidentResolved,
+    IncidentUpdate,
+    RowResultOut,
+    TicketIn,
+)
 from ops.queues.models import Incident
 from ops.queues.schemas import TicketOut
 
 INTAKE_ROLES: tuple[Role, ...] = ("manager", "supervisor", "client")
+# The bodies intake reads itself (rules.parse_ticket names every bad field; unknown fields are kept, not refused).
+ONE_TICKET = openapi.Body(
+    {"application/json": TicketIn}, "One delivery; `contract` defaults to the token's own contract."
+)
+MANY_TICKETS = openapi.Body(
+    {"application/json": Bulk}, "A list of deliveries, or {contract, tickets}; a bad row is reported, not stored."
+)
+STORED = openapi.succeeds(s201="Stored now.", s200="Delivered before: the ticket as stored then.")
+SIGNED_TICKET = openapi.Body(
+    {"application/json": TicketIn},
+    "One delivery signed with the contract's secret.",
+    headers=(
+        openapi.Header("X-Ops-Signature", 'sha256=<hex HMAC-SHA256 of "<X-Ops-Timestamp>.<raw body>">', True),
+        openapi.Header("X-Ops-Timestamp", "Unix seconds, within the tolerance", True),
+        openapi.Header("X-Ops-Contract", "the contract's code (else the body's `contract`)"),
+    ),
+)
 
 
 def _settings(request: Request[Any, Any, State]) -> Settings:
@@ -41,7 +67,12 @@ class TicketController(Controller):
     path = "/api/tickets"
     tags = ("tickets",)
 
-    @post("/", operation_id="CreateTicket", guards=[requires(*INTAKE_ROLES)])
+    @post(
+        "/",
+        operation_id="CreateTicket",
+        guards=[requires(*INTAKE_ROLES)],
+        opt={**openapi.reads(ONE_TICKET), **STORED},
+    )
     async def create(
         self, request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], body: RawBody
     ) -> Response[TicketOut]:
@@ -59,7 +90,13 @@ class TicketController(Controller):
         )
         return _ticket_response(received)
 
-    @post("/bulk", operation_id="CreateTicketsBulk", guards=[requires(*INTAKE_ROLES)], status_code=200)
+    @post(
+        "/bulk",
+        operation_id="CreateTicketsBulk",
+        guards=[requires(*INTAKE_ROLES)],
+        status_code=200,
+        opt=openapi.reads(MANY_TICKETS),
+    )
     async def bulk(
         self, request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], body: RawBody
     ) -> BulkOut:
@@ -146,6 +183,14 @@ async def _own_contract_code(session: AsyncSession, principal: Principal) -> str
     exclude_from_auth=True,
     status_code=200,
     guards=[limited("webhook", "webhook_calls_per_minute")],
+    opt={
+        **openapi.reads(
+            SIGNED_TICKET,
+            e401="A missing or bad signature, a stale timestamp, or a contract without a webhook secret.",
+            e429="Past OPS_WEBHOOK_CALLS_PER_MINUTE calls from one address in a minute; Retry-After says when.",
+        ),
+        **STORED,
+    },
 )
 async def crm_webhook(
     request: Request[Any, Any, State], db_session: NamedDependency[AsyncSession], body: RawBody

@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ops import bounds
+from ops import bounds, openapi
 from ops.auth import Principal, requires
 from ops.http import parse_day, parse_month_span, to_struct
 from ops.staffing.planning import execution, oncall_requests, services
@@ -139,7 +139,12 @@ class StaffingController(Controller):
             db_session, contract_code=code, week=week, scenario=scenario, principal=request.user
         )
 
-    @post("/plans", operation_id="ComputeStaffingPlan", guards=[PLANNERS])
+    @post(
+        "/plans",
+        operation_id="ComputeStaffingPlan",
+        guards=[PLANNERS],
+        opt=openapi.succeeds(s201="Computed and saved.", s202="Queued (`background`): the plan as it starts."),
+    )
     async def compute_plan(
         self,
         request: Request[Principal, str, State],
