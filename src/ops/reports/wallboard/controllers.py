@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import openapi
 from ops.auth import STAFF, Principal, requires
 from ops.db import utcnow
 from ops.reports.wallboard import board, services
@@ -95,7 +96,12 @@ def board_out(q: services.QueueBoard) -> QueueBoardOut:
     )
 
 
-@get("/api/wallboard", operation_id="GetWallboard", guards=[requires(*STAFF)])
+@get(
+    "/api/wallboard",
+    operation_id="GetWallboard",
+    guards=[requires(*STAFF)],
+    opt=openapi.answers(e404="The contract named is not one the caller may see."),
+)
 async def get_wallboard(
     request: Request[Principal, str, State],
     db_session: NamedDependency[AsyncSession],
