@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     webhook_tolerance_seconds: int = Field(default=300, description="Max age of a signed CRM webhook.")
     max_body_bytes: int = Field(default=1_048_576, description="Largest request body accepted.")
     max_ticket_body_chars: int = Field(default=20_000, description="Largest ticket body accepted.")
+    import_max_rows: int = Field(
+        default=1_000_000, gt=0, description="Most data rows one imported file (CSV or XLSX) may hold."
+    )
     input_earliest: date = Field(
         default=date(2000, 1, 1), description="The earliest date any input may hold (tickets, contracts, weeks)."
     )

@@ -37,6 +37,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ops.migrate",
             "ops.runtime",
             "ops.sessions",
+            "ops.tabular",
         ),
     ),
     ("contracts", ("ops.contracts",)),
