@@ -174,9 +174,9 @@ def _open_csv(path: Path, *, max_rows: int, encoding: str | None, delimiter: str
         columns = _names(next(reader), lower)
         _check_columns(path, columns)
         if lines > max_rows:  # more line feeds than rows allowed: count the rows themselves (quoted line breaks)
-            rows = _count_rows(path, encoding, delimiter)
-            if rows > max_rows:
-                raise _too_many(path, max_rows, f"{rows:,}")
+            count = _count_rows(path, encoding, delimiter)
+            if count > max_rows:
+                raise _too_many(path, max_rows, f"{count:,}")
     except UnicodeDecodeError as exc:
         handle.close()
         raise TableError(f"{path}: not {encoding} text ({exc.reason}); pass the right --encoding") from None
