@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -306,15 +307,26 @@ def _cell(value: Any) -> Any:
 
 def parse_number(text: str, locale: str) -> Decimal:
     """A number as a person of `locale` (pt-BR, es-AR, en) types it: '1.234,56' in pt-BR and es-AR, '1,234.56' in
-    en; a plain machine number ('1234.56') as well. ValueError says what was expected."""
-    from babel.numbers import NumberFormatError, get_decimal_symbol, get_group_symbol, parse_decimal
+    en, with the locale's symbols from Babel; a plain machine number ('1234.56') as well. ValueError says what was
+    expected."""
+    cleaned = text.strip().replace("\u00a0", "").replace("\u202f", "")
+    if _MACHINE_NUMBER.fullmatch(cleaned) and "." not in cleaned:
+        return Decimal(cleaned)  # digits alone read the same in every locale
+    group, decimal, pattern = _number_format(locale)
+    if pattern.fullmatch(cleaned):
+        return Decimal(cleaned.replace(group, "").replace(decimal, "."))
+    if _MACHINE_NUMBER.fullmatch(cleaned):
+        return Decimal(cleaned)
+    raise ValueError(f"{text!r} is not a number as {locale} writes it, such as 1{group}234{decimal}56")
+
+
+@cache
+def _number_format(locale: str) -> tuple[str, str, re.Pattern[str]]:
+    """The locale's group and decimal symbols (Babel's) and the pattern of a number written with them: groups of
+    three digits or none, then the decimals."""
+    from babel.numbers import get_decimal_symbol, get_group_symbol
 
     tag = locale.replace("-", "_")
-    cleaned = text.strip().replace("\u00a0", "").replace("\u202f", "")
-    try:
-        return parse_decimal(cleaned, locale=tag, strict=True)
-    except NumberFormatError:
-        if _MACHINE_NUMBER.fullmatch(cleaned):
-            return Decimal(cleaned)
-        example = f"1{get_group_symbol(tag)}234{get_decimal_symbol(tag)}56"
-        raise ValueError(f"{text!r} is not a number as {locale} writes it, such as {example}") from None
+    group, decimal = get_group_symbol(tag), get_decimal_symbol(tag)
+    g, d = re.escape(group), re.escape(decimal)
+    return group, decimal, re.compile(rf"[+-]?(\d{{1,3}}({g}\d{{3}})+|\d+)({d}\d+)?")

@@ -136,6 +136,7 @@ async def _import_tickets(
     quiet: bool,
 ) -> tuple[int, int, int, str | None]:
     created = existing = rejected = 0
+    failure: str | None = None
     async with runtime_scope() as sessionmaker:
         if locale is None:
             async with sessionmaker() as session:
@@ -145,7 +146,8 @@ async def _import_tickets(
             try:
                 chunk = next(chunks(rows, batch_size), None)
             except TableError as exc:  # the row limit met past the rows committed
-                return created, existing, rejected, str(exc)
+                failure = str(exc)
+                break
             if chunk is None:
                 break
             good: list[tuple[int, rules.TicketData]] = []
@@ -160,7 +162,7 @@ async def _import_tickets(
                     refused[row.line] = list(exc.extra or [{"field": "", "problem": exc.message}])
             async with sessionmaker.begin() as session:
                 results = await services.create_tickets(
-                    session, contract_code=contract_code, rows=[r for _, r in good], source_kind="file"
+                    session, contract_code=contract_code, rows=[r for _, r in good], source_kind="file", push=False
                 )
             lines = {line: r for (line, _), r in zip(good, results, strict=True)}
             batch_rejected = 0
@@ -189,7 +191,10 @@ async def _import_tickets(
                     )
             rejected += batch_rejected
             progress.add(stored=len(chunk) - batch_rejected, rejected=batch_rejected)
-    return created, existing, rejected, None
+        if created:  # the new tickets go to agents once, not after every batch
+            async with sessionmaker.begin() as session:
+                await services.request_pushes(session, contract_code=contract_code)
+    return created, existing, rejected, failure
 
 
 def _say(as_json: bool, record: dict[str, Any], *, err: bool = False) -> None:

@@ -240,6 +240,7 @@ async def create_tickets(
     now: datetime | None = None,
     max_body_chars: int = 20_000,
     detect_outages: bool = True,
+    push: bool = True,
 ) -> list[RowResult]:
     """Store many deliveries: good rows are stored, bad rows come back with their problems, and
     every row gets a result in order (the stored ticket's view for good ones).
@@ -247,7 +248,8 @@ async def create_tickets(
     One existence query, one protocol reservation per day and one executemany for the whole
     batch, with no ORM object per row; a conflict from a concurrent delivery drops back to
     row-by-row inserts. Pushing the new tickets to agents is left to a job sent after commit (one
-    agent lock per transaction)."""
+    agent lock per transaction); a caller storing many batches passes `push=False` and calls
+    `request_pushes` once at its end, so assignment does not compete with every batch for the writer lock."""
     now = now or utcnow()
     results = [RowResult(i, "rejected") for i in range(len(rows))]
     intakes: dict[str, Intake] = {}
@@ -290,9 +292,16 @@ async def create_tickets(
     for i, key in repeats:
         first = results[first_of[key]].ticket if key in first_of else None
         results[i].status, results[i].ticket = "existing", views[stored[key].id] if key in stored else first
-    created = [row for i, _n, row, _t in fresh if results[i].status == "created"]
-    _request_pushes(session, {row["queue_id"] for row in created if row["status"] == "new"})
+    if push:
+        created = [row for i, _n, row, _t in fresh if results[i].status == "created"]
+        _request_pushes(session, {row["queue_id"] for row in created if row["status"] == "new"})
     return results
+
+
+async def request_pushes(session: AsyncSession, *, contract_code: str) -> None:
+    """Ask for the waiting tickets of every queue of the contract to be pushed to agents (after the commit)."""
+    intake = await load_intake(session, contract_code=contract_code)
+    _request_pushes(session, set(intake.queue_ids.values()))
 
 
 async def _existing(session: AsyncSession, todo: list[tuple[int, Intake, TicketData]]) -> dict[Key, Ticket]:
