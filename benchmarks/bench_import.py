@@ -44,11 +44,10 @@ def write_csv(path: Path, rows: int) -> None:
         for n in range(rows):
             channel, reason, subject, body = BODIES[n % len(BODIES)]
             day, second = divmod(n, 86_400)
-            created = f"2026-{1 + day // 28 % 12:02d}-{1 + day % 28:02d}T{second // 3600:02d}:{second // 60 % 60:02d}"
-            writer.writerow(
-                [f"B-{n:07d}", channel, reason, subject, body, f"C{n}", "Cliente", f"Bairro {n % 997}", "1.200"]
-                + [f"{created}:{second % 60:02d}-03:00"]
-            )
+            clock = f"{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}"
+            created = f"2026-{1 + day // 28 % 12:02d}-{1 + day % 28:02d}T{clock}-03:00"
+            area = f"Bairro {n % 997}"
+            writer.writerow([f"B-{n:07d}", channel, reason, subject, body, f"C{n}", "Cliente", area, "1.200", created])
 
 
 def measure(command: list[str], env: dict[str, str]) -> tuple[float, float, int]:

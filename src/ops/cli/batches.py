@@ -61,14 +61,15 @@ class StopSignals:
 
 
 class Progress:
-    """A line on stderr after the first batch and then at most every `every` seconds: rows read, stored, rejected,
-    and the rate."""
+    """A line on stderr after the first batch, then at most every `every` seconds, and at the end (`finish`): rows
+    read, stored, rejected, and the rate."""
 
     def __init__(self, label: str, every: float = 2.0) -> None:
         self.label = label
         self.every = every
         self.started = time.monotonic()
         self._last = 0.0
+        self._shown = -1
         self.read = self.stored = self.rejected = 0
 
     def add(self, *, stored: int, rejected: int) -> None:
@@ -78,8 +79,16 @@ class Progress:
         now = time.monotonic()
         if self._last == 0.0 or now - self._last >= self.every:
             self._last = now
-            click.echo(self.line(), err=True)
-            sys.stderr.flush()
+            self._show()
+
+    def finish(self) -> None:
+        if self._shown != self.read:
+            self._show()
+
+    def _show(self) -> None:
+        self._shown = self.read
+        click.echo(self.line(), err=True)
+        sys.stderr.flush()
 
     def seconds(self) -> float:
         return time.monotonic() - self.started

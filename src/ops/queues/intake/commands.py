@@ -191,6 +191,7 @@ async def _import_tickets(
                     )
             rejected += batch_rejected
             progress.add(stored=len(chunk) - batch_rejected, rejected=batch_rejected)
+        progress.finish()
         if created:  # the new tickets go to agents once, not after every batch
             async with sessionmaker.begin() as session:
                 await services.request_pushes(session, contract_code=contract_code)
