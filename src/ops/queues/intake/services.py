@@ -15,9 +15,9 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 
-from sqlalchemy import bindparam, func, insert, select, text, tuple_, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -57,6 +57,9 @@ _EXISTING = select(Ticket).where(
     Ticket.contract_id == bindparam("c"), Ticket.source == bindparam("s"), Ticket.external_id == bindparam("e")
 )
 _INSERT_TICKET = insert(Ticket).returning(Ticket)
+# The tables themselves, for Core executemany of a batch (the ORM bulk path costs ~10x per row).
+_TICKETS = cast(Table, Ticket.__table__)
+_EVENTS = cast(Table, TicketEvent.__table__)
 
 
 async def load_intake(session: AsyncSession, *, contract_code: str, principal: Principal | None = None) -> Intake:
@@ -355,7 +358,8 @@ async def _insert_rows(
                     row["protocol"] = format_protocol(day, seq)
             for (_i, _n, row, _x), ticket_id in zip(fresh, await reserve_ids(session, len(fresh)), strict=True):
                 row["id"] = ticket_id
-            await session.execute(insert(Ticket), [row for _i, _n, row, _x in fresh])
+            # Core, not the ORM bulk path (which went row by row here: ~1 ms a ticket against ~0.1 ms).
+            await session.execute(insert(_TICKETS), [row for _i, _n, row, _x in fresh])
     except IntegrityError:
         # A concurrent delivery of one of these keys won the race: go row by row, so the others
         # still get in and the raced ones return the winner's ticket.
@@ -400,7 +404,7 @@ async def _link_batch(
 async def _add_events(session: AsyncSession, events: list[dict[str, Any]]) -> None:
     # Core executemany: the audit rows need no ORM objects.
     if events:
-        await session.execute(insert(TicketEvent), events)
+        await session.execute(insert(_EVENTS), events)
 
 
 async def _insert_one(session: AsyncSession, intake: Intake, row: dict[str, Any], now: datetime) -> Ticket | None:
