@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from ops.cli.batches import Progress, StopSignals, chunks
-from ops.cli.support import domain_errors, echo_json, run, runtime_scope, session_scope
+from ops.cli.support import domain_errors, echo_json, run, runtime_scope
 from ops.contracts.services import contract_language
 from ops.errors import InvalidInputError
 from ops.queues.intake import complaints, rules, services
@@ -221,32 +221,64 @@ def _json(record: dict[str, Any]) -> str:
 @click.command("complaints")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--contract", "contract_code", required=True, help="Contract code the tickets belong to.")
-@click.option("--limit", type=int, default=None, help="Replay only the first N rows.")
+@click.option("--limit", type=click.IntRange(min=0), default=None, help="Replay only the first N rows.")
+@click.option("--encoding", default=None, help="The CSV's encoding (default: detected, UTF-8 or cp1252).")
+@click.option("--delimiter", default=None, help="The CSV's separator (default: detected from the header).")
 @domain_errors
-def import_complaints(file: Path, contract_code: str, limit: int | None) -> None:
+def import_complaints(
+    file: Path, contract_code: str, limit: int | None, encoding: str | None, delimiter: str | None
+) -> None:
     """Replay consumidor.gov.br complaints (CSV with the SENACON columns) as closed tickets: reason
     from the problem group, opened / answered / closed dates kept, state (UF) in customer.state.
-    Replaying the same file again stores nothing new. Exit status 1 when any row was rejected."""
-    text = file.read_text(encoding="utf-8-sig")
+    Replaying the same file again stores nothing new. Read as a stream and stored in batches with
+    progress on stderr; Ctrl-C or SIGTERM stops between batches (exit 130 / 143). Exit status 1 when
+    any row was rejected."""
+    from ops.config import get_settings
 
-    async def go() -> tuple[int, int, int, float]:
-        started = datetime.now()
-        created = existing = rejected = 0
-        async with session_scope(migrate=True) as session:
+    progress = Progress(file.name)
+    with (
+        open_table(file, max_rows=get_settings().import_max_rows, encoding=encoding, delimiter=delimiter) as table,
+        StopSignals() as stop,
+    ):
+        created, existing, rejected, failure = run(_replay(table, contract_code, limit, progress, stop))
+    summary = (
+        f"{file.name}: {created} complaints replayed as tickets, {existing} already there, "
+        f"{rejected} rejected ({progress.seconds():.1f} s)"
+    )
+    if stop.requested or failure:
+        why = f"stopped by {stop.requested}" if stop.requested else f"stopped: {failure}"
+        click.echo(f"{why}; committed before it: {summary}. The same command again stores the rest.", err=True)
+        sys.exit(stop.code or 2)
+    click.echo(summary)
+    if rejected:
+        sys.exit(1)
+
+
+async def _replay(
+    table: Table, contract_code: str, limit: int | None, progress: Progress, stop: StopSignals
+) -> tuple[int, int, int, str | None]:
+    created = existing = rejected = count = 0
+    async with runtime_scope() as sessionmaker:
+        async with sessionmaker() as session:
             tz = ZoneInfo((await services.load_intake(session, contract_code=contract_code)).rules.timezone.key)
-        items = complaints.read_complaints(text, tz=tz)
-        count = 0
-        for batch in complaints.batches(items, 1000):
-            if limit is not None:
+        items = iter(complaints.read_complaints(table, tz=tz))
+        while not stop.requested:
+            try:
+                batch = next(chunks(items, 1000), None)
+            except TableError as exc:
+                progress.finish()
+                return created, existing, rejected, str(exc)
+            if limit is not None and batch is not None:
                 batch = batch[: max(0, limit - count)]
-                if not batch:
-                    break
+            if not batch:
+                break
             count += len(batch)
+            before = rejected
             for problem in (p for p in batch if isinstance(p, complaints.RowProblem)):
                 rejected += 1
                 click.echo(f"line {problem.line}: rejected: {problem.problem}", err=True)
             good = [t for t in batch if isinstance(t, rules.TicketData)]
-            async with session_scope(migrate=False) as session:
+            async with sessionmaker.begin() as session:
                 results = await services.create_tickets(
                     session, contract_code=contract_code, rows=good, source_kind="replay", detect_outages=False
                 )
@@ -256,12 +288,6 @@ def import_complaints(file: Path, contract_code: str, limit: int | None) -> None
                 if r.status == "rejected":
                     rejected += 1
                     click.echo(f"row {r.index}: rejected: {_problems(r.errors)}", err=True)
-        return created, existing, rejected, (datetime.now() - started).total_seconds()
-
-    created, existing, rejected, seconds = run(go())
-    click.echo(
-        f"{file.name}: {created} complaints replayed as tickets, {existing} already there, "
-        f"{rejected} rejected ({seconds:.1f} s)"
-    )
-    if rejected:
-        sys.exit(1)
+            progress.add(stored=len(batch) - (rejected - before), rejected=rejected - before)
+        progress.finish()
+    return created, existing, rejected, None
