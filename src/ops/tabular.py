@@ -79,9 +79,14 @@ class Table:
         missing = [n for n in names if n not in self.columns]
         if missing:
             raise TableError(
-                f"{self.path}: missing column(s) {', '.join(missing)}; found {', '.join(self.columns) or 'none'} "
+                f"{self.path}: missing column(s) {', '.join(missing)}; found {_shown(self.columns)} "
                 f"(read as {self.describe()}; pass --encoding / --delimiter if that is wrong)"
             )
+
+
+def _shown(columns: list[str]) -> str:
+    """Column names for a message: unprintable ones (a binary file read as text) quoted with escapes."""
+    return ", ".join(c if c.isprintable() else repr(c) for c in columns[:20]) or "none"
 
 
 def open_table(

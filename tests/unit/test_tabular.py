@@ -157,3 +157,11 @@ def test_numbers_as_each_locale_writes_them(text: str, locale: str, value: Decim
 def test_a_number_the_locale_does_not_write_names_the_form_expected(text: str, locale: str) -> None:
     with pytest.raises(ValueError, match=f"is not a number as {locale} writes it, such as 1"):
         parse_number(text, locale)
+
+
+def test_a_binary_header_is_shown_escaped_in_the_error(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.csv"
+    path.write_bytes(b"\x00\x01garbage\n")
+    with open_table(path, max_rows=10) as table, pytest.raises(TableError) as error:
+        table.require("external_id")
+    assert "found '\\x00\\x01garbage' (read as CSV, utf-8, ','-separated" in str(error.value)
