@@ -62,7 +62,7 @@ class StopSignals:
 
 class Progress:
     """A line on stderr after the first batch, then at most every `every` seconds, and at the end (`finish`): rows
-    read, stored, rejected, and the rate."""
+    read, accepted, rejected, and the rate."""
 
     def __init__(self, label: str, every: float = 2.0) -> None:
         self.label = label
@@ -70,12 +70,12 @@ class Progress:
         self.started = time.monotonic()
         self._last = 0.0
         self._shown = -1
-        self.read = self.stored = self.rejected = 0
+        self.read = self.accepted = self.rejected = 0
 
-    def add(self, *, stored: int, rejected: int) -> None:
-        self.stored += stored
+    def add(self, *, accepted: int, rejected: int) -> None:
+        self.accepted += accepted
         self.rejected += rejected
-        self.read += stored + rejected
+        self.read += accepted + rejected
         now = time.monotonic()
         if self._last == 0.0 or now - self._last >= self.every:
             self._last = now
@@ -96,6 +96,6 @@ class Progress:
     def line(self) -> str:
         rate = self.read / max(self.seconds(), 1e-9)
         return (
-            f"{self.label}: {self.read:,} rows read, {self.stored:,} stored, {self.rejected:,} rejected "
-            f"({rate:,.0f} rows/s)"
+            f"{self.label}: {self.read:,} rows read, {self.accepted:,} accepted (stored now or before), "
+            f"{self.rejected:,} rejected ({rate:,.0f} rows/s)"
         )

@@ -190,7 +190,7 @@ async def _import_tickets(
                         },
                     )
             rejected += batch_rejected
-            progress.add(stored=len(chunk) - batch_rejected, rejected=batch_rejected)
+            progress.add(accepted=len(chunk) - batch_rejected, rejected=batch_rejected)
         progress.finish()
         if created:  # the new tickets go to agents once, not after every batch
             async with sessionmaker.begin() as session:
@@ -288,6 +288,6 @@ async def _replay(
                 if r.status == "rejected":
                     rejected += 1
                     click.echo(f"row {r.index}: rejected: {_problems(r.errors)}", err=True)
-            progress.add(stored=len(batch) - (rejected - before), rejected=rejected - before)
+            progress.add(accepted=len(batch) - (rejected - before), rejected=rejected - before)
         progress.finish()
     return created, existing, rejected, None
