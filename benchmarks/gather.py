@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-ORDER = ["erlang", "forecast", "plan", "cli", "intake", "calls", "report"]
+ORDER = ["erlang", "forecast", "plan", "cli", "intake", "import", "calls", "report"]
 
 
 def main() -> None:

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
         description="How long one live stream (/work/events) stays open; the page reopens it.",
     )
     max_ticket_body_chars: int = Field(default=20_000, description="Largest ticket body accepted.")
+    import_max_rows: int = Field(
+        default=1_000_000, gt=0, description="Most data rows one imported file (CSV or XLSX) may hold."
+    )
     input_earliest: date = Field(
         default=date(2000, 1, 1), description="The earliest date any input may hold (tickets, contracts, weeks)."
     )

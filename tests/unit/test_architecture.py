@@ -39,6 +39,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ops.openapi",
             "ops.runtime",
             "ops.sessions",
+            "ops.tabular",
         ),
     ),
     ("contracts", ("ops.contracts",)),

@@ -18,7 +18,7 @@ import click
 from ops.errors import DomainError
 
 if TYPE_CHECKING:  # the database stack is imported by the commands that use it, not by `ops --help`
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -87,6 +87,25 @@ async def session_scope(*, migrate: bool = True) -> AsyncIterator[AsyncSession]:
         await runtime.engine.dispose()
         raise
     await runtime.close()
+
+
+@asynccontextmanager
+async def runtime_scope(*, migrate: bool = True) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """One runtime for a command that commits in several transactions (an import in batches): each
+    `async with sessionmaker.begin()` is one of them."""
+    from ops.config import get_settings
+    from ops.runtime import open_runtime
+
+    settings = get_settings()
+    if migrate:
+        from ops.migrate import upgrade
+
+        await asyncio.to_thread(upgrade, settings.database_url)
+    runtime = open_runtime(settings)
+    try:
+        yield runtime.sessionmaker
+    finally:
+        await runtime.close()
 
 
 def actor() -> str:

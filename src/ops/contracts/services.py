@@ -187,6 +187,14 @@ async def get_contract(session: AsyncSession, *, code: str, principal: Principal
     return row
 
 
+async def contract_language(session: AsyncSession, code: str) -> str:
+    """The contract's language (pt-BR, es-AR, en): how its files write numbers. NotFoundError when there is none."""
+    document = (await session.execute(select(Contract.document).where(Contract.code == code))).scalar_one_or_none()
+    if document is None:
+        raise NotFoundError(f"unknown contract {code!r}")
+    return str(document.get("language") or "pt-BR")
+
+
 async def list_contracts(session: AsyncSession, *, principal: Principal) -> list[Contract]:
     query = select(Contract).order_by(Contract.code)
     if principal.contract_id is not None:

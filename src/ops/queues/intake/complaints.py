@@ -10,9 +10,7 @@ the row, numbered when identical rows repeat, so replaying the same file twice s
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from ops import bounds
 from ops.queues.intake.rules import TicketData
+from ops.tabular import Table, TableError
 
 SOURCE = "consumidor.gov.br"
 CHANNEL = "consumidor_gov"
@@ -108,35 +107,25 @@ def row_ticket(
 
 
 def read_complaints(
-    text: str, *, tz: ZoneInfo, reasons: Mapping[str, str] = REASONS
+    table: Table, *, tz: ZoneInfo, reasons: Mapping[str, str] = REASONS
 ) -> Iterator[TicketData | RowProblem]:
-    """Tickets (or the problem of a row, with its line number) from the CSV text, in file order."""
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [
-        c for c in ("uf", "data_abertura", "data_finalizacao", "grupo_problema") if c not in (reader.fieldnames or [])
-    ]
-    if missing:
-        raise ValueError(f"not a consumidor.gov.br file: missing column(s) {', '.join(missing)}")
+    """Tickets (or the problem of a row, with its line number) from the file's rows, in file order."""
+    try:
+        table.require("uf", "data_abertura", "data_finalizacao", "grupo_problema")
+    except TableError as exc:
+        raise TableError(f"not a consumidor.gov.br file: {exc}") from None
     seen: Counter[str] = Counter()
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:  # a field past the csv module's limit (128 KB): this row only
-            # DictReader's own line_num moves only on a good row: its reader's names the failing line.
-            yield RowProblem(reader.reader.line_num, f"not a CSV row ({exc})")
+    for item in table:
+        if item.problem is not None:
+            yield RowProblem(item.line, item.problem)
             continue
-        line = reader.line_num
-        if None in row or any(v is None for v in row.values()):
-            yield RowProblem(line, f"expected {len(reader.fieldnames or [])} columns")
-            continue
-        digest = hashlib.sha256("\x1f".join(row[c] or "" for c in reader.fieldnames or []).encode()).hexdigest()[:24]
+        row = {k: "" if v is None else str(v) for k, v in item.values.items()}
+        digest = hashlib.sha256("\x1f".join(row.get(c, "") for c in table.columns).encode()).hexdigest()[:24]
         seen[digest] += 1
         try:
             yield row_ticket(row, f"{digest}-{seen[digest]}", tz=tz, reasons=reasons)
         except (ValueError, KeyError) as exc:
-            yield RowProblem(line, str(exc))
+            yield RowProblem(item.line, str(exc))
 
 
 def batches(items: Iterable[TicketData | RowProblem], size: int) -> Iterator[list[TicketData | RowProblem]]:

@@ -115,7 +115,7 @@ def test_import_reads_a_brazilian_excel_csv_and_refuses_files_it_cannot_read(
     assert result.exit_code == 2
     assert "not a readable XLSX workbook" in result.output and "Traceback" not in result.output
     unknown = reference_cli.invoke(main, ["import", "tickets", str(TICKETS_CSV), "--contract", "nobody"])
-    assert unknown.exit_code == 1
+    assert unknown.exit_code == 2  # refused before reading a row, not once per row
     assert "unknown contract 'nobody'" in unknown.output
 
 

@@ -5,25 +5,29 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ops.queues.intake.complaints import RowProblem, read_complaints
 from ops.queues.intake.rules import TicketData
+from ops.tabular import open_table
 from tests.conftest import FIXTURES
 
 ROWS = list(csv.DictReader(io.StringIO((FIXTURES / "consumidor_slice.csv").read_text(encoding="utf-8-sig"))))
 
 
-def test_bad_lines_are_named_and_the_good_ones_read() -> None:
+def test_bad_lines_are_named_and_the_good_ones_read(tmp_path: Path) -> None:
     rows = [dict(r) for r in ROWS[:5]]
     rows[1]["data_abertura"] = "01/01/0001"
     rows[2]["nome_fantasia"] = "T\x00im"
     rows[3]["problema"] = "x" * 200_000
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    items = list(read_complaints(out.getvalue(), tz=ZoneInfo("America/Sao_Paulo")))
+    path = tmp_path / "complaints.csv"
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    with open_table(path, max_rows=10) as table:
+        items = list(read_complaints(table, tz=ZoneInfo("America/Sao_Paulo")))
     problems = {p.line: p.problem for p in items if isinstance(p, RowProblem)}
     assert set(problems) == {3, 4, 5}
     assert problems[3].startswith("data_abertura: 0001-01-01 is outside 2000-01-01 to")

@@ -1,0 +1,337 @@
+"""One reader for every tabular import: CSV (its encoding and delimiter detected) or XLSX (openpyxl, read-only),
+streamed row by row, bounded in rows per file and in characters per field; numbers written the locale's way.
+
+A file that cannot be read at all raises `TableError`, a ValueError naming the file and how it was read. A row
+that cannot be read (a field past the limit, a stray quote, a wrong number of cells) comes back as a `Row` with
+its `problem`, so the caller reports it and goes on with the next row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+# The csv module's default field limit (128 KB), applied to XLSX cells too: no ticket field is longer.
+FIELD_LIMIT = 131_072
+DELIMITERS = (",", ";", "\t", "|")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+_CHUNK = 1 << 20
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_MACHINE_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+csv.field_size_limit(FIELD_LIMIT)
+
+
+class TableError(ValueError):
+    """The file as a whole cannot be read: the message names the file and what was found."""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One data row: its line (the physical line of a CSV, the sheet row of an XLSX), its values by column
+    name (CSV text, or XLSX cells as typed), or the problem that kept it from being read."""
+
+    line: int
+    values: dict[str, Any] = field(default_factory=dict)
+    problem: str | None = None
+
+
+@dataclass(slots=True)
+class Table:
+    """An open file: its columns, how it was read, and its rows streamed once by iterating."""
+
+    path: Path
+    columns: list[str]
+    encoding: str | None  # None for XLSX
+    delimiter: str | None
+    max_rows: int
+    _rows: Iterator[Row]
+    _close: Callable[[], None]
+
+    def __iter__(self) -> Iterator[Row]:
+        return self._rows
+
+    def close(self) -> None:
+        self._close()
+
+    def __enter__(self) -> Table:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def describe(self) -> str:
+        """How the file was read, for an error message: 'CSV, cp1252, ';'-separated' or 'XLSX, first sheet'."""
+        if self.encoding is None:
+            return "XLSX, first sheet"
+        return f"CSV, {self.encoding}, {self.delimiter!r}-separated"
+
+    def require(self, *names: str) -> None:
+        """TableError naming every missing column, the columns found and how the file was read."""
+        missing = [n for n in names if n not in self.columns]
+        if missing:
+            raise TableError(
+                f"{self.path}: missing column(s) {', '.join(missing)}; found {_shown(self.columns)} "
+                f"(read as {self.describe()}; pass --encoding / --delimiter if that is wrong)"
+            )
+
+
+def _shown(columns: list[str]) -> str:
+    """Column names for a message: unprintable ones (a binary file read as text) quoted with escapes."""
+    return ", ".join(c if c.isprintable() else repr(c) for c in columns[:20]) or "none"
+
+
+def open_table(
+    path: Path, *, max_rows: int, encoding: str | None = None, delimiter: str | None = None, lower: bool = False
+) -> Table:
+    """The file's header read and its rows ready to stream. `lower` lowercases column names. More data rows than
+    `max_rows` is a TableError: before any row for a CSV (counted in the detection pass), when the sheet says so
+    or at the first row past it for an XLSX."""
+    if path.suffix.lower() in XLSX_SUFFIXES:
+        return _open_xlsx(path, max_rows=max_rows, lower=lower)
+    return _open_csv(path, max_rows=max_rows, encoding=encoding, delimiter=delimiter, lower=lower)
+
+
+def _too_many(path: Path, max_rows: int, found: str) -> TableError:
+    return TableError(
+        f"{path}: {found} rows, more than the {max_rows:,} a file may hold (OPS_IMPORT_MAX_ROWS): split the file"
+    )
+
+
+# --- CSV ------------------------------------------------------------------------------------------------------
+
+
+def detect_encoding(path: Path) -> tuple[str, int]:
+    """The file's encoding (a BOM's; else UTF-8 when every byte is valid UTF-8; else cp1252, which Excel writes
+    on a Brazilian or Argentine Windows) and its count of line feeds, in one pass of 1 MB reads."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        for bom, name in _BOMS:
+            if head.startswith(bom):
+                return name, _count_lines(handle, head)
+        handle.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        lines = offset = 0
+        try:
+            while chunk := handle.read(_CHUNK):
+                decoder.decode(chunk)
+                lines += chunk.count(b"\n")
+                offset += len(chunk)
+            decoder.decode(b"", final=True)
+            return "utf-8", lines
+        except UnicodeDecodeError as exc:
+            utf8 = f"not UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset {offset + exc.start:,})"
+        handle.seek(0)
+        lines = offset = 0
+        while chunk := handle.read(_CHUNK):
+            try:
+                chunk.decode("cp1252")
+            except UnicodeDecodeError as exc:
+                raise TableError(
+                    f"{path}: neither UTF-8 nor cp1252 text: {utf8}, and byte 0x{chunk[exc.start]:02x} at offset "
+                    f"{offset + exc.start:,} is not cp1252; save it as CSV UTF-8 or pass --encoding"
+                ) from None
+            lines += chunk.count(b"\n")
+            offset += len(chunk)
+        return "cp1252", lines
+
+
+def _count_lines(handle: Any, head: bytes) -> int:
+    lines = head.count(b"\n")
+    while chunk := handle.read(_CHUNK):
+        lines += chunk.count(b"\n")
+    return int(lines)
+
+
+def detect_delimiter(header: str) -> str:
+    """The header line's separator: the most frequent of comma, semicolon (a Brazilian Excel), tab and pipe outside
+    quotes; a comma for a one-column file."""
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    counts = {d: unquoted.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _open_csv(path: Path, *, max_rows: int, encoding: str | None, delimiter: str | None, lower: bool) -> Table:
+    if encoding is None:
+        encoding, lines = detect_encoding(path)
+    else:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise TableError(f"{path}: unknown encoding {encoding!r}") from None
+        lines = -1
+    handle = path.open(encoding=encoding, newline="", errors="strict")
+    try:
+        header_line = handle.readline()
+        if not header_line.strip():
+            raise TableError(f"{path}: empty file (no header line)")
+        delimiter = delimiter or detect_delimiter(header_line)
+        handle.seek(0)
+        reader = csv.reader(handle, delimiter=delimiter)
+        columns = _names(next(reader), lower)
+        _check_columns(path, columns)
+        if lines > max_rows:  # more line feeds than rows allowed: count the rows themselves (quoted line breaks)
+            count = _count_rows(path, encoding, delimiter)
+            if count > max_rows:
+                raise _too_many(path, max_rows, f"{count:,}")
+    except UnicodeDecodeError as exc:
+        handle.close()
+        raise TableError(f"{path}: not {encoding} text ({exc.reason}); pass the right --encoding") from None
+    except BaseException:
+        handle.close()
+        raise
+    rows = _csv_rows(handle, reader, columns, max_rows, encoding)
+    return Table(path, columns, encoding, delimiter, max_rows, rows, handle.close)
+
+
+def _names(header: list[str] | tuple[Any, ...], lower: bool) -> list[str]:
+    names = ["" if h is None else str(h).strip().lstrip("\ufeff") for h in header]
+    return [n.lower() for n in names] if lower else names
+
+
+def _check_columns(path: Path, columns: list[str]) -> None:
+    seen: set[str] = set()
+    for name in columns:
+        if name and name in seen:
+            raise TableError(f"{path}: column {name!r} appears twice in the header")
+        seen.add(name)
+
+
+def _count_rows(path: Path, encoding: str, delimiter: str) -> int:
+    with path.open(encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        count = -1  # the header
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return count
+            except csv.Error:
+                count += 1
+                continue
+            count += any(c.strip() for c in cells)
+
+
+def _csv_rows(handle: Any, reader: Any, columns: list[str], max_rows: int, encoding: str) -> Iterator[Row]:
+    width = len(columns)
+    count = 0
+    with handle:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # a field past the limit, a stray quote: this row only
+                yield Row(reader.line_num, problem=f"not a CSV row ({exc})")
+                continue
+            except UnicodeDecodeError as exc:  # only with an --encoding given: detection read every byte
+                raise TableError(
+                    f"{handle.name}: not {encoding} text after line {reader.line_num} ({exc.reason})"
+                ) from None
+            if len(cells) != width:
+                if not any(c.strip() for c in cells):
+                    continue
+                yield Row(reader.line_num, problem=f"expected {width} columns, got {len(cells)}")
+                continue
+            count += 1
+            if count > max_rows:
+                raise _too_many(Path(handle.name), max_rows, "more than that")
+            yield Row(reader.line_num, dict(zip(columns, cells, strict=True)))
+
+
+# --- XLSX -----------------------------------------------------------------------------------------------------
+
+
+def _open_xlsx(path: Path, *, max_rows: int, lower: bool) -> Table:
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise TableError(f"{path}: not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
+    try:
+        sheet = book.worksheets[0]
+        declared = sheet.max_row  # from the sheet's <dimension>, when the writer put one
+        if isinstance(declared, int) and declared - 1 > max_rows:
+            raise _too_many(path, max_rows, f"{declared - 1:,}")
+        header = next(sheet.iter_rows(max_row=1, values_only=True), None)
+        if not header or all(h is None for h in header):
+            raise TableError(f"{path}: empty sheet (no header row)")
+        columns = _names(header, lower)
+        _check_columns(path, columns)
+    except BaseException:
+        book.close()
+        raise
+    return Table(path, columns, None, None, max_rows, _xlsx_rows(path, book, columns, max_rows), book.close)
+
+
+def _xlsx_rows(path: Path, book: Any, columns: list[str], max_rows: int) -> Iterator[Row]:
+    count = 0
+    try:
+        rows = book.worksheets[0].iter_rows(min_row=2, max_col=len(columns), values_only=True)
+        for number, cells in enumerate(rows, start=2):
+            if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+                continue
+            count += 1
+            if count > max_rows:
+                raise _too_many(path, max_rows, "more than that")
+            long = next(
+                (n for n, c in zip(columns, cells, strict=False) if isinstance(c, str) and len(c) > FIELD_LIMIT), None
+            )
+            if long is not None:
+                yield Row(number, problem=f"{long}: longer than {FIELD_LIMIT:,} characters")
+                continue
+            yield Row(number, {n: _cell(c) for n, c in zip(columns, cells, strict=False) if n})
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        if isinstance(exc, TableError):
+            raise
+        raise TableError(f"{path}: the sheet breaks off ({type(exc).__name__}: {exc})") from None
+    finally:
+        book.close()
+
+
+def _cell(value: Any) -> Any:
+    # Spreadsheets store ids and counts as floats (1001.0): give them back as the integers they are.
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else str(value)
+    return value
+
+
+# --- numbers --------------------------------------------------------------------------------------------------
+
+
+def parse_number(text: str, locale: str) -> Decimal:
+    """A number as a person of `locale` (pt-BR, es-AR, en) types it: '1.234,56' in pt-BR and es-AR, '1,234.56' in
+    en, with the locale's symbols from Babel; a plain machine number ('1234.56') as well. ValueError says what was
+    expected."""
+    cleaned = text.strip().replace("\u00a0", "").replace("\u202f", "")
+    if _MACHINE_NUMBER.fullmatch(cleaned) and "." not in cleaned:
+        return Decimal(cleaned)  # digits alone read the same in every locale
+    group, decimal, pattern = _number_format(locale)
+    if pattern.fullmatch(cleaned):
+        return Decimal(cleaned.replace(group, "").replace(decimal, "."))
+    if _MACHINE_NUMBER.fullmatch(cleaned):
+        return Decimal(cleaned)
+    raise ValueError(f"{text!r} is not a number as {locale} writes it, such as 1{group}234{decimal}56")
+
+
+@cache
+def _number_format(locale: str) -> tuple[str, str, re.Pattern[str]]:
+    """The locale's group and decimal symbols (Babel's) and the pattern of a number written with them: groups of
+    three digits or none, then the decimals."""
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    tag = locale.replace("-", "_")
+    group, decimal = get_group_symbol(tag), get_decimal_symbol(tag)
+    g, d = re.escape(group), re.escape(decimal)
+    return group, decimal, re.compile(rf"[+-]?(\d{{1,3}}({g}\d{{3}})+|\d+)({d}\d+)?")
