@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops.auth import issue_token
 from ops.contracts.models import Contract, Queue
 from ops.db import utcnow
-from ops.errors import ConflictError, InvalidInputError, NotFoundError
+from ops.errors import ConflictError, InvalidInputError, NotFoundError, Said
+from ops.l10n import N_
 from ops.queues.assignment.push import request_push, return_to_pool
 from ops.queues.models import Agent, Position, Ticket
 
@@ -136,7 +137,7 @@ async def set_status(
     now = now or utcnow()
     if status not in AGENT_STATUSES:
         raise InvalidInputError(
-            f"status must be one of {', '.join(AGENT_STATUSES)}",
+            Said(N_("status: choose available, busy, break or offline")),
             extra=[{"field": "status", "problem": f"{status!r} is not one of {', '.join(AGENT_STATUSES)}"}],
         )
     agent = await get_agent(session, agent_id=agent_id)
@@ -152,7 +153,7 @@ async def set_status(
             )
         agent.position_id = position.id
     if status != "offline" and agent.position_id is None:
-        raise ConflictError("sign in to a position first (give `position`)")
+        raise ConflictError(Said(N_("Sign in to a position first (the position field)")))
     before = agent.status
     agent.status = status
     if status == "available" and before != "available":
