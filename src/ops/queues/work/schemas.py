@@ -83,6 +83,23 @@ class FieldOut(msgspec.Struct):
     value: Any
 
 
+class CannedReplyOut(msgspec.Struct):
+    """A canned reply of the ticket's reason, its placeholders filled where the ticket can (others left as written)."""
+
+    title: str
+    text: str
+
+
+class OtherTicketOut(msgspec.Struct):
+    """Another ticket of the same customer (the CRM's customer id) and contract."""
+
+    id: int
+    protocol: str
+    status: str
+    subject: str
+    created_at: datetime
+
+
 class TicketWorkOut(msgspec.Struct):
     id: int
     protocol: str
@@ -116,3 +133,8 @@ class TicketWorkOut(msgspec.Struct):
     history: list[EventOut]
     time_entries: list[TimeEntryOut]
     minutes_logged: Decimal
+    canned_replies: list[CannedReplyOut] = []
+    other_tickets: list[OtherTicketOut] = []
+    # Whether a resolve would be refused now (steps unticked or no reply) and whether `override` may pass it.
+    resolve_blocked: bool = False
+    resolve_override_allowed: bool = True
