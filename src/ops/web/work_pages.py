@@ -21,6 +21,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal, Role, requires
+from ops.calendars import Calendar, open_windows
 from ops.contracts.models import Contract
 from ops.db import utcnow
 from ops.errors import DomainError, Said
@@ -349,6 +350,7 @@ async def _ticket_page(
             for e in reversed(view.events)
         ],
         entries=thread(tk.body or "", tk.created_at, customer, view.events, names),
+        windows=open_windows(Calendar.from_dict(view.queue.calendar), now, now + views.WINDOWS_AHEAD),
         said=lambda x: say(x, fmt.lang) if isinstance(x, Said) else str(x),
     )
     response.status_code = status
