@@ -33,7 +33,7 @@ from ops.queues.work.minutes import parse_minutes
 from ops.web.actions import attempt
 from ops.web.i18n import locale_tag, pick_language, told, translate
 from ops.web.render import page
-from ops.web.ticket_story import Names, sentence, thread
+from ops.web.ticket_story import Names, sentence, thread, who
 from ops.web.ticket_words import TICKET_PHRASES
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -233,6 +233,14 @@ def shown(value: Any, fmt: Formats, tz: ZoneInfo, key: str = "") -> str:
     return str(value)
 
 
+def named(actor: str | None, names: Names, lang: str) -> str:
+    """Who did it, as a name in the page's language: "agent:Ana #3" is Ana, "system:sla" the system."""
+    if not actor:
+        return ""
+    person = who(actor, names)
+    return say(person, lang) if isinstance(person, Said) else person
+
+
 def shown_value(value: Any, fmt: Formats) -> str:
     """A reason field's value in a sentence: a date (YYYY-MM-DD) in the locale's words, a number in its digits."""
     if isinstance(value, str) and len(value) == 10 and value[4] == "-":
@@ -352,6 +360,8 @@ async def _ticket_page(
         entries=thread(tk.body or "", tk.created_at, customer, view.events, names),
         windows=open_windows(Calendar.from_dict(view.queue.calendar), now, now + views.WINDOWS_AHEAD),
         said=lambda x: say(x, fmt.lang) if isinstance(x, Said) else str(x),
+        # Who did it, as a name ("agent:Ana #3" is Ana), in the time entries and the ticked steps.
+        actor=lambda a: named(a, names, fmt.lang),
     )
     response.status_code = status
     return response

@@ -14,7 +14,8 @@ from ops import bounds
 
 class ActionIn(bounds.Bounded, forbid_unknown_fields=True):
     """`version` is the ticket version the caller saw; the other fields depend on the action:
-    `message` (reply, note, customer_message, escalate; optional for pend, resume, resolve...),
+    `message` (reply, note, customer_message, escalate; optional for pend, where it is the agent's note on why the
+    ticket waits, never a reply, and for resume, resolve...),
     `queue` and `reason` (transfer), `fields` (fields, resolve), `item` and `done` (tick), `override` (resolve:
     the agent's reason to resolve with procedure steps unticked or no reply sent, when the contract allows it).
     `minutes` (any action; required by log_time): the time spent, more than 0 and at most 1440, with at most
