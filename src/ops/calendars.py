@@ -414,6 +414,18 @@ def business_minutes_between(
     return total / _US_PER_MINUTE
 
 
+def open_windows(cal: Calendar, start: datetime, end: datetime) -> list[tuple[int, int]]:
+    """The calendar's open stretches within [start, end) as Unix seconds, in order: what a page's script needs to
+    count business minutes down while it stays open (the minutes it shows stay the SLA clock's)."""
+    start_us, end_us = _to_us(_aware(start, "start")), _to_us(_aware(end, "end"))
+    out: list[tuple[int, int]] = []
+    for a, b in _open_segments(cal, start_us, []):
+        if a >= end_us:
+            break
+        out.append((a // 1_000_000, min(b, end_us) // 1_000_000))
+    return out
+
+
 def is_open(cal: Calendar, at: datetime) -> bool:
     """Whether `at` lies inside an opening window; windows are half-open, so closed at closing time."""
     at_us = _to_us(_aware(at, "at"))

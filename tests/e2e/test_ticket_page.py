@@ -22,6 +22,7 @@ WORDS = {
         "replied": "Ana Souza respondeu ao cliente em",
         "resolved": "Ana Souza resolveu o chamado em",
         "status": "resolvido",
+        "business": r"-?\d{1,3}(\.\d{3})* min úteis",
     },
     "es": {
         "placeholder": "Reemplazá los campos a completar antes de enviar: {recalculation_number}",
@@ -30,6 +31,7 @@ WORDS = {
         "replied": "Ana Souza respondió al cliente el",
         "resolved": "Ana Souza resolvió el ticket el",
         "status": "resuelto",
+        "business": r"-?\d{1,3}(\.\d{3})* min hábiles",
     },
 }
 
@@ -52,6 +54,13 @@ def test_next_ticket_thread_canned_reply_resolve_refused_then_resolved(
     agent.wait_for_url(re.compile(r"/work/tickets/\d+$"))
     assert agent.url.endswith(f"/work/tickets/{live_server.ids['urgent']}")
     assert "Fui cobrado por um serviço que não contratei." in agent.locator("#thread").inner_text()
+    # Beside the wall-clock countdown, the business minutes left, kept by the script over the calendar's open hours.
+    left = agent.locator("table.clocks tr[data-kind='resolution'] .business-left")
+    assert re.fullmatch(words["business"], left.inner_text()), left.inner_text()
+    if left.get_attribute("data-windows"):  # the calendar opens within a day: the script keeps the figure
+        left.evaluate("el => { el.textContent = 'stale'; }")
+        agent.wait_for_timeout(1200)
+        assert re.fullmatch(words["business"], left.inner_text()), left.inner_text()
 
     # "r" goes to the reply box; "/" offers the reason's canned replies; Enter inserts the first one.
     agent.keyboard.press("r")

@@ -25,6 +25,7 @@ DEADLINES = {
 SENTENCES: dict[str, str] = {
     "created": N_("The ticket arrived at {at}"),
     "assigned": N_("{who} assigned the ticket to {agent} at {at}"),
+    "pulled": N_("{agent} took the ticket as their next one at {at}"),
     "take": N_("{who} took the ticket at {at}"),
     "take_over": N_("{who} took the ticket over from {agent} at {at}"),
     "given_back": N_("The ticket went back to the queue from {agent} at {at}"),
@@ -124,6 +125,8 @@ def sentence(event: Event, names: Names, moment: Callable[[datetime], str], show
         key, base["agent"] = "take_over", _agent(before.get("assigned_agent_id"), names)
     elif a == "assigned":
         base["agent"] = _agent(after.get("assigned_agent_id"), names)
+        if after.get("how") == "pull":  # the agent's own Next ticket, not someone's assignment
+            key = "pulled"
     elif a in ("given_back", "released"):
         base["agent"] = _agent(before.get("assigned_agent_id"), names)
     elif a in ("sla_breach", "sla_warning"):

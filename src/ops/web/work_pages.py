@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal, Role, requires
+from ops.calendars import Calendar, open_windows
 from ops.contracts.models import Contract
 from ops.db import utcnow
 from ops.errors import ConflictError, DomainError, Said
@@ -33,10 +34,11 @@ from ops.queues.work import actions, views
 from ops.queues.work.minutes import parse_minutes
 from ops.web.actions import attempt
 from ops.web.i18n import locale_tag, pick_language, told, translate
-from ops.web.live_pages import action_label, others_viewing, who
+from ops.web.live_pages import action_label, others_viewing
 from ops.web.live_pages import say as say_key
+from ops.web.live_pages import who as by_whom
 from ops.web.render import page
-from ops.web.ticket_story import Names, sentence, thread
+from ops.web.ticket_story import Names, sentence, thread, who
 from ops.web.ticket_words import TICKET_PHRASES
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -247,6 +249,14 @@ def shown(value: Any, fmt: Formats, tz: ZoneInfo, key: str = "") -> str:
     return str(value)
 
 
+def named(actor: str | None, names: Names, lang: str) -> str:
+    """Who did it, as a name in the page's language: "agent:Ana #3" is Ana, "system:sla" the system."""
+    if not actor:
+        return ""
+    person = who(actor, names)
+    return say(person, lang) if isinstance(person, Said) else person
+
+
 def shown_value(value: Any, fmt: Formats) -> str:
     """A reason field's value in a sentence: a date (YYYY-MM-DD) in the locale's words, a number in its digits."""
     if isinstance(value, str) and len(value) == 10 and value[4] == "-":
@@ -397,7 +407,10 @@ async def _ticket_page(
             for e in reversed(view.events)
         ],
         entries=thread(tk.body or "", tk.created_at, customer, view.events, names),
+        windows=open_windows(Calendar.from_dict(view.queue.calendar), now, now + views.WINDOWS_AHEAD),
         said=lambda x: say(x, fmt.lang) if isinstance(x, Said) else str(x),
+        # Who did it, as a name ("agent:Ana #3" is Ana), in the time entries and the ticked steps.
+        actor=lambda a: named(a, names, fmt.lang),
     )
     response.status_code = status
     return response
@@ -487,7 +500,7 @@ async def _stale(request: Request[Principal, Any, State], session: AsyncSession,
         )
     ).first()
     action, actor = last if last is not None else ("", "")
-    stale = say_key(lang, "lv_stale", what=action_label(lang, action), by=who(lang, actor))
+    stale = say_key(lang, "lv_stale", what=action_label(lang, action), by=by_whom(lang, actor))
     return f"{stale} {translate('lv_kept', lang)}"
 
 

@@ -140,6 +140,8 @@ async def test_a_queue_or_reason_in_use_cannot_leave_the_contract(client: AsyncT
             push=False,
         )
     document = yaml.safe_load(text)
+    # Without the canned replies, which name bo_care's reasons: the file would be refused before the tickets count.
+    document.pop("work")
     without_queue = {**document, "queues": [q for q in document["queues"] if q["code"] != "bo_care"]}
     without_queue["default_queue"] = "bo_helpdesk"
     without_queue["classification"] = [r for r in document["classification"] if r["queue"] != "bo_care"]

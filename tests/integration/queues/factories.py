@@ -34,6 +34,7 @@ async def make_agent(
     capacity: int = 3,
     supervisor: bool = False,
     status: str = "busy",
+    reason: str | None = None,
 ) -> tuple[Agent, str]:
     agent, token = await create_agent(
         session,
@@ -44,7 +45,9 @@ async def make_agent(
         supervisor=supervisor,
     )
     if status != "offline":
-        await set_status(session, agent_id=agent.id, status=status)
+        # A break names one of the contract's break reasons (the reference contract's first, unless given).
+        reason = reason or ("rest" if status == "break" else None)
+        await set_status(session, agent_id=agent.id, status=status, reason=reason)
     return agent, token
 
 

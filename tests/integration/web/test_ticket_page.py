@@ -160,6 +160,11 @@ async def test_the_customers_other_tickets_of_this_contract_are_listed(client: C
     others = page[page.index('id="other-tickets"') : page.index("</section>", page.index('id="other-tickets"'))]
     assert f'href="/work/tickets/{desk["older"]}"' in others and "Fatura antiga" in others
     assert others.count('href="/work/tickets/') == 1  # not the other contract's, not another customer's
+    # The API's work view carries the same: the other tickets, the filled canned replies, the resolve rule's state.
+    work = (await client.get(f"/api/tickets/{desk['ticket']}/work", headers=bearer(desk["ana"]))).json()
+    assert [t["id"] for t in work["other_tickets"]] == [desk["older"]]
+    assert work["canned_replies"][0]["text"].startswith("Olá, Maria Souza.")
+    assert (work["resolve_blocked"], work["resolve_override_allowed"]) == (True, True)
 
 
 async def test_service_messages_are_localized_without_internal_ids(client: Client, db: Any, desk: Any) -> None:

@@ -38,6 +38,8 @@ def test_an_assignment_reads_as_a_sentence_in_each_language_with_no_ids_or_iso_s
     assert told(take, "en") == "Maria took the ticket over from João at 12/7, 2:02\u202fPM"
     pushed = Ev("assigned", actor="system:push", after={"assigned_agent_id": 1, "how": "longest_idle"})
     assert told(pushed, "pt-BR") == "O sistema atribuiu o chamado a João em 07/12 14:02"
+    pulled = Ev("assigned", actor="agent:1", after={"assigned_agent_id": 1, "how": "pull"})
+    assert told(pulled, "es-AR") == "João tomó el ticket como su próximo el 7/12, 14:02"
 
 
 def test_a_breach_a_transfer_and_an_override_name_things_not_codes() -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops.auth import Principal, issue_token
 from ops.contracts.models import Contract, Queue
 from ops.db import utcnow
-from ops.errors import ConflictError, InvalidInputError, NotFoundError
+from ops.errors import ConflictError, InvalidInputError, NotFoundError, Said
 from ops.l10n import N_
 from ops.queues.assignment.push import request_push, return_to_pool
 from ops.queues.assignment.refusals import Refusal
@@ -174,7 +174,7 @@ async def set_status(
     now = now or utcnow()
     if status not in AGENT_STATUSES:
         raise InvalidInputError(
-            f"status must be one of {', '.join(AGENT_STATUSES)}",
+            Said(N_("status: choose available, busy, break or offline")),
             extra=[{"field": "status", "problem": f"{status!r} is not one of {', '.join(AGENT_STATUSES)}"}],
         )
     agent = await get_agent(session, agent_id=agent_id)
@@ -191,7 +191,7 @@ async def set_status(
             )
         agent.position_id = position.id
     if status != "offline" and agent.position_id is None:
-        raise ConflictError("sign in to a position first (give `position`)")
+        raise ConflictError(Said(N_("Sign in to a position first (the position field)")))
     before, before_reason = agent.status, agent.status_reason
     changed = (before, before_reason) != (status, kept_reason)
     agent.status, agent.status_reason = status, kept_reason

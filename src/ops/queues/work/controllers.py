@@ -14,12 +14,15 @@ from ops.auth import Principal, requires
 from ops.http import to_struct
 from ops.queues.work import actions, views
 from ops.queues.work.minutes import parse_minutes
+from ops.queues.work.resolving import blockers
 from ops.queues.work.schemas import (
     ActionIn,
+    CannedReplyOut,
     ChecklistItemOut,
     DeadlineOut,
     EventOut,
     FieldOut,
+    OtherTicketOut,
     TicketWorkOut,
     TimeEntryOut,
 )
@@ -59,6 +62,13 @@ def work_out(view: views.TicketWork) -> TicketWorkOut:
         history=[to_struct(EventOut, e) for e in view.events],
         time_entries=[to_struct(TimeEntryOut, e) for e in view.time_entries],
         minutes_logged=view.minutes_logged,
+        canned_replies=[CannedReplyOut(c.title, c.text) for c in view.canned],
+        other_tickets=[
+            OtherTicketOut(r.ticket.id, r.ticket.protocol, r.ticket.status, r.ticket.subject, r.ticket.created_at)
+            for r in view.others
+        ],
+        resolve_blocked=bool(blockers(view.checklist, [e.action for e in view.events])),
+        resolve_override_allowed=view.override_allowed,
     )
 
 

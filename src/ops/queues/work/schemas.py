@@ -14,7 +14,8 @@ from ops import bounds
 
 class ActionIn(bounds.Bounded, forbid_unknown_fields=True):
     """`version` is the ticket version the caller saw; the other fields depend on the action:
-    `message` (reply, note, customer_message, escalate; optional for pend, resume, resolve...),
+    `message` (reply, note, customer_message, escalate; optional for pend, where it is the agent's note on why the
+    ticket waits, never a reply, and for resume, resolve...),
     `queue` and `reason` (transfer), `fields` (fields, resolve), `item` and `done` (tick), `override` (resolve:
     the agent's reason to resolve with procedure steps unticked or no reply sent, when the contract allows it).
     `minutes` (any action; required by log_time): the time spent, more than 0 and at most 1440, with at most
@@ -83,6 +84,23 @@ class FieldOut(msgspec.Struct):
     value: Any
 
 
+class CannedReplyOut(msgspec.Struct):
+    """A canned reply of the ticket's reason, its placeholders filled where the ticket can (others left as written)."""
+
+    title: str
+    text: str
+
+
+class OtherTicketOut(msgspec.Struct):
+    """Another ticket of the same customer (the CRM's customer id) and contract."""
+
+    id: int
+    protocol: str
+    status: str
+    subject: str
+    created_at: datetime
+
+
 class TicketWorkOut(msgspec.Struct):
     id: int
     protocol: str
@@ -116,3 +134,8 @@ class TicketWorkOut(msgspec.Struct):
     history: list[EventOut]
     time_entries: list[TimeEntryOut]
     minutes_logged: Decimal
+    canned_replies: list[CannedReplyOut] = []
+    other_tickets: list[OtherTicketOut] = []
+    # Whether a resolve would be refused now (steps unticked or no reply) and whether `override` may pass it.
+    resolve_blocked: bool = False
+    resolve_override_allowed: bool = True

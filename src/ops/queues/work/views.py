@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal
-from ops.calendars import Calendar, business_minutes_between
+from ops.calendars import Calendar, business_minutes_between, open_windows
 from ops.contracts.models import Contract, Queue, Reason
 from ops.db import utcnow
 from ops.errors import NotFoundError
@@ -152,6 +152,12 @@ class TicketRow:
     # Business minutes of the queue's calendar from now to next_due (negative once past it): the SLA clock's
     # own minutes, shown beside the wall-clock countdown (which keeps tickets comparable across calendars).
     minutes_left: float | None = None
+    # The calendar's open stretches of the next hours (Unix seconds): a page counts minutes_left down over them.
+    open_windows: tuple[tuple[int, int], ...] = ()
+
+
+# How far ahead a page's countdown of business minutes is given its calendar's open stretches (then it holds).
+WINDOWS_AHEAD = timedelta(hours=24)
 
 
 def business_minutes_left(calendar: Calendar, now: datetime, due: datetime | None) -> float | None:
@@ -175,14 +181,17 @@ async def _rows(session: AsyncSession, query: Any, now: datetime) -> list[Ticket
         .outerjoin(Reason, Reason.id == Ticket.reason_id)
         .outerjoin(Agent, Agent.id == Ticket.assigned_agent_id)
     )
-    calendars: dict[tuple[int, str], Calendar] = {}  # a queue code is unique within its contract
+    calendars: dict[tuple[int, str], tuple[Calendar, tuple[tuple[int, int], ...]]] = {}  # a code is per contract
     rows = []
     for t, q, r, a, cal in (await session.execute(full)).tuples():
         row = _row(t, q, r, a, now)
         if row.next_due is not None:
             key = (t.contract_id, q)
-            calendar = calendars.get(key) or calendars.setdefault(key, Calendar.from_dict(cal))
-            row = replace(row, minutes_left=business_minutes_left(calendar, now, row.next_due))
+            if key not in calendars:
+                calendar = Calendar.from_dict(cal)
+                calendars[key] = (calendar, tuple(open_windows(calendar, now, now + WINDOWS_AHEAD)))
+            calendar, windows = calendars[key]
+            row = replace(row, minutes_left=business_minutes_left(calendar, now, row.next_due), open_windows=windows)
         rows.append(row)
     return rows
 
