@@ -147,4 +147,4 @@ def test_two_people_on_one_ticket_in_argentine_spanish(live_server: LiveServer, 
     assert supervisor.input_value("#note-message") == typed
     supervisor.click("#do-note")
     supervisor.wait_for_selector("#act-error", state="detached")
-    assert supervisor.locator(".history", has_text=typed).count() == 1
+    assert supervisor.locator(".thread", has_text=typed).count() == 1  # the note, in the conversation
