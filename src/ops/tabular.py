@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import re
 import zipfile
 from collections.abc import Callable, Iterator
@@ -17,11 +18,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 # The csv module's default field limit (128 KB), applied to XLSX cells too: no ticket field is longer.
 FIELD_LIMIT = 131_072
 DELIMITERS = (",", ";", "\t", "|")
+LOCALES = ("pt-BR", "es-AR", "en")  # the languages a file's numbers may be written in (--locale)
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 _CHUNK = 1 << 20
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
@@ -100,6 +102,27 @@ def open_table(
     return _open_csv(path, max_rows=max_rows, encoding=encoding, delimiter=delimiter, lower=lower)
 
 
+def open_data(
+    data: bytes,
+    name: str,
+    *,
+    max_rows: int,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    lower: bool = False,
+) -> Table:
+    """As open_table, for a file received as bytes (an upload): `name` stands for it in every message. An XLSX is
+    told by its name or its zip signature."""
+    path = Path(name)
+    if path.suffix.lower() in XLSX_SUFFIXES or data[:4] == b"PK\x03\x04":
+        return _open_xlsx(path, max_rows=max_rows, lower=lower, data=data)
+    return _open_csv(path, max_rows=max_rows, encoding=encoding, delimiter=delimiter, lower=lower, data=data)
+
+
+def _binary(path: Path, data: bytes | None) -> IO[bytes]:
+    return path.open("rb") if data is None else io.BytesIO(data)
+
+
 def _too_many(path: Path, max_rows: int, found: str) -> TableError:
     return TableError(
         f"{path}: {found} rows, more than the {max_rows:,} a file may hold (OPS_IMPORT_MAX_ROWS): split the file"
@@ -109,10 +132,11 @@ def _too_many(path: Path, max_rows: int, found: str) -> TableError:
 # --- CSV ------------------------------------------------------------------------------------------------------
 
 
-def detect_encoding(path: Path) -> tuple[str, int]:
+def detect_encoding(path: Path, data: bytes | None = None) -> tuple[str, int]:
     """The file's encoding (a BOM's; else UTF-8 when every byte is valid UTF-8; else cp1252, which Excel writes
-    on a Brazilian or Argentine Windows) and its count of line feeds, in one pass of 1 MB reads."""
-    with path.open("rb") as handle:
+    on a Brazilian or Argentine Windows) and its count of line feeds, in one pass of 1 MB reads. `data`, when
+    given, is the file's content and `path` only its name."""
+    with _binary(path, data) as handle:
         head = handle.read(4)
         for bom, name in _BOMS:
             if head.startswith(bom):
@@ -160,16 +184,18 @@ def detect_delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
-def _open_csv(path: Path, *, max_rows: int, encoding: str | None, delimiter: str | None, lower: bool) -> Table:
+def _open_csv(
+    path: Path, *, max_rows: int, encoding: str | None, delimiter: str | None, lower: bool, data: bytes | None = None
+) -> Table:
     if encoding is None:
-        encoding, lines = detect_encoding(path)
+        encoding, lines = detect_encoding(path, data)
     else:
         try:
             codecs.lookup(encoding)
         except LookupError:
             raise TableError(f"{path}: unknown encoding {encoding!r}") from None
         lines = -1
-    handle = path.open(encoding=encoding, newline="", errors="strict")
+    handle = io.TextIOWrapper(_binary(path, data), encoding=encoding, newline="", errors="strict")
     try:
         header_line = handle.readline()
         if not header_line.strip():
@@ -180,7 +206,7 @@ def _open_csv(path: Path, *, max_rows: int, encoding: str | None, delimiter: str
         columns = _names(next(reader), lower)
         _check_columns(path, columns)
         if lines > max_rows:  # more line feeds than rows allowed: count the rows themselves (quoted line breaks)
-            count = _count_rows(path, encoding, delimiter)
+            count = _count_rows(path, encoding, delimiter, data)
             if count > max_rows:
                 raise _too_many(path, max_rows, f"{count:,}")
     except UnicodeDecodeError as exc:
@@ -189,7 +215,7 @@ def _open_csv(path: Path, *, max_rows: int, encoding: str | None, delimiter: str
     except BaseException:
         handle.close()
         raise
-    rows = _csv_rows(handle, reader, columns, max_rows, encoding)
+    rows = _csv_rows(path, handle, reader, columns, max_rows, encoding)
     return Table(path, columns, encoding, delimiter, max_rows, rows, handle.close)
 
 
@@ -206,8 +232,8 @@ def _check_columns(path: Path, columns: list[str]) -> None:
         seen.add(name)
 
 
-def _count_rows(path: Path, encoding: str, delimiter: str) -> int:
-    with path.open(encoding=encoding, newline="") as handle:
+def _count_rows(path: Path, encoding: str, delimiter: str, data: bytes | None) -> int:
+    with io.TextIOWrapper(_binary(path, data), encoding=encoding, newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         count = -1  # the header
         while True:
@@ -221,7 +247,7 @@ def _count_rows(path: Path, encoding: str, delimiter: str) -> int:
             count += any(c.strip() for c in cells)
 
 
-def _csv_rows(handle: Any, reader: Any, columns: list[str], max_rows: int, encoding: str) -> Iterator[Row]:
+def _csv_rows(path: Path, handle: Any, reader: Any, columns: list[str], max_rows: int, encoding: str) -> Iterator[Row]:
     width = len(columns)
     count = 0
     with handle:
@@ -234,9 +260,7 @@ def _csv_rows(handle: Any, reader: Any, columns: list[str], max_rows: int, encod
                 yield Row(reader.line_num, problem=f"not a CSV row ({exc})")
                 continue
             except UnicodeDecodeError as exc:  # only with an --encoding given: detection read every byte
-                raise TableError(
-                    f"{handle.name}: not {encoding} text after line {reader.line_num} ({exc.reason})"
-                ) from None
+                raise TableError(f"{path}: not {encoding} text after line {reader.line_num} ({exc.reason})") from None
             if len(cells) != width:
                 if not any(c.strip() for c in cells):
                     continue
@@ -244,20 +268,20 @@ def _csv_rows(handle: Any, reader: Any, columns: list[str], max_rows: int, encod
                 continue
             count += 1
             if count > max_rows:
-                raise _too_many(Path(handle.name), max_rows, "more than that")
+                raise _too_many(path, max_rows, "more than that")
             yield Row(reader.line_num, dict(zip(columns, cells, strict=True)))
 
 
 # --- XLSX -----------------------------------------------------------------------------------------------------
 
 
-def _open_xlsx(path: Path, *, max_rows: int, lower: bool) -> Table:
+def _open_xlsx(path: Path, *, max_rows: int, lower: bool, data: bytes | None = None) -> Table:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        book = openpyxl.load_workbook(path if data is None else io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise TableError(f"{path}: not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
     try:
         sheet = book.worksheets[0]

@@ -165,3 +165,24 @@ def test_a_binary_header_is_shown_escaped_in_the_error(tmp_path: Path) -> None:
     with open_table(path, max_rows=10) as table, pytest.raises(TableError) as error:
         table.require("external_id")
     assert "found '\\x00\\x01garbage' (read as CSV, utf-8, ','-separated" in str(error.value)
+
+
+def test_an_upload_s_bytes_are_read_as_its_file_would_be(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from ops.tabular import open_data
+
+    content = "nome;valor\r\nJoão;1.234,56\r\n".encode("cp1252")
+    with open_data(content, "upload.csv", max_rows=10) as table:
+        assert (table.encoding, table.delimiter, table.columns) == ("cp1252", ";", ["nome", "valor"])
+        assert [(row.line, row.values) for row in table] == [(2, {"nome": "João", "valor": "1.234,56"})]
+    assert parse_number("1.234,56", "pt-BR") == Decimal("1234.56")
+    book = Workbook()
+    book.active.append(["nome", "valor"])
+    book.active.append(["Ana", 12.5])
+    book.save(tmp_path / "x.xlsx")
+    with open_data((tmp_path / "x.xlsx").read_bytes(), "no-suffix", max_rows=10) as table:  # told by its zip signature
+        assert table.describe() == "XLSX, first sheet"
+        assert [row.values for row in table] == [{"nome": "Ana", "valor": "12.5"}]
+    with pytest.raises(TableError, match=r"^upload\.csv: empty file"):
+        open_data(b"", "upload.csv", max_rows=10)

@@ -15,40 +15,50 @@ from ops.billing.indices.schemas import ImportResult, ReadjustPreview, SeriesOut
 from ops.cli.support import actor, domain_errors, fail, run, session_scope
 from ops.errors import DomainError, InvalidInputError
 from ops.http import parse_day, parse_month
+from ops.tabular import LOCALES, TableError, open_table
 
 index = click.Group("index", help="Price index series (IPCA, IGP-M, INPC, labour agreements cct_<code>).")
-
-
-def _read(file: Path) -> str:
-    """The file's text, or `error: FILE: ...` and exit 2 (nothing read, nothing stored)."""
-    try:
-        data = file.read_bytes()
-    except OSError as error:
-        fail(f"{file}: cannot read it ({error.strerror or error})")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        fail(f"{file}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); save it as UTF-8 CSV")
-    raise AssertionError("unreachable: fail exits")
 
 
 @index.command("import")
 @click.argument("file", type=click.Path(dir_okay=True, path_type=Path))
 @click.option("--by", "by", default=None, help="Who is importing it (recorded with each value and revision).")
-def import_file(file: Path, by: str | None) -> None:
-    """Import a series file FILE (CSV: month,ipca_pct_month,igpm_pct_month or month,index,pct). New months are
-    added, unchanged ones left alone, a changed published value is revised (the old one kept). A bad file is
-    refused whole."""
-    text = _read(file)
+@click.option(
+    "--locale",
+    type=click.Choice(sorted(LOCALES)),
+    default="en",
+    show_default=True,
+    help="How the file writes percentages (0.52 in en as IBGE and FGV publish them, 0,52 in pt-BR and es-AR).",
+)
+@click.option("--encoding", default=None, help="The CSV's encoding (default: detected, UTF-8 or cp1252).")
+@click.option("--delimiter", default=None, help="The CSV's separator (default: detected from the header).")
+def import_file(file: Path, by: str | None, locale: str, encoding: str | None, delimiter: str | None) -> None:
+    """Import a series file FILE (CSV, its encoding and separator detected, or XLSX; columns
+    month,ipca_pct_month,igpm_pct_month or month,index,pct). New months are added, unchanged ones left alone,
+    a changed published value is revised (the old one kept). A bad file is refused whole, every bad line
+    named."""
+    from ops.config import get_settings
+
+    try:
+        table = open_table(file, max_rows=get_settings().import_max_rows, encoding=encoding, delimiter=delimiter)
+    except TableError as error:
+        fail(str(error))
+        raise  # unreachable: fail exits
+    except OSError as error:
+        fail(f"{file}: cannot read it ({error.strerror or error})")
+        raise  # unreachable: fail exits
 
     async def go() -> ImportResult:
         async with session_scope() as session:
-            return await services.import_series(session, text=text, source=f"file:{file.name}", actor=by or actor())
+            return await services.import_series(
+                session, table=table, source=f"file:{file.name}", actor=by or actor(), locale=locale
+            )
 
     try:
-        result = run(go())
-    except DomainError as error:
-        fail(f"{file}: {error}")
+        with table:
+            result = run(go())
+    except (DomainError, TableError) as error:
+        fail(f"{file}: {str(error).removeprefix(f'{file}: ')}")
         raise  # unreachable: fail exits
     click.echo(
         f"{file}: {result.new} new, {result.unchanged} unchanged, {result.revised} revised "

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ops.cli.support import domain_errors, fail, run, session_scope
+from ops.tabular import LOCALES
 
 
 @click.command("recovery")
@@ -20,19 +21,33 @@ from ops.cli.support import domain_errors, fail, run, session_scope
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default=None, help="A document instead.")
 @click.option("--lang", default="pt-BR", show_default=True, help="The document's language: pt-BR, es-AR or en.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the document.")
+@click.option(
+    "--locale",
+    type=click.Choice(sorted(LOCALES)),
+    default=None,
+    help="How the file writes amounts (1.234,56 in pt-BR and es-AR, 1,234.56 in en); default: the contract's language.",
+)
 @domain_errors
 def recovery(
-    code: str, file: Path, route: str, on: str | None, as_json: bool, fmt: str | None, lang: str, out: Path | None
+    code: str,
+    file: Path,
+    route: str,
+    on: str | None,
+    as_json: bool,
+    fmt: str | None,
+    lang: str,
+    out: Path | None,
+    locale: str | None,
 ) -> None:
-    """Project the recovery of undue charges listed in FILE (CSV: description,paid_on,amount[,doubled]; Brazilian
-    amounts accepted, quoted): each line doubled (per the contract, or the line's doubled column), corrected by the
-    contract's recovery index (never below the nominal amount), with interest, and what falls outside the route's
-    window. Stores nothing."""
+    """Project the recovery of undue charges listed in FILE (CSV, its encoding and separator detected, or XLSX:
+    description,paid_on,amount[,doubled]; amounts as --locale writes them): each line doubled (per the contract,
+    or the line's doubled column), corrected by the contract's recovery index (never below the nominal amount),
+    with interest, and what falls outside the route's window. Stores nothing."""
     from zoneinfo import ZoneInfo
 
     from ops.billing.indices import recovery_report as report
     from ops.billing.measurement.commands import check_out, write
-    from ops.contracts.services import get_contract
+    from ops.contracts.services import contract_language, get_contract
     from ops.db import utcnow
     from ops.http import parse_day
 
@@ -45,15 +60,10 @@ def recovery(
     except OSError as error:
         fail(f"{file}: cannot read it ({error.strerror or error})")
         return
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        fail(f"{file}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); save it as UTF-8 CSV")
-        return
-    lines = report.parse_lines(text, str(file))
 
     async def go() -> dict[str, Any]:
         async with session_scope() as session:
+            lines = report.parse_lines(data, str(file), locale=locale or await contract_language(session, code))
             if day is None:
                 contract = await get_contract(session, code=code, principal=None)
                 today = utcnow().astimezone(ZoneInfo(contract.timezone)).date()

@@ -3,7 +3,6 @@ recovery terms and the stored index series, as data for the screen, JSON, HTML a
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,11 +15,12 @@ from ops.billing.indices.readjustment import MissingIndexMonth
 from ops.billing.indices.recovery import OverpaidLine, Projection, RecoveryRow, RecoveryTerms, Route, Totals, project
 from ops.billing.indices.series import month_label
 from ops.billing.indices.services import series
-from ops.billing.invoices.audit import parse_decimal
+from ops.billing.invoices.audit import read_number
 from ops.billing.terms import terms_of
 from ops.contracts.document import from_document
 from ops.contracts.services import get_contract
 from ops.errors import InvalidInputError
+from ops.tabular import TableError, open_data
 
 ROUTES: tuple[Route, ...] = ("administrative", "judicial")
 COLUMNS = ("description", "paid_on", "amount", "doubled")
@@ -44,51 +44,79 @@ def _invalid(field: str, problem: str, message: str | None = None) -> InvalidInp
 # --- the lines --------------------------------------------------------------------------------------------------
 
 
-def overpaid_line(description: str, paid_on: str, amount: str, doubled: str | bool | None, where: str) -> OverpaidLine:
-    """One overpaid line from text cells (amount 1234.56 or 1.234,56; paid_on YYYY-MM-DD or DD/MM/YYYY; doubled
-    yes/no, sim/não, true/false or empty for the contract's default). Errors start with `where` and the column."""
+def overpaid_line(
+    description: str,
+    paid_on: str,
+    amount: str,
+    doubled: str | bool | None,
+    where: str,
+    locale: str | None = None,
+) -> OverpaidLine:
+    """One overpaid line from text cells (amount as `locale` writes it, or without one 1234.56 or 1.234,56;
+    paid_on YYYY-MM-DD or DD/MM/YYYY; doubled yes/no, sim/não, true/false or empty for the contract's default).
+    Errors start with `where` and the column; every bad cell of the line is named."""
+    problems: list[InvalidInputError] = []
     if not description.strip():
-        raise _invalid(f"{where}description", "empty")
-    day = _paid_on(paid_on.strip(), f"{where}paid_on")
+        problems.append(_invalid(f"{where}description", "empty"))
+    day = value = twice = None
     try:
-        value = parse_decimal(amount)
+        day = _paid_on(paid_on.strip(), f"{where}paid_on")
+    except InvalidInputError as error:
+        problems.append(error)
+    try:
+        value = read_number(amount, locale)
+        if not value.is_finite() or value <= 0:
+            problems.append(_invalid(f"{where}amount", f"{amount!r} must be above zero"))
     except ValueError as error:
-        raise _invalid(f"{where}amount", str(error)) from None
-    if not value.is_finite() or value <= 0:
-        raise _invalid(f"{where}amount", f"{amount!r} must be above zero")
-    return OverpaidLine(description.strip(), day, value, _doubled(doubled, f"{where}doubled"))
-
-
-def parse_lines(text: str, name: str) -> list[OverpaidLine]:
-    """The overpaid lines of a CSV (`description,paid_on,amount[,doubled]`, separated by commas; quote an amount
-    written 1.234,56). A bad file raises InvalidInputError naming `name`, the line and the column."""
-    lines = text.removeprefix("\ufeff").splitlines()
-    reader = csv.reader(lines)
+        problems.append(_invalid(f"{where}amount", str(error)))
     try:
-        header = [cell.strip().lower() for cell in next(reader, [])]
-        if len(header) == 1 and ";" in header[0]:
-            raise _invalid("file", "separated by ';': save it as CSV separated by commas", f"{name}: separated by ';'")
-        missing = [column for column in COLUMNS[:3] if column not in header]
-        if missing:
-            problem = f"header lacks {', '.join(missing)}: expected description,paid_on,amount[,doubled]"
-            raise _invalid("file", problem, f"{name}: {problem}")
-        found = []
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(cells) > len(header):
-                problem = f"{len(cells)} fields, the header has {len(header)} (quote an amount written 1.234,56)"
-                raise _invalid(f"line {reader.line_num}", problem, f"{name}: line {reader.line_num}: {problem}")
-            row = dict(zip(header, [*cells, *[""] * (len(header) - len(cells))], strict=True))
-            where = f"line {reader.line_num}, "
-            try:
-                found.append(
-                    overpaid_line(row["description"], row["paid_on"], row["amount"], row.get("doubled"), where)
-                )
-            except InvalidInputError as error:
-                raise InvalidInputError(f"{name}: {error.message}", extra=error.extra) from None
-    except csv.Error as error:
-        raise _invalid("file", f"not a readable CSV file ({error})", f"{name}: not a readable CSV ({error})") from None
+        twice = _doubled(doubled, f"{where}doubled")
+    except InvalidInputError as error:
+        problems.append(error)
+    if problems:
+        raise _joined(problems)
+    assert day is not None and value is not None
+    return OverpaidLine(description.strip(), day, value, twice)
+
+
+def _joined(problems: Sequence[InvalidInputError], name: str | None = None) -> InvalidInputError:
+    message = "; ".join(p.message for p in problems)
+    return InvalidInputError(f"{name}: {message}" if name else message, extra=[e for p in problems for e in p.extra])
+
+
+def parse_lines(data: bytes, name: str, *, locale: str | None = None) -> list[OverpaidLine]:
+    """The overpaid lines of a file (`description,paid_on,amount[,doubled]`; a CSV of any separator, UTF-8 or
+    cp1252, or an XLSX: ops.tabular reads it), amounts as `locale` writes them. A bad file raises
+    InvalidInputError naming `name`, then every bad line and column."""
+    from ops.config import get_settings
+
+    try:
+        with open_data(data, name, max_rows=get_settings().import_max_rows, lower=True) as table:
+            header = [column.strip() for column in table.columns]
+            missing = [column for column in COLUMNS[:3] if column not in header]
+            if missing:
+                problem = f"header lacks {', '.join(missing)}: expected description,paid_on,amount[,doubled]"
+                raise _invalid("file", problem, f"{name}: {problem}")
+            found: list[OverpaidLine] = []
+            problems: list[InvalidInputError] = []
+            for row in table:
+                where = f"line {row.line}, "
+                if row.problem is not None:
+                    problems.append(_invalid(f"line {row.line}", row.problem))
+                    continue
+                cells = {key: "" if value is None else str(value) for key, value in row.values.items()}
+                try:
+                    found.append(
+                        overpaid_line(
+                            cells["description"], cells["paid_on"], cells["amount"], cells.get("doubled"), where, locale
+                        )
+                    )
+                except InvalidInputError as error:
+                    problems.append(error)
+    except TableError as error:
+        raise _invalid("file", str(error).removeprefix(f"{name}: "), str(error)) from None
+    if problems:
+        raise _joined(problems, name)
     if not found:
         raise _invalid("file", "no overpaid line", f"{name}: no overpaid line under the header")
     return found

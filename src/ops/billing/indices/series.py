@@ -1,16 +1,20 @@
-"""Price index series (IPCA, IGP-M, INPC, labour agreements) read from CSV text, and what a new file changes."""
+"""Price index series (IPCA, IGP-M, INPC, labour agreements) read from a file's rows, and what a new file changes.
+
+The rows come from ops.tabular (the one reader: CSV of any separator and encoding, or XLSX); nothing here opens a
+file."""
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from ops import bounds
 from ops.billing.money import to_decimal
+from ops.tabular import Row, parse_number
 
 INDEX_NAME = re.compile(r"^(?:IPCA|IGP-M|INPC|cct_[A-Za-z0-9][A-Za-z0-9_-]*)$")
 """An index name a series may carry: one of the three public indices, spelled exactly as here, or a collective
@@ -25,14 +29,31 @@ _EXPECTED = "expected 'month,ipca_pct_month,igpm_pct_month' (wide) or 'month,ind
 
 
 class IndexFileError(ValueError):
-    """A series file that cannot be read; the message names the line (1 = header), the column and the problem."""
+    """A series file that cannot be read; the message names the line (1 = header), the column and the problem,
+    then those of every other bad row (`others`), so that one reading lists them all."""
 
-    def __init__(self, line: int, column: str | None, problem: str) -> None:
+    line: int
+    column: str | None
+    problem: str
+    where: str
+
+    def __init__(self, line: int, column: str | None, problem: str, others: Sequence[IndexFileError] = ()) -> None:
         where = f"line {line}" if column is None else f"line {line}, column {column!r}"
-        super().__init__(f"{where}: {problem}")
+        self.where = where
+        super().__init__("; ".join([f"{where}: {problem}", *(f"{o.where}: {o.problem}" for o in others)]))
         self.line = line
         self.column = column
         self.problem = problem
+        self.others = list(others)
+
+    @property
+    def errors(self) -> list[IndexFileError]:
+        """This error and every other one, in line order."""
+        return [self, *self.others]
+
+
+def _all(errors: list[IndexFileError]) -> IndexFileError:
+    return IndexFileError(errors[0].line, errors[0].column, errors[0].problem, errors[1:])
 
 
 @dataclass(frozen=True)
@@ -74,65 +95,82 @@ def month_label(month: date) -> str:
     return f"{month.year:04d}-{month.month:02d}"
 
 
-def parse_series(text: str) -> list[IndexValue]:
-    """The values of a series file given as text, sorted by index then month.
+def parse_series(columns: Sequence[str], rows: Iterable[Row], *, locale: str = "en") -> list[IndexValue]:
+    """The values of a series file, given its header `columns` and its `rows` (ops.tabular), sorted by index then
+    month; percentages as `locale` writes them (0.52 in en, 0,52 in pt-BR and es-AR).
 
     Two forms, told apart by the header (names are case-insensitive; extra columns are ignored):
     wide `month,ipca_pct_month,igpm_pct_month` (an empty cell is a month not yet published) and long
     `month,index,pct` (one row per index and month; the name must match `INDEX_NAME`). A value repeated with
     the same percentage is kept once; with a different one it is an error, since the file contradicts itself.
+    Every bad row's every problem is found before the IndexFileError that lists them.
     """
-    lines = text.removeprefix("\ufeff").splitlines()
-    reader = csv.reader(lines)
-    header_row = next(reader, None)
-    if header_row is None or not any(cell.strip() for cell in header_row):
+    header = [column.strip().lower() for column in columns]
+    if not any(header):
         raise IndexFileError(1, None, f"empty file, {_EXPECTED}")
-    header = [cell.strip().lower() for cell in header_row]
-    if len(header) == 1 and ";" in header[0]:
-        raise IndexFileError(1, None, f"separated by ';', expected ',' ({_EXPECTED})")
     long_form = all(column in header for column in LONG_COLUMNS)
     if not long_form and ("month" not in header or not any(column in header for column in WIDE_COLUMNS)):
         raise IndexFileError(1, None, f"unknown header {','.join(header)!r}, {_EXPECTED}")
     if len(set(header)) != len(header):
         duplicated = sorted({column for column in header if header.count(column) > 1})
         raise IndexFileError(1, duplicated[0], "column appears twice in the header")
+    names = dict(zip(columns, header, strict=True))
 
     seen: dict[tuple[str, date], tuple[Decimal, int]] = {}
     values: list[IndexValue] = []
-    for row in reader:
-        line = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue  # blank lines (a trailing newline, a spreadsheet's empty rows) carry nothing
-        if len(row) != len(header):
-            if any(";" in cell for cell in row):
-                raise IndexFileError(line, None, "separated by ';', expected ','")
-            raise IndexFileError(line, None, f"{len(row)} fields, the header has {len(header)}")
-        cells = {column: cell.strip() for column, cell in zip(header, row, strict=True)}
-        month = _month(cells["month"], line)
+    errors: list[IndexFileError] = []
+    for row in rows:
+        line = row.line
+        if row.problem is not None:
+            errors.append(IndexFileError(line, None, row.problem))
+            continue
+        cells = {names[column]: _text(value) for column, value in row.values.items() if column in names}
+        try:
+            month = _month(cells.get("month", ""), line)
+        except IndexFileError as error:
+            errors.append(error)
+            month = None
+        found: list[tuple[str, str]] = []
         if long_form:
-            name = cells["index"]
+            name = cells.get("index", "")
             if not INDEX_NAME.match(name):
-                raise IndexFileError(line, "index", f"unknown index {name!r}: expected IPCA, IGP-M, INPC or cct_<code>")
-            if not cells["pct"]:
-                raise IndexFileError(line, "pct", "empty: leave out the row of a month not yet published")
-            found = [(name, "pct")]
+                problem = f"unknown index {name!r}: expected IPCA, IGP-M, INPC or cct_<code>"
+                errors.append(IndexFileError(line, "index", problem))
+            elif not cells.get("pct"):
+                errors.append(IndexFileError(line, "pct", "empty: leave out the row of a month not yet published"))
+            else:
+                found = [(name, "pct")]
         else:
-            found = [(WIDE_COLUMNS[column], column) for column in header if column in WIDE_COLUMNS and cells[column]]
+            found = [(WIDE_COLUMNS[c], c) for c in header if c in WIDE_COLUMNS and cells.get(c)]
         for name, column in found:
-            pct = _pct(cells[column], line, column)
+            try:
+                pct = _pct(cells[column], line, column, locale)
+            except IndexFileError as error:
+                errors.append(error)
+                continue
+            if month is None:
+                continue
             key = (name, month)
             if key in seen:
                 previous, previous_line = seen[key]
                 if previous != pct:
-                    raise IndexFileError(
-                        line,
-                        column,
-                        f"{name} {month_label(month)} is {pct} here and {previous} on line {previous_line}",
-                    )
+                    problem = f"{name} {month_label(month)} is {pct} here and {previous} on line {previous_line}"
+                    errors.append(IndexFileError(line, column, problem))
                 continue
             seen[key] = (pct, line)
             values.append(IndexValue(name, month, pct))
+    if errors:
+        raise _all(errors)
     return sorted(values, key=lambda value: (value.index, value.month))
+
+
+def _text(value: Any) -> str:
+    """A cell as text: a spreadsheet's date cell as the month it falls in."""
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return month_label(value)
+    return str(value).strip()
 
 
 def series_by_index(values: Iterable[IndexValue]) -> dict[str, dict[date, Decimal]]:
@@ -177,11 +215,12 @@ def _month(cell: str, line: int) -> date:
     return month
 
 
-def _pct(cell: str, line: int, column: str) -> Decimal:
-    if "," in cell:
-        raise IndexFileError(line, column, f"{cell!r} has a decimal comma, expected a point (0.52)")
+def _pct(cell: str, line: int, column: str, locale: str) -> Decimal:
+    if locale == "en" and "," in cell:
+        problem = f"{cell!r} has a decimal comma, expected a point (0.52), or pass --locale pt-BR"
+        raise IndexFileError(line, column, problem)
     try:
-        pct = to_decimal(cell, "pct")
+        pct = to_decimal(parse_number(cell, locale) if locale != "en" else cell, "pct")
     except ValueError:
         raise IndexFileError(line, column, f"{cell!r} is not a finite number") from None
     # A month cannot lose everything: -100 % would make every later factor zero, so it can only be a typo.

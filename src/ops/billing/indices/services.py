@@ -4,7 +4,6 @@ to its price history."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -36,12 +35,14 @@ from ops.billing.indices.series import INDEX_NAME, IndexFileError, diff_series, 
 from ops.billing.indices.series import IndexValue as Value
 from ops.billing.money import FACTOR_PLACES, to_decimal, unit_price
 from ops.billing.terms import readjustment_rule
+from ops.config import get_settings
 from ops.contracts.document import from_document
 from ops.contracts.models import Contract
 from ops.contracts.schemas import ContractFile
 from ops.contracts.services import get_contract
 from ops.db import utcnow
 from ops.errors import ConflictError, InvalidInputError
+from ops.tabular import Table, TableError, open_data
 
 MAX_SOURCE = 300  # the width of the source columns
 _PCT_PLACES = Decimal("0.0001")  # the series keep 4 decimals (NUMERIC(12, 4))
@@ -71,18 +72,34 @@ def _check_source(source: str) -> None:
 # --- series ----------------------------------------------------------------------------------------------------------
 
 
-async def import_series(session: AsyncSession, *, text: str, source: str, actor: str) -> ImportResult:
-    """Store a series file (series.parse_series): new months are added, unchanged ones left alone, and a changed
-    published value is updated with an IndexRevision keeping the old and the new. The same file twice changes
-    nothing. A bad file is refused whole (422 naming the line and column)."""
+async def import_series(
+    session: AsyncSession,
+    *,
+    source: str,
+    actor: str,
+    table: Table | None = None,
+    text: str | None = None,
+    locale: str = "en",
+) -> ImportResult:
+    """Store a series file (series.parse_series): an open ops.tabular `table` (CSV or XLSX), or CSV `text`, which
+    the same reader reads; percentages as `locale` writes them. New months are added, unchanged ones left alone,
+    and a changed published value is updated with an IndexRevision keeping the old and the new. The same file
+    twice changes nothing. A bad file is refused whole (422 naming every bad line and column)."""
     _check_source(source)
     try:
-        values = parse_series(text)
+        if table is None:
+            with open_data((text or "").encode(), "series file", max_rows=get_settings().import_max_rows) as opened:
+                values = parse_series(opened.columns, opened, locale=locale)
+        else:
+            values = parse_series(table.columns, table, locale=locale)
     except IndexFileError as error:
-        field = f"line {error.line}" + (f", column {error.column}" if error.column else "")
-        raise _invalid(field, error.problem, str(error)) from None
-    except csv.Error as error:  # e.g. a field past the csv module's limit: not a series file
-        raise _invalid("file", f"not a CSV series file ({error})") from None
+        extra = [
+            {"field": f"line {e.line}" + (f", column {e.column}" if e.column else ""), "problem": e.problem}
+            for e in error.errors
+        ]
+        raise InvalidInputError(str(error), extra=extra) from None
+    except TableError as error:  # not a table at all: its encoding, an empty file, a row limit
+        raise _invalid("file", str(error).removeprefix("series file: ")) from None
     if not values:
         raise _invalid("line 2", "no published value in the file", "no published value in the file: nothing to import")
     for value in values:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ops.billing.money import cents
+from ops.tabular import parse_number
 
 # The contract's price kinds (the fields of contracts.schemas.Prices), plus the SLA credit deduction.
 KIND_POSITIONS = "position_month"
@@ -152,6 +153,14 @@ def parse_decimal(text: str) -> Decimal:
     return Decimal(f"{sign}{integer or '0'}.{fraction}") if fraction else Decimal(f"{sign}{integer}")
 
 
+class BilledFileError(ValueError):
+    """Every problem of a billed invoice's rows, in row order; the message joins them."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = list(problems)
+
+
 def parse_billed(rows: Iterable[Mapping[str, str]], *, first_row: int = 2) -> BilledInvoice:
     """Read already-split rows (columns description, kind, quantity, unit_price, amount) into a BilledInvoice.
 
@@ -159,39 +168,71 @@ def parse_billed(rows: Iterable[Mapping[str, str]], *, first_row: int = 2) -> Bi
     `withholding:IRRF` etc. (amount, sign ignored: a withholding is always a deduction). Without a kind,
     descriptions such as "Total", "Valor líquido" or "Competência 03/2026" are recognised. `first_row` is
     the number of the first data row (2 under a header line), so errors name the row a person sees."""
+    return parse_numbered((number, row, None) for number, row in enumerate(rows, start=first_row))
+
+
+def parse_numbered(
+    rows: Iterable[tuple[int, Mapping[str, str], str | None]], *, locale: str | None = None
+) -> BilledInvoice:
+    """As parse_billed, for rows that carry their own number and, for a row that could not be read, its problem;
+    numbers as `locale` writes them (read_number). Every problem of every row is found before BilledFileError
+    lists them all."""
     period: str | None = None
     lines: list[BilledLine] = []
     withholdings: dict[str, Decimal] = {}
     amounts: dict[str, Decimal] = {}
     special_rows: dict[str, int] = {}
-    for number, raw in enumerate(rows, start=first_row):
+    problems: list[str] = []
+    for number, raw, unreadable in rows:
+        if unreadable is not None:
+            problems.append(f"row {number}: {unreadable}")
+            continue
         row = {_column(str(key)): (value or "").strip() for key, value in raw.items()}
         if not any(row.values()):
             continue
         kind, description = row.get("kind", ""), row.get("description", "")
         special = _special(kind, description)
-        if special:
-            if special in special_rows:
-                raise ValueError(f"row {number}: a second {special!r} row (the first is row {special_rows[special]})")
-            special_rows[special] = number
-        if special == "period":
-            period = _period(description, number)
-        elif special in ("total", "net", "iss"):
-            amounts[special] = _cell(row, "amount", number)
-        elif special == _WITHHOLDING:
-            raise ValueError(f"row {number}, column kind: {kind!r} names no tax (withholding:IRRF)")
-        elif special.startswith(_WITHHOLDING):
-            withholdings[special.removeprefix(_WITHHOLDING)] = abs(_cell(row, "amount", number))
-        else:
-            if not description and not kind:
-                raise ValueError(f"row {number}, column description: a line needs a description or a kind")
-            quantity, price = _cell(row, "quantity", number), _cell(row, "unit_price", number)
-            amount = _cell(row, "amount", number)
-            lines.append(BilledLine(number, description, kind or None, quantity, price, amount))
-    if period is None:
-        raise ValueError("no period row (kind 'period', description YYYY-MM)")
+        try:
+            if special:
+                if special in special_rows:
+                    first = special_rows[special]
+                    raise ValueError(f"row {number}: a second {special!r} row (the first is row {first})")
+                special_rows[special] = number
+            if special == "period":
+                period = _period(description, number)
+            elif special in ("total", "net", "iss"):
+                amounts[special] = _cell(row, "amount", number, locale)
+            elif special == _WITHHOLDING:
+                raise ValueError(f"row {number}, column kind: {kind!r} names no tax (withholding:IRRF)")
+            elif special.startswith(_WITHHOLDING):
+                withholdings[special.removeprefix(_WITHHOLDING)] = abs(_cell(row, "amount", number, locale))
+            else:
+                if not description and not kind:
+                    raise ValueError(f"row {number}, column description: a line needs a description or a kind")
+                cells = _cells(row, ("quantity", "unit_price", "amount"), number, locale)
+                lines.append(BilledLine(number, description, kind or None, *cells))
+        except ValueError as error:
+            problems.append(str(error))
+    if period is None and "period" not in special_rows:
+        problems.append("no period row (kind 'period', description YYYY-MM)")
+    if problems or period is None:
+        raise BilledFileError(problems)
     total, net, iss = amounts.get("total"), amounts.get("net"), amounts.get("iss")
     return BilledInvoice(period, tuple(lines), withholdings, total, net, special_rows, iss)
+
+
+def _cells(row: Mapping[str, str], columns: Sequence[str], number: int, locale: str | None) -> tuple[Decimal, ...]:
+    """The row's numbers in `columns`; a ValueError naming every bad one of them."""
+    found: list[Decimal] = []
+    bad: list[str] = []
+    for column in columns:
+        try:
+            found.append(_cell(row, column, number, locale))
+        except ValueError as error:
+            bad.append(str(error))
+    if bad:
+        raise ValueError("; ".join(bad))
+    return tuple(found)
 
 
 def classify(description: str) -> str | None:
@@ -371,12 +412,33 @@ def _period(text: str, number: int) -> str:
     return f"{year}-{int(month):02d}"
 
 
-def _cell(row: Mapping[str, str], column: str, number: int) -> Decimal:
+def read_number(text: str, locale: str | None) -> Decimal:
+    """A billed number: as `locale` writes it (ops.tabular.parse_number: 1.234 is a thousand in pt-BR and
+    es-AR, a plain 1234.56 read too), with an optional sign and R$ / $; without a locale, parse_decimal's guess."""
+    if locale is None:
+        return parse_decimal(text)
+    s = text.strip().replace("\u00a0", " ")
+    sign = ""
+    if s[:1] in ("+", "-"):
+        sign, s = s[0], s[1:].lstrip()
+    for symbol in ("R$", "AR$", "US$", "$"):
+        if s.startswith(symbol):
+            s = s[len(symbol) :].lstrip()
+            break
+    if not sign and s[:1] in ("+", "-"):
+        sign, s = s[0], s[1:]
+    try:
+        return parse_number(sign + s, locale)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number as {locale} writes it") from None
+
+
+def _cell(row: Mapping[str, str], column: str, number: int, locale: str | None = None) -> Decimal:
     text = row.get(column, "")
     if not text:
         raise ValueError(f"row {number}, column {column}: empty")
     try:
-        return parse_decimal(text)
+        return read_number(text, locale)
     except ValueError as error:
         raise ValueError(f"row {number}, column {column}: {error}") from None
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -23,11 +20,13 @@ from ops.billing.invoices import audit
 from ops.billing.invoices.taxes import invoice_totals
 from ops.billing.measurement.services import latest, period_of
 from ops.billing.terms import readjustment_rule, terms_of
+from ops.config import get_settings
 from ops.contracts.document import from_document
 from ops.contracts.models import Contract
 from ops.contracts.schemas import ContractFile
 from ops.contracts.services import get_contract
 from ops.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+from ops.tabular import Row, TableError, open_data
 
 # A measured line's kind -> the audit's kind (the contract's price items, and the amounts the measurement fixes).
 MEASURED_KINDS: Mapping[str, str] = {
@@ -91,13 +90,23 @@ def _bad_file(name: str, problem: str) -> InvalidInputError:
 # --- the file ---------------------------------------------------------------------------------------------------
 
 
-def read_rows(data: bytes, name: str) -> list[dict[str, str]]:
-    """The rows of a billed invoice (a UTF-8 CSV separated by commas, or the first sheet of an XLSX workbook) as
-    text cells under their header, blank rows kept so that row numbers stay those a person sees. A file that
-    cannot be read raises InvalidInputError naming `name` and why."""
-    if data[:4] == b"PK\x03\x04" or name.lower().endswith((".xlsx", ".xlsm")):
-        return _xlsx_rows(data, name)
-    return _csv_rows(data, name)
+def read_rows(data: bytes, name: str) -> list[Row]:
+    """The rows of a billed invoice (a CSV, its encoding and separator detected, or the first sheet of an XLSX
+    workbook; ops.tabular reads both) as text cells under their header, each with the row number a person sees,
+    or the problem that kept it from being read. A file that cannot be read raises InvalidInputError naming
+    `name` and why."""
+    try:
+        with open_data(data, name, max_rows=get_settings().import_max_rows) as table:
+            if not table.columns or not any(table.columns):
+                raise _bad_file(name, f"empty file: {_EXPECTED}")
+            header = _header(table.columns, name)
+            rename = dict(zip(table.columns, header, strict=True))
+            return [
+                Row(row.line, {rename[key]: _text(value) for key, value in row.values.items()}, row.problem)
+                for row in table
+            ]
+    except TableError as error:
+        raise _bad_file(name, str(error).removeprefix(f"{name}: ")) from None
 
 
 def _header(cells: Sequence[str], name: str) -> list[str]:
@@ -112,53 +121,6 @@ def _header(cells: Sequence[str], name: str) -> list[str]:
 def audit_column(cell: str) -> str:
     """A header cell as the audit reads it ("Unit price" is unit_price)."""
     return "_".join(cell.strip().lower().split())
-
-
-def _csv_rows(data: bytes, name: str) -> list[dict[str, str]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise _bad_file(
-            name, f"line {line}: not UTF-8 text (byte 0x{data[error.start]:02x}); save the file as UTF-8 CSV"
-        ) from None
-    lines = text.splitlines()
-    if not any(line.strip() for line in lines):
-        raise _bad_file(name, f"empty file: {_EXPECTED}")
-    try:
-        reader = csv.reader(lines)
-        first = next(reader)
-        if len(first) == 1 and ";" in first[0]:
-            raise _bad_file(name, f"separated by ';': save it as CSV separated by commas (','); {_EXPECTED}")
-        header = _header(first, name)
-        rows: list[dict[str, str]] = []
-        for cells in reader:
-            if len(cells) > len(header):
-                why = "separated by ';'" if any(";" in cell for cell in cells) else "more fields than the header"
-                raise _bad_file(name, f"line {reader.line_num}: {why} ({len(cells)} fields, header {len(header)})")
-            rows.append(dict(zip(header, [*cells, *[""] * (len(header) - len(cells))], strict=True)))
-    except csv.Error as error:
-        raise _bad_file(name, f"not a readable CSV file ({error})") from None
-    return rows
-
-
-def _xlsx_rows(data: bytes, name: str) -> list[dict[str, str]]:
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as error:
-        raise _bad_file(name, f"not a readable XLSX workbook ({type(error).__name__}: {error})") from None
-    try:
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        first = next(rows, None)
-        if first is None or all(cell is None for cell in first):
-            raise _bad_file(name, f"the first sheet is empty: {_EXPECTED}")
-        header = _header([_text(cell) for cell in first], name)
-        return [{column: _text(cell) for column, cell in zip(header, cells, strict=False) if column} for cells in rows]
-    finally:
-        book.close()
 
 
 def _text(cell: object) -> str:
@@ -184,15 +146,22 @@ async def audit_invoice(
     session: AsyncSession,
     *,
     code: str,
-    rows: Sequence[Mapping[str, str]],
+    rows: Sequence[Row],
     principal: Principal | None,
     name: str = "invoice file",
+    locale: str | None = None,
 ) -> AuditResult:
-    """Every difference between a billed invoice (rows from read_rows of the file `name`) and the contract and the
-    approved measurement of the period it names. Stores nothing."""
+    """Every difference between a billed invoice (rows from read_rows of the file `name`, numbers as `locale`
+    writes them, by default the contract's language) and the contract and the approved measurement of the
+    period it names. Stores nothing."""
     contract = await get_contract(session, code=code, principal=principal)
+    locale = locale or str(contract.document.get("language") or "pt-BR")
     try:
-        billed = audit.parse_billed(rows)
+        billed = audit.parse_numbered(((row.line, row.values, row.problem) for row in rows), locale=locale)
+    except audit.BilledFileError as error:
+        raise InvalidInputError(
+            f"{name}: {error}", extra=[{"field": "file", "problem": problem} for problem in error.problems]
+        ) from None
     except ValueError as error:
         raise _bad_file(name, str(error)) from None
     expected, version = await expected_for(session, contract, billed.period)

@@ -12,6 +12,7 @@ import click
 from ops import bounds
 from ops.billing.measurement.commands import check_out, write
 from ops.cli.support import actor, domain_errors, echo_json, fail, run, session_scope
+from ops.tabular import LOCALES
 
 invoice = click.Group(
     "invoice", help="Invoices and credit notes: issue, pay, credit, void, NFS-e, verify the chain; audit one as billed."
@@ -256,9 +257,16 @@ def verify() -> None:
 @click.option("--contract", "code", required=True)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="The differences as JSON.")
+@click.option(
+    "--locale",
+    type=click.Choice(sorted(LOCALES)),
+    default=None,
+    help="How the file writes numbers (1.234,56 in pt-BR and es-AR, 1,234.56 in en); default: the contract's language.",
+)
 @domain_errors
-def audit(code: str, file: Path, as_json: bool) -> None:
-    """Audit an invoice as billed (FILE: CSV in UTF-8 separated by commas, or XLSX; columns description, kind,
+def audit(code: str, file: Path, as_json: bool, locale: str | None) -> None:
+    """Audit an invoice as billed (FILE: CSV, UTF-8 or cp1252, separated by commas or semicolons, or XLSX; columns
+    description, kind,
     quantity, unit_price, amount, with period, total, net and withholding:TAX rows) against the contract's prices
     and the period's approved measurement: every difference with its amount, and what was overcharged. Stores
     nothing."""
@@ -273,7 +281,9 @@ def audit(code: str, file: Path, as_json: bool) -> None:
 
     async def go() -> auditing.AuditResult:
         async with session_scope() as session:
-            return await auditing.audit_invoice(session, code=code, rows=rows, principal=None, name=str(file))
+            return await auditing.audit_invoice(
+                session, code=code, rows=rows, principal=None, name=str(file), locale=locale
+            )
 
     result = run(go())
     if as_json:

@@ -16,10 +16,9 @@ from ops.cli.support import domain_errors, echo_json, run, runtime_scope
 from ops.contracts.services import contract_language
 from ops.errors import InvalidInputError
 from ops.queues.intake import complaints, rules, services
-from ops.tabular import Table, TableError, open_table, parse_number
+from ops.tabular import LOCALES, Table, TableError, open_table, parse_number
 
 BATCH = 1000
-LOCALES = ("pt-BR", "es-AR", "en")
 # File columns -> the nested `customer` object of a delivery ("customer.area" works too).
 _CUSTOMER_COLUMNS = ("id", "name", "area", "segment", "handle", "followers")
 

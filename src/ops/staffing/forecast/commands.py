@@ -27,16 +27,48 @@ def _holidays_of(country: str | None, subdivision: str | None, series: pd.Series
 
 
 def _interval_series(path: Path, queue: str | None, timezone: str) -> pd.Series:
-    raw = pd.read_csv(path, dtype={"interval_start": str})
-    missing = {"interval_start", "offered"} - set(raw.columns)
-    if missing:
-        raise click.BadParameter(f"{path.name} lacks columns {sorted(missing)}", param_hint="'--series'")
-    if queue is not None and "queue" in raw.columns:
-        raw = raw[raw["queue"] == queue]
-    stamps = pd.to_datetime(raw["interval_start"], format="ISO8601", utc=False)
-    index = pd.DatetimeIndex(stamps)
-    index = index.tz_localize(timezone) if index.tz is None else index.tz_convert(timezone)
-    series = raw["offered"].groupby(index).sum().astype(float)
+    """Offered calls by interval from a file the one reader reads (CSV of any separator and encoding, or XLSX),
+    naive starts in `timezone`; every bad row named at once, with each of its problems."""
+    from ops.config import get_settings
+    from ops.tabular import TableError, open_table, parse_number
+
+    starts: list[pd.Timestamp] = []
+    counts: list[float] = []
+    problems: list[str] = []
+    try:
+        with open_table(path, max_rows=get_settings().import_max_rows) as table:
+            missing = sorted({"interval_start", "offered"} - set(table.columns))
+            if missing:
+                raise click.BadParameter(f"{path.name} lacks columns {missing}", param_hint="'--series'")
+            by_queue = queue is not None and "queue" in table.columns
+            for row in table:
+                if row.problem is not None:
+                    problems.append(f"line {row.line}: {row.problem}")
+                    continue
+                if by_queue and str(row.values.get("queue", "")).strip() != queue:
+                    continue
+                bad: list[str] = []
+                raw_start, raw_offered = row.values.get("interval_start"), row.values.get("offered")
+                try:
+                    stamp = pd.Timestamp(str(raw_start).strip())
+                    stamp = stamp.tz_localize(timezone) if stamp.tzinfo is None else stamp.tz_convert(timezone)
+                except (ValueError, TypeError, OverflowError):
+                    bad.append(f"interval_start: {raw_start!r} is not an ISO 8601 date and time in {timezone}")
+                try:
+                    offered = float(parse_number(str(raw_offered), "en"))
+                except ValueError:
+                    bad.append(f"offered: {raw_offered!r} is not a number")
+                if bad:
+                    problems.append(f"line {row.line}: {'; '.join(bad)}")
+                    continue
+                starts.append(stamp)
+                counts.append(offered)
+    except TableError as error:
+        raise click.BadParameter(str(error), param_hint="'--series'") from None
+    if problems:
+        raise click.BadParameter(f"{path.name}: " + "; ".join(problems), param_hint="'--series'")
+    series = pd.Series(counts, index=pd.DatetimeIndex(starts, name="interval_start"), dtype=float)
+    series = series.groupby(level=0).sum().astype(float)
     series.index.name = "interval_start"
     return series
 

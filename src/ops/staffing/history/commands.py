@@ -9,6 +9,7 @@ import click
 
 from ops.cli.support import domain_errors, echo_json, run, session_scope
 from ops.staffing.history.services import CALL_FORMATS, CallFormat, ImportResult, import_calls, import_intervals
+from ops.tabular import LOCALES, open_table
 
 _SKIPPED = {
     "unqueued": "never offered to the queue",
@@ -55,21 +56,38 @@ def _report(result: ImportResult, as_json: bool) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--contract", "contract_code", required=True, help="Contract code.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--locale",
+    type=click.Choice(sorted(LOCALES)),
+    default=None,
+    help="How the file writes numbers (1.234,56 in pt-BR and es-AR, 1,234.56 in en); default: the contract's language.",
+)
+@click.option("--encoding", default=None, help="The CSV's encoding (default: detected, UTF-8 or cp1252).")
+@click.option("--delimiter", default=None, help="The CSV's separator (default: detected from the header).")
 @domain_errors
-def intervals(file: Path, contract_code: str, as_json: bool) -> None:
-    """Import interval statistics (CSV: queue, interval_start, offered, answered, answered_within,
-    abandoned, abandoned_within, short_abandons, handle_seconds, wait_seconds).
+def intervals(
+    file: Path, contract_code: str, as_json: bool, locale: str | None, encoding: str | None, delimiter: str | None
+) -> None:
+    """Import interval statistics (CSV, its encoding and separator detected, or XLSX: queue, interval_start,
+    offered, answered, answered_within, abandoned, abandoned_within, short_abandons, handle_seconds,
+    wait_seconds).
 
     Bad lines are reported with their line and field and left out; good lines are stored. Importing
-    the same file twice changes nothing. Exit status 1 when some lines were rejected.
+    the same file twice changes nothing. Exit status 1 when some lines were rejected, 2 when the file
+    cannot be read.
     """
-    text = file.read_text(encoding="utf-8-sig")
+    from ops.config import get_settings
 
-    async def go() -> ImportResult:
-        async with session_scope() as session:
-            return await import_intervals(session, contract_code=contract_code, text=text, source=file.name)
+    with open_table(file, max_rows=get_settings().import_max_rows, encoding=encoding, delimiter=delimiter) as table:
 
-    _report(run(go()), as_json)
+        async def go() -> ImportResult:
+            async with session_scope() as session:
+                return await import_intervals(
+                    session, contract_code=contract_code, table=table, source=file.name, locale=locale
+                )
+
+        result = run(go())
+    _report(result, as_json)
 
 
 @click.command("calls")

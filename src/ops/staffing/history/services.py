@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops import bounds
+from ops.config import get_settings
 from ops.contracts.models import Contract, Queue
 from ops.contracts.services import get_contract
 from ops.errors import InvalidInputError, NotFoundError
@@ -28,6 +27,7 @@ from ops.staffing.history.counting import Counted
 from ops.staffing.history.intervals import COUNT_COLUMNS, INTERVAL_COLUMNS, SUM_COLUMNS
 from ops.staffing.history.intervals import zone as parse_zone
 from ops.staffing.history.models import IntervalStat
+from ops.tabular import Row, Table, TableError, open_data, parse_number
 
 __all__ = ["CALL_FORMATS", "CallFormat", "ImportResult", "import_calls", "import_intervals"]
 VALUE_COLUMNS = (*COUNT_COLUMNS, *SUM_COLUMNS)
@@ -96,8 +96,17 @@ class _OutOfBounds(ValueError):
     """A number past what one interval can hold (ops.bounds): a typo, and an overflow of the column."""
 
 
-def _count(text: str) -> int:
-    value = float(text)
+def _number(text: str, locale: str) -> float:
+    """A number as `locale` writes it (1.234,56 in pt-BR), or a float's own notation (1e3) as a telephony export
+    may write it."""
+    try:
+        return float(parse_number(text, locale))
+    except ValueError:
+        return float(text)
+
+
+def _count(text: str, locale: str = "en") -> int:
+    value = _number(text, locale)
     if not math.isfinite(value) or value != int(value) or value < 0:
         raise ValueError
     if value > bounds.MAX_VOLUME:
@@ -105,8 +114,8 @@ def _count(text: str) -> int:
     return int(value)
 
 
-def _seconds(text: str) -> float:
-    value = float(text)
+def _seconds(text: str, locale: str = "en") -> float:
+    value = _number(text, locale)
     if not math.isfinite(value) or value < 0:
         raise ValueError
     if value > bounds.MAX_VOLUME * bounds.MAX_SECONDS:
@@ -128,38 +137,31 @@ def _interval_start(text: str, tz: ZoneInfo) -> datetime:
 
 
 def parse_interval_rows(
-    text: str, *, queues: dict[str, tuple[int, ZoneInfo]]
+    rows: Iterable[Row], columns: Sequence[str], *, queues: dict[str, tuple[int, ZoneInfo]], locale: str = "en"
 ) -> tuple[list[dict[str, Any]], list[RowProblem], int]:
     """Good rows (ready to store), the problems of the bad ones, and the number of data lines read.
 
+    `rows` and `columns` come from ops.tabular (the file's header); numbers are read as `locale` writes them.
     `queues` maps each queue code of the contract to its id and time zone. A line with any bad field
     is rejected whole; every problem of it is reported.
     """
-    reader = csv.DictReader(io.StringIO(text, newline=""), skipinitialspace=True)
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in INTERVAL_COLUMNS if c not in header]
+    missing = [c for c in INTERVAL_COLUMNS if c not in columns]
     if missing:
         raise InvalidInputError(
             f"not an interval file: missing columns {', '.join(missing)}",
             extra=[{"field": c, "problem": "missing column"} for c in missing],
         )
-    reader.fieldnames = header
     good: list[dict[str, Any]] = []
     problems: list[RowProblem] = []
     seen: dict[tuple[int, datetime], int] = {}
     records = 0
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:  # a field past the csv module's 128 KB limit: this line only
-            records += 1
-            # DictReader's own line_num moves only on a good row: its reader's names the failing line.
-            problems.append(RowProblem(reader.reader.line_num, "", f"not a CSV row ({exc})"))
-            continue
+    for read in rows:
         records += 1
-        line = reader.line_num
+        line = read.line
+        if read.problem is not None:  # a field past the 128 KB limit, a wrong number of cells: this line only
+            problems.append(RowProblem(line, "", read.problem))
+            continue
+        row = {name: "" if value is None else str(value) for name, value in read.values.items()}
         bad: list[RowProblem] = []
         code = (row.get("queue") or "").strip()
         queue = queues.get(code)
@@ -177,7 +179,7 @@ def parse_interval_rows(
         for name in COUNT_COLUMNS:
             raw = (row.get(name) or "").strip()
             try:
-                values[name] = _count(raw)
+                values[name] = _count(raw, locale)
             except _OutOfBounds as exc:
                 bad.append(RowProblem(line, name, f"{raw!r}: {exc}"))
             except ValueError:
@@ -185,7 +187,7 @@ def parse_interval_rows(
         for name in SUM_COLUMNS:
             raw = (row.get(name) or "").strip()
             try:
-                values[name] = _seconds(raw)
+                values[name] = _seconds(raw, locale)
             except _OutOfBounds as exc:
                 bad.append(RowProblem(line, name, f"{raw!r}: {exc}"))
             except ValueError:
@@ -285,8 +287,18 @@ def _span(rows: Iterable[dict[str, Any]]) -> tuple[datetime | None, datetime | N
     return (min(starts), max(starts)) if starts else (None, None)
 
 
-async def import_intervals(session: AsyncSession, *, contract_code: str, text: str, source: str) -> ImportResult:
-    """Import an interval-statistics CSV (columns INTERVAL_COLUMNS) of a contract's queues.
+async def import_intervals(
+    session: AsyncSession,
+    *,
+    contract_code: str,
+    source: str,
+    table: Table | None = None,
+    text: str | None = None,
+    locale: str | None = None,
+) -> ImportResult:
+    """Import an interval-statistics file (columns INTERVAL_COLUMNS) of a contract's queues: an open ops.tabular
+    `table` (CSV or XLSX), or CSV `text`, which the same reader reads. Numbers as `locale` writes them, by
+    default the contract's language.
 
     Good lines are stored (upserted by queue and interval start), bad ones are reported with their
     line and field. Naive interval starts are wall times of each queue's time zone. History from
@@ -295,7 +307,15 @@ async def import_intervals(session: AsyncSession, *, contract_code: str, text: s
     contract, queues = await _contract_queues(session, contract_code)
     lookup = {q.code: (q.id, ZoneInfo(queue_zone(q, contract))) for q in queues}
     within = {q.id: int(voice_sla(q).get("answer_within_seconds", 20)) for q in queues}
-    good, problems, records = parse_interval_rows(text, queues=lookup)
+    locale = locale or str(contract.document.get("language") or "pt-BR")
+    try:
+        if table is None:
+            with open_data((text or "").encode(), source, max_rows=get_settings().import_max_rows) as opened:
+                good, problems, records = parse_interval_rows(opened, opened.columns, queues=lookup, locale=locale)
+        else:
+            good, problems, records = parse_interval_rows(table, table.columns, queues=lookup, locale=locale)
+    except TableError as error:
+        raise InvalidInputError(str(error), extra=[{"field": "file", "problem": str(error)}]) from None
     for row in good:
         row["answer_within_seconds"] = within[row["queue_id"]]
         row["source"] = source[-200:]

@@ -132,10 +132,31 @@ def test_recovery_inside_outside_the_window_and_under_deflation(ops: Ops, tmp_pa
     assert made.exit_code == 0 and pdf.read_bytes().startswith(b"%PDF")
 
 
+def test_a_brazilian_excel_file_projects_as_the_comma_file(ops: Ops, tmp_path: Path) -> None:
+    ops.load(tmp_path, REFERENCE_CONTRACT.read_text(encoding="utf-8"))
+    assert ops("index", "import", str(SERIES_FILE)).exit_code == 0
+    excel = tmp_path / "excel.csv"  # ';'-separated, cp1252, amounts 1.234,56 unquoted: as Excel saves it in Brazil
+    excel.write_bytes(
+        (
+            "description;paid_on;amount;doubled\r\n"
+            "Setup fee never contracted;2022-04-10;150,00;\r\n"
+            "Reinforcement line billed twice;05/07/2022;1.234,56;sim\r\n"
+            "Ticket minutes above the minimum;2019-06-30;80,00;não\r\n"
+        ).encode("cp1252")
+    )
+    result = ops("billing", "recovery", "--contract", "reference", str(excel), "--on", ON, "--json")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert _rows(json.loads(result.stdout)) == EXPECTED
+
+
 def test_bad_recovery_files_are_named(ops: Ops, tmp_path: Path) -> None:
     ops.load(tmp_path, REFERENCE_CONTRACT.read_text(encoding="utf-8"))
     cases = {
-        "semicolon.csv": ("description;paid_on;amount\nx;2022-01-01;1,00\n", "separated by ';'"),
+        "two_bad.csv": (
+            "description;paid_on;amount\nok;2022-01-01;1.234,56\n;2022-13-01;-5\nx;01/02/2022;muito\n",
+            "line 3, description: empty; line 3, paid_on: '2022-13-01' is not a date YYYY-MM-DD or DD/MM/YYYY; "
+            "line 3, amount: '-5' must be above zero; line 4, amount: 'muito' is not a number as pt-BR writes it",
+        ),
         "date.csv": ("description,paid_on,amount\nx,2022-13-01,1.00\n", "line 2, paid_on: '2022-13-01' is not a date"),
         "amount.csv": ("description,paid_on,amount\nx,2022-01-01,-5\n", "line 2, amount: '-5' must be above zero"),
         "doubled.csv": ("description,paid_on,amount,doubled\nx,2022-01-01,5,maybe\n", "line 2, doubled: 'maybe'"),

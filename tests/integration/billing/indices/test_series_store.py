@@ -60,18 +60,17 @@ def test_the_cli_imports_the_real_series_once(ops: Ops, tmp_path: Path) -> None:
 
 
 BAD_UTF8 = b"month,ipca_pct_month\n2023-12,0.56\n2024-01,\xe7\n"  # a Latin-1 byte where a number should be
-BAD_AT = BAD_UTF8.index(b"\xe7")
 
 
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        (b"month;ipca_pct_month;igpm_pct_month\n2024-01;0,42;0,07\n", "line 1: separated by ';', expected ','"),
-        (b"month,ipca_pct_month\n2023-12,0.56\n2024-01,0.42\n2024-02,0,83\n", "line 4: 3 fields, the header has 2"),
+        (b"month;ipca_pct_month;igpm_pct_month\n2024-01;0,42;0,07\n", "'0,42' has a decimal comma"),
+        (b"month,ipca_pct_month\n2023-12,0.56\n2024-01,0.42\n2024-02,0,83\n", "line 4: expected 2 columns, got 3"),
         (b"month,ipca_pct_month\n2023-12,0.56\n2024-13,0.42\n", "line 3, column 'month': '2024-13' is not a month"),
         (b"month,index,pct\n2023-12,IPCA,0.56\n2024-01,IPCA,0.12345\n", "IPCA 2024-01: 0.12345 has more than 4"),
-        (BAD_UTF8, f"not UTF-8 text (byte 0xe7 at offset {BAD_AT})"),
-        (b"", "line 1: empty file"),
+        (BAD_UTF8, "line 3, column 'ipca_pct_month': 'ç' is not a finite number"),  # read as cp1252
+        (b"", "empty file (no header line)"),
         (b"month,ipca_pct_month\n", "no published value in the file"),
     ],
 )
@@ -84,6 +83,31 @@ def test_a_bad_file_is_refused_whole(ops: Ops, tmp_path: Path, content: bytes, p
     assert problem in result.stderr, result.stderr
     assert result.stdout == ""
     assert ops.query(_counts) == (0, 0)
+
+
+def test_a_brazilian_excel_file_is_stored_and_two_bad_rows_are_listed_with_all_their_errors(
+    ops: Ops, tmp_path: Path
+) -> None:
+    excel = tmp_path / "fgv.csv"  # ';'-separated, cp1252, numbers written 1.234,56: as Excel saves it in Brazil
+    excel.write_bytes(
+        "month;index;pct;observação\r\n2024-01;IGP-M;1.234,5678;prévia\r\n2024-02;IPCA;0,83;\r\n".encode("cp1252")
+    )
+    result = ops("index", "import", "--locale", "pt-BR", str(excel))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"{excel}: 2 new, 0 unchanged, 0 revised (IGP-M, IPCA)")
+    shown = ops("index", "show", "--index", "IGP-M")
+    assert "2024-01  1234.5678  file:fgv.csv" in shown.stdout, shown.stdout
+
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"month;index;pct\n2024-03;IPCA;0,16\n2024-13;SELIC;0,1\n2024-04;IPCA;muito\n")
+    result = ops("index", "import", "--locale", "pt-BR", str(bad))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {bad}: line 3, column 'month': '2024-13' is not a month: must be YYYY-MM; "
+        "line 3, column 'index': unknown index 'SELIC': expected IPCA, IGP-M, INPC or cct_<code>; "
+        "line 4, column 'pct': 'muito' is not a finite number\n"
+    )
+    assert ops.query(_counts) == (2, 0)  # the good first row of the refused file is not stored
 
 
 def test_a_missing_or_unreadable_file_is_named(ops: Ops, tmp_path: Path) -> None:

@@ -103,6 +103,22 @@ def _csv(rows: list[list[str]]) -> str:
     return out.getvalue()
 
 
+def brazilian_excel(text: str) -> bytes:
+    """A comma file as a Brazilian Excel saves it: ';'-separated, cp1252, numbers written 1.234,56."""
+    from babel.numbers import format_decimal
+
+    def cell(value: str) -> str:
+        if value.lstrip("-").replace(".", "", 1).isdigit() and "." in value:
+            return format_decimal(Decimal(value), locale="pt_BR", decimal_quantization=False)
+        return value
+
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(
+        [cell(c) for c in row] for row in csv.reader(io.StringIO(text))
+    )
+    return out.getvalue().encode("cp1252")
+
+
 def _measured(lines: Any = MAY_2024) -> list[list[str]]:
     """The measured lines as the invoice should bill them: the audit's kind, quantity, price, cents(q x p)."""
     return [
@@ -256,18 +272,12 @@ def test_an_old_price_and_one_readjusted_by_another_index_are_named(ops: Ops, tm
 
 def test_a_semicolon_file_and_a_month_without_measurement_are_clear_errors(ops: Ops, tmp_path: Path) -> None:
     arranged(ops, tmp_path)
-    semicolon = tmp_path / "semicolon.csv"
-    semicolon.write_text(clean_file().replace(",", ";"), encoding="utf-8")
-    result = ops("invoice", "audit", "--contract", "reference", str(semicolon))
-    assert result.exit_code == 2
-    assert result.stderr.startswith(f"error: {semicolon}: separated by ';'"), result.stderr
-    latin1 = tmp_path / "latin1.csv"
-    latin1.write_bytes(clean_file().encode("latin-1"))
-    result = ops("invoice", "audit", "--contract", "reference", str(latin1))
-    assert (result.exit_code, result.stderr.splitlines()[0]) == (
-        2,
-        f"error: {latin1}: line 2: not UTF-8 text (byte 0xea); save the file as UTF-8 CSV",
-    )
+    excel = tmp_path / "excel.csv"
+    excel.write_bytes(brazilian_excel(clean_file()))
+    assert b";305.390,12\r\n" in excel.read_bytes() and "Competência".encode("cp1252") in excel.read_bytes()
+    result = ops("invoice", "audit", "--contract", "reference", "--json", str(excel))
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["differences"] == []
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"PK\x03\x04 not a workbook")
     result = ops("invoice", "audit", "--contract", "reference", str(broken))
@@ -284,13 +294,25 @@ def test_a_semicolon_file_and_a_month_without_measurement_are_clear_errors(ops: 
     result = ops("invoice", "audit", "--contract", "reference", str(bad_cell))
     assert (result.exit_code, result.stderr.strip()) == (
         2,
-        f"error: {bad_cell}: row 3, column quantity: 'dez' is not a number",
+        f"error: {bad_cell}: row 3, column quantity: 'dez' is not a number as pt-BR writes it",
+    )
+    two_bad = tmp_path / "two_bad.csv"  # row 3 has two bad numbers, row 5 a bad amount: all three are named
+    lines = clean_file().splitlines()
+    lines[2] = "X,,dez,1.2.3,"
+    lines[4] = lines[4].rsplit(",", 1)[0] + ",muito"
+    two_bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = ops("invoice", "audit", "--contract", "reference", str(two_bad))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"error: {two_bad}: row 3, column quantity: 'dez' is not a number as pt-BR writes it; "
+        "row 3, column unit_price: '1.2.3' is not a number as pt-BR writes it; row 3, column amount: empty; "
+        "row 5, column amount: 'muito' is not a number as pt-BR writes it"
     )
 
 
 def test_read_rows_keeps_row_numbers_and_refuses_a_header_without_amounts() -> None:
     rows = read_rows(b"description,quantity,unit_price,amount\nCompetencia 05/2024,,,\n\nTotal,,,1\n", "x.csv")
-    assert [row.get("description") for row in rows] == ["Competencia 05/2024", "", "Total"]
+    assert [(row.line, row.values.get("description")) for row in rows] == [(2, "Competencia 05/2024"), (4, "Total")]
     with pytest.raises(InvalidInputError, match=r"x\.csv: header 'description,qty' lacks quantity, unit_price, amount"):
         read_rows(b"description,qty\n", "x.csv")
 
@@ -308,9 +330,16 @@ async def test_the_api_audits_an_upload_or_a_raw_body_for_the_contract_s_own_rea
     assert _found(upload.json()) == PLANTED
     raw = await client.post(url, content=clean_file().encode(), headers={**supervisor, "content-type": "text/csv"})
     assert (raw.status_code, raw.json()["differences"]) == (200, [])
-    semicolon = await client.post(url, content=clean_file().replace(",", ";").encode(), headers=supervisor)
-    assert semicolon.status_code == 422
-    assert semicolon.json()["detail"].startswith("request body: separated by ';'")
+    excel = await client.post(url, files={"file": ("excel.csv", brazilian_excel(clean_file()))}, headers=supervisor)
+    assert (excel.status_code, excel.json()["differences"]) == (200, []), excel.text
+    lines = clean_file().splitlines()
+    lines[2], lines[4] = "X,,dez,1,1", lines[4].rsplit(",", 1)[0] + ",muito"
+    two_bad = await client.post(url, content="\n".join(lines).encode(), headers=supervisor)
+    assert two_bad.status_code == 422
+    assert [e["problem"] for e in two_bad.json()["errors"]] == [
+        "row 3, column quantity: 'dez' is not a number as pt-BR writes it",
+        "row 5, column amount: 'muito' is not a number as pt-BR writes it",
+    ]
     assert (await client.post(url, content=planted_file().encode(), headers=theirs)).status_code == 404
     no_file = await client.post(url, files={"other": ("x.csv", b"x")}, headers=mine)
     assert (no_file.status_code, no_file.json()["errors"][0]["field"]) == (422, "file")

@@ -40,3 +40,29 @@ def test_backtest_of_a_series_file_in_its_own_zone_with_its_country_holidays(ref
     assert [line.split()[0] for line in lines[2:]] == ["model", "seasonal", "five-week"]
     unknown = reference_cli.invoke(main, [*args[:-1], "XX"])
     assert unknown.exit_code == 2
+
+
+def test_a_series_file_saved_by_a_brazilian_excel_backtests_as_the_comma_file_and_bad_rows_are_all_named(
+    reference_cli: CliRunner, tmp_path: Path
+) -> None:
+    source = FIXTURES / "series_us_bank_2003_30min_may-sep.csv"
+    lines = source.read_text(encoding="utf-8").splitlines()
+    excel = tmp_path / "excel.csv"  # ';'-separated, cp1252 (an accented extra column)
+    excel.write_bytes("\r\n".join(f"{line.replace(',', ';')};observação" for line in lines).encode("cp1252"))
+    base = ["staffing", "backtest", "--timezone", "America/New_York", "--weeks", "3", "--json"]
+    comma = reference_cli.invoke(main, [*base, "--series", str(source)])
+    semicolon = reference_cli.invoke(main, [*base, "--series", str(excel)])
+    assert semicolon.exit_code == 0, semicolon.output
+
+    def figures(output: str) -> list[dict[str, object]]:
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in json.loads(output)]
+
+    assert figures(semicolon.stdout) == figures(comma.stdout)
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join([lines[0], lines[1], "2003-05-19T25:00:00-0400,many", lines[3], "yesterday,-"]) + "\n")
+    result = reference_cli.invoke(main, [*base, "--series", str(bad)])
+    assert result.exit_code == 2
+    assert "line 3: interval_start: '2003-05-19T25:00:00-0400' is not an ISO 8601" in result.stderr
+    assert "line 3: interval_start" in result.stderr and "offered: 'many' is not a number" in result.stderr
+    assert "line 5: interval_start: 'yesterday'" in result.stderr and "offered: '-' is not a number" in result.stderr

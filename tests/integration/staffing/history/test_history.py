@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -158,3 +159,49 @@ async def test_year_1_huge_counts_and_huge_fields_cost_their_lines_only(sdb: Any
     assert result.rejected[2].problem == "not a CSV row (field larger than field limit (131072))"
     assert result.inserted == 48
     assert (await _totals(sdb))[0] == 48
+
+
+def _brazilian_excel(rows: list[dict[str, object]], extra: list[str]) -> bytes:
+    """The rows as a Brazilian Excel saves them: ';'-separated, cp1252 (an accented extra column), 1.234,5."""
+    from babel.numbers import format_decimal
+
+    def cell(value: object) -> str:
+        return format_decimal(value, locale="pt_BR") if isinstance(value, float) else str(value)
+
+    lines = [";".join([*COLUMNS, "observação"])]
+    lines += [";".join([*(cell(r[c]) for c in COLUMNS), "ok"]) for r in rows]
+    return ("\r\n".join([*lines, *extra]) + "\r\n").encode("cp1252")
+
+
+async def test_a_brazilian_excel_file_is_read_as_the_comma_file_and_every_error_of_two_bad_rows_is_named(
+    sdb: Any, tmp_path: Any
+) -> None:
+    from ops.tabular import open_table
+
+    await load_reference(sdb)  # a pt-BR contract: its files write 1.234,5
+    rows = interval_rows(date(2026, 3, 2), 1, queues={"care": 1.0})
+    assert max(float(r["handle_seconds"]) for r in rows) >= 1000  # so the thousands dot is there to be read
+    bad = [
+        "care;2026-03-02T08:15:00-03:00;x;5;5;0;0;0;muito;10;ok",  # off the grid, offered and handle not numbers
+        "billing;2026-03-02T08:00:00-03:00;-4;0;0;0;0;0;0;0;ok",  # no such queue, a negative count
+    ]
+    path = tmp_path / "excel.csv"
+    path.write_bytes(_brazilian_excel(rows, bad))
+    assert re.search(rb";\d{1,2}\.\d{3},\d;", path.read_bytes())  # handle seconds written 12.345,6
+    with open_table(path, max_rows=1000) as table:
+        assert (table.encoding, table.delimiter) == ("cp1252", ";")
+        async with sdb.begin() as session:
+            result = await import_intervals(session, contract_code="reference", table=table, source=path.name)
+    assert (result.records, result.inserted) == (50, 48)
+    assert [(p.line, p.field) for p in result.rejected] == [
+        (50, "interval_start"),
+        (50, "offered"),
+        (50, "handle_seconds"),
+        (51, "queue"),
+        (51, "offered"),
+    ]
+    async with sdb() as session:
+        stored = (await session.execute(select(func.sum(IntervalStat.handle_seconds)))).scalar_one()
+    assert float(stored) == pytest.approx(sum(float(r["handle_seconds"]) for r in rows))  # type: ignore[arg-type]
+    again = await _import(sdb, interval_csv(rows))  # the comma file of the same rows finds them all stored
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 48)

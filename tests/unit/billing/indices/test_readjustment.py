@@ -21,12 +21,13 @@ from ops.billing.indices.readjustment import (
     readjust,
     window,
 )
-from ops.billing.indices.series import parse_series, series_by_index
+from ops.billing.indices.series import series_by_index
 from ops.billing.money import unit_price
 from tests.conftest import FIXTURES
+from tests.unit.billing.indices.reading import read_series_file
 
 FIXTURE = FIXTURES / "br_ipca_igpm_monthly_2015-2026.csv"
-SERIES = series_by_index(parse_series(FIXTURE.read_text(encoding="utf-8")))
+SERIES = series_by_index(read_series_file(FIXTURE))
 D = Decimal
 
 

@@ -9,11 +9,12 @@ import pytest
 
 from ops.billing.indices.readjustment import MissingIndexMonth
 from ops.billing.indices.recovery import OverpaidLine, RecoveryTerms, project, whole_months
-from ops.billing.indices.series import parse_series, series_by_index
+from ops.billing.indices.series import series_by_index
 from tests.conftest import FIXTURES
+from tests.unit.billing.indices.reading import read_series_file
 
 FIXTURE = FIXTURES / "br_ipca_igpm_monthly_2015-2026.csv"
-SERIES = series_by_index(parse_series(FIXTURE.read_text(encoding="utf-8")))
+SERIES = series_by_index(read_series_file(FIXTURE))
 D = Decimal
 TERMS = RecoveryTerms(index="IPCA", interest_monthly_pct=D("1"))
 TODAY = date(2022, 10, 20)  # IPCA of September 2022 is the last one published before October

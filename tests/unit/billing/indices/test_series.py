@@ -13,23 +13,24 @@ from ops.billing.indices.series import (
     IndexValue,
     diff_series,
     month_label,
-    parse_series,
     series_by_index,
     shift_month,
 )
+from ops.tabular import TableError
 from tests.conftest import FIXTURES
+from tests.unit.billing.indices.reading import read_series, read_series_file
 
 FIXTURE = FIXTURES / "br_ipca_igpm_monthly_2015-2026.csv"
 
 
-def error_of(text: str) -> IndexFileError:
-    with pytest.raises(IndexFileError) as caught:
-        parse_series(text)
+def error_of(text: str, locale: str = "en") -> IndexFileError | TableError:
+    with pytest.raises((IndexFileError, TableError)) as caught:
+        read_series(text, locale)
     return caught.value
 
 
 def test_the_real_wide_file_gives_both_indices_every_month() -> None:
-    values = parse_series(FIXTURE.read_text(encoding="utf-8"))
+    values = read_series_file(FIXTURE)
     series = series_by_index(values)
     assert set(series) == {"IPCA", "IGP-M"}  # source_repo is an extra column, ignored
     # 2015-01 .. 2026-05 is 11 whole years and 5 months = 137 months, each index published in all of them.
@@ -43,7 +44,7 @@ def test_the_real_wide_file_gives_both_indices_every_month() -> None:
 
 def test_an_empty_wide_cell_is_a_month_not_yet_published() -> None:
     text = "month,ipca_pct_month,igpm_pct_month\n2026-05,0.58,0.84\n2026-06,,0.41\n"
-    assert parse_series(text) == [
+    assert read_series(text) == [
         IndexValue("IGP-M", date(2026, 5, 1), Decimal("0.84")),
         IndexValue("IGP-M", date(2026, 6, 1), Decimal("0.41")),
         IndexValue("IPCA", date(2026, 5, 1), Decimal("0.58")),
@@ -51,37 +52,62 @@ def test_an_empty_wide_cell_is_a_month_not_yet_published() -> None:
 
 
 def test_wide_file_with_only_one_index_column() -> None:
-    assert parse_series("month,igpm_pct_month\n2023-02,-0.06\n") == [
+    assert read_series("month,igpm_pct_month\n2023-02,-0.06\n") == [
         IndexValue("IGP-M", date(2023, 2, 1), Decimal("-0.06"))
     ]
 
 
 def test_long_form_with_agreement_series_and_a_byte_order_mark() -> None:
     text = "\ufeffMonth,Index,Pct,comment\n2026-03,cct_sinttel_sp,6.5,signed 2026-02-27\n\n2026-01,INPC,0.39,\n"
-    assert parse_series(text) == [
+    assert read_series(text) == [
         IndexValue("INPC", date(2026, 1, 1), Decimal("0.39")),
         IndexValue("cct_sinttel_sp", date(2026, 3, 1), Decimal("6.5")),
     ]
 
 
 def test_header_alone_is_an_empty_series() -> None:
-    assert parse_series("month,index,pct\n") == []
+    assert read_series("month,index,pct\n") == []
 
 
 def test_a_value_repeated_identically_is_kept_once() -> None:
     text = "month,index,pct\n2024-01,IPCA,0.42\n2024-01,IPCA,0.420\n"
-    assert parse_series(text) == [IndexValue("IPCA", date(2024, 1, 1), Decimal("0.42"))]
+    assert read_series(text) == [IndexValue("IPCA", date(2024, 1, 1), Decimal("0.42"))]
 
 
-def test_semicolon_file_is_named_as_such() -> None:
+def test_a_semicolon_decimal_comma_file_names_the_locale_to_pass() -> None:
     error = error_of("month;ipca_pct_month;igpm_pct_month\n2024-01;0,42;0,07\n")
-    assert str(error).startswith("line 1: separated by ';', expected ','")
-    assert error.line == 1
+    assert str(error).startswith("line 2, column 'ipca_pct_month': '0,42' has a decimal comma")
+    assert "pass --locale pt-BR" in str(error)
+    assert [(e.line, e.column) for e in error.errors] == [(2, "ipca_pct_month"), (2, "igpm_pct_month")]
+
+
+def test_a_brazilian_excel_file_is_read_in_its_locale() -> None:
+    """';'-separated, cp1252 (an accented extra column), numbers written 1.234,56: as Excel saves it in Brazil."""
+    text = "month;ipca_pct_month;igpm_pct_month;observação\r\n2024-01;0,42;1.234,5678;prévia\r\n2024-02;-0,07;;\r\n"
+    expected = [
+        IndexValue("IGP-M", date(2024, 1, 1), Decimal("1234.5678")),
+        IndexValue("IPCA", date(2024, 1, 1), Decimal("0.42")),
+        IndexValue("IPCA", date(2024, 2, 1), Decimal("-0.07")),
+    ]
+    assert read_series(text.encode("cp1252"), "pt-BR") == expected
+    assert read_series(text.encode("cp1252"), "es-AR") == expected
+
+
+def test_two_bad_rows_are_listed_with_every_error_of_each() -> None:
+    error = error_of("month,index,pct\n2024-13,SELIC,0.42\n2024-01,IPCA,0.42\n2024/02,IPCA,abc\n")
+    assert isinstance(error, IndexFileError)
+    assert [(e.line, e.column) for e in error.errors] == [(2, "month"), (2, "index"), (4, "month"), (4, "pct")]
+    assert str(error) == (
+        "line 2, column 'month': '2024-13' is not a month: must be YYYY-MM; "
+        "line 2, column 'index': unknown index 'SELIC': expected IPCA, IGP-M, INPC or cct_<code>; "
+        "line 4, column 'month': '2024/02' is not a month: must be YYYY-MM; "
+        "line 4, column 'pct': 'abc' is not a finite number"
+    )
 
 
 def test_semicolon_row_in_a_comma_file() -> None:
     error = error_of("month,index,pct\n2024-01,IPCA,0.42\n2024-02;IPCA;0.83\n")
-    assert str(error) == "line 3: separated by ';', expected ','"
+    assert str(error) == "line 3: expected 3 columns, got 1"
 
 
 def test_unknown_header_says_which_columns_are_expected() -> None:
@@ -136,7 +162,7 @@ def test_empty_pct_in_the_long_form_is_refused() -> None:
 
 
 def test_wrong_number_of_fields() -> None:
-    assert str(error_of("month,index,pct\n2024-01,IPCA\n")) == "line 2: 2 fields, the header has 3"
+    assert str(error_of("month,index,pct\n2024-01,IPCA\n")) == "line 2: expected 3 columns, got 2"
 
 
 def test_duplicate_with_two_values_names_both_lines() -> None:
@@ -163,7 +189,7 @@ def test_diff_series_tells_new_unchanged_and_revised_apart() -> None:
         ("IGP-M", february): Decimal("-0.73"),
         ("IPCA", january): Decimal("0.33"),
     }
-    incoming = parse_series(
+    incoming = read_series(
         "month,ipca_pct_month,igpm_pct_month\n"
         "2026-01,0.330,0.41\n"  # 0.330 is the stored 0.33: the same number, not a revision
         "2026-02,,-0.70\n"  # FGV revised February from -0.73 to -0.70
