@@ -154,6 +154,8 @@ class TicketRow:
     minutes_left: float | None = None
     # The calendar's open stretches of the next hours (Unix seconds): a page counts minutes_left down over them.
     open_windows: tuple[tuple[int, int], ...] = ()
+    # The queue's name as its contract gives it: what a page shows (the code is for links and filters).
+    queue_name: str = ""
 
 
 # How far ahead a page's countdown of business minutes is given its calendar's open stretches (then it holds).
@@ -176,15 +178,15 @@ def _row(ticket: Ticket, queue_code: str, reason_name: str | None, agent_name: s
 
 async def _rows(session: AsyncSession, query: Any, now: datetime) -> list[TicketRow]:
     full = (
-        query.add_columns(Queue.code, Reason.name, Agent.name, Queue.calendar)
+        query.add_columns(Queue.code, Reason.name, Agent.name, Queue.calendar, Queue.name)
         .join(Queue, Queue.id == Ticket.queue_id)
         .outerjoin(Reason, Reason.id == Ticket.reason_id)
         .outerjoin(Agent, Agent.id == Ticket.assigned_agent_id)
     )
     calendars: dict[tuple[int, str], tuple[Calendar, tuple[tuple[int, int], ...]]] = {}  # a code is per contract
     rows = []
-    for t, q, r, a, cal in (await session.execute(full)).tuples():
-        row = _row(t, q, r, a, now)
+    for t, q, r, a, cal, queue_name in (await session.execute(full)).tuples():
+        row = replace(_row(t, q, r, a, now), queue_name=queue_name)
         if row.next_due is not None:
             key = (t.contract_id, q)
             if key not in calendars:
