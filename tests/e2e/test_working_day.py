@@ -215,6 +215,11 @@ def test_an_agents_working_day(live_server: LiveServer, sign_in: Callable[..., A
     agent.wait_for_selector("#live[data-connected='1']", state="attached")
     supervisor.goto(f"{live_server.url}/supervisor")
     until(supervisor, lambda: working(supervisor, "bo_care") == "4")
+    # The late ticket counts as breached at once (not as "due within 1 h"), as the breached filter will say.
+    queue = supervisor.locator("#sup-queues tr[data-queue='bo_care']")
+    assert queue.locator("td[data-col='breached']").inner_text().strip() == "1"
+    assert queue.locator("td[data-col='due_soon']").inner_text().strip() == "0"
+    assert supervisor.locator("#breached-count").inner_text().strip() == "1"
     look(supervisor, lang, "10-supervisor")
     supervisor.check("#f-breached")
     supervisor.click("#f-apply")
