@@ -32,6 +32,7 @@ from ops.queues.assignment.refusals import Refusal
 from ops.queues.models import Agent, TicketEvent
 from ops.queues.work import actions, views
 from ops.queues.work.minutes import parse_minutes
+from ops.queues.work.resolving import ResolveRefused
 from ops.web.actions import attempt
 from ops.web.i18n import locale_tag, pick_language, told, translate
 from ops.web.live_pages import action_label, others_viewing
@@ -479,7 +480,8 @@ async def work_ticket_act(
         else:
             problems = problems if exc.said is None else []
             message = told(exc, _lang(request))
-            if exc.status_code in (409, 422):
+            # A refused resolve already says so ("Not resolved: ..."): no second "Not saved:" before it.
+            if exc.status_code in (409, 422) and not isinstance(exc, ResolveRefused):
                 message = f"{request_t(request, 'lv_not_done')}: {message}"
         return await _ticket_page(
             request, db_session, ticket_id, error=message, problems=problems, status=exc.status_code, form=data

@@ -20,7 +20,7 @@ from ops.queues.models import ACTIVE, Agent, Incident, Ticket, TicketEvent, Time
 from ops.queues.sla.clock import Clocks, Targets
 from ops.queues.sla.sync import WARNING, ticket_clocks, ticket_events
 from ops.queues.work.actions import allowed_actions, visible_ticket
-from ops.queues.work.filters import TicketFilter, keeps, list_order, nearest_deadline
+from ops.queues.work.filters import TicketFilter, is_breached, keeps, list_order, nearest_deadline
 from ops.queues.work.procedures import checklist_view
 from ops.queues.work.replies import CannedReply, fill, parse_canned_replies, placeholder_values
 from ops.queues.work.resolving import override_allowed
@@ -154,6 +154,8 @@ class TicketRow:
     minutes_left: float | None = None
     # The calendar's open stretches of the next hours (Unix seconds): a page counts minutes_left down over them.
     open_windows: tuple[tuple[int, int], ...] = ()
+    # The queue's name as its contract gives it: what a page shows (the code is for links and filters).
+    queue_name: str = ""
 
 
 # How far ahead a page's countdown of business minutes is given its calendar's open stretches (then it holds).
@@ -176,15 +178,15 @@ def _row(ticket: Ticket, queue_code: str, reason_name: str | None, agent_name: s
 
 async def _rows(session: AsyncSession, query: Any, now: datetime) -> list[TicketRow]:
     full = (
-        query.add_columns(Queue.code, Reason.name, Agent.name, Queue.calendar)
+        query.add_columns(Queue.code, Reason.name, Agent.name, Queue.calendar, Queue.name)
         .join(Queue, Queue.id == Ticket.queue_id)
         .outerjoin(Reason, Reason.id == Ticket.reason_id)
         .outerjoin(Agent, Agent.id == Ticket.assigned_agent_id)
     )
     calendars: dict[tuple[int, str], tuple[Calendar, tuple[tuple[int, int], ...]]] = {}  # a code is per contract
     rows = []
-    for t, q, r, a, cal in (await session.execute(full)).tuples():
-        row = _row(t, q, r, a, now)
+    for t, q, r, a, cal, queue_name in (await session.execute(full)).tuples():
+        row = replace(_row(t, q, r, a, now), queue_name=queue_name)
         if row.next_due is not None:
             key = (t.contract_id, q)
             if key not in calendars:
@@ -251,8 +253,11 @@ async def queue_summaries(
             c[2] += 1
         else:
             c[1] += 1
-        c[3] += row.breached
-        c[4] += (not row.breached) and row.next_due is not None and row.next_due <= soon
+        # Breached as the supervisor's filter says it (`is_breached`): a deadline already past counts before the
+        # SLA watch flags it, and never as "due soon".
+        late = is_breached(row.breached, row.next_due, now)
+        c[3] += late
+        c[4] += (not late) and row.next_due is not None and row.next_due <= soon
     return [QueueSummary(q, skills.get(q.code), *counts[q.id]) for q in queues]
 
 
@@ -305,7 +310,9 @@ async def supervisor_overview(
             Ticket.status.in_(ACTIVE),
             (Ticket.first_response_breached.is_(True))
             | (Ticket.resolution_breached.is_(True))
-            | (Ticket.next_response_due < now),
+            | (Ticket.next_response_due < now)
+            | (Ticket.resolution_due < now)
+            | (Ticket.first_response_at.is_(None) & (Ticket.first_response_due < now)),
         ),
         principal,
     )
@@ -321,7 +328,10 @@ async def supervisor_overview(
     return Overview(
         queues=queues,
         agents=[(a, a.open_count) for a in agents],
-        breached=sorted(await _rows(session, late, now), key=lambda r: (r.next_due is None, r.next_due or now)),
+        breached=sorted(
+            (r for r in await _rows(session, late, now) if is_breached(r.breached, r.next_due, now)),
+            key=lambda r: (r.next_due is None, r.next_due or now),
+        ),
         escalated=await _rows(session, escalated, now),
         incidents=list((await session.execute(incidents_q)).scalars()),
         warnings=[(e, p) for e, p in (await session.execute(warned)).tuples()],

@@ -14,7 +14,7 @@ from ops.queues.assignment.pull import claim_next
 from ops.queues.models import Agent, Ticket, TicketEvent
 from ops.queues.sla.sync import BREACH, refresh_clocks
 from ops.queues.work.actions import ForbiddenError, act
-from ops.queues.work.views import ticket_work
+from ops.queues.work.views import queue_summaries, supervisor_overview, ticket_work
 from tests.helpers import REFERENCE_CONTRACT, load_reference
 from tests.integration.queues.factories import as_principal, make_agent, make_ticket, sp, supervisor_principal
 
@@ -332,3 +332,16 @@ async def test_tickets_resolved_with_their_mass_outage_stop_the_resolution_clock
         await refresh_clocks(session, ticket=ticket, now=sp(3, 9))
     stored = await fresh(db, ticket.id)
     assert (stored.resolved_at, stored.resolution_minutes, stored.first_response_at) == (sp(2, 11), 120, sp(2, 11))
+
+
+async def test_a_late_ticket_the_watch_has_not_flagged_yet_counts_as_breached(wdb: Any, setup: dict[str, Any]) -> None:
+    """Between the SLA watch's passes (or with it stopped), the supervisor's queue counts and breached list say
+    what the breached filter says: a ticket past its deadline is breached, never "due within the hour"."""
+    supervisor = supervisor_principal(setup["contract"])
+    async with wdb() as session:
+        ticket = await session.get(Ticket, setup["ticket"])
+        assert ticket is not None and not ticket.first_response_breached and not ticket.resolution_breached
+        care = next(q for q in await queue_summaries(session, principal=supervisor) if q.queue.code == "bo_care")
+        overview = await supervisor_overview(session, principal=supervisor)
+    assert (care.breached, care.due_soon) == (1, 0)
+    assert [r.ticket.id for r in overview.breached] == [setup["ticket"]]
