@@ -26,7 +26,7 @@ WORDS = {
     "pt": {
         "home": "Meu trabalho",
         "pushed": "O chamado {protocol} foi enviado para você.",
-        "presence": "Também vendo este chamado:",
+        "presence": "Também estão vendo este chamado:",
         "changed": "Este chamado mudou enquanto você o tinha aberto",
         "kept": "O que você digitou foi mantido",
         "replied": "Ana Souza respondeu ao cliente em",

@@ -21,6 +21,7 @@ TICKET_PHRASES: dict[str, str] = {
     "wk_resolve_blocked": N_("Before resolving: tick every procedure step and send a reply."),
     "wk_pend_note": N_("Note on why the ticket waits (internal)"),
     "wk_business_left": N_("business min"),
+    "wk_business_late": N_("business min late"),
     "wk_shortcuts": N_("Keyboard shortcuts"),
     "wk_shortcuts_open": N_("Keyboard shortcuts (?)"),
     "wk_close": N_("Close"),

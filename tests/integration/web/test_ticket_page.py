@@ -3,6 +3,7 @@ a history told in sentences, the customer's other tickets, and service messages 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -182,6 +183,9 @@ async def test_countdowns_show_business_minutes_beside_them(client: Client, db: 
     assert "min úteis" in page and 'class="business-left' in page
     home = (await client.get("/work", headers=PT)).text
     assert "min úteis" in home
+    # A clock past its deadline reads "N min úteis de atraso", never a negative count.
+    for shown in (page, home):
+        assert not re.search(r'class="business-left[^>]*>\s*-', shown)
 
 
 def test_a_bad_work_section_is_refused_at_load_naming_the_field() -> None:

@@ -66,7 +66,13 @@ def refusal(blocked: Blockers, *, allowed: bool, override_given: bool) -> Resolv
         tail = Said(N_("The contract does not allow resolving anyway."))
     else:
         problems.append({"field": "override", "problem": "give the reason to resolve anyway"})
-        tail = Said(N_("Tick them and reply, or give the reason to resolve anyway."))
+        # Only what is still missing: "reply" to an agent who replied already reads as if the reply were lost.
+        if blocked.steps_open and blocked.no_reply:
+            tail = Said(N_("Tick them and reply, or give the reason to resolve anyway."))
+        elif blocked.steps_open:
+            tail = Said(N_("Tick them, or give the reason to resolve anyway."))
+        else:
+            tail = Said(N_("Reply to the customer, or give the reason to resolve anyway."))
     if blocked.steps_open and blocked.no_reply:
         said = Said(
             N_("Not resolved: {open} of {total} procedure steps are not ticked and no reply was sent. {tail}"),
