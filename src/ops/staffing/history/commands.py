@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ops.cli.support import domain_errors, echo_json, run, session_scope
+from ops.cli.support import domain_errors, echo_json, fail, run, session_scope
 from ops.staffing.history.services import CALL_FORMATS, CallFormat, ImportResult, import_calls, import_intervals
 
 _SKIPPED = {
@@ -43,6 +43,9 @@ def _report(result: ImportResult, as_json: bool) -> None:
         )
         for outcome, count in result.skipped_calls.items():
             click.echo(f"  skipped {count} {outcome} call records ({_SKIPPED.get(outcome, 'not counted')})")
+    if result.records == 0 and not result.rejected:
+        # Nothing read is not a success a script should take for one: the wrong --format reads no line of a file.
+        fail(f"{result.source}: no record found: is it the file and --format you meant?", code=1)
     for problem in result.rejected:
         click.echo(f"rejected {problem}", err=True)
     if result.rejected:
@@ -63,7 +66,13 @@ def intervals(file: Path, contract_code: str, as_json: bool) -> None:
     Bad lines are reported with their line and field and left out; good lines are stored. Importing
     the same file twice changes nothing. Exit status 1 when some lines were rejected.
     """
-    text = file.read_text(encoding="utf-8-sig")
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        fail(
+            f"{file.name}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+            "save it as CSV UTF-8"
+        )
 
     async def go() -> ImportResult:
         async with session_scope() as session:
