@@ -6,11 +6,13 @@ import asyncio
 import getpass
 import importlib
 import json
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from functools import wraps
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
@@ -158,3 +160,19 @@ class Duration(click.ParamType[timedelta]):
         if unit is None or not 0 < amount <= 3650 * (24 * 60 if unit == "minutes" else 24 if unit == "hours" else 1):
             self.fail(f"{value!r} is not a duration such as 30m, 12h or 90d (at most 10 years)", param, ctx)
         return timedelta(**{unit: amount})
+
+
+class OutFile(click.Path):
+    """A file a command will write (--out, --notice): refused before any work when its folder is missing or it
+    names a folder, so a long render never ends in a traceback."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = Path(os.fsdecode(super().convert(value, param, ctx)))
+        folder = path.parent
+        if not folder.is_dir():
+            what = "is a file, not a folder" if folder.exists() else "does not exist"
+            self.fail(f"{str(folder)!r} {what}: write into a folder that exists", param, ctx)
+        return path

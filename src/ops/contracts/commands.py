@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ops.cli.support import actor, domain_errors, echo_json, run, session_scope
+from ops.cli.support import OutFile, actor, domain_errors, echo_json, run, session_scope
 from ops.contracts import services
 from ops.contracts.document import parse_contract
 
@@ -33,7 +33,7 @@ def load(file: Path, by: str | None) -> None:
 
 @contract.command("export")
 @click.argument("code")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option("--out", type=OutFile(), help="Write here instead of stdout.")
 @domain_errors
 def export(code: str, out: Path | None) -> None:
     """Write contract CODE back as YAML."""

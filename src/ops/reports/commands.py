@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ops import bounds
-from ops.cli.support import domain_errors, echo_json, fail, run, session_scope
+from ops.cli.support import OutFile, domain_errors, echo_json, fail, run, session_scope
 
 report = click.Group(name="report", help="SLA compliance reports and their delivery.")
 
@@ -36,7 +36,7 @@ def _date(value: str, option: str) -> date:
     default="json",
     show_default=True,
 )
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option("--out", type=OutFile(), help="Write here instead of stdout.")
 @click.option(
     "--lang",
     type=click.Choice(["pt-BR", "es-AR", "en"]),

@@ -149,6 +149,7 @@ async def invoices_shown(
                 "kind": _(KINDS.get(row.kind, row.kind)),
                 "is_invoice": row.kind == "invoice",
                 "month": row.month,
+                "month_label": fmt.month(_first_of(row.month)),
                 "issued": fmt.date(row.issued_at.astimezone(ZoneInfo(zone)).date()),
                 "due": fmt.date(row.due_on) if row.kind == "invoice" else "",
                 "gross": fmt.money(row.gross, row.currency),

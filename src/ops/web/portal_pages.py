@@ -31,6 +31,9 @@ PHRASES: dict[str, str] = {
     "portal_title": N_("SLA reports"),
     "period": N_("Period"),
     "month": N_("Month"),
+    "no_deliveries": N_(
+        "No report has been delivered for this contract yet: they appear here as the schedule sends them."
+    ),
     "show": N_("Show"),
     "scorecard": N_("Scorecard"),
     "offered": N_("Offered"),
@@ -152,7 +155,7 @@ async def portal(
         delivered=delivered,
         month=f"{start:%Y-%m}",
         months=month_options(data.contract.starts_on, today, start, fmt),
-        formula=reader.formula(*data.voice_formula()),
+        formula=reader.formula_sentence(*data.voice_formula()),
         start=start,
         end=end,
         has_data=bool(data.intervals["offered"].sum()) or bool(len(data.tickets)),

@@ -90,6 +90,19 @@ def test_bad_input_is_named_on_stderr_with_status_2(cli: CliRunner) -> None:
     assert "no contract 'nobody'" in unknown.stderr
 
 
+def test_an_out_file_in_a_missing_folder_is_refused_before_rendering(cli: CliRunner, tmp_path: Path) -> None:
+    """Not a FileNotFoundError traceback after the whole PDF is drawn: the option is named, nothing is written."""
+    missing = tmp_path / "nowhere" / "report.pdf"
+    result = cli.invoke(main, [*SLA, "--format", "pdf", "--out", str(missing)])
+    assert result.exit_code == 2
+    assert "Invalid value for '--out'" in result.stderr and "does not exist" in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    inside_a_file = cli.invoke(main, [*SLA, "--format", "csv", "--out", str(tmp_path / "a-file" / "r.csv")])
+    assert inside_a_file.exit_code == 2
+    assert "is a file, not a folder" in inside_a_file.stderr
+
+
 def test_deliver_now_sends_once(cli: CliRunner, smtp: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch) -> None:
     inbox, port = smtp
     monkeypatch.setenv("OPS_SMTP_PORT", str(port))

@@ -75,6 +75,8 @@ async def test_a_manager_drafts_submits_records_an_approval_and_issues(client: C
     assert issued.status_code == 303 and issued.headers["location"].endswith("#invoices")
     page = await client.get("/billing", params=OCTOBER, headers=EN)
     assert 'data-invoice="1"' in page.text and 'data-state="open"' in page.text
+    listed = page.text.split('id="invoice-list"')[1].split("</table>")[0]
+    assert "October 2026" in listed and "2026-10" not in listed  # the invoice's month in words, not a code
     pdf_link = re.search(r'href="(/api/contracts/reference/invoices/1/document\?lang=en)"', page.text)
     assert pdf_link is not None
     pdf = await client.get(pdf_link.group(1).replace("&amp;", "&"))

@@ -12,7 +12,7 @@ import msgspec
 from ops.billing.indices import services
 from ops.billing.indices.notice import LANGS, notice_html, notice_pdf
 from ops.billing.indices.schemas import ImportResult, ReadjustPreview, SeriesOut, SetValueOut
-from ops.cli.support import actor, domain_errors, fail, run, session_scope
+from ops.cli.support import OutFile, actor, domain_errors, fail, run, session_scope
 from ops.errors import DomainError, InvalidInputError
 from ops.http import parse_day, parse_month
 from ops.tabular import LOCALES, TableError, open_table
@@ -120,9 +120,7 @@ def show(name: str, start: str | None, as_json: bool) -> None:
 @click.option("--on", "on", required=True, help="The anniversary, YYYY-MM-DD.")
 @click.option("--apply", "apply", is_flag=True, help="Write it: the readjustment and the new prices from --on.")
 @click.option("--json", "as_json", is_flag=True, help="Print it as JSON (the API's shape).")
-@click.option(
-    "--notice", type=click.Path(dir_okay=False, path_type=Path), help="Write the client's notice (.pdf, .html)."
-)
+@click.option("--notice", type=OutFile(), help="Write the client's notice (.pdf, .html).")
 @click.option("--lang", type=click.Choice(LANGS), default="pt-BR", show_default=True, help="The notice's language.")
 @click.option("--by", "by", default=None, help="Who is applying it.")
 @domain_errors

@@ -8,19 +8,19 @@ from typing import Any
 
 import click
 
-from ops.cli.support import domain_errors, fail, run, session_scope
+from ops.cli.support import OutFile, domain_errors, fail, run, session_scope
 from ops.tabular import LOCALES
 
 
 @click.command("recovery")
 @click.option("--contract", "code", required=True, help="Contract code.")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--route", type=click.Choice(["administrative", "judicial"]), default="administrative", show_default=True)
 @click.option("--on", "on", default=None, help="The day of the calculation, YYYY-MM-DD (default: today).")
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default=None, help="A document instead.")
 @click.option("--lang", default="pt-BR", show_default=True, help="The document's language: pt-BR, es-AR or en.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the document.")
+@click.option("--out", type=OutFile(), help="Where to write the document.")
 @click.option(
     "--locale",
     type=click.Choice(sorted(LOCALES)),

@@ -11,7 +11,7 @@ import click
 
 from ops import bounds
 from ops.billing.measurement.commands import check_out, write
-from ops.cli.support import actor, domain_errors, echo_json, fail, run, session_scope
+from ops.cli.support import OutFile, actor, domain_errors, echo_json, fail, run, session_scope
 from ops.tabular import LOCALES
 
 invoice = click.Group(
@@ -82,7 +82,7 @@ def issue(code: str, month: str) -> None:
 @click.option("--credit-note", is_flag=True, help="NUMBER is a credit note's.")
 @click.option("--format", "fmt", type=click.Choice(["json", "html", "pdf"]), default="json", show_default=True)
 @click.option("--lang", default="pt-BR", show_default=True, help="pt-BR, es-AR or en.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=OutFile())
 @domain_errors
 def show(code: str, number: int, credit_note: bool, fmt: str, lang: str, out: Path | None) -> None:
     """An issued invoice (or credit note) with where it stands: payments, credits, balance, state."""
@@ -255,7 +255,7 @@ def verify() -> None:
 
 @invoice.command("audit")
 @click.option("--contract", "code", required=True)
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="The differences as JSON.")
 @click.option(
     "--locale",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ops.cli.support import actor, domain_errors, fail, run, session_scope
+from ops.cli.support import OutFile, actor, domain_errors, fail, run, session_scope
 
 FORMATS = ("json", "html", "pdf", "xlsx")
 
@@ -50,7 +50,7 @@ def render_measurement(view: dict[str, object], fmt: str, lang: str) -> bytes:
 @click.option("--month", required=True, help="The period, YYYY-MM (from the contract's cut-off day when it has one).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
 @click.option("--lang", default="pt-BR", show_default=True, help="pt-BR, es-AR or en.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option("--out", type=OutFile(), help="Write here instead of stdout.")
 @click.option("--show", is_flag=True, help="Show the latest version as it is instead of drafting it again.")
 @domain_errors
 def measure(code: str, month: str, fmt: str, lang: str, out: Path | None, show: bool) -> None:

@@ -28,7 +28,10 @@ sla = click.Group(
 def _load_calendar(ctx: click.Context, param: click.Parameter, value: Path) -> Calendar:
     try:
         data = yaml.safe_load(value.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        at = f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
+        raise click.BadParameter(f"{value}: not UTF-8 text ({at}); save it as UTF-8 JSON or YAML", ctx, param) from exc
+    except OSError as exc:
         raise click.BadParameter(f"cannot read {value}: {exc}", ctx, param) from exc
     except yaml.YAMLError as exc:
         raise click.BadParameter(f"{value} is neither JSON nor YAML: {exc}", ctx, param) from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import date
 from functools import cache, cached_property
@@ -299,13 +300,15 @@ def back_office(data: ReportData, w: Words | None = None) -> go.Figure:
         column_widths=[0.62, 0.38],
         subplot_titles=(_("Resolved within policy"), _("Backlog by age")),
     )
+    # The queues by their names and the age buckets in words: a reader of the legend meets no code such as bo_care.
+    names = {q.code: q.name for q in data.inputs.queues}
     daily = data.ticket_daily
     for i, code in enumerate(sorted(set(daily["queue"]))):
         own = daily[daily["queue"] == code]
         fig.add_scatter(
             x=_days(own),
             y=own["resolution_within"],
-            name=code,
+            name=names.get(code, code),
             mode="lines+markers",
             line={"color": PALETTE[i % len(PALETTE)]},
             row=1,
@@ -313,11 +316,11 @@ def back_office(data: ReportData, w: Words | None = None) -> go.Figure:
         )
     labels = metrics.age_labels()
     backlog = data.backlog
-    for j, label in enumerate(labels):
+    for j, (label, days) in enumerate(zip(labels, _age_words(metrics.AGE_EDGES_DAYS, w), strict=True)):
         fig.add_bar(
-            x=list(backlog["queue"]),
+            x=[names.get(code, code) for code in backlog["queue"]],
             y=list(backlog[label]),
-            name=label,
+            name=days,
             row=1,
             col=2,
             marker_color=PALETTE[(j + 2) % len(PALETTE)],
@@ -326,6 +329,14 @@ def back_office(data: ReportData, w: Words | None = None) -> go.Figure:
     fig.update_yaxes(tickformat=".0%", row=1, col=1)
     fig.update_yaxes(title_text=_("Tickets"), row=1, col=2)
     return _layout(fig, _("Back office: resolution within policy and backlog ageing"), w)
+
+
+def _age_words(edges_days: tuple[int, ...], w: Words) -> list[str]:
+    """The age buckets of `metrics.age_labels` as a reader says them: under 1 d, 1–3 d, 7 d or more."""
+    _ = w._
+    said = [_("under {days} d").format(days=edges_days[0])]
+    said += [_("{low}–{high} d").format(low=lo, high=hi) for lo, hi in itertools.pairwise(edges_days)]
+    return [*said, _("{days} d or more").format(days=edges_days[-1])]
 
 
 def charts_for(data: ReportData, w: Words) -> list[Chart]:

@@ -161,8 +161,11 @@ class Words:
 
     def formula(self, formula: ServiceLevelFormula, threshold: int) -> str:
         """The service level in a sentence, with its expression over the interval table's counts."""
-        sentence = self._(FORMULAS[formula]).format(seconds=self.fmt.number(threshold))
-        return f"{sentence} [{formula.value}: {formula.expression}]"
+        return f"{self.formula_sentence(formula, threshold)} [{formula.value}: {formula.expression}]"
+
+    def formula_sentence(self, formula: ServiceLevelFormula, threshold: int) -> str:
+        """The service level in the reader's words only: what a client reads on a page, no column names."""
+        return self._(FORMULAS[formula]).format(seconds=self.fmt.number(threshold))
 
     def kpi_value(self, code: str, value: Any) -> str:
         """A KPI's value as the reader reads it: 80,0 % for a share, 45,2 s for a time."""

@@ -127,13 +127,25 @@ def backtest(
 
     if (series_file is None) == (contract_code is None):
         fail("give either --contract with --queue, or --series FILE")
+    if timezone is not None:
+        from ops.staffing.history.intervals import zone as parse_zone
+
+        try:
+            parse_zone(timezone)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--timezone'") from exc
     if series_file is not None:
-        if series_format == "anonymous-bank-6min":
-            series = load_anonymous_bank_6min(series_file, tz=timezone or "Asia/Jerusalem")
-        elif series_format == "us-bank-5min":
-            series = load_us_bank_5min(series_file, tz=timezone or "America/New_York")
-        else:
-            series = _interval_series(series_file, queue_code, timezone or "UTC")
+        try:
+            if series_format == "anonymous-bank-6min":
+                series = load_anonymous_bank_6min(series_file, tz=timezone or "Asia/Jerusalem")
+            elif series_format == "us-bank-5min":
+                series = load_us_bank_5min(series_file, tz=timezone or "America/New_York")
+            else:
+                series = _interval_series(series_file, queue_code, timezone or "UTC")
+        except UnicodeDecodeError as exc:
+            fail(f"{series_file.name}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})")
+        except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
+            fail(f"{series_file.name}: cannot read it as --format {series_format}: {str(exc).strip().splitlines()[0]}")
         holidays = _holidays_of(country, subdivision, series)
     else:
         if queue_code is None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ops.cli.support import domain_errors, echo_json, run, session_scope
+from ops.cli.support import domain_errors, echo_json, fail, run, session_scope
 from ops.staffing.history.services import CALL_FORMATS, CallFormat, ImportResult, import_calls, import_intervals
 from ops.tabular import LOCALES, open_table
 
@@ -44,6 +44,9 @@ def _report(result: ImportResult, as_json: bool) -> None:
         )
         for outcome, count in result.skipped_calls.items():
             click.echo(f"  skipped {count} {outcome} call records ({_SKIPPED.get(outcome, 'not counted')})")
+    if result.records == 0 and not result.rejected:
+        # Nothing read is not a success a script should take for one: the wrong --format reads no line of a file.
+        fail(f"{result.source}: no record found: is it the file and --format you meant?", code=1)
     for problem in result.rejected:
         click.echo(f"rejected {problem}", err=True)
     if result.rejected:

@@ -399,8 +399,12 @@ async def import_calls(
     try:
         runs = await asyncio.to_thread(work)
     except (ValueError, duckdb.Error) as exc:
+        # DuckDB's first line says what is wrong; the lines after it echo its own SQL, which tells a user nothing.
+        said = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if isinstance(exc, duckdb.Error):
+            said += f" (is it a {fmt} call log, as CSV or Parquet?)"
         raise InvalidInputError(
-            f"cannot read the call log: {exc}", extra=[{"field": "file", "problem": str(exc)}]
+            f"cannot read the call log: {said}", extra=[{"field": "file", "problem": said}]
         ) from exc
     name = source_name or str(source)
     rows = [row for within, counted in runs for row in _rows(counted.intervals, by_code, within, name)]

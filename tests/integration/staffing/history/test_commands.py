@@ -82,3 +82,26 @@ def test_import_calls_from_an_asterisk_queue_log_maps_its_queues(reference_cli: 
     neither = reference_cli.invoke(main, args)
     assert neither.exit_code == 2
     assert "name the queue (--queue) or map" in neither.stderr
+
+
+def test_imports_say_what_is_wrong_with_a_file_that_is_not_text_or_not_the_format(
+    reference_cli: CliRunner, tmp_path: Path
+) -> None:
+    """A user's wrong file meets one line naming it, never a traceback nor DuckDB's own SQL."""
+    binary = tmp_path / "photo.csv"
+    binary.write_bytes(b"\xc9\x00\x8d\xff" * 100)
+    intervals = reference_cli.invoke(main, ["import", "intervals", str(binary), "--contract", "reference"])
+    assert intervals.exit_code == 2
+    assert "photo.csv: neither UTF-8 nor cp1252 text: not UTF-8 (byte 0xc9 at offset 0)" in intervals.stderr
+    args = ["import", "calls", str(binary), "--format", "cdr", "--contract", "reference", "--queue", "care"]
+    calls = reference_cli.invoke(main, args)
+    assert calls.exit_code == 2
+    assert calls.stderr.startswith("error: cannot read the call log: ")
+    assert "is it a cdr call log" in calls.stderr and "SELECT" not in calls.stderr
+    assert len(calls.stderr.strip().splitlines()) == 1
+    text = tmp_path / "tickets.csv"
+    text.write_text("external_id,channel\nx1,email\n", encoding="utf-8")
+    args = ["import", "calls", str(text), "--format", "asterisk-queue-log", "--contract", "reference"]
+    nothing = reference_cli.invoke(main, [*args, "--queue-map", "support=care"])
+    assert nothing.exit_code == 1  # no record read is no success
+    assert "tickets.csv: no record found" in nothing.stderr

@@ -192,3 +192,11 @@ def test_elapsed_rejects_an_end_before_the_start(calendar_file: Path) -> None:
     )
     assert result.exit_code == 2
     assert "is before --start" in result.stderr
+
+
+def test_a_calendar_that_is_not_text_is_named_with_its_byte(tmp_path: Path) -> None:
+    binary = tmp_path / "cal.json"
+    binary.write_bytes(b"\xc9\x00\x8d")
+    result = invoke("due", "--calendar", str(binary), "--start", "2026-11-20T17:30:00-03:00", "--minutes", "90")
+    assert result.exit_code == 2
+    assert "not UTF-8 text (byte 0xc9 at offset 0)" in result.output and "codec" not in result.output

@@ -136,9 +136,14 @@ def test_aht_and_asa_are_daily_sums_over_sums(report: ReportData) -> None:
 def test_back_office_backlog_buckets_by_age(report: ReportData) -> None:
     fig = back_office(report)
     buckets = {t.name: list(t.y) for t in fig.data if t.type == "bar"}
-    # P3 open 16 days at the cut-off, P4 two hours.
-    assert buckets[">=7d"] == [1]
-    assert buckets["<1d"] == [1]
+    # P3 open 16 days at the cut-off, P4 two hours; the buckets in the contract's language (pt-BR), never "<1d".
+    assert buckets["7 d ou mais"] == [1]
+    assert buckets["menos de 1 d"] == [1]
+    english = {t.name for t in back_office(report, words(report.contract, "en")).data if t.type == "bar"}
+    assert english == {"under 1 d", "1–3 d", "3–7 d", "7 d or more"}
+    names = {q.code: q.name for q in report.inputs.queues}
+    assert {t.name for t in fig.data if t.type == "scatter"} <= set(names.values())  # queues by name, not code
+    assert all(x in names.values() for t in fig.data if t.type == "bar" for x in t.x)
     resolution = next(t for t in fig.data if t.type == "scatter")
     # 12 Feb: P1 and P2 resolved within target, P3 past due: 2 of 3.
     assert resolution.y[0] == pytest.approx(2 / 3)
