@@ -14,6 +14,7 @@ from ops import openapi
 from ops.auth import Principal, requires
 from ops.errors import InvalidInputError
 from ops.http import to_struct
+from ops.l10n import negotiate, say
 from ops.queues.assignment.direct import assign_to
 from ops.queues.work import actions, bulk, views
 from ops.queues.work.minutes import parse_minutes
@@ -190,10 +191,14 @@ class TicketWorkController(Controller):
         result = await bulk.run_bulk(
             db_session, principal=request.user, action=data.action, ticket_ids=sorted(set(data.tickets)), args=args
         )
+        lang = negotiate(request.headers.get("accept-language"))
         return BulkActionOut(
             done=result.done,
             refused=[
-                BulkRefusedOut(tid, protocol, exc.status_code, exc.message) for tid, protocol, exc in result.refused
+                BulkRefusedOut(
+                    tid, protocol, exc.status_code, exc.message, say(exc.said, lang) if exc.said is not None else None
+                )
+                for tid, protocol, exc in result.refused
             ],
         )
 

@@ -59,12 +59,14 @@ class BulkActionIn(bounds.Bounded, forbid_unknown_fields=True):
 
 
 class BulkRefusedOut(msgspec.Struct):
-    """A ticket the action refused: its status as a single call would answer and why (English)."""
+    """A ticket the action refused: its status as a single call would answer, why in English (`detail`) and, when
+    the service said it as a message, in the `Accept-Language`'s language (`message`), as an error answer has them."""
 
     ticket: int
     protocol: str
     status_code: int
     detail: str
+    message: str | None = None
 
 
 class BulkActionOut(msgspec.Struct):

@@ -54,7 +54,9 @@ async def test_a_bulk_canned_reply_through_the_api_sends_the_ready_and_lists_the
         upgrade = await make_ticket(session, created_at=sp(2, 9), reason="speed_upgrade")
     supervisor = bearer(await token(db, "supervisor", "reference", name="Sofia"))
     body = {"action": "reply", "reply": "Recálculo solicitado", "tickets": [upgrade.id, 999999, unready.id, ready.id]}
-    response = await client.post("/api/tickets/bulk-actions", json=body, headers=supervisor)
+    response = await client.post(
+        "/api/tickets/bulk-actions", json=body, headers={**supervisor, "accept-language": "pt-BR"}
+    )
     assert response.status_code == 200, response.text
     out = response.json()
     assert out["done"] == [ready.id]
@@ -67,6 +69,11 @@ async def test_a_bulk_canned_reply_through_the_api_sends_the_ready_and_lists_the
         upgrade.id: (422, f"Ticket {upgrade.protocol}: its reason has no canned reply “Recálculo solicitado”."),
         999999: (404, "no ticket 999999"),
     }
+    said = {r["ticket"]: r["message"] for r in out["refused"]}
+    assert said[upgrade.id] == (
+        f"Chamado {upgrade.protocol}: o motivo dele não tem a resposta pronta “Recálculo solicitado”."
+    )
+    assert said[999999] == "não há chamado 999999"
     async with db() as session:
         replies = (await session.execute(select(TicketEvent).where(TicketEvent.action == "reply"))).scalars().all()
         assert [(e.ticket_id, e.actor) for e in replies] == [(ready.id, "supervisor:Sofia")]
@@ -87,6 +94,17 @@ async def test_a_bulk_transfer_and_assign_through_the_api_and_the_values_each_ne
         url, json={"action": "assign", "agent": ana.id, "tickets": [one.id]}, headers=supervisor
     )
     assert assigned.json() == {"done": [one.id], "refused": []}
+    english = {**supervisor, "accept-language": "en"}
+    twice = await client.post(url, json={"action": "assign", "agent": ana.id, "tickets": [one.id]}, headers=english)
+    assert twice.json()["refused"] == [
+        {
+            "ticket": one.id,
+            "protocol": one.protocol,
+            "status_code": 409,
+            "detail": f"Ticket {one.protocol} is already with Ana.",
+            "message": f"Ticket {one.protocol} is already with Ana.",
+        }
+    ]
     moved = await client.post(
         url, json={"action": "transfer", "queue": "bo_helpdesk", "tickets": [two.id, two.id]}, headers=supervisor
     )
