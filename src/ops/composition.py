@@ -70,6 +70,10 @@ def wire() -> None:
     register_section_validator("break_reasons", assignment_sections.check_break_reasons)
     register_section_validator("wallboard", wallboard_sections.check_wallboard)
 
+    from ops.queues.work import bulk, bulk_replies
+
+    bulk.register_bulk_action(bulk_replies.ACTION, bulk_replies.send_canned_reply)
+
     from ops.jobs.registry import register_jobs
     from ops.queues.assignment.jobs import assign_waiting_tickets, giveback_tickets
     from ops.queues.sla.jobs import sla_watch

@@ -55,6 +55,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 PURE: frozenset[str] = frozenset(
     {
         "ops.bounds",
+        "ops.rows",
         "ops.calendars",
         "ops.contracts.schemas",
         "ops.contracts.document",

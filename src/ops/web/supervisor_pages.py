@@ -1,7 +1,7 @@
 """The supervisor's page: queues, agents with their status, break reason and time in it (a status forced with a
-reason), tickets filtered by query parameters with saved views, bulk assign / transfer over the selected tickets,
-and the open mass-outage incidents extended or resolved. Plain forms that post and redirect; a refusal is the page
-again at its 4xx status with the reason in the reader's language."""
+reason), tickets filtered by query parameters with saved views, bulk assign / transfer / canned reply over the
+selected tickets, and the open mass-outage incidents extended or resolved. Plain forms that post and redirect; a
+refusal is the page again at its 4xx status with the reason in the reader's language."""
 
 from __future__ import annotations
 
@@ -27,11 +27,11 @@ from ops.l10n import N_, Formats, gettext
 from ops.queues.assignment import agents
 from ops.queues.assignment.refusals import Refusal
 from ops.queues.intake import incidents
-from ops.queues.work import bulk, saved_views, views
+from ops.queues.work import bulk, bulk_replies, saved_views, views
 from ops.queues.work.filters import FILTER_PRIORITIES, FILTER_STATUSES, TicketFilter, filter_query, parse_filter
 from ops.web.actions import attempt
 from ops.web.errors import EXPLAINED
-from ops.web.i18n import locale_tag, pick_language
+from ops.web.i18n import locale_tag, pick_language, told
 from ops.web.render import page
 from ops.web.work_pages import countdown, refusal_words
 
@@ -62,13 +62,16 @@ PHRASES: dict[str, str] = {
     "sv_transfer_to": N_("Transfer to"),
     "sv_act_assign": N_("Assign"),
     "sv_act_transfer": N_("Transfer"),
+    "sv_act_reply": N_("Send the reply"),
+    "sv_reply_with": N_("Canned reply"),
+    "sv_choose_reply": N_("Choose the canned reply."),
     "sv_done": N_("Tickets changed: {count}."),
     "sv_refused": N_("Not changed"),
     "sv_none_selected": N_("Select at least one ticket."),
     "sv_too_many": N_("Select at most {count} tickets at once."),
     "sv_choose_agent": N_("Choose the agent."),
     "sv_choose_queue": N_("Choose the queue."),
-    "sv_unknown_action": N_("Choose assign or transfer."),
+    "sv_unknown_action": N_("Choose assign, transfer or a canned reply."),
     "sv_extend": N_("Extend to"),
     "sv_extend_btn": N_("Extend"),
     "sv_resolve_btn": N_("Resolve the outage"),
@@ -93,9 +96,11 @@ def _say(request: Request[Any, Any, Any], key: str, **values: Any) -> str:
 
 
 def worded(request: Request[Any, Any, Any], exc: DomainError) -> str:
-    """A refusal in the reader's language: a Refusal's own sentence, else what its status means."""
+    """A refusal in the reader's language: a Refusal's or a service's said sentence, else what its status means."""
     if isinstance(exc, Refusal):
         return refusal_words(request, exc)
+    if exc.said is not None:
+        return told(exc, pick_language(dict(request.cookies), request.headers.get("accept-language")))
     _ = _words(request)
     title, explanation = EXPLAINED.get(exc.status_code, (N_("Request refused"), N_("The request was refused.")))
     return f"{_(title)}: {_(explanation)}"
@@ -111,6 +116,11 @@ async def _queue_codes(session: AsyncSession, principal: Principal) -> list[tupl
     if principal.contract_id is not None:
         query = query.where(Queue.contract_id == principal.contract_id)
     return [(c, n) for c, n, sla in (await session.execute(query)).tuples() if (sla or {}).get("tickets")]
+
+
+async def _reply_titles(session: AsyncSession, principal: Principal) -> list[str]:
+    contract = await session.get(Contract, principal.contract_id) if principal.contract_id is not None else None
+    return bulk_replies.reply_titles(contract.document if contract is not None else None)
 
 
 async def _break_reasons(session: AsyncSession, principal: Principal) -> list[dict[str, Any]]:
@@ -140,6 +150,7 @@ async def render(
     overview = await views.supervisor_overview(session, principal=principal, now=now)
     rows = await views.filtered_tickets(session, principal=principal, found=found, now=now, limit=201)
     reasons = await _break_reasons(session, principal)
+    titles = await _reply_titles(session, principal)
     response = page(
         request,
         "work_supervisor.html",
@@ -159,7 +170,10 @@ async def render(
         break_reasons=reasons,
         reason_names={str(r.get("code")): str(r.get("name")) for r in reasons},
         saved=await saved_views.list_views(session, principal=principal),
-        bulk_actions=[a for a in bulk.BULK_ACTIONS if f"sv_act_{a}" in PHRASES],
+        bulk_actions=[
+            a for a in bulk.BULK_ACTIONS if f"sv_act_{a}" in PHRASES and (a != bulk_replies.ACTION or titles)
+        ],
+        reply_titles=titles,
         error=error,
         notice=notice,
         refused=refused or [],
@@ -233,7 +247,8 @@ async def force_status(
 async def bulk_tickets(
     request: Request[Principal, Any, State], db_session: NamedDependency[AsyncSession], data: Form
 ) -> Response[Any]:
-    """Assign or transfer the ticked tickets (`ticket_<id>`); a partial batch keeps what was done and lists the rest."""
+    """Assign, transfer or send a canned reply (`reply`, its title) on the ticked tickets (`ticket_<id>`); a partial
+    batch keeps what was done and lists the rest."""
     back, action = _back(data), data.get("action", "")
     ids = sorted({int(k[7:]) for k in data if k.startswith("ticket_") and k[7:].isdigit()})
     problem = None
@@ -249,6 +264,8 @@ async def bulk_tickets(
         problem = "sv_choose_agent"
     elif action == "transfer" and not data.get("queue", "").strip():
         problem = "sv_choose_queue"
+    elif action == bulk_replies.ACTION and not data.get("reply", "").strip():
+        problem = "sv_choose_reply"
     if problem is not None:
         return await render(request, db_session, params=back, error=_say(request, problem), status=422)
     result = await bulk.run_bulk(db_session, principal=request.user, action=action, ticket_ids=ids, args=data)

@@ -188,3 +188,41 @@ async def test_the_mass_outage_is_extended_and_resolved_from_the_page(
         assert stored is not None and linked is not None
         assert stored.forecast_end == sp(2, 20, 30)
         assert (stored.status, linked.status) == ("resolved", "resolved")
+
+
+async def test_a_bulk_canned_reply_fills_each_ticket_and_lists_the_refused_in_spanish(
+    client: AsyncTestClient[Litestar], db: Any
+) -> None:
+    await load_reference(db)
+    async with db.begin() as session:
+        ready = await make_ticket(session, created_at=sp(2, 9), customer={"name": "Joana"})
+        ready.fields = {"recalculation_number": "RC-77"}
+        unready = await make_ticket(session, created_at=sp(2, 9))  # no recalculation number yet
+        upgrade = await make_ticket(session, created_at=sp(2, 9), reason="speed_upgrade")  # no such reply
+        closed = await make_ticket(session, created_at=sp(2, 9), status="closed")
+        closed.fields = {"recalculation_number": "RC-78"}
+    await sign_in(client, await token(db, "supervisor", "reference", name="Sofia"))
+    page = await client.get("/supervisor", headers=ES)
+    assert 'id="bulk-reply"' in page.text and "Recálculo solicitado" in page.text
+    assert "Enviar la respuesta" in page.text
+    form = {"action": "reply", "reply": "Recálculo solicitado", "back": ""}
+    form |= {f"ticket_{t.id}": "1" for t in (ready, unready, upgrade, closed)}
+    response = await client.post("/supervisor/tickets", data=form, headers=ES, follow_redirects=False)
+    assert response.status_code == 200, response.text
+    assert "Tickets modificados: 1." in response.text
+    assert f"Ticket {unready.protocol}: la respuesta necesita {{recalculation_number}}" in response.text
+    assert f"Ticket {upgrade.protocol}: su motivo no tiene la respuesta predefinida “Recálculo solicitado”." in (
+        response.text
+    )
+    assert "Esto no se puede hacer con un ticket en este estado (está cerrado)" in response.text
+    async with db() as session:
+        replies = (await session.execute(select(TicketEvent).where(TicketEvent.action == "reply"))).scalars().all()
+        assert [(e.ticket_id, e.actor) for e in replies] == [(ready.id, "supervisor:Sofia")]
+        assert replies[0].note is not None
+        assert replies[0].note.startswith("Olá, Joana. Registramos a cobrança indevida no protocolo " + ready.protocol)
+        assert "RC-77" in replies[0].note and "{" not in replies[0].note
+    missing = await client.post(
+        "/supervisor/tickets", data={"action": "reply", f"ticket_{ready.id}": "1"}, headers=PT, follow_redirects=False
+    )
+    assert missing.status_code == 422
+    assert "Escolha a resposta pronta." in missing.text

@@ -3,6 +3,7 @@ a history told in sentences, the customer's other tickets, and service messages 
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 from typing import Any
@@ -176,6 +177,18 @@ async def test_service_messages_are_localized_without_internal_ids(client: Clien
     assert stale.status_code == 409
     assert "No se guardó: este ticket cambió mientras lo tenías abierto" in stale.text
     assert "version 99" not in stale.text
+    bad_date = await _act(client, db, tid, "fields", headers=ES, field_resolution_date="3 de marzo")
+    assert bad_date.status_code == 422
+    assert "No se guardó: fields.resolution_date: '3 de marzo' no es una fecha AAAA-MM-DD" in html.unescape(
+        bad_date.text
+    )
+    transfer = await _act(client, db, tid, "transfer", headers=ES, queue="bo_care")
+    assert transfer.status_code == 409
+    assert "No se guardó: el ticket ya está en bo_care" in transfer.text
+    api = await client.post(
+        f"/api/tickets/{tid}/actions/transfer", json={"version": 1, "queue": "bo_care"}, headers=bearer(desk["ana"])
+    )
+    assert api.json()["detail"] == "the ticket is already in bo_care"  # the API's detail stays English
 
 
 async def test_countdowns_show_business_minutes_beside_them(client: Client, db: Any, desk: Any) -> None:

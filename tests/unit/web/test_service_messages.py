@@ -21,6 +21,13 @@ MODULES = (
     "queues/work/resolving.py",
     "queues/assignment/pull.py",
     "queues/assignment/agents.py",
+    "queues/assignment/direct.py",
+    "queues/work/procedures.py",
+    "queues/work/minutes.py",
+    "queues/work/bulk.py",
+    "queues/work/bulk_replies.py",
+    "queues/work/saved_views.py",
+    "queues/intake/incidents.py",
 )
 
 

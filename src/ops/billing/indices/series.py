@@ -14,7 +14,7 @@ from typing import Any
 
 from ops import bounds
 from ops.billing.money import to_decimal
-from ops.tabular import Row, parse_number
+from ops.rows import Row, parse_number
 
 INDEX_NAME = re.compile(r"^(?:IPCA|IGP-M|INPC|cct_[A-Za-z0-9][A-Za-z0-9_-]*)$")
 """An index name a series may carry: one of the three public indices, spelled exactly as here, or a collective

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ops.billing.money import cents
-from ops.tabular import parse_number
+from ops.rows import parse_number
 
 # The contract's price kinds (the fields of contracts.schemas.Prices), plus the SLA credit deduction.
 KIND_POSITIONS = "position_month"

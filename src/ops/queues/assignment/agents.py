@@ -187,7 +187,8 @@ async def set_status(
         ).scalar_one_or_none()
         if position is None:
             raise InvalidInputError(
-                f"no position {position_code!r}", extra=[{"field": "position", "problem": "unknown position"}]
+                Said(N_("no position {position}"), {"position": repr(position_code)}),
+                extra=[{"field": "position", "problem": "unknown position"}],
             )
         agent.position_id = position.id
     if status != "offline" and agent.position_id is None:

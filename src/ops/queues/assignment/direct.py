@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops.auth import Principal
 from ops.contracts.models import Queue
 from ops.db import utcnow
-from ops.errors import NotFoundError
+from ops.errors import NotFoundError, Said
 from ops.l10n import N_
 from ops.queues.assignment.agents import agent_skills
 from ops.queues.assignment.pull import rowcount
@@ -29,7 +29,7 @@ async def assign_to(
     now = now or utcnow()
     ticket = await session.get(Ticket, ticket_id)
     if ticket is None or principal.role == "client" or not principal.may_see(ticket.contract_id):
-        raise NotFoundError(f"no ticket {ticket_id}")
+        raise NotFoundError(Said(N_("no ticket {ticket}"), {"ticket": str(ticket_id)}))
     agent = await session.get(Agent, agent_id)
     if agent is None or agent.contract_id != ticket.contract_id:
         raise Refusal(N_("No such agent works this contract."), status=422, field="agent")

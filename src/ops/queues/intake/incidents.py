@@ -18,7 +18,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ops.auth import Principal
 from ops.contracts.models import Contract
 from ops.db import utcnow
-from ops.errors import InvalidInputError, NotFoundError
+from ops.errors import InvalidInputError, NotFoundError, Said
+from ops.l10n import N_
 from ops.queues.assignment import push
 from ops.queues.intake.outage import OutageIncident, TicketSignal, detect, find_incident, forecast_end
 from ops.queues.intake.rules import Intake
@@ -155,7 +156,7 @@ async def list_incidents(
 async def get_incident(session: AsyncSession, *, incident_id: int, principal: Principal) -> Incident:
     incident = await session.get(Incident, incident_id)
     if incident is None or not principal.may_see(incident.contract_id):
-        raise NotFoundError(f"no incident {incident_id}")
+        raise NotFoundError(Said(N_("no incident {incident}"), {"incident": str(incident_id)}))
     return incident
 
 
@@ -166,11 +167,11 @@ async def extend_incident(
     incident = await get_incident(session, incident_id=incident_id, principal=principal)
     if incident.status != "open":
         raise InvalidInputError(
-            "incident is resolved", extra=[{"field": "forecast_end", "problem": "incident resolved"}]
+            Said(N_("incident is resolved")), extra=[{"field": "forecast_end", "problem": "incident resolved"}]
         )
     if forecast_end.tzinfo is None or forecast_end <= incident.opened_at:
         raise InvalidInputError(
-            "forecast_end must be an aware time after the opening",
+            Said(N_("forecast_end must be an aware time after the opening")),
             extra=[{"field": "forecast_end", "problem": "needs a time zone and must be after opened_at"}],
         )
     incident.forecast_end = forecast_end

@@ -231,7 +231,9 @@ async def _tick(ctx: _Act) -> None:
 async def _set_fields(ctx: _Act, *, require: bool) -> None:
     values = ctx.args.get("fields") or {}
     if not isinstance(values, Mapping):
-        raise InvalidInputError("fields: expected an object", extra=[{"field": "fields", "problem": "not an object"}])
+        raise InvalidInputError(
+            Said(N_("fields: expected an object")), extra=[{"field": "fields", "problem": "not an object"}]
+        )
     definitions = ctx.reason.fields if ctx.reason is not None else []
     merged = {**(ctx.ticket.fields or {}), **values}
     clean = validate_fields(definitions, merged if require else values, require=require)
@@ -259,11 +261,11 @@ async def _transfer(ctx: _Act) -> None:
     ).scalar_one_or_none()
     if target is None or Targets.from_policy(target.sla, ctx.ticket.priority) is None:
         raise InvalidInputError(
-            f"queue: {code!r} is not a ticket queue of this contract",
+            Said(N_("queue: {queue} is not a ticket queue of this contract"), {"queue": repr(code)}),
             extra=[{"field": "queue", "problem": "unknown queue or not a ticket queue"}],
         )
     if target.id == ctx.ticket.queue_id:
-        raise ConflictError(f"the ticket is already in {code}")
+        raise ConflictError(Said(N_("the ticket is already in {queue}"), {"queue": code}))
     reason_code = str(ctx.args.get("reason") or "").strip()
     reason = None
     if reason_code:
@@ -272,7 +274,7 @@ async def _transfer(ctx: _Act) -> None:
         ).scalar_one_or_none()
         if reason is None:
             raise InvalidInputError(
-                f"reason: {reason_code!r} is not a reason of {code}",
+                Said(N_("reason: {reason} is not a reason of {queue}"), {"reason": repr(reason_code), "queue": code}),
                 extra=[{"field": "reason", "problem": "unknown reason for that queue"}],
             )
     ticket = ctx.ticket
@@ -383,7 +385,7 @@ async def visible_ticket(session: AsyncSession, ticket_id: int, principal: Princ
     """The ticket, if the caller's token sees it (clients work no tickets here); else NotFoundError."""
     ticket = await session.get(Ticket, ticket_id)
     if ticket is None or principal.role == "client" or not principal.may_see(ticket.contract_id):
-        raise NotFoundError(f"no ticket {ticket_id}")
+        raise NotFoundError(Said(N_("no ticket {ticket}"), {"ticket": str(ticket_id)}))
     return ticket
 
 
@@ -425,18 +427,21 @@ def _time_to_log(principal: Principal, ticket: Ticket, action: str, minutes: Dec
     if minutes is None:
         if action == "log_time":
             raise InvalidInputError(
-                "minutes: give the minutes spent", extra=[{"field": "minutes", "problem": "missing"}]
+                Said(N_("minutes: give the minutes spent")), extra=[{"field": "minutes", "problem": "missing"}]
             )
         return None
     logged = parse_minutes(minutes)
     if ticket.status not in TIME_STATUSES:
         raise ConflictError(
-            f"time is logged only on an active or resolved ticket, not on a {ticket.status} one",
+            Said(
+                N_("time is logged only on an active or resolved ticket, not on a {status} one"),
+                {"status": Said(STATUS_WORDS.get(ticket.status, ticket.status))},
+            ),
             extra=[{"field": "minutes", "problem": f"the ticket is {ticket.status}"}],
         )
     # Billed time is the assignee's (or a supervisor's): a note on a colleague's ticket carries none.
     if principal.role == "agent" and action != "take" and ticket.assigned_agent_id != principal.agent_id:
-        raise ForbiddenError("agents log time only on tickets assigned to them")
+        raise ForbiddenError(Said(N_("agents log time only on tickets assigned to them")))
     return logged
 
 
@@ -469,11 +474,15 @@ async def act(
     now = now or utcnow()
     handler = _HANDLERS.get(action)
     if handler is None:
-        raise NotFoundError(f"no action {action!r} (actions: {', '.join(ACTIONS)})")
+        raise NotFoundError(
+            Said(N_("no action {action} (actions: {actions})"), {"action": repr(action), "actions": ", ".join(ACTIONS)})
+        )
     ticket = await visible_ticket(session, ticket_id, principal)
     if not may_do(principal, ticket, action):
         if principal.role != "agent":
-            raise ForbiddenError(f"a {principal.role} token cannot {action} tickets")
+            raise ForbiddenError(
+                Said(N_("a {role} token cannot {action} tickets"), {"role": principal.role, "action": action})
+            )
         if action == "take":
             raise ForbiddenError(Said(_SOMEONE_ELSES))
         raise ForbiddenError(Said(N_("Agents act only on tickets assigned to them")))

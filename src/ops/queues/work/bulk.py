@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops.auth import Principal
 from ops.contracts.models import Queue
 from ops.db import utcnow
-from ops.errors import DomainError, NotFoundError
+from ops.errors import DomainError, NotFoundError, Said
 from ops.l10n import N_
 from ops.queues.assignment.direct import assign_to
 from ops.queues.assignment.refusals import Refusal
@@ -89,7 +89,9 @@ async def run_bulk(
     for ticket_id in ticket_ids:
         ticket = await session.get(Ticket, ticket_id)
         if ticket is None or principal.role == "client" or not principal.may_see(ticket.contract_id):
-            result.refused.append((ticket_id, str(ticket_id), NotFoundError(f"no ticket {ticket_id}")))
+            result.refused.append(
+                (ticket_id, str(ticket_id), NotFoundError(Said(N_("no ticket {ticket}"), {"ticket": str(ticket_id)})))
+            )
             continue
         try:
             async with session.begin_nested():

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from ops.errors import InvalidInputError
+from ops.errors import InvalidInputError, Said
+
+
+def N_(message: str) -> str:
+    """Marks a msgid for the catalogue (as ops.l10n.N_, which a pure core does not import)."""
+    return message
+
 
 MAX_MINUTES = Decimal(1440)  # 24 h: more on one action is a typo (hours typed as minutes), not work
 PLACES = Decimal("0.01")  # the time_entries column keeps hundredths of a minute
 
 
-def _refuse(problem: str, field: str) -> InvalidInputError:
-    return InvalidInputError(f"{field}: {problem}", extra=[{"field": field, "problem": problem}])
+def _refuse(msgid: str, field: str, **values: object) -> InvalidInputError:
+    """`msgid` names the field first ("{field}: ..."); the problem alone (in English) goes in `extra`."""
+    said = Said(msgid, {"field": field, **values})
+    return InvalidInputError(said, extra=[{"field": field, "problem": said.english().removeprefix(f"{field}: ")}])
 
 
 def parse_minutes(value: object, field: str = "minutes") -> Decimal:
@@ -21,7 +29,7 @@ def parse_minutes(value: object, field: str = "minutes") -> Decimal:
     Refuses (422 naming `field`) anything that is not a finite number, is 0 or less, is more than 1440, or
     has more than 2 decimals: nothing is rounded on the way in, since these minutes are billed."""
     if isinstance(value, bool):
-        raise _refuse(f"expected a number of minutes, got {value!r}", field)
+        raise _refuse(N_("{field}: expected a number of minutes, got {value}"), field, value=repr(value))
     if isinstance(value, Decimal):
         number = value
     elif isinstance(value, int | float | str):
@@ -29,16 +37,18 @@ def parse_minutes(value: object, field: str = "minutes") -> Decimal:
         try:
             number = Decimal(str(value).strip())
         except InvalidOperation:
-            raise _refuse(f"{value!r} is not a number of minutes", field) from None
+            raise _refuse(N_("{field}: {value} is not a number of minutes"), field, value=repr(value)) from None
     else:
-        raise _refuse(f"expected a number of minutes, got {type(value).__name__}", field)
+        raise _refuse(N_("{field}: expected a number of minutes, got {value}"), field, value=type(value).__name__)
     if not number.is_finite():
-        raise _refuse(f"{value!r} is not a finite number", field)
+        raise _refuse(N_("{field}: {value} is not a finite number"), field, value=repr(value))
     if number <= 0:
-        raise _refuse(f"must be more than 0, got {number}", field)
+        raise _refuse(N_("{field}: must be more than 0, got {number}"), field, number=str(number))
     if number > MAX_MINUTES:
-        raise _refuse(f"must be at most {MAX_MINUTES} (24 h), got {number}", field)
+        raise _refuse(
+            N_("{field}: must be at most {most} (24 h), got {number}"), field, most=str(MAX_MINUTES), number=str(number)
+        )
     exact = number.quantize(PLACES)
     if exact != number:
-        raise _refuse(f"at most 2 decimals, got {number}", field)
+        raise _refuse(N_("{field}: at most 2 decimals, got {number}"), field, number=str(number))
     return exact

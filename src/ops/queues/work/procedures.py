@@ -6,7 +6,12 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from ops.errors import InvalidInputError
+from ops.errors import InvalidInputError, Said
+
+
+def N_(message: str) -> str:
+    """Marks a msgid for the catalogue (as ops.l10n.N_, which a pure core does not import)."""
+    return message
 
 
 def _step_text(item: Any) -> str:
@@ -45,12 +50,19 @@ def validate_fields(
     must be present. Returns the normalised values; raises InvalidInputError naming each field."""
     by_code = {str(d["code"]): d for d in definitions}
     problems: list[dict[str, str]] = []
+    said: list[Said] = []  # each problem as a page says it: the field, then why
+
+    def problem(code: str, msgid: str, **values: str) -> None:
+        sentence = Said(msgid, {"field": f"fields.{code}", **values})
+        said.append(sentence)
+        problems.append({"field": f"fields.{code}", "problem": sentence.english().removeprefix(f"fields.{code}: ")})
+
     clean: dict[str, Any] = {}
     for code, raw in values.items():
         definition = by_code.get(code)
         if definition is None:
             known = ", ".join(by_code) or "none"
-            problems.append({"field": f"fields.{code}", "problem": f"not a field of this reason (known: {known})"})
+            problem(code, N_("{field}: not a field of this reason (known: {known})"), known=known)
             continue
         kind = definition.get("type", "text")
         text = "" if raw is None else str(raw).strip()
@@ -60,12 +72,12 @@ def validate_fields(
             try:
                 clean[code] = date.fromisoformat(text).isoformat()
             except ValueError:
-                problems.append({"field": f"fields.{code}", "problem": f"{text!r} is not a date YYYY-MM-DD"})
+                problem(code, N_("{field}: {value} is not a date YYYY-MM-DD"), value=repr(text))
         elif kind == "number":
             try:
                 number = float(text.replace(",", "."))
             except ValueError:
-                problems.append({"field": f"fields.{code}", "problem": f"{text!r} is not a number"})
+                problem(code, N_("{field}: {value} is not a number"), value=repr(text))
             else:
                 clean[code] = int(number) if number.is_integer() else number
         else:
@@ -75,7 +87,7 @@ def validate_fields(
             malformed = any(p["field"] == f"fields.{code}" for p in problems)
             if definition.get("required") and code not in clean and not malformed:
                 label = definition.get("label", code)
-                problems.append({"field": f"fields.{code}", "problem": f"{label} is required to resolve"})
+                problem(code, N_("{field}: {label} is required to resolve"), label=str(label))
     if problems:
-        raise InvalidInputError(f"{problems[0]['field']}: {problems[0]['problem']}", extra=problems)
+        raise InvalidInputError(said[0], extra=problems)
     return clean

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal
-from ops.errors import NotFoundError
+from ops.errors import NotFoundError, Said
 from ops.l10n import N_
 from ops.queues.assignment.refusals import Refusal
 from ops.queues.models import SavedView
@@ -49,6 +49,6 @@ async def save_view(session: AsyncSession, *, principal: Principal, name: str, q
 async def delete_view(session: AsyncSession, *, principal: Principal, view_id: int) -> None:
     view = await session.get(SavedView, view_id)
     if view is None or view.owner != owner_of(principal):
-        raise NotFoundError(f"no view {view_id}")
+        raise NotFoundError(Said(N_("no view {view}"), {"view": str(view_id)}))
     await session.delete(view)
     await session.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -34,6 +34,46 @@ class ActionIn(bounds.Bounded, forbid_unknown_fields=True):
     override: str | None = None
     # Not typed Decimal: a string that is no number must meet the 422 naming `minutes`, not msgspec's 400.
     minutes: int | float | str | None = None
+
+
+RowId = Annotated[int, msgspec.Meta(ge=1, le=bounds.MAX_ID)]
+
+
+class AssignIn(bounds.Bounded, forbid_unknown_fields=True):
+    """`agent`: the id of an agent of the ticket's contract with a skill for its queue, not offline, with room."""
+
+    agent: RowId
+
+
+class BulkActionIn(bounds.Bounded, forbid_unknown_fields=True):
+    """One action over up to 200 tickets: `assign` (needs `agent`), `transfer` (needs `queue`, a queue code;
+    `message` optional) or `reply` (needs `reply`, the title of a canned reply of the contract: each ticket gets its
+    reason's reply of that title, its placeholders filled from the ticket)."""
+
+    action: str
+    tickets: Annotated[list[RowId], msgspec.Meta(max_length=200)]
+    agent: RowId | None = None
+    queue: str | None = None
+    reply: str | None = None
+    message: str | None = None
+
+
+class BulkRefusedOut(msgspec.Struct):
+    """A ticket the action refused: its status as a single call would answer, why in English (`detail`) and, when
+    the service said it as a message, in the `Accept-Language`'s language (`message`), as an error answer has them."""
+
+    ticket: int
+    protocol: str
+    status_code: int
+    detail: str
+    message: str | None = None
+
+
+class BulkActionOut(msgspec.Struct):
+    """The tickets done (kept) and those refused with why: one refused ticket leaves nothing behind."""
+
+    done: list[int]
+    refused: list[BulkRefusedOut]
 
 
 class ChecklistItemOut(msgspec.Struct):

@@ -171,7 +171,10 @@ async def test_bad_minutes_on_the_page_are_shown_and_nothing_is_stored(
     form = {"action": "log_time", "version": "1", "message": "Ligação", "minutes": "1500"}
     refused = await client.post(page_url, data=form, headers={"accept-language": "pt-BR"}, follow_redirects=False)
     assert refused.status_code == 422
-    assert "<b>minutes</b>" in refused.text and "at most 1440" in refused.text
+    # Said in the reader's language (the API's detail keeps the English "minutes: must be at most 1440 ...").
+    assert "Não salvo: minutes: deve ser no máximo 1440 (24 h), veio 1500" in refused.text, re.findall(
+        r'id="act-error".{0,300}', refused.text, re.S
+    )
     assert 'value="1500"' in refused.text  # the form keeps what was typed
     empty = await client.post(page_url, data={**form, "minutes": ""}, follow_redirects=False)
     assert empty.status_code == 422
