@@ -89,5 +89,9 @@ def validate_fields(
                 label = definition.get("label", code)
                 problem(code, N_("{field}: {label} is required to resolve"), label=str(label))
     if problems:
-        raise InvalidInputError(said[0], extra=problems)
+        # Every problem said, not only the first: a form missing two fields names both.
+        told = said[0]
+        for more in said[1:]:
+            told = Said(N_("{first}; {rest}"), {"first": told, "rest": more})
+        raise InvalidInputError(told, extra=problems)
     return clean
