@@ -33,7 +33,7 @@ from ops.web.actions import attempt
 from ops.web.errors import EXPLAINED
 from ops.web.i18n import locale_tag, pick_language, told
 from ops.web.render import page
-from ops.web.work_pages import countdown, refusal_words
+from ops.web.work_pages import countdown
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 SUPERVISING = requires("supervisor")
@@ -97,9 +97,7 @@ def _say(request: Request[Any, Any, Any], key: str, **values: Any) -> str:
 
 def worded(request: Request[Any, Any, Any], exc: DomainError) -> str:
     """A refusal in the reader's language: a Refusal's or a service's said sentence, else what its status means."""
-    if isinstance(exc, Refusal):
-        return refusal_words(request, exc)
-    if exc.said is not None:
+    if exc.said is not None:  # a Refusal's sentence too
         return told(exc, pick_language(dict(request.cookies), request.headers.get("accept-language")))
     _ = _words(request)
     title, explanation = EXPLAINED.get(exc.status_code, (N_("Request refused"), N_("The request was refused.")))

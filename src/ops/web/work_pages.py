@@ -26,9 +26,8 @@ from ops.calendars import Calendar, open_windows
 from ops.contracts.models import Contract
 from ops.db import utcnow
 from ops.errors import ConflictError, DomainError, Said
-from ops.l10n import N_, NC_, Formats, gettext, say
+from ops.l10n import N_, NC_, Formats, say
 from ops.queues.assignment import agents, pull
-from ops.queues.assignment.refusals import Refusal
 from ops.queues.models import Agent, TicketEvent
 from ops.queues.work import actions, views
 from ops.queues.work.minutes import parse_minutes
@@ -303,24 +302,12 @@ async def work_next(
     return await _see_other(db_session, f"/work/tickets/{ticket.id}")
 
 
-def refusal_words(request: Request[Any, Any, Any], exc: Refusal) -> str:
-    """A refusal's sentence from the reader's catalogue, its values filled in."""
-    tag = locale_tag(pick_language(dict(request.cookies), request.headers.get("accept-language")))
-    fmt = Formats(tag)
-    values = {k: fmt.number(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in exc.params.items()}
-    return str(gettext(tag)(exc.msgid)).format(**values)
-
-
 def request_t(request: Request[Any, Any, Any], key: str) -> str:
     return translate(key, _lang(request))
 
 
 def _lang(request: Request[Any, Any, Any]) -> str:
     return pick_language(dict(request.cookies), request.headers.get("accept-language"))
-
-
-def request_lang(request: Request[Any, Any, Any]) -> str:
-    return _lang(request)
 
 
 def _number(request: Request[Any, Any, Any], value: int) -> str:
@@ -347,9 +334,7 @@ async def work_status(
                 reason=data.get("reason") if data.get("status") == "break" else None,
             ),
         )
-    except Refusal as exc:
-        return await _home(request, db_session, error=refusal_words(request, exc), status=exc.status_code)
-    except DomainError as exc:
+    except DomainError as exc:  # a Refusal too: it carries its Said
         return await _home(request, db_session, error=told(exc, _lang(request)), status=exc.status_code)
     return await _see_other(db_session, "/work")
 
@@ -492,7 +477,7 @@ async def work_ticket_act(
 
 async def _stale(request: Request[Principal, Any, State], session: AsyncSession, ticket_id: int) -> str:
     """The changed-under-you message: what was last done to the ticket, and by whom, in the reader's words."""
-    lang = request_lang(request)
+    lang = _lang(request)
     last = (
         await session.execute(
             select(TicketEvent.action, TicketEvent.actor)
