@@ -42,6 +42,7 @@ from ops.queues.live.news import wait_for_news
 from ops.queues.work import controllers as work_controllers
 from ops.reports.controllers import ReportController
 from ops.reports.wallboard import controllers as wallboard_controllers
+from ops.runtime import quiet_http_client_logs
 from ops.staffing.planning.controllers import StaffingController
 from ops.web import (
     billing_pages,
@@ -149,6 +150,7 @@ def bad_request_handler(request: Request[Any, Any, Any], exc: Exception) -> Resp
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    quiet_http_client_logs()
     runtime = assemble(settings)
     limiter = make_limiter(settings.redis_url)
 

@@ -13,7 +13,7 @@ from ops.config import Settings
 from ops.jobs.registry import JobFunc
 from ops.jobs.retry import DEFAULT_POLICY, arq_retrying
 from ops.jobs.schedule import FixedJob, ScheduleSource, start_scheduler
-from ops.runtime import Runtime
+from ops.runtime import Runtime, quiet_http_client_logs
 
 log = logging.getLogger("ops.jobs")
 
@@ -69,6 +69,7 @@ def run_worker(settings_class: type) -> None:
 
     # Every job started, finished, retried or failed (with its traceback) goes to the worker's output.
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    quiet_http_client_logs()
     failures = 0
     while True:
         began = time.monotonic()
@@ -86,6 +87,7 @@ def run_scheduler(runtime: Runtime, *, fixed: Sequence[FixedJob], sources: Seque
     """Run the schedule until SIGINT or SIGTERM (scaled-out mode: exactly one of these runs)."""
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    quiet_http_client_logs()
 
     async def main() -> None:
         scheduler = await start_scheduler(runtime.sessionmaker, runtime.queue, fixed=fixed, sources=sources)
