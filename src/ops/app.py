@@ -156,18 +156,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        scheduler = None
-        if settings.scheduler == "embedded":
+        schedule = None
+        if settings.scheduler == "embedded":  # each API process runs it; the lease's holder alone fires it
             from ops.jobs.schedule import start_scheduler
 
-            scheduler = await start_scheduler(
+            schedule = await start_scheduler(
                 runtime.sessionmaker, runtime.queue, fixed=SCHEDULE, sources=schedule_sources()
             )
         try:
             yield
         finally:
-            if scheduler is not None:
-                scheduler.shutdown(wait=False)
+            if schedule is not None:
+                await schedule.stop()
             await limiter.close()
             await wait_for_news()
             await runtime.close()

@@ -84,19 +84,20 @@ def run_worker(settings_class: type) -> None:
 
 
 def run_scheduler(runtime: Runtime, *, fixed: Sequence[FixedJob], sources: Sequence[ScheduleSource]) -> None:
-    """Run the schedule until SIGINT or SIGTERM (scaled-out mode: exactly one of these runs)."""
+    """Run the schedule until SIGINT or SIGTERM (scaled-out mode: one of these runs; a second one would wait for
+    the lease, ops.jobs.leader)."""
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     quiet_http_client_logs()
 
     async def main() -> None:
-        scheduler = await start_scheduler(runtime.sessionmaker, runtime.queue, fixed=fixed, sources=sources)
+        schedule = await start_scheduler(runtime.sessionmaker, runtime.queue, fixed=fixed, sources=sources)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
-        scheduler.shutdown(wait=False)
+        await schedule.stop()
         await runtime.close()
 
     asyncio.run(main())
