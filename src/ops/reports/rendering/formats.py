@@ -42,10 +42,17 @@ TEMPLATES = Path(__file__).parent / "templates"
 # The report template compiled once per machine, not once per process: every `ops report` and each new worker would
 # otherwise spend about 0.1 s compiling it before its first report (Jinja keeps the code in a private folder of the
 # user's temporary directory, keyed by the template's source, so an edited template is compiled anew).
+def _bytecode_cache() -> FileSystemBytecodeCache | None:
+    try:
+        return FileSystemBytecodeCache()
+    except (OSError, RuntimeError):  # no private temporary folder here (a read-only file system): compile each time
+        return None
+
+
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=select_autoescape(["html", "j2"]),
-    bytecode_cache=FileSystemBytecodeCache(),
+    bytecode_cache=_bytecode_cache(),
 )
 
 
