@@ -6,7 +6,10 @@ no interleaving can give one ticket to two agents or an agent more than its capa
 PostgreSQL the candidate row is picked `FOR UPDATE SKIP LOCKED`, so concurrent pullers take
 different tickets instead of queueing on one. Lock order everywhere: an agent row is locked only
 after any ticket this transaction waits for, and a puller holding its agent row never waits on a
-ticket (SKIP LOCKED), which keeps the paths deadlock-free.
+ticket (SKIP LOCKED), which keeps the paths deadlock-free. A pull on PostgreSQL is one statement
+(data-modifying CTEs): the agent row locked and its capacity checked, the ticket picked and claimed,
+the agent's count and idle time bumped, the audit event written; on SQLite, whose writer lock is
+taken at BEGIN, the claim carries the capacity check in its WHERE and two short writes follow it.
 
 A ticket is in the pool when `assigned_agent_id IS NULL` and its status is one of POOL_STATUSES.
 """
@@ -14,19 +17,34 @@ A ticket is in the pool when `assigned_agent_id IS NULL` and its status is one o
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import ColumnElement, and_, bindparam, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from ops.contracts.models import Queue
-from ops.db import utcnow
+from ops.contracts.models import Contract, Queue, Reason
+from ops.db import JSONType, UTCDateTime, utcnow
 from ops.errors import ConflictError, NotFoundError, Said
 from ops.l10n import N_
 from ops.queues.assignment.strategies import overflow_cutoff
+from ops.queues.live import news
 from ops.queues.models import POOL_WHERE, Agent, Position, Ticket, TicketEvent
 
 POOL_STATUSES = ("new", "open")
@@ -57,82 +75,205 @@ def pool(queue_id: int) -> ColumnElement[bool]:
 
 def urgency() -> tuple[Any, ...]:
     # Highest score first (sort_key is the time-free form of score with aging), then earliest due.
+    # PostgreSQL's pool index (migration 0014) holds this very order, so a pick reads one index entry
+    # instead of sorting the queue's pool, whatever the planner's statistics say.
     return (Ticket.sort_key.desc(), Ticket.first_response_due.asc().nulls_last(), Ticket.id.asc())
 
 
 _AGENT_AND_QUEUE = (
-    select(Agent.id, Agent.status, Agent.capacity, Queue, Position.skills)
+    select(
+        Agent.status,
+        Agent.capacity,
+        Agent.open_count,
+        Queue.id,
+        Queue.code,
+        Queue.name,
+        Queue.contract_id,
+        Queue.routing,
+        Contract.code,
+        Position.skills,
+    )
     .join(Queue, and_(Queue.contract_id == Agent.contract_id, Queue.code == bindparam("queue")))
+    .join(Contract, Contract.id == Agent.contract_id)
     .outerjoin(Position, Position.id == Agent.position_id)
     .where(Agent.id == bindparam("agent"))
 )
-_RESERVE = (
-    update(Agent)
-    .where(Agent.id == bindparam("agent"), Agent.open_count < Agent.capacity, Agent.status.in_(PULL_STATUSES))
-    .values(open_count=Agent.open_count + 1)
-    .execution_options(synchronize_session=False)
+
+# The claim's statements, built once (SQLAlchemy caches their compiled form; asyncpg its prepared one).
+_T, _A, _E = (cast(Table, model.__table__) for model in (Ticket, Agent, TicketEvent))
+_AGENT = bindparam("agent", type_=Integer())
+_NOW = bindparam("now", type_=UTCDateTime())
+_MAY_TAKE_ONE_MORE = and_(_A.c.id == _AGENT, _A.c.open_count < _A.c.capacity, _A.c.status.in_(PULL_STATUSES))
+_CLAIMED = {"assigned_agent_id": _AGENT, "assigned_at": _NOW, "status": "open", "version": _T.c.version + 1}
+_REASON_CODE = select(Reason.code).where(Reason.id == _T.c.reason_id).scalar_subquery().label("reason_code")
+
+
+def _pick(overflow: bool) -> Select[Any]:
+    pick = select(_T.c.id).where(_T.c.queue_id == bindparam("pool_queue"), POOL_WHERE)
+    if overflow:
+        pick = pick.where(_T.c.received_at <= bindparam("cutoff", type_=UTCDateTime()))
+    return pick.order_by(*urgency()).limit(1)
+
+
+def _postgres_claim(overflow: bool) -> Select[Any]:
+    """One statement: lock the agent's row if it may take one more ticket (FOR UPDATE re-reads the row
+    another pull of the same agent just committed), pick and claim the ticket (SKIP LOCKED: never a
+    wait while holding the agent), bump the agent, write the event; the row says which step stopped."""
+    holder = select(_A.c.id).where(_MAY_TAKE_ONE_MORE).with_for_update().cte("holder").prefix_with("MATERIALIZED")
+    pick = _pick(overflow).where(exists(select(holder.c.id))).with_for_update(skip_locked=True).cte("pick")
+    claim = (
+        update(_T)
+        .where(_T.c.id == select(pick.c.id).scalar_subquery(), POOL_WHERE)
+        .values(_CLAIMED)
+        .returning(*_T.c)
+        .cte("claim")
+    )
+    bump = (
+        update(_A)
+        .where(_A.c.id == _AGENT, exists(select(claim.c.id)))
+        .values(open_count=_A.c.open_count + 1, last_assigned_at=_NOW, idle_since=_NOW)
+        .returning(_A.c.id)
+        .cte("bump")
+    )
+    event = (
+        insert(_E)
+        .from_select(
+            ["ticket_id", "at", "actor", "action", "before", "after"],
+            select(
+                claim.c.id,
+                _NOW,
+                bindparam("by"),
+                literal("assigned"),
+                bindparam("was", type_=JSONType),
+                bindparam("becomes", type_=JSONType),
+            ),
+        )
+        .returning(_E.c.id)
+        .cte("event")
+    )
+    return (
+        select(holder.c.id.label("holder"), *claim.c, Reason.code.label("reason_code"))
+        .select_from(holder.outerjoin(claim, true()).outerjoin(Reason, Reason.id == claim.c.reason_id))
+        .add_cte(bump, event)
+    )
+
+
+def _sqlite_claim(overflow: bool) -> Any:
+    # The writer lock is held from BEGIN: the capacity read in this WHERE holds until the commit.
+    return (
+        update(_T)
+        .where(
+            _T.c.id == _pick(overflow).scalar_subquery(), POOL_WHERE, exists(select(_A.c.id).where(_MAY_TAKE_ONE_MORE))
+        )
+        .values(_CLAIMED)
+        .returning(*_T.c, _REASON_CODE)
+    )
+
+
+_CLAIM = {
+    "postgresql": {o: _postgres_claim(o) for o in (False, True)},
+    "sqlite": {o: _sqlite_claim(o) for o in (False, True)},
+}
+_BUMP = (
+    update(_A).where(_A.c.id == _AGENT).values(open_count=_A.c.open_count + 1, last_assigned_at=_NOW, idle_since=_NOW)
 )
-_RELEASE = (
-    update(Agent)
-    .where(Agent.id == bindparam("agent"))
-    .values(open_count=Agent.open_count - 1)
-    .execution_options(synchronize_session=False)
+_EVENT = insert(_E).values(
+    ticket_id=bindparam("ticket"),
+    at=_NOW,
+    actor=bindparam("by"),
+    action="assigned",
+    before=bindparam("was", type_=JSONType),
+    after=bindparam("becomes", type_=JSONType),
 )
 
 # An agent's statuses as a refusal names them: the words the pages show.
 AGENT_STATUS_WORDS = {"available": N_("available"), "busy": N_("busy"), "break": N_("break"), "offline": N_("offline")}
 
 
+class _QueueRow(NamedTuple):
+    id: int
+    code: str
+    contract_id: int
+    routing: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """The ticket a pull claimed, as its claim returned it: the row after the claim and its codes (a view
+    needs no further query)."""
+
+    ticket: Mapping[str, Any]
+    queue: str
+    contract: str
+    reason: str | None
+
+    @property
+    def id(self) -> int:
+        return int(self.ticket["id"])
+
+
 async def claim_next(
     session: AsyncSession, *, agent_id: int, queue_code: str, now: datetime | None = None
-) -> Ticket | None:
+) -> Claimed | None:
     """Give agent `agent_id` the most urgent pool ticket of its contract's queue `queue_code` that
     it may work (skill level within the overflow wait), or None when there is none.
 
-    The claim is one statement, `UPDATE tickets ... WHERE id = (SELECT ... LIMIT 1 FOR UPDATE SKIP
-    LOCKED) RETURNING`, after the agent's capacity is reserved in the same transaction: the ticket
-    row a puller picks is locked by it alone (PostgreSQL skips rows others hold; SQLite's writer
-    lock, taken at BEGIN, admits one puller at a time), so nothing is retried in Python.
+    One read (the agent, its skills, the queue), then the claim: on PostgreSQL one statement, `UPDATE
+    tickets ... WHERE id = (SELECT ... LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING` between the agent
+    row's lock with its capacity check and the agent's bump and audit event, as data-modifying CTEs;
+    on SQLite the claim with the capacity check in its WHERE, under the writer lock taken at BEGIN,
+    then the bump and the event. Nothing is retried in Python, and the news of the assignment is
+    published after the commit from the returned row.
 
     Raises NotFoundError for an unknown queue, ConflictError when the agent has no skill for it, is
     on break or offline, or AtCapacityError when it is at capacity."""
     now = now or utcnow()
-    found = (await session.execute(_AGENT_AND_QUEUE, {"agent": agent_id, "queue": queue_code})).one_or_none()
+    conn = await session.connection()
+    found = (await conn.execute(_AGENT_AND_QUEUE, {"agent": agent_id, "queue": queue_code})).one_or_none()
     if found is None:
         if await session.get(Agent, agent_id) is None:
             raise NotFoundError(f"no agent {agent_id}")
         raise NotFoundError(f"no queue {queue_code!r}")
-    _id, status, capacity, queue, skills = found
-    level = (skills or {}).get(queue.code)
+    status, capacity, held, queue_id, code, name, contract_id, routing, contract, skills = found
+    level = (skills or {}).get(code)
     if level is None:
-        raise ConflictError(Said(N_("The agent has no skill for the queue {queue}"), {"queue": queue.name}))
+        raise ConflictError(Said(N_("The agent has no skill for the queue {queue}"), {"queue": name}))
     if status not in PULL_STATUSES:
         word = Said(AGENT_STATUS_WORDS.get(status, status))
         raise NotWorkingError(Said(N_("The agent's status is {status}: set it to available first"), {"status": word}))
-    cutoff = overflow_cutoff(now, level, overflow_minutes(queue))
+    cutoff = overflow_cutoff(now, level, overflow_minutes(_QueueRow(queue_id, code, contract_id, routing)))
     if cutoff is None:
         return None
-    # Capacity first: the agent row lock is taken before any ticket lock, and SKIP LOCKED below
-    # means a puller never waits on a ticket while holding it.
-    if rowcount(await session.execute(_RESERVE, {"agent": agent_id})) != 1:
+    actor = f"agent:{agent_id}"
+    before, after = {"assigned_agent_id": None}, {"assigned_agent_id": agent_id, "how": "pull"}
+    params = {"agent": agent_id, "pool_queue": queue_id, "cutoff": cutoff, "now": now, "by": actor}
+    params |= {"was": before, "becomes": after}
+    postgres = conn.dialect.name == "postgresql"
+    claim = _CLAIM["postgresql" if postgres else "sqlite"][level > 1]
+    row = (await conn.execute(claim, params)).one_or_none()
+    if postgres and row is None:
         raise AtCapacityError(agent_id, capacity, capacity)
-    pick = select(Ticket.id).where(pool(queue.id))
-    if level > 1:
-        pick = pick.where(Ticket.received_at <= cutoff)
-    pick = pick.order_by(*urgency()).limit(1).with_for_update(skip_locked=True)
-    claim = (
-        update(Ticket)
-        .where(Ticket.id == pick.scalar_subquery(), POOL_WHERE)
-        .values(assigned_agent_id=agent_id, assigned_at=now, status="open", version=Ticket.version + 1)
-        .returning(Ticket)
-        .execution_options(populate_existing=True)
-    )
-    ticket = (await session.scalars(claim)).one_or_none()
-    if ticket is None:
-        await session.execute(_RELEASE, {"agent": agent_id})
+    if row is None or row.id is None:
+        if not postgres and held >= capacity:  # read under the writer lock this transaction holds
+            raise AtCapacityError(agent_id, capacity, capacity)
         return None
-    await _record_assignment(session, ticket.id, agent_id, actor=f"agent:{agent_id}", how="pull", now=now)
-    return ticket
+    if not postgres:
+        await conn.execute(_BUMP, params)
+        await conn.execute(_EVENT, params | {"ticket": row.id})
+    ticket = {c.name: getattr(row, c.name) for c in _T.c}
+    _in_session(session, ticket, agent_id, now)
+    place = (contract_id, code, ticket["protocol"], ticket["version"], agent_id)
+    news.publish_after_commit(session, [(row.id, "assigned", actor, now, before, after)], {row.id: place})
+    return Claimed(ticket, code, contract, row.reason_code)
+
+
+def _in_session(session: AsyncSession, ticket: Mapping[str, Any], agent_id: int, now: datetime) -> None:
+    """Rows this session already holds see what the claim did, without a read-back."""
+    held = session.identity_map.get(identity_key(Ticket, ticket["id"]))
+    if isinstance(held, Ticket):
+        for name in ("assigned_agent_id", "assigned_at", "status", "version"):
+            set_committed_value(held, name, ticket[name])
+    _agent_assigned(session, agent_id, now)
 
 
 async def take(session: AsyncSession, *, ticket_id: int, agent_id: int, now: datetime) -> bool:
@@ -183,6 +324,10 @@ async def _record_assignment(
             after={"assigned_agent_id": agent_id, "how": how},
         )
     )
+    _agent_assigned(session, agent_id, now)
+
+
+def _agent_assigned(session: AsyncSession, agent_id: int, now: datetime) -> None:
     # An Agent already in the session sees what the UPDATEs did, without a read-back.
     agent = session.identity_map.get(identity_key(Agent, agent_id))
     if isinstance(agent, Agent):

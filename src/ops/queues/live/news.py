@@ -1,7 +1,8 @@
 """Ticket news: every TicketEvent a transaction writes (an action, a push, a transfer, an incident link, a breach,
 a give-back and its warning) is published on the `tickets` channel once that transaction commits, never before
 and never when it rolls back, to every process (ops.channels). Services publish nothing by hand: writing the
-event row is the publication.
+event row is the publication (a statement that writes its event rows in SQL, as a pull's claim does, hands their
+news over with the ticket's place it returned: publish_after_commit).
 
 The sessionmaker puts the channels in `session.info` (ops.runtime); a session without them publishes nothing."""
 
@@ -9,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from ops.channels import Channels
@@ -29,6 +31,7 @@ READY_KEY = "ops_ticket_news_ready"
 _sends: set[asyncio.Task[Any]] = set()
 
 Record = tuple[int, str, str, Any, dict[str, Any], dict[str, Any]]
+Place = tuple[int, str, str, int, int | None]
 
 
 @event.listens_for(Session, "after_flush")
@@ -89,6 +92,14 @@ def _prepare(session: Session) -> None:
     session.info.setdefault(READY_KEY, []).extend(build_news(records, places))
 
 
+def publish_after_commit(session: AsyncSession | Session, records: Iterable[Record], places: dict[int, Place]) -> None:
+    """The news of events written without the ORM, whose tickets' places (contract id, queue code, protocol,
+    version, assignee) the caller read in the same statement: published after the commit like any other, with
+    no read before it."""
+    if session.info.get(CHANNELS_KEY) is not None:
+        session.info.setdefault(READY_KEY, []).extend(build_news(records, places))
+
+
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
@@ -117,7 +128,7 @@ async def _send(channels: Channels, news: list[TicketNews]) -> None:
         log.exception("could not publish %d ticket event(s)", len(news))
 
 
-def build_news(records: Iterable[Record], places: dict[int, tuple[Any, ...]]) -> list[TicketNews]:
+def build_news(records: Iterable[Record], places: Mapping[int, tuple[Any, ...]]) -> list[TicketNews]:
     news = []
     for ticket_id, action, actor, at, before, after in records:
         place = places.get(ticket_id)
