@@ -25,17 +25,21 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
     Table,
     and_,
     bindparam,
     exists,
+    func,
     insert,
     literal,
     select,
     true,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import cast as cast_
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -108,19 +112,25 @@ _CLAIMED = {"assigned_agent_id": _AGENT, "assigned_at": _NOW, "status": "open", 
 _REASON_CODE = select(Reason.code).where(Reason.id == _T.c.reason_id).scalar_subquery().label("reason_code")
 
 
-def _pick(overflow: bool) -> Select[Any]:
+def _pick() -> Select[Any]:
     pick = select(_T.c.id).where(_T.c.queue_id == bindparam("pool_queue"), POOL_WHERE)
-    if overflow:
-        pick = pick.where(_T.c.received_at <= bindparam("cutoff", type_=UTCDateTime()))
+    pick = pick.where(_T.c.received_at <= bindparam("cutoff", type_=UTCDateTime()))
     return pick.order_by(*urgency()).limit(1)
 
 
-def _postgres_claim(overflow: bool) -> Select[Any]:
+def _postgres_claim() -> Select[Any]:
+    holder = select(_A.c.id).where(_MAY_TAKE_ONE_MORE).with_for_update().cte("holder").prefix_with("MATERIALIZED")
+    return _postgres_claim_from(holder, bindparam("pool_queue"), None, overflow=True)
+
+
+def _postgres_claim_from(holder: Any, queue: Any, info: Any, overflow: bool = False) -> Select[Any]:
     """One statement: lock the agent's row if it may take one more ticket (FOR UPDATE re-reads the row
     another pull of the same agent just committed), pick and claim the ticket (SKIP LOCKED: never a
     wait while holding the agent), bump the agent, write the event; the row says which step stopped."""
-    holder = select(_A.c.id).where(_MAY_TAKE_ONE_MORE).with_for_update().cte("holder").prefix_with("MATERIALIZED")
-    pick = _pick(overflow).where(exists(select(holder.c.id))).with_for_update(skip_locked=True).cte("pick")
+    candidates = select(_T.c.id).where(_T.c.queue_id == queue, POOL_WHERE, exists(select(holder.c.id)))
+    if overflow:
+        candidates = candidates.where(_T.c.received_at <= bindparam("cutoff", type_=UTCDateTime()))
+    pick = candidates.order_by(*urgency()).limit(1).with_for_update(skip_locked=True).cte("pick")
     claim = (
         update(_T)
         .where(_T.c.id == select(pick.c.id).scalar_subquery(), POOL_WHERE)
@@ -151,29 +161,77 @@ def _postgres_claim(overflow: bool) -> Select[Any]:
         .returning(_E.c.id)
         .cte("event")
     )
-    return (
-        select(holder.c.id.label("holder"), *claim.c, Reason.code.label("reason_code"))
-        .select_from(holder.outerjoin(claim, true()).outerjoin(Reason, Reason.id == claim.c.reason_id))
-        .add_cte(bump, event)
-    )
+    claimed = holder.outerjoin(claim, true()).outerjoin(Reason, Reason.id == claim.c.reason_id)
+    columns = [holder.c.id.label("holder"), *claim.c, Reason.code.label("reason_code")]
+    if info is None:
+        return select(*columns).select_from(claimed).add_cte(bump, event)
+    return select(*info.c, *columns).select_from(info.outerjoin(claimed, true())).add_cte(bump, event)
 
 
-def _sqlite_claim(overflow: bool) -> Any:
+def _sqlite_claim() -> Any:
     # The writer lock is held from BEGIN: the capacity read in this WHERE holds until the commit.
     return (
         update(_T)
-        .where(
-            _T.c.id == _pick(overflow).scalar_subquery(), POOL_WHERE, exists(select(_A.c.id).where(_MAY_TAKE_ONE_MORE))
-        )
+        .where(_T.c.id == _pick().scalar_subquery(), POOL_WHERE, exists(select(_A.c.id).where(_MAY_TAKE_ONE_MORE)))
         .values(_CLAIMED)
         .returning(*_T.c, _REASON_CODE)
     )
 
 
-_CLAIM = {
-    "postgresql": {o: _postgres_claim(o) for o in (False, True)},
-    "sqlite": {o: _sqlite_claim(o) for o in (False, True)},
-}
+# The first try, for an agent of the queue's own skill level (no overflow wait): everything the pull needs
+# to know is read by the claim itself. PostgreSQL's returns the agent and the queue beside the claim, so a
+# refusal needs no second read; SQLite's returns nothing on a refusal, read then (under the writer lock).
+def _postgres_first() -> Select[Any]:
+    level = cast_(Position.skills.op("->>")(bindparam("skill", type_=String())), Integer).label("level")
+    info = (
+        select(
+            Agent.status.label("agent_status"),
+            Agent.capacity.label("agent_capacity"),
+            Queue.id.label("queue_of"),
+            Queue.name.label("queue_name"),
+            Queue.routing.label("queue_routing"),
+            Contract.code.label("contract_code"),
+            Position.skills.label("agent_skills"),
+            level,
+        )
+        .join(Queue, and_(Queue.contract_id == Agent.contract_id, Queue.code == bindparam("queue")))
+        .join(Contract, Contract.id == Agent.contract_id)
+        .outerjoin(Position, Position.id == Agent.position_id)
+        .where(Agent.id == _AGENT)
+        .cte("info")
+    )
+    holder = (
+        select(_A.c.id)
+        .where(_MAY_TAKE_ONE_MORE, exists(select(info.c.level).where(info.c.level <= 1)))
+        .with_for_update()
+        .cte("holder")
+        .prefix_with("MATERIALIZED")
+    )
+    return _postgres_claim_from(holder, select(info.c.queue_of).scalar_subquery(), info)
+
+
+def _sqlite_first() -> Any:
+    level = func.json_extract(Position.skills, bindparam("skill_path", type_=String()))
+    queue = (
+        select(Queue.id)
+        .join(Agent, and_(Queue.contract_id == Agent.contract_id, Queue.code == bindparam("queue")))
+        .outerjoin(Position, Position.id == Agent.position_id)
+        .where(_MAY_TAKE_ONE_MORE, level <= 1)
+        .scalar_subquery()
+    )
+    pick = select(_T.c.id).where(_T.c.queue_id == queue, POOL_WHERE).order_by(*urgency()).limit(1)
+    contract = select(Contract.code).where(Contract.id == _T.c.contract_id).scalar_subquery().label("contract_code")
+    return (
+        update(_T)
+        .where(_T.c.id == pick.scalar_subquery(), POOL_WHERE)
+        .values(_CLAIMED)
+        .returning(*_T.c, _REASON_CODE, contract)
+    )
+
+
+_FIRST = {"postgresql": _postgres_first(), "sqlite": _sqlite_first()}
+# The second try, for an agent of a higher level: the tickets that waited past its overflow cutoff.
+_OVERFLOW = {"postgresql": _postgres_claim(), "sqlite": _sqlite_claim()}
 _BUMP = (
     update(_A).where(_A.c.id == _AGENT).values(open_count=_A.c.open_count + 1, last_assigned_at=_NOW, idle_since=_NOW)
 )
@@ -218,53 +276,80 @@ async def claim_next(
     """Give agent `agent_id` the most urgent pool ticket of its contract's queue `queue_code` that
     it may work (skill level within the overflow wait), or None when there is none.
 
-    One read (the agent, its skills, the queue), then the claim: on PostgreSQL one statement, `UPDATE
-    tickets ... WHERE id = (SELECT ... LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING` between the agent
-    row's lock with its capacity check and the agent's bump and audit event, as data-modifying CTEs;
-    on SQLite the claim with the capacity check in its WHERE, under the writer lock taken at BEGIN,
-    then the bump and the event. Nothing is retried in Python, and the news of the assignment is
-    published after the commit from the returned row.
+    The claim is `UPDATE tickets ... WHERE id = (SELECT ... LIMIT 1 FOR UPDATE SKIP LOCKED)
+    RETURNING`, guarded by the agent's capacity in the same statement. On PostgreSQL it is one
+    statement with the agent row's lock before it and the agent's bump and audit event after it
+    (data-modifying CTEs), and it reads the agent and the queue itself; on SQLite, under the writer
+    lock taken at BEGIN, the bump and the event follow it. An agent of the queue's own level is served
+    by that first statement; one of a higher level, who gets tickets only after the overflow wait, by
+    a second with the cutoff. Nothing is retried in Python; the news of the assignment is published
+    after the commit from the returned row.
 
     Raises NotFoundError for an unknown queue, ConflictError when the agent has no skill for it, is
     on break or offline, or AtCapacityError when it is at capacity."""
     now = now or utcnow()
     conn = await session.connection()
-    found = (await conn.execute(_AGENT_AND_QUEUE, {"agent": agent_id, "queue": queue_code})).one_or_none()
-    if found is None:
-        if await session.get(Agent, agent_id) is None:
-            raise NotFoundError(f"no agent {agent_id}")
-        raise NotFoundError(f"no queue {queue_code!r}")
-    status, capacity, held, queue_id, code, name, contract_id, routing, contract, skills = found
-    level = (skills or {}).get(code)
+    postgres = conn.dialect.name == "postgresql"
+    dialect = "postgresql" if postgres else "sqlite"
+    before, after = {"assigned_agent_id": None}, {"assigned_agent_id": agent_id, "how": "pull"}
+    params: dict[str, Any] = {"agent": agent_id, "queue": queue_code, "now": now, "by": f"agent:{agent_id}"}
+    params |= {"skill": queue_code, "skill_path": f'$."{queue_code}"', "was": before, "becomes": after}
+    row = (await conn.execute(_FIRST[dialect], params)).one_or_none()
+    if row is not None and row.id is not None:
+        return await _claimed(session, conn, row, params, row.contract_code)
+    # Nothing claimed: say why, or try again after the overflow wait for an agent of a higher level.
+    if postgres:
+        if row is None:
+            raise await _not_found(session, agent_id, queue_code)
+        status, capacity, queue_id, name, routing, contract, skills = row[:7]
+        full = row.holder is None  # the agent's row, locked, refused one more (its status was fine)
+    else:
+        found = (await conn.execute(_AGENT_AND_QUEUE, params)).one_or_none()
+        if found is None:
+            raise await _not_found(session, agent_id, queue_code)
+        status, capacity, held, queue_id, _code, name, _contract_id, routing, contract, skills = found
+        full = held >= capacity  # read under the writer lock this transaction holds
+    level = (skills or {}).get(queue_code)
     if level is None:
         raise ConflictError(Said(N_("The agent has no skill for the queue {queue}"), {"queue": name}))
     if status not in PULL_STATUSES:
         word = Said(AGENT_STATUS_WORDS.get(status, status))
         raise NotWorkingError(Said(N_("The agent's status is {status}: set it to available first"), {"status": word}))
-    cutoff = overflow_cutoff(now, level, overflow_minutes(_QueueRow(queue_id, code, contract_id, routing)))
-    if cutoff is None:
-        return None
-    actor = f"agent:{agent_id}"
-    before, after = {"assigned_agent_id": None}, {"assigned_agent_id": agent_id, "how": "pull"}
-    params = {"agent": agent_id, "pool_queue": queue_id, "cutoff": cutoff, "now": now, "by": actor}
-    params |= {"was": before, "becomes": after}
-    postgres = conn.dialect.name == "postgresql"
-    claim = _CLAIM["postgresql" if postgres else "sqlite"][level > 1]
-    row = (await conn.execute(claim, params)).one_or_none()
-    if postgres and row is None:
-        raise AtCapacityError(agent_id, capacity, capacity)
-    if row is None or row.id is None:
-        if not postgres and held >= capacity:  # read under the writer lock this transaction holds
+    if level <= 1:
+        if full:
             raise AtCapacityError(agent_id, capacity, capacity)
         return None
-    if not postgres:
+    cutoff = overflow_cutoff(now, level, overflow_minutes(_QueueRow(queue_id, queue_code, 0, routing)))
+    if cutoff is None:
+        return None
+    row = (await conn.execute(_OVERFLOW[dialect], params | {"pool_queue": queue_id, "cutoff": cutoff})).one_or_none()
+    if (postgres and row is None) or (not postgres and row is None and full):
+        raise AtCapacityError(agent_id, capacity, capacity)
+    if row is None or row.id is None:
+        return None
+    return await _claimed(session, conn, row, params, contract)
+
+
+async def _not_found(session: AsyncSession, agent_id: int, queue_code: str) -> NotFoundError:
+    if await session.get(Agent, agent_id) is None:
+        return NotFoundError(f"no agent {agent_id}")
+    return NotFoundError(f"no queue {queue_code!r}")
+
+
+async def _claimed(
+    session: AsyncSession, conn: AsyncConnection, row: Row[Any], params: dict[str, Any], contract: str
+) -> Claimed:
+    agent_id, now = params["agent"], params["now"]
+    if conn.dialect.name != "postgresql":
         await conn.execute(_BUMP, params)
         await conn.execute(_EVENT, params | {"ticket": row.id})
-    ticket = {c.name: getattr(row, c.name) for c in _T.c}
+    found = row._mapping
+    ticket = {c.name: found[c.name] for c in _T.c}
     _in_session(session, ticket, agent_id, now)
-    place = (contract_id, code, ticket["protocol"], ticket["version"], agent_id)
-    news.publish_after_commit(session, [(row.id, "assigned", actor, now, before, after)], {row.id: place})
-    return Claimed(ticket, code, contract, row.reason_code)
+    place = (ticket["contract_id"], params["queue"], ticket["protocol"], ticket["version"], agent_id)
+    record = (row.id, "assigned", params["by"], now, params["was"], params["becomes"])
+    news.publish_after_commit(session, [record], {row.id: place})
+    return Claimed(ticket, params["queue"], contract, row.reason_code)
 
 
 def _in_session(session: AsyncSession, ticket: Mapping[str, Any], agent_id: int, now: datetime) -> None:
