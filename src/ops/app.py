@@ -3,6 +3,7 @@ that the composition root assembles."""
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -147,6 +148,21 @@ def bad_request_handler(request: Request[Any, Any, Any], exc: Exception) -> Resp
     return json_error(request, exc)
 
 
+_frozen = False
+
+
+def freeze_startup_objects() -> None:
+    """What a process imported and built before serving lives as long as it does: moved out of the cyclic
+    collector's sight (gc.freeze), a full collection, which comes every few thousand requests, walks only what
+    requests made since, instead of stalling every request in flight for a fifth of a second. Once a process (a
+    test's later apps do not collect again)."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     runtime = assemble(settings)
@@ -161,6 +177,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             scheduler = await start_scheduler(
                 runtime.sessionmaker, runtime.queue, fixed=SCHEDULE, sources=schedule_sources()
             )
+        freeze_startup_objects()
         try:
             yield
         finally:
@@ -169,6 +186,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await limiter.close()
             await wait_for_news()
             await runtime.close()
+            gc.unfreeze()  # the process ends: its objects are collected as usual at exit
 
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=runtime.engine,

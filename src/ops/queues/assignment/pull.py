@@ -34,6 +34,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
     true,
     update,
 )
@@ -107,7 +108,9 @@ _AGENT_AND_QUEUE = (
 _T, _A, _E = (cast(Table, model.__table__) for model in (Ticket, Agent, TicketEvent))
 _AGENT = bindparam("agent", type_=Integer())
 _NOW = bindparam("now", type_=UTCDateTime())
-_MAY_TAKE_ONE_MORE = and_(_A.c.id == _AGENT, _A.c.open_count < _A.c.capacity, _A.c.status.in_(PULL_STATUSES))
+# The statuses spelled in the SQL: an IN of bound values is expanded on every execution.
+_MAY_PULL = text("agents.status IN (" + ", ".join(f"'{status}'" for status in PULL_STATUSES) + ")")
+_MAY_TAKE_ONE_MORE = and_(_A.c.id == _AGENT, _A.c.open_count < _A.c.capacity, _MAY_PULL)
 _CLAIMED = {"assigned_agent_id": _AGENT, "assigned_at": _NOW, "status": "open", "version": _T.c.version + 1}
 _REASON_CODE = select(Reason.code).where(Reason.id == _T.c.reason_id).scalar_subquery().label("reason_code")
 
