@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 # Actions that put a ticket in an agent's hands without the agent asking for it.
@@ -35,7 +35,9 @@ class TicketNews:
     after: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), default=str, separators=(",", ":"))
+        # The fields as they are (asdict would deep-copy `after` first): one goes out with every ticket event.
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return json.dumps(fields, default=str, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> TicketNews:
