@@ -136,7 +136,9 @@ def _postgres_claim_from(holder: Any, queue: Any, info: Any, overflow: bool = Fa
     pick = candidates.order_by(*urgency()).limit(1).with_for_update(skip_locked=True).cte("pick")
     claim = (
         update(_T)
-        .where(_T.c.id == select(pick.c.id).scalar_subquery(), POOL_WHERE)
+        # The row is locked and re-checked by the pick; `assigned_agent_id IS NULL` again keeps the rule
+        # literal. Not POOL_WHERE whole: the planner would then read the pool index for an id (its last column).
+        .where(_T.c.id == select(pick.c.id).scalar_subquery(), _T.c.assigned_agent_id.is_(None))
         .values(_CLAIMED)
         .returning(*_T.c)
         .cte("claim")
