@@ -7,9 +7,11 @@ PostgreSQL the candidate row is picked `FOR UPDATE SKIP LOCKED`, so concurrent p
 different tickets instead of queueing on one. Lock order everywhere: an agent row is locked only
 after any ticket this transaction waits for, and a puller holding its agent row never waits on a
 ticket (SKIP LOCKED), which keeps the paths deadlock-free. A pull on PostgreSQL is one statement
-(data-modifying CTEs): the agent row locked and its capacity checked, the ticket picked and claimed,
-the agent's count and idle time bumped, the audit event written; on SQLite, whose writer lock is
-taken at BEGIN, the claim carries the capacity check in its WHERE and two short writes follow it.
+(data-modifying CTEs): the agent and the queue read, the agent row locked and its capacity checked,
+the ticket picked and claimed, the agent's count and idle time bumped, the audit event written; on
+SQLite, whose writer lock is taken at BEGIN, the claim carries the agent's checks in its WHERE and
+two short writes follow it. An agent above the queue's own skill level, served only after the
+overflow wait, takes one more statement (the cutoff comes from its level).
 
 A ticket is in the pool when `assigned_agent_id IS NULL` and its status is one of POOL_STATUSES.
 """
@@ -19,11 +21,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Numeric,
     Select,
     String,
     Table,
@@ -187,7 +190,7 @@ def _sqlite_claim() -> Any:
 # to know is read by the claim itself. PostgreSQL's returns the agent and the queue beside the claim, so a
 # refusal needs no second read; SQLite's returns nothing on a refusal, read then (under the writer lock).
 def _postgres_first() -> Select[Any]:
-    level = cast_(Position.skills.op("->>")(bindparam("skill", type_=String())), Integer).label("level")
+    level = cast_(Position.skills.op("->>")(bindparam("skill", type_=String())), Numeric()).label("level")
     info = (
         select(
             Agent.status.label("agent_status"),
@@ -251,13 +254,6 @@ _EVENT = insert(_E).values(
 
 # An agent's statuses as a refusal names them: the words the pages show.
 AGENT_STATUS_WORDS = {"available": N_("available"), "busy": N_("busy"), "break": N_("break"), "offline": N_("offline")}
-
-
-class _QueueRow(NamedTuple):
-    id: int
-    code: str
-    contract_id: int
-    routing: Mapping[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +320,7 @@ async def claim_next(
         if full:
             raise AtCapacityError(agent_id, capacity, capacity)
         return None
-    cutoff = overflow_cutoff(now, level, overflow_minutes(_QueueRow(queue_id, queue_code, 0, routing)))
+    cutoff = overflow_cutoff(now, level, overflow_after(routing))
     if cutoff is None:
         return None
     row = (await conn.execute(_OVERFLOW[dialect], params | {"pool_queue": queue_id, "cutoff": cutoff})).one_or_none()
@@ -448,5 +444,10 @@ def queue_routing(queue: QueueLike) -> dict[str, Any]:
 
 
 def overflow_minutes(queue: QueueLike) -> float | None:
-    value = queue_routing(queue).get("overflow_after_minutes", 10)
+    return overflow_after(queue.routing)
+
+
+def overflow_after(routing: Mapping[str, Any] | None) -> float | None:
+    """A queue's overflow wait in minutes, from its routing (10 unless it says; None: it never overflows)."""
+    value = dict(routing or {}).get("overflow_after_minutes", 10)
     return None if value is None else float(value)
