@@ -13,7 +13,8 @@ the reference contract, and measures, in this order and in one process tree:
    Next at the same instant, the round ends when all have their answer, then a 75 ms pause; up to
    100 rounds after one unmeasured round (the server opens its pool's connections then; its slowest
    answer is printed apart); p50 / p99 over every pull. Then the closed loop: each agent pulls again
-   the instant it has its answer, pulls per second (the one worker saturated).
+   the instant it has its answer, pulls per second (the one worker saturated). Every answer is
+   checked: a ticket never given before, or 204 (a ticket given twice fails the run).
 The API runs in one uvicorn worker on 127.0.0.1 in a subprocess (the machine has 2 cores, shared
 with the benchmark client). Every phase is bounded in count and in time (--seconds).
 
