@@ -43,6 +43,7 @@ from ops.queues.live.news import wait_for_news
 from ops.queues.work import controllers as work_controllers
 from ops.reports.controllers import ReportController
 from ops.reports.wallboard import controllers as wallboard_controllers
+from ops.runtime import quiet_http_client_logs
 from ops.staffing.planning.controllers import StaffingController
 from ops.web import (
     billing_pages,
@@ -165,24 +166,25 @@ def freeze_startup_objects() -> None:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    quiet_http_client_logs()
     runtime = assemble(settings)
     limiter = make_limiter(settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        scheduler = None
-        if settings.scheduler == "embedded":
+        schedule = None
+        if settings.scheduler == "embedded":  # each API process runs it; the lease's holder alone fires it
             from ops.jobs.schedule import start_scheduler
 
-            scheduler = await start_scheduler(
+            schedule = await start_scheduler(
                 runtime.sessionmaker, runtime.queue, fixed=SCHEDULE, sources=schedule_sources()
             )
         freeze_startup_objects()
         try:
             yield
         finally:
-            if scheduler is not None:
-                scheduler.shutdown(wait=False)
+            if schedule is not None:
+                await schedule.stop()
             await limiter.close()
             await wait_for_news()
             await runtime.close()

@@ -3,6 +3,7 @@ the database engine, the session factory, the job queue and the channels between
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -12,6 +13,13 @@ from ops.channels import Channels, make_channels
 from ops.config import Settings
 from ops.db import make_engine, make_sessionmaker
 from ops.jobs.queue import ArqQueue, InProcessQueue, JobQueue, wait_for_flushes
+
+
+def quiet_http_client_logs() -> None:
+    """httpx and httpcore log every request's full address at INFO: a delivery webhook's address may carry a
+    secret, and secrets are never logged. Their warnings and errors still show."""
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 @dataclass

@@ -138,6 +138,7 @@ def test_two_people_on_one_ticket_in_argentine_spanish(live_server: LiveServer, 
     text = changed.inner_text()
     assert "Este ticket cambió mientras lo tenías abierto" in text and "por Ana Souza" in text
     assert "Lo que escribiste se conserva" in text
+    assert changed.locator("button").get_attribute("aria-label") == "Cerrar"  # its close button, said in Spanish
     assert supervisor.input_value("#note-message") == typed
 
     # Sending it anyway: refused, and the page comes back with the note as typed and why, in Spanish.

@@ -60,8 +60,8 @@ def test_manager_plans_the_week_watches_progress_and_tries_a_what_if(
     forecast = page.locator("#chart-forecast")
     forecast.locator(".main-svg").first.wait_for()
     legend = forecast.locator(".legendtext").all_text_contents()
-    assert "care forecast" in legend
-    assert "care actual" not in legend
+    assert "Customer care forecast" in legend  # the queue by its name, not its code
+    assert "Customer care actual" not in legend
     # Beside it, how the forecast fared over the last four weeks of demo calls.
     care = page.locator('#accuracy tr[data-queue="care"]')
     assert care.locator("td.num").first.inner_text() == "4"
@@ -107,6 +107,7 @@ def test_manager_plans_the_week_watches_progress_and_tries_a_what_if(
     for trace in ("required", "base", "reinforcement", "uncovered", "predicted SL"):
         assert trace in legend
     saved_cost = page.locator("#fig-cost").inner_text()
+    assert saved_cost.startswith("R$"), saved_cost  # the contract's currency, placed by the locale
 
     page.fill("input[name=volume_pct]", "120")
     page.click("#whatif-go")

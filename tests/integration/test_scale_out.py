@@ -39,11 +39,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def scaled_env(pg_migrated: str) -> dict[str, str]:
+def scaled_env(request: pytest.FixtureRequest) -> dict[str, str]:
     if not PG_URL:
         pytest.skip(PG_SKIP)
     if not REDIS_URL:
         pytest.skip(REDIS_SKIP)
+    pg_migrated: str = request.getfixturevalue("pg_migrated")  # asked for only once PostgreSQL is known to be set
     from redis import Redis
 
     from tests.conftest import _truncate_pg

@@ -344,3 +344,22 @@ def test_webhook_errors_never_carry_url_credentials() -> None:
 
     text = "ConnectError: POST https://bot:hunter2@hooks.example/ops?token=abc123 failed"
     assert redact_urls(text) == "ConnectError: POST https://***@hooks.example/ops?*** failed"
+
+
+async def test_a_token_in_a_webhook_address_is_not_logged_by_the_http_client(
+    client: AsyncTestClient[Litestar],
+    app_settings: Settings,
+    refusing_receiver: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # httpx logs each request's full address at INFO, the level a server runs at; a receiver's address may carry
+    # its own token.
+    caplog.set_level(logging.INFO)
+    db = client.app.state.sessionmaker
+    await load_reference(db)
+    send_id = await _pending_send(db, "webhook", f"{refusing_receiver}?token=address-secret-4242")
+    settings = app_settings.model_copy(update={"report_webhook_secret": SecretStr(REPORT_SECRET)})
+    (outcome,) = await send_due(db, settings, send_ids=[send_id])
+    assert outcome.status == "failed", outcome.error
+    assert outcome.error is not None and "401" in outcome.error, outcome.error
+    assert not shows(app_logs(caplog), "address-secret-4242")

@@ -13,7 +13,7 @@ from ops.config import Settings
 from ops.jobs.registry import JobFunc
 from ops.jobs.retry import DEFAULT_POLICY, arq_retrying
 from ops.jobs.schedule import FixedJob, ScheduleSource, start_scheduler
-from ops.runtime import Runtime
+from ops.runtime import Runtime, quiet_http_client_logs
 
 log = logging.getLogger("ops.jobs")
 
@@ -69,6 +69,7 @@ def run_worker(settings_class: type) -> None:
 
     # Every job started, finished, retried or failed (with its traceback) goes to the worker's output.
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    quiet_http_client_logs()
     failures = 0
     while True:
         began = time.monotonic()
@@ -83,18 +84,20 @@ def run_worker(settings_class: type) -> None:
 
 
 def run_scheduler(runtime: Runtime, *, fixed: Sequence[FixedJob], sources: Sequence[ScheduleSource]) -> None:
-    """Run the schedule until SIGINT or SIGTERM (scaled-out mode: exactly one of these runs)."""
+    """Run the schedule until SIGINT or SIGTERM (scaled-out mode: one of these runs; a second one would wait for
+    the lease, ops.jobs.leader)."""
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    quiet_http_client_logs()
 
     async def main() -> None:
-        scheduler = await start_scheduler(runtime.sessionmaker, runtime.queue, fixed=fixed, sources=sources)
+        schedule = await start_scheduler(runtime.sessionmaker, runtime.queue, fixed=fixed, sources=sources)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
-        scheduler.shutdown(wait=False)
+        await schedule.stop()
         await runtime.close()
 
     asyncio.run(main())

@@ -280,6 +280,7 @@ async def _render(
             "forecast": forecast,
             "plan": None if plan is None else plan_json(plan),
             "labels": _labels(lang),
+            "queue_names": {q.code: q.name for q in shown.queues},  # a chart's legend names a queue, not its code
             # The charts' days named by Babel in the reader's language (plotly alone writes English month names).
             "days": [
                 {"x": f"{day.isoformat()} 00:00", "label": Formats(locale_tag(lang)).weekday(day)}

@@ -243,7 +243,7 @@ async def test_the_scheduler_relays_what_a_dead_process_left_in_the_outbox(sqlit
         defer(session, "outbox_note", job_id="left", contract_id=contract_id, note="relayed by the scheduler")
     async with sessionmaker.begin() as session:  # the process died a while ago
         await session.execute(update(OutboxJob).values(created_at=utcnow() - 2 * GRACE))
-    scheduler = await start_scheduler(sessionmaker, queue, fixed=())
+    schedule = await start_scheduler(sessionmaker, queue, fixed=())
     try:
         for _ in range(100):
             await queue.drain()
@@ -251,7 +251,7 @@ async def test_the_scheduler_relays_what_a_dead_process_left_in_the_outbox(sqlit
                 break
             await asyncio.sleep(0.05)
     finally:
-        scheduler.shutdown(wait=False)
+        await schedule.stop()
     assert await _notes(sessionmaker) == ["relayed by the scheduler"]
     assert await _outbox(sessionmaker) == []
     await sessionmaker.kw["bind"].dispose()

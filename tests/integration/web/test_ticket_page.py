@@ -210,3 +210,21 @@ def test_a_bad_work_section_is_refused_at_load_naming_the_field() -> None:
         parse_contract(text, "test")
     assert refused.value.path == "work.canned_replies.speed_upgrade[0].text"
     assert "unknown placeholder {nome}" in refused.value.problem
+
+
+async def test_the_customer_fields_are_named_in_the_readers_language(client: Client, db: Any, desk: Any) -> None:
+    async with db.begin() as session:
+        ticket = await session.get(Ticket, desk["ticket"])
+        assert ticket is not None
+        ticket.customer = {**MARIA, "area": "Lapa", "handle": "@maria", "followers": 12500, "loyalty": "gold"}
+    page = await client.get(f"/work/tickets/{desk['ticket']}", headers=ES)
+    fields = html.unescape(re.search(r'id="customer-fields">(.*?)</p>', page.text, re.S).group(1))  # type: ignore[union-attr]
+    assert set(fields.split(" · ")) == {  # in the order the database keeps them (PostgreSQL's JSONB sorts keys)
+        "Código de cliente: C-100",
+        "Zona: Lapa",
+        "Usuario en redes sociales: @maria",
+        "Seguidores: 12.500",
+        "loyalty: gold",  # a field the CRM added on its own keeps its name
+    }
+    page = await client.get(f"/work/tickets/{desk['ticket']}", headers=PT)
+    assert "Seguidores: 12.500" in page.text and "Código do cliente: C-100" in page.text

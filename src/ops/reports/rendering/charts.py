@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import textwrap
 from dataclasses import dataclass
 from datetime import date
 from functools import cache, cached_property
@@ -134,6 +135,7 @@ def abandonment(data: ReportData, w: Words | None = None) -> go.Figure:
             y=limit,
             line={"color": TARGET_COLOR, "dash": "dash"},
             annotation_text=_("maximum {limit}").format(limit=w.pct(limit, 0)),
+            annotation_position="top left",  # inside the plot: on the right it ran past the edge
         )
     fig.update_yaxes(title_text=_("Abandonment rate"))
     return _layout(fig, _("Abandoned calls over offered, by day (short abandons counted)"), w, percent=True)
@@ -286,7 +288,9 @@ def aht_asa_trend(data: ReportData, w: Words | None = None) -> go.Figure:
         fig.add_scatter(x=x, y=total["aht"], name=_("AHT (s)"), line={"color": PALETTE[0]}, secondary_y=False)
         fig.add_scatter(x=x, y=total["asa"], name=_("ASA (s)"), line={"color": PALETTE[1]}, secondary_y=True)
     fig.update_yaxes(title_text=_("AHT seconds"), secondary_y=False, rangemode="tozero")
-    fig.update_yaxes(title_text=_("ASA seconds"), secondary_y=True, rangemode="tozero")
+    # Its own round ticks, written by the locale's separators: plotly.js syncs an overlaying axis to the first one's
+    # grid by default, which gave ticks such as 4.86 / 9.72 / 14.58 in English digits on a Portuguese page.
+    fig.update_yaxes(title_text=_("ASA seconds"), secondary_y=True, rangemode="tozero", tickmode="auto", showgrid=False)
     return _layout(fig, _("Average handle time and average speed of answer, by day (all voice queues)"), w)
 
 
@@ -318,7 +322,7 @@ def back_office(data: ReportData, w: Words | None = None) -> go.Figure:
     backlog = data.backlog
     for j, (label, days) in enumerate(zip(labels, _age_words(metrics.AGE_EDGES_DAYS, w), strict=True)):
         fig.add_bar(
-            x=[names.get(code, code) for code in backlog["queue"]],
+            x=[_wrapped(names.get(code, code)) for code in backlog["queue"]],
             y=list(backlog[label]),
             name=days,
             row=1,
@@ -328,7 +332,14 @@ def back_office(data: ReportData, w: Words | None = None) -> go.Figure:
     fig.update_layout(barmode="stack")
     fig.update_yaxes(tickformat=".0%", row=1, col=1)
     fig.update_yaxes(title_text=_("Tickets"), row=1, col=2)
-    return _layout(fig, _("Back office: resolution within policy and backlog ageing"), w)
+    fig.update_xaxes(tickangle=0, row=1, col=2)
+    _layout(fig, _("Back office: resolution within policy and backlog ageing"), w)
+    return fig.update_layout(margin={"t": 75})  # the subplots' titles under the figure's, not on it
+
+
+def _wrapped(name: str, width: int = 16) -> str:
+    """A queue's name on lines of about `width` characters: a category axis' long names, slanted, ran off its edge."""
+    return "<br>".join(textwrap.wrap(name, width)) or name
 
 
 def _age_words(edges_days: tuple[int, ...], w: Words) -> list[str]:

@@ -8,6 +8,7 @@
   var ticket = root.dataset.ticket;
   var source = new EventSource("/work/events" + (ticket ? "?ticket=" + encodeURIComponent(ticket) : ""));
   var busy = false, again = false;
+  var MAX_NOTICES = 4, STATUS_SECONDS = 20;
 
   function notice(text, kind) {
     if (!text) return;
@@ -20,10 +21,14 @@
     close.type = "button";
     close.className = "link";
     close.textContent = "×";
-    close.setAttribute("aria-label", "OK");
+    close.setAttribute("aria-label", root.dataset.close || "Close");
     close.addEventListener("click", function () { item.remove(); });
     item.appendChild(close);
     box.appendChild(item);
+    // The page stays readable under a burst of news: at most MAX_NOTICES at once (the oldest goes first), and a
+    // plain status fades after STATUS_SECONDS; a warning or a "changed under you" stays until it is closed.
+    while (box.children.length > MAX_NOTICES) box.removeChild(box.firstChild);
+    if (item.getAttribute("role") === "status") setTimeout(function () { item.remove(); }, STATUS_SECONDS * 1000);
   }
 
   function refresh() {
