@@ -358,7 +358,7 @@ NOTES = """Reading the figures:
 - Next ticket: for an agent of the queue's own level, one statement on PostgreSQL: data-modifying CTEs
   read the agent and the queue, lock the agent's row if it may take one more ticket (FOR UPDATE: a
   second pull of the same agent waits, then sees the new count), pick the ticket FOR UPDATE SKIP
-  LOCKED through the pool index that holds the pick's order (migration 0014: before it, a table whose
+  LOCKED through the pool index that holds the pick's order (migration 0015: before it, a table whose
   statistics were not yet gathered had its whole pool sorted on every pull), claim it with UPDATE ...
   RETURNING, bump the agent and write the audit event; the answer and the live news are built from
   the returned row. With BEGIN and COMMIT, three round trips. On SQLite (no data-modifying CTEs) the

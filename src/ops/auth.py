@@ -174,10 +174,10 @@ class TokenCache:
 
 
 def requires(*roles: Role) -> Any:
-    """A guard admitting only the given roles. A coroutine, though it awaits nothing: Litestar runs a plain
-    function guard in its thread pool, a hop per request for a set lookup."""
+    """A guard admitting only the given roles."""
     allowed = frozenset(roles)
 
+    # A coroutine: Litestar runs a plain function guard in a worker thread, a hop per request for a set lookup.
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = connection.user
         if not isinstance(principal, Principal) or principal.role not in allowed:

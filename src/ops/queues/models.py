@@ -116,7 +116,7 @@ class Ticket(Base):
         Index("ix_tickets_area_received", "contract_id", "area_key", "received_at"),
         # The pool only (unassigned, claimable): picking the next ticket reads its first entry instead
         # of sorting every waiting ticket of the queue. Queries must spell POOL_WHERE literally. On
-        # PostgreSQL it holds the pick's whole order (migration 0014); SQLite cannot index NULLS LAST.
+        # PostgreSQL it holds the pick's whole order (migration 0015); SQLite cannot index NULLS LAST.
         Index("ix_tickets_pool", "queue_id", "sort_key", sqlite_where=POOL_WHERE).ddl_if(dialect="sqlite"),
         Index(
             "ix_tickets_pool_order",

@@ -83,7 +83,7 @@ def pool(queue_id: int) -> ColumnElement[bool]:
 
 def urgency() -> tuple[Any, ...]:
     # Highest score first (sort_key is the time-free form of score with aging), then earliest due.
-    # PostgreSQL's pool index (migration 0014) holds this very order, so a pick reads one index entry
+    # PostgreSQL's pool index (migration 0015) holds this very order, so a pick reads one index entry
     # instead of sorting the queue's pool, whatever the planner's statistics say.
     return (Ticket.sort_key.desc(), Ticket.first_response_due.asc().nulls_last(), Ticket.id.asc())
 
@@ -347,9 +347,11 @@ async def _claimed(
     found = row._mapping
     ticket = {c.name: found[c.name] for c in _T.c}
     _in_session(session, ticket, agent_id, now)
-    place = (ticket["contract_id"], params["queue"], ticket["protocol"], ticket["version"], agent_id)
-    record = (row.id, "assigned", params["by"], now, params["was"], params["becomes"])
-    news.publish_after_commit(session, [record], {row.id: place})
+    event = {"ticket_id": row.id, "action": "assigned", "actor": params["by"], "at": now}
+    news.written(session, [event | {"before": params["was"], "after": params["becomes"]}])
+    news.placed(
+        session, {row.id: (ticket["contract_id"], params["queue"], ticket["protocol"], ticket["version"], agent_id)}
+    )
     return Claimed(ticket, params["queue"], contract, row.reason_code)
 
 

@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 # Actions that put a ticket in an agent's hands without the agent asking for it.
 PUSHED = "assigned"
 GIVEBACK_WARNING = "giveback_warning"
@@ -15,6 +17,7 @@ GIVEN_BACK = "given_back"
 TRANSFERRED = "transfer"
 LINKED = "linked_incident"
 BREACHED = "sla_breach"
+_ENCODER = msgspec.json.Encoder(enc_hook=str)
 ACTOR = re.compile(r"^(?:agent|supervisor|manager|client|crm):(?P<name>.*?)(?: #(?P<agent>\d+))?$")
 
 
@@ -35,9 +38,8 @@ class TicketNews:
     after: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        # The fields as they are (asdict would deep-copy `after` first): one goes out with every ticket event.
-        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        return json.dumps(fields, default=str, separators=(",", ":"))
+        # msgspec encodes the dataclass as it is (asdict deep-copies it first): a bulk of 500 tickets is 500 news.
+        return _ENCODER.encode(self).decode()
 
     @classmethod
     def from_json(cls, text: str) -> TicketNews:

@@ -6,8 +6,8 @@ gathered (a table just filled) the planner sorted the queue's whole pool for eve
 tickets instead of a fraction of one). The index now holds the whole order. SQLite keeps (queue_id, sort_key):
 it cannot index NULLS LAST, and its plan sorts only the first run of equal sort keys.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-06 14:00:00.000000
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | Sequence[str] | None = "0013"
+revision: str = "0015"
+down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
