@@ -39,8 +39,6 @@ MEDIA_TYPES: dict[str, str] = {
 APPENDIX_ROWS = 5000  # rows of the interval appendix printed in HTML/PDF when asked for; the XLSX holds them all
 BREACH_ROWS = 60  # tickets of the breach list printed in HTML/PDF, latest first; the XLSX lists them all
 TEMPLATES = Path(__file__).parent / "templates"
-
-
 # The report template compiled once per machine, not once per process: every `ops report` and each new worker would
 # otherwise spend about 0.1 s compiling it before its first report (Jinja keeps the code in a private folder of the
 # user's temporary directory, keyed by the template's source, so an edited template is compiled anew).
