@@ -115,8 +115,17 @@ class Ticket(Base):
         Index("ix_tickets_queue_status_sort", "queue_id", "status", "sort_key"),
         Index("ix_tickets_area_received", "contract_id", "area_key", "received_at"),
         # The pool only (unassigned, claimable): picking the next ticket reads its first entry instead
-        # of sorting every waiting ticket of the queue. Queries must spell POOL_WHERE literally.
-        Index("ix_tickets_pool", "queue_id", "sort_key", sqlite_where=POOL_WHERE, postgresql_where=POOL_WHERE),
+        # of sorting every waiting ticket of the queue. Queries must spell POOL_WHERE literally. On
+        # PostgreSQL it holds the pick's whole order (migration 0015); SQLite cannot index NULLS LAST.
+        Index("ix_tickets_pool", "queue_id", "sort_key", sqlite_where=POOL_WHERE).ddl_if(dialect="sqlite"),
+        Index(
+            "ix_tickets_pool_order",
+            "queue_id",
+            text("sort_key DESC"),
+            text("first_response_due ASC NULLS LAST"),
+            "id",
+            postgresql_where=POOL_WHERE,
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -86,6 +86,15 @@ def view_of(ticket: Ticket | Mapping[str, Any], intake: Intake, incidents: dict[
     return _view(t, (intake.queue_codes[t.queue_id], intake.rules.code), intake.reason_codes, incidents)
 
 
+def view_with_codes(
+    ticket: Mapping[str, Any], *, queue: str, contract: str, reason: str | None, incident: Incident | None
+) -> TicketOut:
+    """The view of a ticket row whose codes the caller already has (a claim returned them with the row)."""
+    t = SimpleNamespace(**ticket)
+    reasons = {} if reason is None or t.reason_id is None else {t.reason_id: reason}
+    return _view(t, (queue, contract), reasons, {} if incident is None else {incident.id: incident})
+
+
 def _view(t: Any, queue: tuple[str, str], reasons: dict[int, str], incidents: dict[int, Incident]) -> TicketOut:
     incident = incidents.get(t.incident_id) if t.incident_id is not None else None
     return to_struct(

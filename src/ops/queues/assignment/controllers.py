@@ -19,7 +19,7 @@ from ops.http import to_struct
 from ops.queues import tickets
 from ops.queues.assignment import agents, pull
 from ops.queues.assignment.schemas import AgentEventOut, AgentOut, AgentStatusForceIn, AgentStatusIn
-from ops.queues.models import Agent, Position
+from ops.queues.models import Agent, Incident, Position
 from ops.queues.schemas import TicketOut
 
 
@@ -122,10 +122,14 @@ async def next_ticket(
 ) -> Response[TicketOut | None]:
     """Claim the most urgent open ticket of the queue that the calling agent may work (highest
     score, then earliest due); 204 when there is none."""
-    ticket = await pull.claim_next(db_session, agent_id=_agent_id(request.user), queue_code=queue)
-    if ticket is None:
+    claimed = await pull.claim_next(db_session, agent_id=_agent_id(request.user), queue_code=queue)
+    if claimed is None:
         return Response(None, status_code=204)
-    (view,) = await tickets.ticket_views(db_session, [ticket])
+    incident_id = claimed.ticket["incident_id"]
+    incident = None if incident_id is None else await db_session.get(Incident, incident_id)
+    view = tickets.view_with_codes(
+        claimed.ticket, queue=claimed.queue, contract=claimed.contract, reason=claimed.reason, incident=incident
+    )
     return Response(view, status_code=200)
 
 

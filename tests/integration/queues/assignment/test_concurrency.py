@@ -95,3 +95,36 @@ async def test_capacity_holds_when_agents_outnumber_tickets_on_postgres(qdb: Any
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_agents_pull_concurrently_on_sqlite(qdb: Any) -> None:
     await race(qdb, agents_count=10, capacity=3, tickets=25)
+
+
+async def one_pull(sessionmaker: Any, agent_id: int) -> int | str | None:
+    try:
+        async with sessionmaker.begin() as session:
+            ticket = await pull.claim_next(session, agent_id=agent_id, queue_code="bo_care")
+            return None if ticket is None else ticket.id
+    except pull.AtCapacityError:
+        return "at capacity"
+
+
+@pytest.mark.skipif(not PG_URL, reason=PG_SKIP)
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_one_agent_pressing_next_twice_at_once_gets_one_ticket_at_its_last_free_place(qdb: Any) -> None:
+    # The capacity check lives in the claim's statement: the second pull waits on the agent's row, then sees
+    # the first one's count and is refused, though tickets still wait.
+    async with qdb.begin() as session:
+        await intake.create_tickets(
+            session, contract_code="reference", rows=[delivery() for _ in range(4)], source_kind="bulk"
+        )
+    for _ in range(3):
+        agent_id = (await make_agent(qdb, "Dup", {"bo_care": 1}, capacity=1, status="busy"))[0]
+        outcomes = await asyncio.gather(one_pull(qdb, agent_id), one_pull(qdb, agent_id))
+        assert "at capacity" in outcomes and sum(isinstance(o, int) for o in outcomes) == 1, outcomes
+        async with qdb() as session:
+            held = (await session.execute(select(Agent.open_count).where(Agent.id == agent_id))).scalar_one()
+            mine = (
+                await session.execute(
+                    select(func.count()).select_from(Ticket).where(Ticket.assigned_agent_id == agent_id)
+                )
+            ).scalar_one()
+        assert (held, mine) == (1, 1)
