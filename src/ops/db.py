@@ -190,3 +190,12 @@ def make_sessionmaker(
     channels (ops.channels) on which the news of what it changed is published after it."""
     info = {"ops_job_queue": job_queue, "ops_engine": engine, "ops_channels": channels}
     return async_sessionmaker(engine, expire_on_commit=False, info=info)
+
+
+async def statements_commit_alone(session: AsyncSession) -> None:
+    """On PostgreSQL, run this session's statements in autocommit: for a request whose every write is one statement,
+    atomic by itself (the next-ticket claim), it spares the BEGIN and COMMIT round trips. Call it before the session's
+    first statement; on SQLite, whose writer lock is taken at BEGIN, the transaction stays."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql" and not session.in_transaction():
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

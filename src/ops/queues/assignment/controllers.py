@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops import openapi
 from ops.auth import STAFF, Principal, requires
 from ops.contracts.models import Contract
+from ops.db import statements_commit_alone
 from ops.errors import NotFoundError
 from ops.http import to_struct
 from ops.queues import tickets
@@ -122,6 +123,9 @@ async def next_ticket(
 ) -> Response[TicketOut | None]:
     """Claim the most urgent open ticket of the queue that the calling agent may work (highest
     score, then earliest due); 204 when there is none."""
+    # The claim is one statement on PostgreSQL, atomic by itself: no BEGIN and COMMIT around it. What follows only
+    # reads, so a failure after it leaves the ticket with the agent, on the agent's list, as a retry would find it.
+    await statements_commit_alone(db_session)
     claimed = await pull.claim_next(db_session, agent_id=_agent_id(request.user), queue_code=queue)
     if claimed is None:
         return Response(None, status_code=204)
