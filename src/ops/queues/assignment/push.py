@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,10 +66,19 @@ async def _cursor(session: AsyncSession, queue_id: int) -> int | None:
     ).scalar_one_or_none()
 
 
+class Waiting(Protocol):
+    """What a push reads of its ticket: a Ticket row, or the values of one just inserted (no ORM object)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def received_at(self) -> datetime: ...
+
+
 async def push_ticket(
     session: AsyncSession,
     *,
-    ticket: Ticket,
+    ticket: Waiting,
     queue: QueueLike,
     now: datetime | None = None,
     states: Sequence[AgentState] | None = None,

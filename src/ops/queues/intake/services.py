@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy import Date, String, Table, TextClause, and_, bindparam, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +41,7 @@ from ops.queues.intake.rules import (
     parse_ticket,
     protocol_day,
 )
+from ops.queues.live import news
 from ops.queues.models import Incident, ProtocolCounter, Ticket, TicketEvent
 from ops.queues.schemas import TicketOut
 from ops.queues.tickets import ticket_views, view_of
@@ -56,19 +58,44 @@ _HEAD = select(Contract.id, Contract.checksum).where(Contract.code == bindparam(
 _EXISTING = select(Ticket).where(
     Ticket.contract_id == bindparam("c"), Ticket.source == bindparam("s"), Ticket.external_id == bindparam("e")
 )
-_INSERT_TICKET = insert(Ticket).returning(Ticket)
-# The tables themselves, for Core executemany of a batch (the ORM bulk path costs ~10x per row).
+# The tables themselves, for Core statements on the hot paths (the ORM costs ~10x per row and per statement).
 _TICKETS = cast(Table, Ticket.__table__)
 _EVENTS = cast(Table, TicketEvent.__table__)
+_CONTRACTS = cast(Table, Contract.__table__)
+# A single delivery's first read: the contract's id and checksum, and the ticket already stored under its key.
+_HEAD_AND_TICKET = (
+    select(_CONTRACTS.c.id, _CONTRACTS.c.checksum, _TICKETS.c.id.label("ticket_id"))
+    .select_from(
+        _CONTRACTS.outerjoin(
+            _TICKETS,
+            and_(
+                _TICKETS.c.contract_id == _CONTRACTS.c.id,
+                _TICKETS.c.source == bindparam("s"),
+                _TICKETS.c.external_id == bindparam("e"),
+            ),
+        )
+    )
+    .where(_CONTRACTS.c.code == bindparam("code"))
+)
 
 
 async def load_intake(session: AsyncSession, *, contract_code: str, principal: Principal | None = None) -> Intake:
     head = (await session.execute(_HEAD, {"code": contract_code})).one_or_none()
+    return await _intake_of(session, contract_code, head, principal)
+
+
+def _unknown_contract(contract_code: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"contract: unknown contract {contract_code!r}",
+        extra=[{"field": "contract", "problem": f"unknown contract {contract_code!r}"}],
+    )
+
+
+async def _intake_of(session: AsyncSession, contract_code: str, head: Any, principal: Principal | None) -> Intake:
+    """The intake of the contract whose (id, checksum) `head` this transaction read: from the cache while the
+    contract is the one cached, else read afresh."""
     if head is None or (principal is not None and not principal.may_see(head.id)):
-        raise InvalidInputError(
-            f"contract: unknown contract {contract_code!r}",
-            extra=[{"field": "contract", "problem": f"unknown contract {contract_code!r}"}],
-        )
+        raise _unknown_contract(contract_code)
     key = (str(session.get_bind().engine.url), contract_code)
     cached = _INTAKES.get(key)
     if cached is not None and cached.contract_id == head.id and cached.checksum == head.checksum:
@@ -185,6 +212,14 @@ class Received(NamedTuple):
     view: TicketOut
 
 
+class Delivered(NamedTuple):
+    """A delivery's outcome without the ORM object: the ticket's id, whether this delivery created it, its view."""
+
+    ticket_id: int
+    created: bool
+    view: TicketOut
+
+
 async def create_ticket(
     session: AsyncSession,
     *,
@@ -196,30 +231,90 @@ async def create_ticket(
     max_body_chars: int = 20_000,
     push: bool = True,
 ) -> Received:
+    """`receive_ticket`, with the stored ticket as an ORM object of the session (one read by its key)."""
+    delivered = await receive_ticket(
+        session,
+        contract_code=contract_code,
+        data=data,
+        source_kind=source_kind,
+        principal=principal,
+        now=now,
+        max_body_chars=max_body_chars,
+        push=push,
+    )
+    ticket = await session.get(Ticket, delivered.ticket_id)
+    assert ticket is not None, "stored in this transaction or before it"
+    return Received(ticket, delivered.created, delivered.view)
+
+
+async def receive_ticket(
+    session: AsyncSession,
+    *,
+    contract_code: str | None,
+    data: Mapping[str, Any] | TicketData,
+    source_kind: str,
+    principal: Principal | None = None,
+    now: datetime | None = None,
+    max_body_chars: int = 20_000,
+    push: bool = True,
+) -> Delivered:
     """Store one delivery: created when new; the existing ticket when the same (contract, source,
     external_id) was delivered before, also by a concurrent request. A new pool ticket is pushed at
-    once to a free agent when the queue's strategy finds one."""
+    once to a free agent when the queue's strategy finds one.
+
+    A new ticket costs two statements on PostgreSQL (the contract and the key looked up together; the
+    day's counter, the ticket and its `created` event in one), three on SQLite, then the push's; its view
+    is built from the values stored, with no read back."""
     now = now or utcnow()
     parsed = data if isinstance(data, TicketData) else parse_ticket(data, max_body_chars=max_body_chars)
-    intake = await load_intake(session, contract_code=_resolve_contract(contract_code, parsed), principal=principal)
-    existing = await _find_existing(session, intake.contract_id, parsed.source, parsed.external_id)
-    if existing is None:
+    code = _resolve_contract(contract_code, parsed)
+    conn = await session.connection()
+    found = (await conn.execute(_HEAD_AND_TICKET, {"code": code, "s": parsed.source, "e": parsed.external_id})).first()
+    intake = await _intake_of(session, code, found, principal)
+    existing_id = found.ticket_id if found is not None else None
+    if existing_id is None:
         row, technical = build_row(intake, parsed, now=now)
-        ticket = await _insert_one(session, intake, row, now)
-        if ticket is not None:
-            await _add_events(session, [_created_event(ticket, source_kind, intake)])
-            if technical and ticket.status == "new":
-                await link_outage(session, intake=intake, ticket=arrival_of(ticket), now=now)
-            if push and ticket.status == "new":
-                await push_ticket(session, ticket=ticket, queue=intake.route(ticket.queue_id), now=now)
-            await session.flush()
-            incident = await session.get(Incident, ticket.incident_id) if ticket.incident_id else None
-            incidents = {incident.id: incident} if incident is not None else {}
-            return Received(ticket, True, view_of(ticket, intake, incidents))
+        stored = await _insert_new(session, intake, row, source_kind, now)
+        if stored is not None:
+            row["id"], row["protocol"] = stored
+            return await _settle_new(session, intake, row, technical, push=push, now=now)
         existing = await _find_existing(session, intake.contract_id, parsed.source, parsed.external_id)
         assert existing is not None, "the insert met a conflict, so the winner's row is there"
-    (view,) = await ticket_views(session, [existing])
-    return Received(existing, False, view)
+        existing_id = existing.id
+    ticket = await session.get(Ticket, existing_id)
+    assert ticket is not None
+    (view,) = await ticket_views(session, [ticket])
+    return Delivered(ticket.id, False, view)
+
+
+class _Waiting(NamedTuple):
+    """What a push reads of a ticket just stored."""
+
+    id: int
+    received_at: datetime
+
+
+async def _settle_new(
+    session: AsyncSession, intake: Intake, row: dict[str, Any], technical: bool, *, push: bool, now: datetime
+) -> Delivered:
+    """A ticket just inserted: grouped into its area's outage, pushed to a free agent, and answered."""
+    incidents: dict[int, Incident] = {}
+    if technical and row["status"] == "new":
+        incident, linked = await link_outage(session, intake=intake, ticket=arrival_of(row), now=now)
+        if incident is not None and row["id"] in linked:
+            incidents = {incident.id: incident}
+            row["incident_id"], row["version"] = incident.id, row["version"] + 1
+    pushed = None
+    if push and row["status"] == "new":
+        route = intake.route(row["queue_id"])
+        pushed = await push_ticket(session, ticket=_Waiting(row["id"], row["received_at"]), queue=route, now=now)
+    if pushed is not None:
+        ticket = await session.get(Ticket, row["id"])  # read by the push as it left it
+        assert ticket is not None
+        return Delivered(row["id"], True, view_of(ticket, intake, incidents))
+    place = (intake.contract_id, intake.queue_codes[row["queue_id"]], row["protocol"], row["version"], None)
+    news.placed(session, row["id"], place)
+    return Delivered(row["id"], True, view_of(row, intake, incidents))
 
 
 @dataclass(slots=True)
@@ -368,19 +463,15 @@ async def _insert_rows(
         # A concurrent delivery of one of these keys won the race: go row by row, so the others
         # still get in and the raced ones return the winner's ticket.
         raced: dict[Key, Ticket] = {}
-        created: list[tuple[dict[str, Any], Intake]] = []
         for _i, intake, row, _technical in fresh:
-            values = {k: v for k, v in row.items() if k not in ("id", "protocol")}
-            ticket = await _insert_one(session, intake, values, now)
-            if ticket is not None:
-                row["id"], row["protocol"] = ticket.id, ticket.protocol
-                created.append((row, intake))
+            stored = await _insert_new(session, intake, row, source_kind, now)
+            if stored is not None:
+                row["id"], row["protocol"] = stored
                 continue
             row["id"] = None
             existing = await _find_existing(session, intake.contract_id, row["source"], row["external_id"])
             assert existing is not None, "the insert met a conflict, so the winner's row is there"
             raced[(intake.contract_id, row["source"], row["external_id"])] = existing
-        await _add_events(session, [_created_event(row, source_kind, n) for row, n in created])
         return raced
     await _add_events(session, [_created_event(row, source_kind, n) for _i, n, row, _x in fresh])
     return {}
@@ -411,20 +502,72 @@ async def _add_events(session: AsyncSession, events: list[dict[str, Any]]) -> No
         await session.execute(insert(_EVENTS), events)
 
 
-async def _insert_one(session: AsyncSession, intake: Intake, row: dict[str, Any], now: datetime) -> Ticket | None:
-    """Number and insert one ticket (INSERT ... RETURNING: the stored row, ids and defaults included), or None
-    when a concurrent delivery of the same key got in first (its protocol number stays unused: numbers are
-    unique, not gapless). On SQLite the transaction holds the writer lock from its BEGIN, so the caller's
-    existence check cannot be raced; on PostgreSQL the insert runs in a savepoint that a conflict rolls back."""
+def _counter_sql(table: str) -> str:
+    return (
+        "INSERT INTO protocol_counters (day, last) VALUES (:day, 1) "
+        f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last"
+    )
+
+
+# The day's counter bumped, or its row created with the day's first number, in one statement (text: the
+# dialects' ON CONFLICT constructs are never in SQLAlchemy's compiled cache).
+_SQLITE_COUNTER = text(_counter_sql("protocol_counters")).bindparams(bindparam("day", type_=Date))
+_SQLITE_TICKET = insert(_TICKETS).returning(_TICKETS.c.id)
+_PG_NEW: dict[tuple[str, ...], TextClause] = {}
+
+
+def _pg_new(columns: tuple[str, ...]) -> TextClause:
+    """One PostgreSQL statement for a new ticket: the day's counter bumped, the ticket inserted with its protocol
+    unless its key was stored meanwhile (then nothing is inserted and no row comes back), its `created` event."""
+    statement = _PG_NEW.get(columns)
+    if statement is None:
+        values = ", ".join(f":{c}" for c in columns)
+        statement = text(
+            f"WITH counter AS ({_counter_sql('protocol_counters')}), "
+            f"ticket AS (INSERT INTO tickets ({', '.join(columns)}, protocol) VALUES ({values}, "
+            "(SELECT CAST(:day_digits AS text) || lpad(CAST(last AS text), 8, '0') FROM counter)) "
+            "ON CONFLICT (contract_id, source, external_id) DO NOTHING RETURNING id, protocol), "
+            "event AS (INSERT INTO ticket_events (ticket_id, at, actor, action, before, after) "
+            "SELECT id, :received_at, :actor, 'created', CAST('{}' AS jsonb), "
+            "jsonb_build_object('protocol', protocol) || CAST(:after AS jsonb) FROM ticket) "
+            "SELECT ticket.id, counter.last FROM ticket, counter"
+        ).bindparams(
+            *(bindparam(c, type_=_TICKETS.c[c].type) for c in columns),
+            bindparam("day", type_=Date),
+            bindparam("after", type_=JSONB),
+            bindparam("actor", type_=String),
+            bindparam("day_digits", type_=String),
+        )
+        _PG_NEW[columns] = statement
+    return statement
+
+
+async def _insert_new(
+    session: AsyncSession, intake: Intake, row: dict[str, Any], source_kind: str, now: datetime
+) -> tuple[int, str] | None:
+    """Number and insert one ticket with its `created` event: its id and protocol, or None when a concurrent
+    delivery of the same key got in first (its protocol number stays unused: numbers are unique, and gapless
+    but for such a race). On SQLite the transaction holds the writer lock from its BEGIN, so the caller's
+    existence check cannot be raced; on PostgreSQL the insert gives way to the winner's row."""
     day = protocol_day(row["created_at"], intake.rules.timezone, now)
-    row = {**row, "protocol": format_protocol(day, (await next_protocols(session, day)).start)}
-    if session.get_bind().dialect.name != "postgresql":
-        return (await session.scalars(_INSERT_TICKET, [row])).one()
-    try:
-        async with session.begin_nested():
-            return (await session.scalars(_INSERT_TICKET, [row])).one()
-    except IntegrityError:
-        return None
+    conn = await session.connection()
+    values = {k: v for k, v in row.items() if k not in ("id", "protocol")}
+    event = _created_event({**row, "id": 0}, source_kind, intake)
+    if conn.dialect.name == "postgresql":
+        after = {k: v for k, v in event["after"].items() if k != "protocol"}
+        params = {**values, "day": day, "day_digits": f"{day:%Y%m%d}", "actor": event["actor"], "after": after}
+        found = (await conn.execute(_pg_new(tuple(values)), params)).first()
+        if found is None:
+            return None
+        ticket_id, protocol = int(found[0]), format_protocol(day, int(found[1]))
+    else:
+        seq = (await conn.execute(_SQLITE_COUNTER, {"day": day})).scalar_one()
+        protocol = format_protocol(day, int(seq))
+        ticket_id = (await conn.execute(_SQLITE_TICKET, {**values, "protocol": protocol})).scalar_one()
+        event = _created_event({**row, "id": ticket_id, "protocol": protocol}, source_kind, intake)
+        await conn.execute(insert(_EVENTS), event)
+    news.written(session, [{**event, "ticket_id": ticket_id, "after": {**event["after"], "protocol": protocol}}])
+    return ticket_id, protocol
 
 
 def _request_pushes(session: AsyncSession, queue_ids: set[int]) -> None:

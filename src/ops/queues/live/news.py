@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from ops.channels import Channels
@@ -26,9 +27,12 @@ CHANNEL = "tickets"
 CHANNELS_KEY = "ops_channels"
 PENDING_KEY = "ops_ticket_news"
 READY_KEY = "ops_ticket_news_ready"
+PLACES_KEY = "ops_ticket_places"
 _sends: set[asyncio.Task[Any]] = set()
 
 Record = tuple[int, str, str, Any, dict[str, Any], dict[str, Any]]
+# Where a ticket stands for its news: contract id, queue code, protocol, version, assignee.
+Place = tuple[int, str, str, int, int | None]
 
 
 @event.listens_for(Session, "after_flush")
@@ -51,6 +55,22 @@ def _collect_bulk(state: ORMExecuteState) -> None:
     params = state.parameters
     rows = params if isinstance(params, list) else [params] if isinstance(params, dict) else []
     state.session.info.setdefault(PENDING_KEY, []).extend(dict(row) for row in rows)
+
+
+def written(session: Session | AsyncSession, events: Iterable[dict[str, Any]]) -> None:
+    """Events a statement wrote that the ORM did not see (the intake's ticket and event in one statement):
+    published after the commit like every other."""
+    if session.info.get(CHANNELS_KEY) is not None:
+        session.info.setdefault(PENDING_KEY, []).extend(events)
+
+
+def placed(session: Session | AsyncSession, ticket_id: int, place: Place) -> None:
+    """Where a ticket written in this transaction stands, from the values its writer holds: the commit reads it
+    only if another event of the transaction comes after this (a push, a link) or a savepoint may undo it."""
+    if session.info.get(CHANNELS_KEY) is None or session.in_nested_transaction():
+        return
+    noted = len(session.info.get(PENDING_KEY, ()))
+    session.info.setdefault(PLACES_KEY, {})[ticket_id] = (place, noted)
 
 
 def _record(item: TicketEvent | dict[str, Any]) -> Record | None:
@@ -76,17 +96,26 @@ def _prepare(session: Session) -> None:
     if session.in_nested_transaction() or session.info.get(CHANNELS_KEY) is None:
         return
     session.flush()  # the events still pending are part of the news
-    pending: list[Any] | None = session.info.pop(PENDING_KEY, None)
-    records = [r for r in map(_record, pending or ()) if r is not None]
+    pending: list[Any] = session.info.pop(PENDING_KEY, None) or []
+    noted: dict[int, tuple[Place, int]] = session.info.pop(PLACES_KEY, None) or {}
+    records = [(i, r) for i, r in enumerate(map(_record, pending)) if r is not None]
     if not records:
         return
-    rows = session.execute(
-        select(Ticket.id, Ticket.contract_id, Queue.code, Ticket.protocol, Ticket.version, Ticket.assigned_agent_id)
-        .join(Queue, Queue.id == Ticket.queue_id)
-        .where(Ticket.id.in_(sorted({r[0] for r in records})))
-    )
-    places = {row[0]: tuple(row[1:]) for row in rows}
-    session.info.setdefault(READY_KEY, []).extend(build_news(records, places))
+    places: dict[int, tuple[Any, ...]] = {}
+    unread = set()
+    for i, (ticket_id, *_rest) in records:
+        if ticket_id in noted and i < noted[ticket_id][1]:
+            places[ticket_id] = noted[ticket_id][0]
+        else:
+            unread.add(ticket_id)
+    if unread:
+        rows = session.execute(
+            select(Ticket.id, Ticket.contract_id, Queue.code, Ticket.protocol, Ticket.version, Ticket.assigned_agent_id)
+            .join(Queue, Queue.id == Ticket.queue_id)
+            .where(Ticket.id.in_(sorted(unread)))
+        )
+        places.update({row[0]: tuple(row[1:]) for row in rows})
+    session.info.setdefault(READY_KEY, []).extend(build_news([r for _i, r in records], places))
 
 
 @event.listens_for(Session, "after_commit")
@@ -107,6 +136,7 @@ def _after_rollback(session: Session, previous: Any) -> None:
     if not getattr(previous, "nested", False):
         session.info.pop(PENDING_KEY, None)
         session.info.pop(READY_KEY, None)
+        session.info.pop(PLACES_KEY, None)
 
 
 async def _send(channels: Channels, news: list[TicketNews]) -> None:
