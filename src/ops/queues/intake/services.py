@@ -287,6 +287,10 @@ async def receive_ticket(
     return Delivered(ticket.id, False, view)
 
 
+def _place(intake: Intake, row: Mapping[str, Any]) -> news.Place:
+    return (intake.contract_id, intake.queue_codes[row["queue_id"]], row["protocol"], row["version"], None)
+
+
 class _Waiting(NamedTuple):
     """What a push reads of a ticket just stored."""
 
@@ -312,8 +316,8 @@ async def _settle_new(
         ticket = await session.get(Ticket, row["id"])  # read by the push as it left it
         assert ticket is not None
         return Delivered(row["id"], True, view_of(ticket, intake, incidents))
-    place = (intake.contract_id, intake.queue_codes[row["queue_id"]], row["protocol"], row["version"], None)
-    news.placed(session, row["id"], place)
+    if row["incident_id"] is None:  # else the link's own event has the news read the ticket as it stands
+        news.placed(session, {row["id"]: _place(intake, row)})
     return Delivered(row["id"], True, view_of(row, intake, incidents))
 
 
@@ -379,10 +383,14 @@ async def create_tickets(
         fresh.append((i, intake, row, technical))
     stored.update(await _insert_rows(session, fresh, source_kind, now))
     incidents = await _link_batch(session, fresh, now) if detect_outages else {}
+    places: dict[int, news.Place] = {}
     for i, intake, row, _technical in fresh:
         key = (intake.contract_id, row["source"], row["external_id"])
         if key not in stored:
             results[i].status, results[i].ticket = "created", view_of(row, intake, incidents)
+            if row["incident_id"] is None:
+                places[row["id"]] = _place(intake, row)
+    news.placed(session, places)  # pushes come later, from a job: the news need not read the tickets back
     views = {t.id: v for t, v in zip(stored.values(), await ticket_views(session, list(stored.values())), strict=True)}
     for key, ticket in stored.items():
         if key in first_of:  # lost a race to a concurrent delivery

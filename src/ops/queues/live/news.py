@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -64,13 +64,13 @@ def written(session: Session | AsyncSession, events: Iterable[dict[str, Any]]) -
         session.info.setdefault(PENDING_KEY, []).extend(events)
 
 
-def placed(session: Session | AsyncSession, ticket_id: int, place: Place) -> None:
-    """Where a ticket written in this transaction stands, from the values its writer holds: the commit reads it
-    only if another event of the transaction comes after this (a push, a link) or a savepoint may undo it."""
+def placed(session: Session | AsyncSession, places: Mapping[int, Place]) -> None:
+    """Where tickets written in this transaction stand, from the values their writer holds: the commit reads a
+    ticket only if another event of the transaction comes after this (a push, a link) or a savepoint may undo it."""
     if session.info.get(CHANNELS_KEY) is None or session.in_nested_transaction():
         return
     noted = len(session.info.get(PENDING_KEY, ()))
-    session.info.setdefault(PLACES_KEY, {})[ticket_id] = (place, noted)
+    session.info.setdefault(PLACES_KEY, {}).update({t: (place, noted) for t, place in places.items()})
 
 
 def _record(item: TicketEvent | dict[str, Any]) -> Record | None:
