@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops.auth import Principal
 from ops.contracts.models import Contract, Queue, Reason
 from ops.db import utcnow
-from ops.errors import InvalidInputError
+from ops.errors import ConflictError, InvalidInputError
 from ops.queues.assignment.push import push_ticket
 from ops.queues.intake.incidents import arrival_of, link_outage
 from ops.queues.intake.protocol import format_protocol
@@ -269,6 +269,15 @@ async def receive_ticket(
     parsed = data if isinstance(data, TicketData) else parse_ticket(data, max_body_chars=max_body_chars)
     code = _resolve_contract(contract_code, parsed)
     conn = await session.connection()
+    cached = _INTAKES.get((str(conn.engine.url), code))
+    if (
+        conn.dialect.name == "postgresql"
+        and cached is not None
+        and (principal is None or principal.may_see(cached.contract_id))
+    ):
+        delivered = await _receive_as_cached(session, cached, parsed, source_kind, push=push, now=now)
+        if delivered is not None:
+            return delivered
     found = (await conn.execute(_HEAD_AND_TICKET, {"code": code, "s": parsed.source, "e": parsed.external_id})).first()
     intake = await _intake_of(session, code, found, principal)
     existing_id = found.ticket_id if found is not None else None
@@ -278,6 +287,31 @@ async def receive_ticket(
         if stored is not None:
             row["id"], row["protocol"] = stored
             return await _settle_new(session, intake, row, technical, push=push, now=now)
+        existing = await _find_existing(session, intake.contract_id, parsed.source, parsed.external_id)
+        assert existing is not None, "the insert met a conflict, so the winner's row is there"
+        existing_id = existing.id
+    ticket = await session.get(Ticket, existing_id)
+    assert ticket is not None
+    (view,) = await ticket_views(session, [ticket])
+    return Delivered(ticket.id, False, view)
+
+
+async def _receive_as_cached(
+    session: AsyncSession, intake: Intake, parsed: TicketData, source_kind: str, *, push: bool, now: datetime
+) -> Delivered | None:
+    """PostgreSQL, with the contract's rules cached: the row built first, then checked, looked up and stored in
+    one statement. None when the contract is not the one cached (nothing was stored): judge it afresh."""
+    try:
+        row, technical = build_row(intake, parsed, now=now)
+    except InvalidInputError:
+        return None  # judged by rules that may be stale: the general path says it with the contract's own
+    found = await _pg_store(session, intake, row, source_kind, now)
+    if found is None or (found.id, found.checksum) != (intake.contract_id, intake.checksum):
+        return None
+    if found.ticket_id is not None:
+        return await _settle_new(session, intake, row, technical, push=push, now=now)
+    existing_id = found.existing_id
+    if existing_id is None:  # a concurrent delivery of the key committed first
         existing = await _find_existing(session, intake.contract_id, parsed.source, parsed.external_id)
         assert existing is not None, "the insert met a conflict, so the winner's row is there"
         existing_id = existing.id
@@ -521,33 +555,65 @@ def _counter_sql(table: str) -> str:
 # dialects' ON CONFLICT constructs are never in SQLAlchemy's compiled cache).
 _SQLITE_COUNTER = text(_counter_sql("protocol_counters")).bindparams(bindparam("day", type_=Date))
 _SQLITE_TICKET = insert(_TICKETS).returning(_TICKETS.c.id)
-_PG_NEW: dict[tuple[str, ...], TextClause] = {}
+_PG_RECEIVE: dict[tuple[str, ...], TextClause] = {}
 
 
-def _pg_new(columns: tuple[str, ...]) -> TextClause:
-    """One PostgreSQL statement for a new ticket: the day's counter bumped, the ticket inserted with its protocol
-    unless its key was stored meanwhile (then nothing is inserted and no row comes back), its `created` event."""
-    statement = _PG_NEW.get(columns)
+def _pg_receive(columns: tuple[str, ...]) -> TextClause:
+    """One PostgreSQL statement for a delivery whose row was built from a contract's rules: the contract checked
+    to be the one those rules came from (id and checksum) and the key looked up; when the contract is and the key
+    is not stored, the day's counter bumped, the ticket inserted with its protocol unless its key was stored
+    meanwhile (a concurrent delivery's), and its `created` event. It answers the contract's id and checksum, the
+    stored ticket's id, the new ticket's id and its number of the day; no row for an unknown contract."""
+    statement = _PG_RECEIVE.get(columns)
     if statement is None:
-        values = ", ".join(f":{c}" for c in columns)
         statement = text(
-            f"WITH counter AS ({_counter_sql('protocol_counters')}), "
-            f"ticket AS (INSERT INTO tickets ({', '.join(columns)}, protocol) VALUES ({values}, "
-            "(SELECT CAST(:day_digits AS text) || lpad(CAST(last AS text), 8, '0') FROM counter)) "
-            "ON CONFLICT (contract_id, source, external_id) DO NOTHING RETURNING id, protocol), "
+            "WITH head AS (SELECT id, checksum FROM contracts WHERE code = :code), "
+            "existing AS (SELECT id FROM tickets "
+            "WHERE contract_id = :contract_id AND source = :source AND external_id = :external_id), "
+            "counter AS (INSERT INTO protocol_counters (day, last) SELECT :day, 1 FROM head "
+            "WHERE head.id = :contract_id AND head.checksum = :checksum AND NOT EXISTS (SELECT FROM existing) "
+            "ON CONFLICT (day) DO UPDATE SET last = protocol_counters.last + 1 RETURNING last), "
+            f"ticket AS (INSERT INTO tickets ({', '.join(columns)}, protocol) "
+            f"SELECT {', '.join(f':{c}' for c in columns)}, :day_digits || lpad(CAST(last AS text), 8, '0') "
+            "FROM counter ON CONFLICT (contract_id, source, external_id) DO NOTHING RETURNING id, protocol), "
             "event AS (INSERT INTO ticket_events (ticket_id, at, actor, action, before, after) "
             "SELECT id, :received_at, :actor, 'created', CAST('{}' AS jsonb), "
-            "jsonb_build_object('protocol', protocol) || CAST(:after AS jsonb) FROM ticket) "
-            "SELECT ticket.id, counter.last FROM ticket, counter"
+            "jsonb_build_object('protocol', protocol) || :after FROM ticket) "
+            "SELECT head.id, head.checksum, (SELECT id FROM existing) AS existing_id, "
+            "(SELECT id FROM ticket) AS ticket_id, (SELECT last FROM counter) AS seq FROM head"
         ).bindparams(
             *(bindparam(c, type_=_TICKETS.c[c].type) for c in columns),
+            bindparam("code", type_=String),
+            bindparam("checksum", type_=String),
             bindparam("day", type_=Date),
-            bindparam("after", type_=JSONB),
-            bindparam("actor", type_=String),
             bindparam("day_digits", type_=String),
+            bindparam("actor", type_=String),
+            bindparam("after", type_=JSONB),
         )
-        _PG_NEW[columns] = statement
+        _PG_RECEIVE[columns] = statement
     return statement
+
+
+async def _pg_store(session: AsyncSession, intake: Intake, row: dict[str, Any], source_kind: str, now: datetime) -> Any:
+    """Run `_pg_receive` for a row built from `intake`: its answer row (None for an unknown contract)."""
+    day = protocol_day(row["created_at"], intake.rules.timezone, now)
+    values = {k: v for k, v in row.items() if k not in ("id", "protocol")}
+    event = _created_event({**row, "id": 0}, source_kind, intake)
+    params = {
+        **values,
+        "code": intake.rules.code,
+        "checksum": intake.checksum,
+        "day": day,
+        "day_digits": f"{day:%Y%m%d}",
+        "actor": event["actor"],
+        "after": {k: v for k, v in event["after"].items() if k != "protocol"},
+    }
+    found = (await (await session.connection()).execute(_pg_receive(tuple(values)), params)).first()
+    if found is not None and found.ticket_id is not None:
+        protocol = format_protocol(day, int(found.seq))
+        row["id"], row["protocol"] = int(found.ticket_id), protocol
+        news.written(session, [{**event, "ticket_id": row["id"], "after": {**event["after"], "protocol": protocol}}])
+    return found
 
 
 async def _insert_new(
@@ -557,24 +623,20 @@ async def _insert_new(
     delivery of the same key got in first (its protocol number stays unused: numbers are unique, and gapless
     but for such a race). On SQLite the transaction holds the writer lock from its BEGIN, so the caller's
     existence check cannot be raced; on PostgreSQL the insert gives way to the winner's row."""
-    day = protocol_day(row["created_at"], intake.rules.timezone, now)
     conn = await session.connection()
-    values = {k: v for k, v in row.items() if k not in ("id", "protocol")}
-    event = _created_event({**row, "id": 0}, source_kind, intake)
     if conn.dialect.name == "postgresql":
-        after = {k: v for k, v in event["after"].items() if k != "protocol"}
-        params = {**values, "day": day, "day_digits": f"{day:%Y%m%d}", "actor": event["actor"], "after": after}
-        found = (await conn.execute(_pg_new(tuple(values)), params)).first()
-        if found is None:
-            return None
-        ticket_id, protocol = int(found[0]), format_protocol(day, int(found[1]))
-    else:
-        seq = (await conn.execute(_SQLITE_COUNTER, {"day": day})).scalar_one()
-        protocol = format_protocol(day, int(seq))
-        ticket_id = (await conn.execute(_SQLITE_TICKET, {**values, "protocol": protocol})).scalar_one()
-        event = _created_event({**row, "id": ticket_id, "protocol": protocol}, source_kind, intake)
-        await conn.execute(insert(_EVENTS), event)
-    news.written(session, [{**event, "ticket_id": ticket_id, "after": {**event["after"], "protocol": protocol}}])
+        found = await _pg_store(session, intake, row, source_kind, now)
+        if found is None or (found.id, found.checksum) != (intake.contract_id, intake.checksum):
+            raise ConflictError("contract: changed while this delivery was stored: send it again")
+        return (row["id"], row["protocol"]) if found.ticket_id is not None else None
+    day = protocol_day(row["created_at"], intake.rules.timezone, now)
+    seq = (await conn.execute(_SQLITE_COUNTER, {"day": day})).scalar_one()
+    protocol = format_protocol(day, int(seq))
+    values = {k: v for k, v in row.items() if k not in ("id", "protocol")}
+    ticket_id = (await conn.execute(_SQLITE_TICKET, {**values, "protocol": protocol})).scalar_one()
+    event = _created_event({**row, "id": ticket_id, "protocol": protocol}, source_kind, intake)
+    await conn.execute(insert(_EVENTS), event)
+    news.written(session, [event])
     return ticket_id, protocol
 
 
