@@ -262,9 +262,11 @@ async def receive_ticket(
     external_id) was delivered before, also by a concurrent request. A new pool ticket is pushed at
     once to a free agent when the queue's strategy finds one.
 
-    A new ticket costs two statements on PostgreSQL (the contract and the key looked up together; the
-    day's counter, the ticket and its `created` event in one), three on SQLite, then the push's; its view
-    is built from the values stored, with no read back."""
+    On PostgreSQL, once this process holds the contract's rules, a delivery is one statement (the contract's
+    checksum checked, the key looked up, the day's counter, the ticket and its `created` event); else, and on
+    SQLite, the contract and the key are read together first, then the number, the ticket and its event
+    (one statement on PostgreSQL, three on SQLite). Then the push's. The view is built from the values
+    stored, with no read back."""
     now = now or utcnow()
     parsed = data if isinstance(data, TicketData) else parse_ticket(data, max_body_chars=max_body_chars)
     code = _resolve_contract(contract_code, parsed)
