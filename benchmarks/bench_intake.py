@@ -320,14 +320,19 @@ async def run_one(name: str, url: str, args: argparse.Namespace) -> dict[str, An
 
 
 NOTES = """Reading the figures:
-- Bulk: one existence query, one protocol reservation per day and one executemany per request, and
-  the answer built from the rows; the rest is JSON in and out, validation, classification and SLA
-  due times.
-- Single: seven statements per request (the token comes from a 5 s cache that revocation clears,
-  the contract's rules from a cache checked by id and checksum; then the existence check, the
-  protocol counter bumped by one UPDATE ... RETURNING, the insert, the audit event, the push, the
-  view's codes in one query) in one uvicorn worker: throughput is bounded by that worker's CPU
-  (Litestar, msgspec, SQLAlchemy's ORM), not by the database.
+- Bulk: one existence query per 400 keys, one protocol reservation per day, the ids reserved, one
+  executemany of the tickets and one of their created events per request, the news told from the rows
+  (not read back), the pushes left to a job; the answer is built from the rows. Per row, the rest is
+  JSON in and out, validation (`parse_ticket`), classification, priority and SLA due times
+  (`build_row`), and SQLAlchemy's bind processing, which the raw insert pays too.
+- Single: the token comes from a 5 s cache that revocation clears and the contract's rules from a cache
+  checked against the contract's id and checksum. On PostgreSQL a delivery is then one statement (the
+  checksum check, the key's lookup, the day's counter, the ticket and its created event, in data-modifying
+  CTEs) between BEGIN and COMMIT, plus the push's read of free agents; on SQLite the contract and the key
+  are read together, then the counter, the ticket and the event (three statements under the writer lock,
+  each one thread hop of aiosqlite), plus the push's read. The answer and the live news are built from
+  the values stored. One uvicorn worker: throughput is bounded by that worker's CPU (Litestar, msgspec,
+  SQLAlchemy) and, on this shared machine, by the database's round trips.
 - Next ticket: one statement claims the ticket (UPDATE ... WHERE id = (SELECT ... LIMIT 1 FOR UPDATE
   SKIP LOCKED) RETURNING) after the agent's capacity is reserved in the same transaction; the pool's
   partial index (migration 0003) makes the pick one index read whatever the backlog (over 11,000
@@ -380,6 +385,7 @@ async def main() -> None:
         results.append(await run_one("PostgreSQL", args.pg, args))
     report = table(results, args)
     print(report)
+    print(f"load average at the start: {LOAD:.1f}")
     if args.write:
         RESULTS.write_text(
             "# Ticket intake and next-ticket pulls through the HTTP API\n\n"
