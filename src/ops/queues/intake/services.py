@@ -42,7 +42,7 @@ from ops.queues.intake.rules import (
     protocol_day,
 )
 from ops.queues.live import news
-from ops.queues.models import Incident, ProtocolCounter, Ticket, TicketEvent
+from ops.queues.models import Agent, Incident, ProtocolCounter, Ticket, TicketEvent
 from ops.queues.schemas import TicketOut
 from ops.queues.tickets import ticket_views, view_of
 
@@ -62,9 +62,23 @@ _EXISTING = select(Ticket).where(
 _TICKETS = cast(Table, Ticket.__table__)
 _EVENTS = cast(Table, TicketEvent.__table__)
 _CONTRACTS = cast(Table, Contract.__table__)
-# A single delivery's first read: the contract's id and checksum, and the ticket already stored under its key.
+_AGENTS = cast(Table, Agent.__table__)
+# Whether any agent of the contract could take a ticket now: when none can, a new ticket's push has nothing to try
+# (an agent freed later asks for the waiting tickets itself, `push.request_push`).
+_FREE_AGENT = (
+    select(_AGENTS.c.id)
+    .where(
+        _AGENTS.c.contract_id == _CONTRACTS.c.id,
+        _AGENTS.c.status == "available",
+        _AGENTS.c.open_count < _AGENTS.c.capacity,
+    )
+    .exists()
+    .label("agents_free")
+)
+# A single delivery's first read: the contract's id and checksum, the ticket already stored under its key, and
+# whether an agent is free.
 _HEAD_AND_TICKET = (
-    select(_CONTRACTS.c.id, _CONTRACTS.c.checksum, _TICKETS.c.id.label("ticket_id"))
+    select(_CONTRACTS.c.id, _CONTRACTS.c.checksum, _TICKETS.c.id.label("ticket_id"), _FREE_AGENT)
     .select_from(
         _CONTRACTS.outerjoin(
             _TICKETS,
@@ -283,12 +297,13 @@ async def receive_ticket(
     found = (await conn.execute(_HEAD_AND_TICKET, {"code": code, "s": parsed.source, "e": parsed.external_id})).first()
     intake = await _intake_of(session, code, found, principal)
     existing_id = found.ticket_id if found is not None else None
+    free = found is not None and bool(found.agents_free)
     if existing_id is None:
         row, technical = build_row(intake, parsed, now=now)
         stored = await _insert_new(session, intake, row, source_kind, now)
         if stored is not None:
             row["id"], row["protocol"] = stored
-            return await _settle_new(session, intake, row, technical, push=push, now=now)
+            return await _settle_new(session, intake, row, technical, push=push and free, now=now)
         existing = await _find_existing(session, intake.contract_id, parsed.source, parsed.external_id)
         assert existing is not None, "the insert met a conflict, so the winner's row is there"
         existing_id = existing.id
@@ -311,7 +326,7 @@ async def _receive_as_cached(
     if found is None or (found.id, found.checksum) != (intake.contract_id, intake.checksum):
         return None
     if found.ticket_id is not None:
-        return await _settle_new(session, intake, row, technical, push=push, now=now)
+        return await _settle_new(session, intake, row, technical, push=push and bool(found.agents_free), now=now)
     existing_id = found.existing_id
     if existing_id is None:  # a concurrent delivery of the key committed first
         existing = await _find_existing(session, intake.contract_id, parsed.source, parsed.external_id)
@@ -565,7 +580,8 @@ def _pg_receive(columns: tuple[str, ...]) -> TextClause:
     to be the one those rules came from (id and checksum) and the key looked up; when the contract is and the key
     is not stored, the day's counter bumped, the ticket inserted with its protocol unless its key was stored
     meanwhile (a concurrent delivery's), and its `created` event. It answers the contract's id and checksum, the
-    stored ticket's id, the new ticket's id and its number of the day; no row for an unknown contract."""
+    stored ticket's id, the new ticket's id and its number of the day, and whether an agent is free; no row for an
+    unknown contract."""
     statement = _PG_RECEIVE.get(columns)
     if statement is None:
         statement = text(
@@ -582,7 +598,9 @@ def _pg_receive(columns: tuple[str, ...]) -> TextClause:
             "SELECT id, :received_at, :actor, 'created', CAST('{}' AS jsonb), "
             "jsonb_build_object('protocol', protocol) || :after FROM ticket) "
             "SELECT head.id, head.checksum, (SELECT id FROM existing) AS existing_id, "
-            "(SELECT id FROM ticket) AS ticket_id, (SELECT last FROM counter) AS seq FROM head"
+            "(SELECT id FROM ticket) AS ticket_id, (SELECT last FROM counter) AS seq, "
+            "EXISTS (SELECT FROM agents WHERE contract_id = head.id AND status = 'available' "
+            "AND open_count < capacity) AS agents_free FROM head"
         ).bindparams(
             *(bindparam(c, type_=_TICKETS.c[c].type) for c in columns),
             bindparam("code", type_=String),
