@@ -532,8 +532,35 @@ async def _insert_rows(
             assert existing is not None, "the insert met a conflict, so the winner's row is there"
             raced[(intake.contract_id, row["source"], row["external_id"])] = existing
         return raced
-    await _add_events(session, [_created_event(row, source_kind, n) for _i, n, row, _x in fresh])
+    await _add_created_events(session, [row["id"] for _i, _n, row, _x in fresh], source_kind)
+    news.written(session, [_created_event(row, source_kind, n) for _i, n, row, _x in fresh])
     return {}
+
+
+def _created_events_sql(after: str) -> TextClause:
+    return text(
+        "INSERT INTO ticket_events (ticket_id, at, actor, action, before, after) "
+        f"SELECT t.id, t.received_at, :actor, 'created', {after} "
+        "FROM tickets AS t JOIN queues AS q ON q.id = t.queue_id WHERE t.id IN :ids ORDER BY t.id"
+    ).bindparams(bindparam("actor", type_=String), bindparam("via", type_=String), bindparam("ids", expanding=True))
+
+
+# A batch's `created` events written from its tickets by the database, in one statement: no JSON encoded per row.
+_CREATED_EVENTS = {
+    "postgresql": _created_events_sql(
+        "CAST('{}' AS jsonb), jsonb_build_object('protocol', t.protocol, 'queue', q.code, "
+        "'priority', t.priority, 'via', :via)"
+    ),
+    "sqlite": _created_events_sql(
+        "'{}', json_object('protocol', t.protocol, 'queue', q.code, 'priority', t.priority, 'via', :via)"
+    ),
+}
+
+
+async def _add_created_events(session: AsyncSession, ticket_ids: list[int], source_kind: str) -> None:
+    conn = await session.connection()
+    params = {"actor": f"intake:{source_kind}", "via": source_kind, "ids": ticket_ids}
+    await conn.execute(_CREATED_EVENTS[conn.dialect.name], params)
 
 
 async def _link_batch(
@@ -553,12 +580,6 @@ async def _link_batch(
                 if ticket_id in by_id:
                     by_id[ticket_id]["incident_id"] = incident.id
     return incidents
-
-
-async def _add_events(session: AsyncSession, events: list[dict[str, Any]]) -> None:
-    # Core executemany: the audit rows need no ORM objects.
-    if events:
-        await session.execute(insert(_EVENTS), events)
 
 
 def _counter_sql(table: str) -> str:
