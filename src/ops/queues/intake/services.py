@@ -304,10 +304,17 @@ async def receive_ticket(
         if stored is not None:
             row["id"], row["protocol"] = stored
             return await _settle_new(session, intake, row, technical, push=push and free, now=now)
+    return await _stored_before(session, intake, parsed, existing_id)
+
+
+async def _stored_before(session: AsyncSession, intake: Intake, parsed: TicketData, ticket_id: int | None) -> Delivered:
+    """The answer to a delivery of a key stored before: by an earlier delivery (`ticket_id`), or by a concurrent
+    one whose insert beat ours (None: read by the key now that it has committed)."""
+    if ticket_id is None:
         existing = await _find_existing(session, intake.contract_id, parsed.source, parsed.external_id)
         assert existing is not None, "the insert met a conflict, so the winner's row is there"
-        existing_id = existing.id
-    ticket = await session.get(Ticket, existing_id)
+        ticket_id = existing.id
+    ticket = await session.get(Ticket, ticket_id)
     assert ticket is not None
     (view,) = await ticket_views(session, [ticket])
     return Delivered(ticket.id, False, view)
@@ -327,15 +334,7 @@ async def _receive_as_cached(
         return None
     if found.ticket_id is not None:
         return await _settle_new(session, intake, row, technical, push=push and bool(found.agents_free), now=now)
-    existing_id = found.existing_id
-    if existing_id is None:  # a concurrent delivery of the key committed first
-        existing = await _find_existing(session, intake.contract_id, parsed.source, parsed.external_id)
-        assert existing is not None, "the insert met a conflict, so the winner's row is there"
-        existing_id = existing.id
-    ticket = await session.get(Ticket, existing_id)
-    assert ticket is not None
-    (view,) = await ticket_views(session, [ticket])
-    return Delivered(ticket.id, False, view)
+    return await _stored_before(session, intake, parsed, found.existing_id)
 
 
 def _place(intake: Intake, row: Mapping[str, Any]) -> news.Place:
