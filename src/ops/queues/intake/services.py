@@ -404,12 +404,18 @@ async def create_tickets(
     `request_pushes` once at its end, so assignment does not compete with every batch for the writer lock."""
     now = now or utcnow()
     results = [RowResult(i, "rejected") for i in range(len(rows))]
-    intakes: dict[str, Intake] = {}
-    todo: list[tuple[int, Intake, TicketData]] = []
+    delivered: list[tuple[int, str, TicketData]] = []
     for i, item in enumerate(rows):
         try:
             parsed = item if isinstance(item, TicketData) else parse_ticket(item, max_body_chars=max_body_chars)
-            code = _resolve_contract(contract_code, parsed)
+            delivered.append((i, _resolve_contract(contract_code, parsed), parsed))
+        except InvalidInputError as exc:
+            results[i].errors = list(exc.extra or [{"field": "", "problem": exc.message}])
+    prebuilt = _build_with_held_rules(session, delivered, now)
+    intakes: dict[str, Intake] = {}
+    todo: list[tuple[int, Intake, TicketData]] = []
+    for i, code, parsed in delivered:
+        try:
             if code not in intakes:
                 intakes[code] = await load_intake(session, contract_code=code, principal=principal)
             todo.append((i, intakes[code], parsed))
@@ -424,8 +430,14 @@ async def create_tickets(
         if key in stored or key in first_of:
             repeats.append((i, key))
             continue
+        early = prebuilt.get(i)
         try:
-            row, technical = build_row(intake, parsed, now=now)
+            if early is None or early[0] is not intake:  # no rules held, or the contract changed since
+                row, technical = build_row(intake, parsed, now=now)
+            elif isinstance(early[1], InvalidInputError):
+                raise early[1]
+            else:
+                row, technical = early[1]
         except InvalidInputError as exc:
             results[i].errors = list(exc.extra or [{"field": "", "problem": exc.message}])
             continue
@@ -452,6 +464,28 @@ async def create_tickets(
         created = [row for i, _n, row, _t in fresh if results[i].status == "created"]
         _request_pushes(session, {row["queue_id"] for row in created if row["status"] == "new"})
     return results
+
+
+Built = tuple[Intake, tuple[dict[str, Any], bool] | InvalidInputError]
+
+
+def _build_with_held_rules(
+    session: AsyncSession, delivered: list[tuple[int, str, TicketData]], now: datetime
+) -> dict[int, Built]:
+    """The rows of a batch built by the contract rules this process holds, before the batch's first statement:
+    a transaction holds SQLite's one connection (and its writer lock) from that statement to its commit, so the
+    work done before it overlaps another request's writes. Each row keeps the intake it was built by: one whose
+    contract changed meanwhile is built again."""
+    url = str(session.get_bind().engine.url)
+    built: dict[int, Built] = {}
+    for i, code, parsed in delivered:
+        held = _INTAKES.get((url, code))
+        if held is not None:
+            try:
+                built[i] = (held, build_row(held, parsed, now=now))
+            except InvalidInputError as exc:
+                built[i] = (held, exc)
+    return built
 
 
 async def request_pushes(session: AsyncSession, *, contract_code: str) -> None:

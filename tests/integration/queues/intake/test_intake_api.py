@@ -278,3 +278,15 @@ async def test_a_reason_added_by_a_reload_is_taken_at_once(api: AsyncTestClient[
     taken = await api.post("/api/tickets", json=delivery(external_id="R-2", reason="fiber_move"))
     assert taken.status_code == 201, taken.text
     assert taken.json()["reason"] == "fiber_move" and taken.json()["protocol"] == "2026030200000002"
+    # A bulk delivery too, though its rows are first built with the rules the process held before the reload.
+    bulk = [delivery(external_id="R-3"), delivery(external_id="R-4", reason="fiber_check")]
+    assert (await api.post("/api/tickets/bulk", json=bulk)).json()["created"] == 1  # the rules held now
+    more = text.replace(
+        "      - code: speed_upgrade\n",
+        "      - code: fiber_check\n        name: Fiber check\n      - code: speed_upgrade\n",
+        1,
+    )
+    await load_reference(qdb, text=more)
+    answer = (await api.post("/api/tickets/bulk", json=bulk)).json()
+    assert [r["status"] for r in answer["results"]] == ["existing", "created"], answer
+    assert answer["results"][1]["ticket"]["reason"] == "fiber_check"
