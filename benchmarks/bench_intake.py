@@ -320,11 +320,13 @@ async def run_one(name: str, url: str, args: argparse.Namespace) -> dict[str, An
 
 
 NOTES = """Reading the figures:
-- Bulk: one existence query per 400 keys, one protocol reservation per day, the ids reserved, one
-  executemany of the tickets and one of their created events per request, the news told from the rows
-  (not read back), the pushes left to a job; the answer is built from the rows. Per row, the rest is
-  JSON in and out, validation (`parse_ticket`), classification, priority and SLA due times
-  (`build_row`), and SQLAlchemy's bind processing, which the raw insert pays too.
+- Bulk: the rows are parsed and built (classification, priority, SLA due times) by the contract rules
+  the process holds before the first statement; then one query for the contract, one existence query
+  per 400 keys, one protocol reservation per day, the ids reserved, one executemany of the tickets and
+  one INSERT ... SELECT of their created events per request, the news told from the rows (not read
+  back), the pushes left to a job; the answer is built from the rows. Per row, the rest is JSON in and
+  out, validation (`parse_ticket`, ~35 us) and the rules (`build_row`, ~50 us), and SQLAlchemy's bind
+  processing, which the raw insert pays too.
 - Single: the token comes from a 5 s cache that revocation clears and the contract's rules from a cache
   checked against the contract's id and checksum. On PostgreSQL a delivery is then one statement (the
   checksum check, the key's lookup, the day's counter, the ticket and its created event, in data-modifying
