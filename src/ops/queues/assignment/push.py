@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.contracts.models import Queue
@@ -26,28 +27,29 @@ from ops.queues.assignment.pull import (
 from ops.queues.assignment.strategies import AgentState, due_for_giveback, pick_agent
 from ops.queues.models import Agent, Position, Ticket, TicketEvent
 
+_AVAILABLE = (
+    select(Agent.id, Agent.status, Agent.open_count, Agent.capacity, Agent.idle_since, Position.skills)
+    .join(Position, Agent.position_id == Position.id)
+    .where(Agent.contract_id == bindparam("contract"), Agent.status == "available")
+)
+
 
 async def _agent_states(session: AsyncSession, queue: QueueLike) -> list[AgentState]:
-    rows = (
-        await session.execute(
-            select(Agent, Position.skills)
-            .join(Position, Agent.position_id == Position.id)
-            .where(Agent.contract_id == queue.contract_id, Agent.status == "available")
-        )
-    ).tuples()
+    # Columns, not Agent objects: every ticket stored asks this, and most find nobody free.
+    rows = await (await session.connection()).execute(_AVAILABLE, {"contract": queue.contract_id})
     states = []
-    for agent, skills in rows:
+    for agent_id, status, open_count, capacity, idle_since, skills in rows:
         level = (skills or {}).get(queue.code)
         if level is None:
             continue
         states.append(
             AgentState(
-                agent_id=agent.id,
-                status=agent.status,
-                open_count=agent.open_count,
-                capacity=agent.capacity,
+                agent_id=agent_id,
+                status=status,
+                open_count=open_count,
+                capacity=capacity,
                 skill_level=int(level),
-                idle_since=agent.idle_since,
+                idle_since=idle_since,
             )
         )
     return states
@@ -65,10 +67,19 @@ async def _cursor(session: AsyncSession, queue_id: int) -> int | None:
     ).scalar_one_or_none()
 
 
+class Waiting(Protocol):
+    """What a push reads of its ticket: a Ticket row, or the values of one just inserted (no ORM object)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def received_at(self) -> datetime: ...
+
+
 async def push_ticket(
     session: AsyncSession,
     *,
-    ticket: Ticket,
+    ticket: Waiting,
     queue: QueueLike,
     now: datetime | None = None,
     states: Sequence[AgentState] | None = None,

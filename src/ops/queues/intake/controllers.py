@@ -59,7 +59,7 @@ def _settings(request: Request[Any, Any, State]) -> Settings:
     return settings
 
 
-def _ticket_response(received: services.Received) -> Response[TicketOut]:
+def _ticket_response(received: services.Delivered) -> Response[TicketOut]:
     return Response(received.view, status_code=201 if received.created else 200)
 
 
@@ -80,7 +80,7 @@ class TicketController(Controller):
         or 200 with the ticket already stored under the same (contract, source, external_id)."""
         data = rules.decode_json(body)
         named = isinstance(data, Mapping) and isinstance(data.get("contract"), str)
-        received = await services.create_ticket(
+        received = await services.receive_ticket(
             db_session,
             contract_code=None if named else await _own_contract_code(db_session, request.user),
             data=data,
@@ -230,7 +230,7 @@ async def crm_webhook(
         raise NotAuthorizedException(problem)
     if data is None:
         data = rules.decode_json(body)
-    received = await services.create_ticket(
+    received = await services.receive_ticket(
         db_session,
         contract_code=code,
         data=data,

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from ops.queues.intake.services import create_ticket
 from ops.queues.models import Ticket, TicketEvent
-from tests.helpers import bearer, load_reference, token
+from tests.helpers import REFERENCE_CONTRACT, bearer, load_reference, token
 from tests.integration.queues.conftest import delivery
 
 
@@ -248,3 +248,45 @@ async def test_received_time_is_when_it_arrived(api: AsyncTestClient[Litestar], 
     received = datetime.fromisoformat(body["received_at"])
     assert before <= received <= datetime.now(UTC)
     assert body["created_at"] == body["received_at"]
+
+
+async def test_a_retry_takes_no_protocol_number(api: AsyncTestClient[Litestar], qdb: Any) -> None:
+    first = await api.post("/api/tickets", json=delivery(external_id="SEQ-1"))
+    for _ in range(3):
+        assert (await api.post("/api/tickets", json=delivery(external_id="SEQ-1"))).status_code == 200
+    second = await api.post("/api/tickets", json=delivery(external_id="SEQ-2"))
+    # The day's numbers stay gap-free: the retries found the stored ticket before any number was drawn.
+    assert [first.json()["protocol"], second.json()["protocol"]] == ["2026030200000001", "2026030200000002"]
+    async with qdb() as session:
+        events = (await session.execute(select(TicketEvent.action, TicketEvent.after))).all()
+    assert [(a, after["protocol"]) for a, after in events] == [
+        ("created", "2026030200000001"),
+        ("created", "2026030200000002"),
+    ]
+
+
+async def test_a_reason_added_by_a_reload_is_taken_at_once(api: AsyncTestClient[Litestar], qdb: Any) -> None:
+    assert (await api.post("/api/tickets", json=delivery(external_id="R-1"))).status_code == 201  # rules cached
+    refused = await api.post("/api/tickets", json=delivery(external_id="R-2", reason="fiber_move"))
+    assert refused.status_code == 422 and "fiber_move" in refused.text
+    text = REFERENCE_CONTRACT.read_text(encoding="utf-8").replace(
+        "      - code: speed_upgrade\n",
+        "      - code: fiber_move\n        name: Fiber move\n      - code: speed_upgrade\n",
+        1,
+    )
+    await load_reference(qdb, text=text)
+    taken = await api.post("/api/tickets", json=delivery(external_id="R-2", reason="fiber_move"))
+    assert taken.status_code == 201, taken.text
+    assert taken.json()["reason"] == "fiber_move" and taken.json()["protocol"] == "2026030200000002"
+    # A bulk delivery too, though its rows are first built with the rules the process held before the reload.
+    bulk = [delivery(external_id="R-3"), delivery(external_id="R-4", reason="fiber_check")]
+    assert (await api.post("/api/tickets/bulk", json=bulk)).json()["created"] == 1  # the rules held now
+    more = text.replace(
+        "      - code: speed_upgrade\n",
+        "      - code: fiber_check\n        name: Fiber check\n      - code: speed_upgrade\n",
+        1,
+    )
+    await load_reference(qdb, text=more)
+    answer = (await api.post("/api/tickets/bulk", json=bulk)).json()
+    assert [r["status"] for r in answer["results"]] == ["existing", "created"], answer
+    assert answer["results"][1]["ticket"]["reason"] == "fiber_check"
