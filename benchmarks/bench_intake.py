@@ -21,7 +21,7 @@ does). The intake phases' client is a minimal HTTP/1.1 keep-alive client over as
 requests encoded before the clock starts, so that the client's CPU stays small beside the server's
 (httpx spends about 1 ms a request). Every phase is bounded in count and in time (--seconds).
 
-Run: uv run python benchmarks/bench_intake.py [--write] [--pg URL] [--seconds 20]
+Run: uv run python benchmarks/bench_intake.py [--write] [--pg URL] [--seconds 20] [--runs 3]
 """
 
 from __future__ import annotations
@@ -415,21 +415,42 @@ NOTES = """Reading the figures:
 """
 
 
+def figures(r: dict[str, Any]) -> dict[str, float]:
+    (_n, p50, p99), (_m, loop_rate) = r["pull"]["burst"], r["pull"]["loop"]
+    return {
+        "raw": r["raw"],
+        "single": r["single"][1],
+        "bulk": r["bulk"][1],
+        "ratio": r["bulk"][1] / r["raw"],
+        "p50": p50,
+        "p99": p99,
+        "cold": r["pull"]["cold"],
+        "loop": loop_rate,
+    }
+
+
+def row(name: str, f: dict[str, float]) -> str:
+    return (
+        f"| {name} | {f['raw']:,.0f} | {f['single']:,.0f} | {f['bulk']:,.0f} | {f['ratio']:.2f} | {f['p50']:.1f} "
+        f"| {f['p99']:.1f} | {f['cold']:.0f} | {f['loop']:,.0f} |"
+    )
+
+
 def table(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
+    """Every run, then each database's median of every figure (the machine is shared: one run can be off by half)."""
     lines = [
-        "| database | raw insert (rows/s) | single API (tickets/s) | bulk API (tickets/s) | bulk / raw "
+        "| database, run | raw insert (rows/s) | single API (tickets/s) | bulk API (tickets/s) | bulk / raw "
         "| next ticket, 20 at once: p50 (ms) | p99 (ms) | its first round (ms) | closed loop (pulls/s) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in results:
-        single_n, single = r["single"]
-        bulk_n, bulk = r["bulk"]
-        (burst_n, p50, p99), (loop_n, loop_rate) = r["pull"]["burst"], r["pull"]["loop"]
-        lines.append(
-            f"| {r['db']} | {r['raw']:,.0f} | {single:,.0f} ({single_n:,}) | {bulk:,.0f} ({bulk_n:,}) "
-            f"| {bulk / r['raw']:.2f} | {p50:.1f} | {p99:.1f} ({burst_n:,}) | {r['pull']['cold']:.0f} "
-            f"| {loop_rate:,.0f} ({loop_n:,}) |"
-        )
+    names = list(dict.fromkeys(r["db"] for r in results))
+    for name in names:
+        runs = [figures(r) for r in results if r["db"] == name]
+        lines += [row(f"{name}, run {i}", f) for i, f in enumerate(runs, 1)]
+    for name in names:
+        runs = [figures(r) for r in results if r["db"] == name]
+        median = {key: statistics.median(f[key] for f in runs) for key in runs[0]}
+        lines.append(row(f"**{name}, median of {len(runs)}**", median))
     return "\n".join(lines)
 
 
@@ -441,20 +462,26 @@ async def main() -> None:
     parser.add_argument("--raw", type=int, default=10_000)
     parser.add_argument("--single", type=int, default=1_500)
     parser.add_argument("--bulk", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3, help="runs of every phase on each database")
     args = parser.parse_args()
 
     results = []
-    workdir = Path(tempfile.mkdtemp(prefix="bench_intake_"))
-    try:
-        results.append(await run_one("SQLite (WAL file)", f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}", args))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
     try:
         await reset_pg(args.pg)
+        postgres = True
     except Exception as exc:  # any failure to connect means: no PostgreSQL here
         print(f"PostgreSQL skipped: {exc}", file=sys.stderr)
-    else:
-        results.append(await run_one("PostgreSQL", args.pg, args))
+        postgres = False
+    for _ in range(args.runs):  # the two databases in turn, so that both meet the same spells of other work
+        workdir = Path(tempfile.mkdtemp(prefix="bench_intake_"))
+        try:
+            sqlite = f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}"
+            results.append(await run_one("SQLite (WAL file)", sqlite, args))
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        if postgres:
+            await reset_pg(args.pg)
+            results.append(await run_one("PostgreSQL", args.pg, args))
     report = table(results, args)
     print(report)
     print(f"load average at the start: {LOAD:.1f}")
@@ -465,8 +492,8 @@ async def main() -> None:
             + (__doc__ or "").split("\n\n", 1)[1].split("\nRun:")[0].strip()
             + "\n\n"
             + report
-            + "\n\nCounts in brackets: tickets or pulls done within the phase's bound "
-            f"({args.single:,} single, {args.bulk:,} bulk, {args.seconds:g} s a phase). "
+            + f"\n\nEach run: up to {args.single:,} single deliveries, {args.bulk:,} in bulk and 20 x 100 pulls, "
+            f"{args.seconds:g} s a phase at most. "
             f"Measured {datetime.now(UTC):%Y-%m-%d} on the shared 2-core machine "
             f"(load average {LOAD:.1f} at the start)."
             "\n\n" + NOTES,
