@@ -411,7 +411,10 @@ NOTES = """Reading the figures:
   now freezes what it built at start). The server runs on uvicorn's defaults, which take uvloop and
   httptools (both come with litestar[standard]), as `ops serve`, `./dev demo` and `./dev scale` do.
 - The load average at the start of the run is printed beside the date: other work on this 2-core
-  machine slows the server and the client alike; the ratios (bulk / raw) hold better than the rates.
+  machine slows the server and the client alike, and from one run to the next on a quiet machine the
+  rates move by a third; hence three runs and their medians. The raw insert is the same kind of
+  executemany the bulk path runs, measured before the server starts: a run where bulk beats it (a
+  ratio over 1) shows how far apart two measures of one thing land here.
 """
 
 

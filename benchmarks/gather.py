@@ -11,6 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 ORDER = ["erlang", "forecast", "plan", "cli", "intake", "import", "calls", "report"]
+ELSEWHERE = {"load"}  # benchmarks/load.py's figures are RELIABILITY.md's: latencies under faults, not ratios
 
 
 def main() -> None:
@@ -19,7 +20,7 @@ def main() -> None:
     summary = text.index("## Summary")
     head_end = text.index("\n## ", summary + 1)
     sections = []
-    for name in ORDER + sorted(p.stem for p in RESULTS.glob("*.md") if p.stem not in ORDER):
+    for name in ORDER + sorted(p.stem for p in RESULTS.glob("*.md") if p.stem not in ORDER and p.stem not in ELSEWHERE):
         body = (RESULTS / f"{name}.md").read_text(encoding="utf-8").strip()
         sections.append("#" + body if body.startswith("# ") else body)
     target.write_text(text[:head_end].rstrip() + "\n\n\n" + "\n\n".join(sections) + "\n", encoding="utf-8")
