@@ -125,6 +125,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def rowcount(result: Any) -> int:
+    """The rows a conditional UPDATE or DELETE touched (0 when the driver says nothing): who won a race."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def make_engine(url: str, *, pool: bool = True) -> AsyncEngine:
     if url.startswith("sqlite"):
         # Every transaction takes SQLite's one writer lock at BEGIN (below), so a process gains nothing from

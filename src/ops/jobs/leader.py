@@ -28,7 +28,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ops.db import utcnow
+from ops.db import rowcount, utcnow
 from ops.jobs.models import SchedulerLease
 from ops.jobs.queue import JobQueue
 
@@ -84,7 +84,7 @@ class Lease:
                     .values(holder=self.holder, expires_at=expires)
                     .execution_options(synchronize_session=False)
                 )
-                got = _rowcount(taken) == 1
+                got = rowcount(taken) == 1
                 if (
                     not got
                     and await session.scalar(select(SchedulerLease.name).where(SchedulerLease.name == self.name))
@@ -135,7 +135,3 @@ class LeaderQueue:
 
     async def close(self) -> None:
         await self.queue.close()
-
-
-def _rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)

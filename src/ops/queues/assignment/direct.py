@@ -10,11 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal
 from ops.contracts.models import Queue
-from ops.db import utcnow
+from ops.db import rowcount, utcnow
 from ops.errors import NotFoundError, Said
 from ops.l10n import N_
 from ops.queues.assignment.agents import agent_skills
-from ops.queues.assignment.pull import rowcount
 from ops.queues.assignment.push import release_agent
 from ops.queues.assignment.refusals import Refusal
 from ops.queues.models import ACTIVE, Agent, Ticket, TicketEvent

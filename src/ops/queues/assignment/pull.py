@@ -48,7 +48,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from ops.contracts.models import Contract, Queue, Reason
-from ops.db import JSONType, UTCDateTime, utcnow
+from ops.db import JSONType, UTCDateTime, rowcount, utcnow
 from ops.errors import ConflictError, NotFoundError, Said
 from ops.l10n import N_
 from ops.queues.assignment.strategies import overflow_cutoff
@@ -422,10 +422,6 @@ def _agent_assigned(session: AsyncSession, agent_id: int, now: datetime) -> None
         set_committed_value(agent, "open_count", agent.open_count + 1)
         set_committed_value(agent, "idle_since", now)
         set_committed_value(agent, "last_assigned_at", now)
-
-
-def rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class QueueLike(Protocol):

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.contracts.models import Queue
-from ops.db import utcnow
+from ops.db import rowcount, utcnow
 from ops.jobs.queue import defer
 from ops.queues.assignment.pull import (
     POOL_STATUSES,
@@ -20,7 +20,6 @@ from ops.queues.assignment.pull import (
     overflow_minutes,
     pool,
     queue_routing,
-    rowcount,
     take,
     urgency,
 )

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal
 from ops.contracts.models import Contract, Queue, Reason
-from ops.db import utcnow
+from ops.db import rowcount, utcnow
 from ops.errors import ConflictError, DomainError, InvalidInputError, NotFoundError, Said
 from ops.l10n import N_, NC_
 from ops.queues.assignment.push import release_agent
@@ -152,7 +152,7 @@ async def _take(ctx: _Act) -> None:
         .values(open_count=Agent.open_count + 1, last_assigned_at=ctx.now, idle_since=ctx.now)
         .execution_options(synchronize_session=False)
     )
-    if int(getattr(won, "rowcount", 0) or 0) != 1:
+    if rowcount(won) != 1:
         raise ConflictError(Said(AT_CAPACITY, {"capacity": agent.capacity}))
     await ctx.session.refresh(agent, ["open_count", "idle_since", "last_assigned_at"])
     if previous is not None:
@@ -499,7 +499,7 @@ async def act(
         .values(version=version + 1)
         .execution_options(synchronize_session=False)
     )
-    if int(getattr(bumped, "rowcount", 0) or 0) != 1:
+    if rowcount(bumped) != 1:
         raise ConflictError(Said(N_("The ticket changed while you acted on it: reload it")))
     ticket.version = version + 1
     current_queue = await session.get(Queue, ticket.queue_id)
