@@ -333,7 +333,7 @@ async def pulls(
 def serve(url: str, port: int) -> subprocess.Popen[bytes]:
     env = os.environ | {"OPS_DATABASE_URL": url, "OPS_SCHEDULER": "off", "OPS_REDIS_URL": ""}
     env.pop("OPS_REDIS_URL")
-    command = [sys.executable, "-m", "uvicorn", "ops.app:create_app", "--factory"]
+    command = [sys.executable, "-m", "uvicorn", "ops.app:create_app", "--factory", "--http", "ops.serving:HttpProtocol"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
     return subprocess.Popen(command, env=env, cwd=ROOT)
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from ops.cli.main import HTTP_PROTOCOL
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -111,6 +113,8 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
             "uvicorn",
             "ops.app:create_app",
             "--factory",
+            "--http",
+            HTTP_PROTOCOL,
             "--host",
             "127.0.0.1",
             "--port",

@@ -40,6 +40,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from ops.cli.main import HTTP_PROTOCOL
 from ops.config import Settings
 from ops.queues.intake.rules import sign
 from tests.integration.test_access_matrix import ALLOWED
@@ -126,7 +127,9 @@ def served(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     secret.setenv("OPS_CRM_SECRET_REFERENCE", CRM_SECRET)  # the reference contract's webhook secret
     app = create_app(Settings(database_url=url, reports_dir=folder / "reports", scheduler="off", database_pool=False))
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", http=HTTP_PROTOCOL)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

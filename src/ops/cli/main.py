@@ -9,6 +9,10 @@ import click
 
 from ops.cli.support import Duration, LazyGroup, domain_errors, fail, run, session_scope
 
+# uvicorn's httptools protocol sending each answer in one write (ops/serving.py); named, so that uvicorn imports it
+# in each worker process and the CLI does not at start.
+HTTP_PROTOCOL = "ops.serving:HttpProtocol"
+
 # Each domain's command group by name, imported on first use so `ops --help` stays fast.
 DOMAIN_COMMANDS: dict[str, tuple[str, ...]] = {
     "contract": ("ops.contracts.commands", "contract", "Load, export, diff and delete contract files."),
@@ -87,7 +91,9 @@ def serve(host: str, port: int, workers: int) -> None:
     from ops.migrate import upgrade
 
     upgrade(get_settings().database_url)
-    uvicorn.run("ops.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(
+        "ops.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info", http=HTTP_PROTOCOL
+    )
 
 
 @main.group("token")
@@ -205,7 +211,7 @@ def demo(host: str, port: int, seed: int, no_serve: bool, trickle_every: float) 
     click.echo("The telephony platform posts the voice queues' statistics every 5 s: see /wallboard.\n")
     start_switchboard(f"http://{host}:{port}", tokens["telephony"])
 
-    uvicorn.run("ops.app:create_app", factory=True, host=host, port=port, log_level="info")
+    uvicorn.run("ops.app:create_app", factory=True, host=host, port=port, log_level="info", http=HTTP_PROTOCOL)
 
 
 @main.command("worker")

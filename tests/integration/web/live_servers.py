@@ -13,6 +13,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from ops.cli.main import HTTP_PROTOCOL
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -40,7 +42,17 @@ def served(database_url: str, workdir: Path, *, redis_url: str | None = None, na
     log_path = workdir / f"{name}.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "ops.app:create_app", "--factory", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "ops.app:create_app",
+                "--factory",
+                "--http",
+                HTTP_PROTOCOL,
+                "--port",
+                str(port),
+            ],
             env=env,
             cwd=workdir,
             stdout=log,

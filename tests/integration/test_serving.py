@@ -1,0 +1,135 @@
+"""The server's protocol (ops/serving.py) over real sockets: what one loop step writes leaves in one send, nothing is
+held past that step, closing sends what was gathered first, and uvicorn serves through it as before: keep-alive,
+streamed answers (the live pages' event streams) and `Connection: close`."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import uvicorn
+
+from ops.cli.main import HTTP_PROTOCOL
+from ops.serving import GatheringTransport
+
+
+async def _pair() -> tuple[GatheringTransport, socket.socket]:
+    """A gathering transport over the loop's real transport on one end of a socket pair, and the other end."""
+    ours, theirs = socket.socketpair()
+    theirs.setblocking(False)
+    loop = asyncio.get_running_loop()
+    transport, _protocol = await loop.create_connection(asyncio.Protocol, sock=ours)
+    return GatheringTransport(transport, loop), theirs  # type: ignore[arg-type]
+
+
+def _received(peer: socket.socket) -> bytes:
+    try:
+        return peer.recv(65536)
+    except BlockingIOError:
+        return b""
+
+
+async def test_the_writes_of_one_step_leave_together_at_its_end() -> None:
+    transport, peer = await _pair()
+    transport.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")
+    transport.write(b"ok")
+    assert _received(peer) == b"", "nothing is sent before the step that wrote it ends"
+    assert transport.get_write_buffer_size() == 40
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert _received(peer) == b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+    transport.write(b"next")
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert _received(peer) == b"next", "a later step's writes leave at the end of that step"
+    transport.close()
+    peer.close()
+
+
+async def test_closing_sends_what_was_gathered_first() -> None:
+    transport, peer = await _pair()
+    transport.write(b"last words")
+    transport.close()
+    await asyncio.sleep(0.05)
+    assert _received(peer) == b"last words"
+    assert _received(peer) == b"", "then the end of the stream"
+    peer.close()
+
+
+async def test_an_abort_drops_what_was_gathered() -> None:
+    transport, peer = await _pair()
+    transport.write(b"never")
+    transport.abort()
+    await asyncio.sleep(0.05)
+    assert _received(peer) == b"", "the connection ends without the gathered bytes"
+    peer.close()
+
+
+# A small ASGI app: /stream sends one chunk, then waits until the test has read it before sending the last one.
+chunk_read = asyncio.Event()
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    if scope["path"] == "/stream":
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"first\n", "more_body": True})
+        await asyncio.wait_for(chunk_read.wait(), 5)
+        await send({"type": "http.response.body", "body": b"last\n"})
+        return
+    body = scope["path"].encode()
+    headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[int]:
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen()  # connections wait in its backlog until uvicorn accepts them
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", http=HTTP_PROTOCOL)
+    served = uvicorn.Server(config)
+    task = asyncio.create_task(served.serve(sockets=[listening]))
+    yield listening.getsockname()[1]
+    served.should_exit = True
+    await task
+
+
+async def _answer(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+    )
+    return head, await reader.readexactly(length)
+
+
+async def test_uvicorn_serves_through_it_on_a_kept_alive_connection(server: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server)
+    for path in (b"/one", b"/two"):
+        writer.write(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        head, body = await _answer(reader)
+        assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert body == path
+    writer.write(b"GET /bye HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head, body = await _answer(reader)
+    assert body == b"/bye"
+    assert await reader.read() == b"", "the server closes after the answer it was asked to close after"
+    writer.close()
+
+
+async def test_a_streamed_answer_is_sent_a_chunk_at_a_time(server: int) -> None:
+    chunk_read.clear()
+    reader, writer = await asyncio.open_connection("127.0.0.1", server)
+    writer.write(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+    await reader.readuntil(b"\r\n\r\n")
+    assert await asyncio.wait_for(reader.readuntil(b"first\n\r\n"), 2) == b"6\r\nfirst\n\r\n", (
+        "the first chunk arrives while the app still holds the stream open"
+    )
+    chunk_read.set()
+    assert await reader.readuntil(b"0\r\n\r\n") == b"5\r\nlast\n\r\n0\r\n\r\n"
+    writer.close()
