@@ -4,8 +4,9 @@ uvicorn writes an answer's status line and headers, then its body, each with its
 sends each at once: two socket sends (and two packets for the client to wake up to) for every answer. On this
 project's machines a send to a local socket costs about as much CPU as the rest of a small request, so the
 protocol hands uvicorn a transport that gathers what is written during one step of the event loop and sends it
-with one call at the end of that step. Nothing waits longer than the step that wrote it; closing sends what is
-gathered first. Serve with it by naming it to uvicorn: `http="ops.serving:HttpProtocol"` (what `ops serve` does).
+with one call: when the answer is complete, or else (a streamed answer's chunks) at the end of that step. Nothing
+waits longer than the step that wrote it; closing sends what is gathered first. Serve with it by naming it to
+uvicorn: `http="ops.serving:HttpProtocol"` (what `ops serve` does).
 """
 
 from __future__ import annotations
@@ -63,7 +64,15 @@ class GatheringTransport:
 
 
 class HttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol over a `GatheringTransport`."""
+    """uvicorn's httptools protocol over a `GatheringTransport`; a complete answer is sent at once, not at the end
+    of the step (where it would wait for every other request the step runs)."""
+
+    gathering: GatheringTransport
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(GatheringTransport(transport, self.loop))  # type: ignore[arg-type]
+        self.gathering = GatheringTransport(transport, self.loop)
+        super().connection_made(self.gathering)  # type: ignore[arg-type]
+
+    def on_response_complete(self) -> None:
+        self.gathering.flush()
+        super().on_response_complete()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -70,10 +72,18 @@ async def test_an_abort_drops_what_was_gathered() -> None:
 
 # A small ASGI app: /stream sends one chunk, then waits until the test has read it before sending the last one.
 chunk_read = asyncio.Event()
+busy_until: list[float] = []
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] != "http":
+        return
+    if scope["path"] == "/busy":
+        # The answer is complete, then the app keeps the event loop busy: the answer must not wait for it.
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"4")]})
+        await send({"type": "http.response.body", "body": b"done"})
+        time.sleep(0.5)  # noqa: ASYNC251 - blocking on purpose: the rest of this step of the loop
+        busy_until.append(time.monotonic())
         return
     if scope["path"] == "/stream":
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
@@ -133,3 +143,20 @@ async def test_a_streamed_answer_is_sent_a_chunk_at_a_time(server: int) -> None:
     chunk_read.set()
     assert await reader.readuntil(b"0\r\n\r\n") == b"5\r\nlast\n\r\n0\r\n\r\n"
     writer.close()
+
+
+async def test_a_complete_answer_leaves_before_the_step_that_wrote_it_ends(server: int) -> None:
+    received: list[float] = []
+
+    def client() -> None:  # a thread: the event loop under test is about to be busy
+        with socket.create_connection(("127.0.0.1", server)) as conn:
+            conn.sendall(b"GET /busy HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = b""
+            while not answer.endswith(b"done"):
+                answer += conn.recv(65536)
+            received.append(time.monotonic())
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    await asyncio.to_thread(thread.join, 5)
+    assert received and received[0] < busy_until[0], "the answer waited for the rest of the loop's step"
