@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import aiosqlite
+import msgspec
 from sqlalchemy import JSON, DateTime, FromClause, MetaData, Numeric, String, event, func, make_url, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -130,6 +131,16 @@ def rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def _json_text(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+# JSON columns (a ticket's customer, a queue's routing, an agent's skills, an event's before and after) are written and
+# read by msgspec: the standard library's encoder and decoder took about 7% of a bulk delivery and 4% of a next-ticket
+# pull. The same JSON; non-ASCII text is stored as UTF-8 rather than as \u escapes.
+_JSON_CODEC: dict[str, Any] = {"json_serializer": _json_text, "json_deserializer": msgspec.json.decode}
+
+
 def make_engine(url: str, *, pool: bool = True) -> AsyncEngine:
     if url.startswith("sqlite"):
         # Every transaction takes SQLite's one writer lock at BEGIN (below), so a process gains nothing from
@@ -143,12 +154,12 @@ def make_engine(url: str, *, pool: bool = True) -> AsyncEngine:
         sized: dict[str, Any] = {}  # SQLAlchemy's default pool: an in-memory database lives in its connections
         if pool and not memory:
             sized = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
-        engine = create_async_engine(url, connect_args={"timeout": 30}, module=_ONE_HOP_SQLITE, **sized)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, module=_ONE_HOP_SQLITE, **sized, **_JSON_CODEC)
         _tune_sqlite(engine.sync_engine)
         return engine
     if not pool:
-        return create_async_engine(url, poolclass=NullPool)
-    engine = create_async_engine(url, pool_size=20, max_overflow=20)
+        return create_async_engine(url, poolclass=NullPool, **_JSON_CODEC)
+    engine = create_async_engine(url, pool_size=20, max_overflow=20, **_JSON_CODEC)
     _ping_when_idle(engine.sync_engine)
     return engine
 
