@@ -9,6 +9,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, JSONBody
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops import openapi
@@ -30,14 +31,25 @@ def _agent_id(principal: Principal) -> int:
     return principal.agent_id
 
 
-async def _agent_out(session: AsyncSession, agent: Agent, position: Position | None = None) -> AgentOut:
+async def _contract_codes(session: AsyncSession, contract_ids: set[int]) -> dict[int, str]:
+    # The codes alone: a contract's row carries its whole document (a JSON of every queue, price and rule), which
+    # loading the row would decode on every call of an agent's page.
+    rows = await session.execute(select(Contract.id, Contract.code).where(Contract.id.in_(contract_ids)))
+    return dict(rows.tuples().all())
+
+
+async def _agent_out(
+    session: AsyncSession, agent: Agent, position: Position | None = None, codes: dict[int, str] | None = None
+) -> AgentOut:
     if position is None and agent.position_id is not None:
         position = await session.get(Position, agent.position_id)
-    contract = await session.get(Contract, agent.contract_id)
+    if codes is None:
+        codes = await _contract_codes(session, {agent.contract_id})
+    code = codes.get(agent.contract_id)
     return to_struct(
         AgentOut,
         agent,
-        contract=contract.code if contract else "",
+        contract=code or "",
         position=position.code if position else None,
         skills=dict(position.skills) if position else {},
     )
@@ -52,7 +64,8 @@ class AgentController(Controller):
         self, request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession]
     ) -> list[AgentOut]:
         rows = await agents.list_agents(db_session, contract_id=request.user.contract_id)
-        return [await _agent_out(db_session, a, p) for a, p in rows]
+        codes = await _contract_codes(db_session, {a.contract_id for a, _p in rows})
+        return [await _agent_out(db_session, a, p, codes) for a, p in rows]
 
     @get("/me", operation_id="GetMyAgent", guards=[requires("agent")])
     async def me(self, request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession]) -> AgentOut:
