@@ -16,8 +16,8 @@ the reference contract, and measures, in this order and in one process tree:
    the instant it has its answer, pulls per second (the one worker saturated). Every answer is
    checked: a ticket never given before, or 204 (a ticket given twice fails the run).
 The API runs in one uvicorn worker on 127.0.0.1 in a subprocess (the machine has 2 cores, shared
-with the benchmark client), with uvloop and httptools as uvicorn picks them when installed (as `ops serve`
-does). The intake phases' client is a minimal HTTP/1.1 keep-alive client over asyncio streams, sending
+with the benchmark client), with uvloop and ops.serving's httptools protocol (one send an answer), as
+`ops serve` runs it. The intake phases' client is a minimal HTTP/1.1 keep-alive client over asyncio streams, sending
 requests encoded before the clock starts, so that the client's CPU stays small beside the server's
 (httpx spends about 1 ms a request). Every phase is bounded in count and in time (--seconds).
 
@@ -408,8 +408,20 @@ NOTES = """Reading the figures:
   checkout; now only for a connection idle over a second), Litestar running a plain-function guard
   in its thread pool (the role guard is a coroutine now), and full garbage collections walking the
   whole process (about 200 ms every couple of thousand requests, the whole p99 tail; the process
-  now freezes what it built at start). The server runs on uvicorn's defaults, which take uvloop and
-  httptools (both come with litestar[standard]), as `ops serve`, `./dev demo` and `./dev scale` do.
+  now freezes what it built at start). A fourth: uvicorn wrote each answer's head and body with two
+  socket sends; on this VM a send to a local socket is the costliest call of a pull (py-spy --native:
+  the write syscall was 40% of the server's samples, a quarter from those two sends, most of the rest
+  asyncpg's one Bind/Execute). The server now runs `ops.serving:HttpProtocol` (uvicorn's httptools
+  protocol sending a complete answer in one call), with uvloop, as `ops serve`, `./dev demo` and
+  `./dev scale` do: single intake about +15%, the closed loop about +10%.
+  Where p99 stands: in a round, the one worker runs all 20 requests up to their statement before it
+  reads any result (each about 0.5 ms of Python), then finishes them as the results come back, so
+  even the first answer of a round comes after about 18 ms and the last after 20 times the cost of
+  one pull (about 1.0 ms of the server's CPU and 0.55 ms of PostgreSQL's: measured from /proc over
+  the phase). The median round ends after about 23 ms; p99 is the worst one or two rounds of the
+  hundred, where other work on the two shared cores stretches a round to 45-65 ms. Neither
+  `synchronous_commit = off` (so not the disk), a token cache that never expires, nor a session-less
+  claim (an upper bound measured in process: 11% less CPU) moved that tail by more than the noise.
 - The load average at the start of the run is printed beside the date: other work on this 2-core
   machine slows the server and the client alike, and from one run to the next on a quiet machine the
   rates move by a third; hence three runs and their medians. The raw insert is the same kind of
