@@ -164,6 +164,9 @@ def _clean(value: object, max_depth: int, max_text: int, max_nodes: int) -> bool
         seen += 1
         if seen > max_nodes:
             return False
+        kind = type(node)
+        if kind is int or kind is bool or node is None:  # no ABC check of Mapping for the commonest leaves
+            continue
         if isinstance(node, str):
             if len(node) > max_text or search(node):
                 return False

@@ -90,7 +90,7 @@ def _text(
         if required:
             _problem(problems, path, "required")
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
+    if not isinstance(value, str) and (isinstance(value, bool) or not isinstance(value, int)):
         _problem(problems, path, f"expected a string, got {type(value).__name__}")
         return None
     text = str(value).strip() if key != "body" else str(value)
@@ -194,7 +194,14 @@ def parse_ticket(data: object, *, max_body_chars: int = 20_000) -> TicketData:
     )
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most of a JSON delivery: no ABC check of Mapping for every string
+        return value
+    if type(value) is dict:
+        return {k if type(k) is str else str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
