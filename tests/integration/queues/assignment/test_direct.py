@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ops.errors import DomainError
 from ops.queues.assignment.direct import assign_to
 from ops.queues.assignment.refusals import Refusal
 from ops.queues.models import Agent, Ticket, TicketEvent
@@ -28,22 +27,33 @@ async def _setup(db: Any, *, agents: int, tickets: int, capacity: int) -> tuple[
         return made[0].contract_id, [a.id for a in made], [t.id for t in rows]
 
 
-async def _try(db: Any, contract_id: int, ticket_id: int, agent_id: int) -> bool:
+# What a click may meet when others win first; any other refusal in the race is a bug.
+RACE_REFUSALS = {
+    "Ticket {protocol} is already with {agent}.",
+    "Ticket {protocol} changed in the meantime: reload and try again.",
+    "{agent} is at capacity ({capacity} open tickets).",
+}
+
+
+async def _try(db: Any, contract_id: int, ticket_id: int, agent_id: int) -> str | None:
+    """None when the click won, else the refusal's msgid."""
     try:
         async with db.begin() as session:
             await assign_to(
                 session, ticket_id=ticket_id, agent_id=agent_id, principal=supervisor_principal(contract_id)
             )
-    except DomainError:
-        return False
-    return True
+    except Refusal as refusal:
+        return refusal.msgid
+    return None
 
 
 async def race(db: Any, *, agents: int, tickets: int, capacity: int) -> None:
     contract_id, agent_ids, ticket_ids = await _setup(db, agents=agents, tickets=tickets, capacity=capacity)
     # Every supervisor click at once: each ticket to every agent.
     calls = [(t, a) for t in ticket_ids for a in agent_ids]
-    won = await asyncio.gather(*(_try(db, contract_id, t, a) for t, a in calls))
+    outcomes = await asyncio.gather(*(_try(db, contract_id, t, a) for t, a in calls))
+    assert {o for o in outcomes if o is not None} <= RACE_REFUSALS
+    won = [o is None for o in outcomes]
     async with db() as session:
         assigned = dict(
             (await session.execute(select(Ticket.id, Ticket.assigned_agent_id).where(Ticket.id.in_(ticket_ids))))
