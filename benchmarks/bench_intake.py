@@ -46,6 +46,7 @@ from sqlalchemy import delete, insert, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from ops.auth import issue_token
+from ops.cli.main import HTTP_PROTOCOL
 from ops.composition import import_models, wire
 from ops.contracts.document import parse_contract
 from ops.contracts.services import load_contract
@@ -333,7 +334,7 @@ async def pulls(
 def serve(url: str, port: int) -> subprocess.Popen[bytes]:
     env = os.environ | {"OPS_DATABASE_URL": url, "OPS_SCHEDULER": "off", "OPS_REDIS_URL": ""}
     env.pop("OPS_REDIS_URL")
-    command = [sys.executable, "-m", "uvicorn", "ops.app:create_app", "--factory", "--http", "ops.serving:HttpProtocol"]
+    command = [sys.executable, "-m", "uvicorn", "ops.app:create_app", "--factory", "--http", HTTP_PROTOCOL]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
     return subprocess.Popen(command, env=env, cwd=ROOT)
 

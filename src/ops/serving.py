@@ -37,8 +37,9 @@ class GatheringTransport:
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not self._pending:
             self._loop.call_soon(self.flush)
-        self._pending.append(bytes(data))  # the same object for bytes; a copy of a buffer the caller may change
-        self._size += len(data)
+        chunk = bytes(data)  # the same object for bytes; a copy of a buffer the caller may change
+        self._pending.append(chunk)
+        self._size += len(chunk)
         if self._size > GATHER_LIMIT:
             self.flush()
 

@@ -4,12 +4,6 @@ Debian's headless chromium driven by Playwright (never a downloaded browser)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ops.cli.main import HTTP_PROTOCOL
+from tests.integration.web.live_servers import served
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -40,13 +34,6 @@ class LiveServer:
     database_url: str
     tokens: dict[str, str]
     ids: dict[str, int] = field(default_factory=dict)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 async def _seed(database_url: str) -> tuple[dict[str, str], dict[str, int]]:
@@ -96,56 +83,8 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     # In a thread of its own: Playwright's sync API may already run an event loop in this one.
     with ThreadPoolExecutor(1) as pool:
         tokens, ids = pool.submit(asyncio.run, _seed(database_url)).result()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "OPS_DATABASE_URL": database_url,
-        "OPS_SCHEDULER": "off",
-        "OPS_REPORTS_DIR": str(tmp_path / "reports"),
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
-    }
-    env.pop("OPS_REDIS_URL", None)
-    log = (tmp_path / "server.log").open("wb")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "ops.app:create_app",
-            "--factory",
-            "--http",
-            HTTP_PROTOCOL,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health/live", timeout=1) as answer:  # noqa: S310 - local http
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the app did not start: {(tmp_path / 'server.log').read_text()[-2000:]}")
-            time.sleep(0.2)
+    with served(database_url, tmp_path, name="server") as url:
         yield LiveServer(url=url, database_url=database_url, tokens=tokens, ids=ids)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
 
 
 @pytest.fixture

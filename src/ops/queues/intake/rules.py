@@ -200,8 +200,6 @@ _PLAIN = (str, int, float, bool, type(None))
 def _jsonable(value: Any) -> Any:
     if type(value) in _PLAIN:  # most of a JSON delivery: no ABC check of Mapping for every string
         return value
-    if type(value) is dict:
-        return {k if type(k) is str else str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
