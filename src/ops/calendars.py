@@ -7,7 +7,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -306,7 +306,7 @@ def _to_us(dt: datetime) -> int:
     return (dt - _EPOCH) // _US
 
 
-def _from_us(us: int, tz: ZoneInfo) -> datetime:
+def _from_us(us: int, tz: tzinfo) -> datetime:
     return (_EPOCH + timedelta(microseconds=us)).astimezone(tz)
 
 
@@ -362,6 +362,15 @@ def _open_segments(cal: Calendar, start_us: int, pauses: list[Interval]) -> Iter
             yield cursor, b
 
 
+def _minutes_us(minutes: float) -> int:
+    """Minutes as whole microseconds, rounded as `timedelta` rounds them."""
+    if not math.isfinite(minutes) or minutes < 0:
+        raise ValueError(f"minutes must be a finite number >= 0, got {minutes}")
+    if isinstance(minutes, int) or minutes.is_integer():  # the usual target: exact without timedelta's arithmetic
+        return int(minutes) * _US_PER_MINUTE
+    return round(timedelta(minutes=minutes) / _US)
+
+
 def add_business_minutes(
     cal: Calendar,
     start: datetime,
@@ -379,16 +388,42 @@ def add_business_minutes(
     Zero minutes returns `start` itself (converted to the calendar's zone), even when the calendar is
     closed then: nothing has to happen, so nothing is late. Minutes are kept to the microsecond.
     """
-    if not math.isfinite(minutes) or minutes < 0:
-        raise ValueError(f"minutes must be a finite number >= 0, got {minutes}")
+    remaining = _minutes_us(minutes)
     start_us = _to_us(_aware(start, "start"))
-    remaining = round(timedelta(minutes=minutes) / _US)
     if remaining == 0:
         return start.astimezone(cal.timezone)
     for a, b in _open_segments(cal, start_us, _merge_pauses(pauses)):
         if b - a >= remaining:
             return _from_us(a + remaining, cal.timezone)
         remaining -= b - a
+    raise AssertionError("unreachable: _windows_from is endless")  # pragma: no cover
+
+
+def add_business_minutes_each(
+    cal: Calendar, start: datetime, minutes: Sequence[float], zone: tzinfo | None = None
+) -> list[datetime]:
+    """`add_business_minutes(cal, start, m)` for every `m` of `minutes` (no pauses), from one walk of the calendar:
+    a ticket's first-response and resolution deadlines start at the same instant. Same instants, in the same order,
+    in `zone` (the calendar's by default)."""
+    zone = zone or cal.timezone
+    wanted = sorted((_minutes_us(m), i) for i, m in enumerate(minutes))
+    start_us = _to_us(_aware(start, "start"))
+    out: list[datetime] = [start] * len(wanted)
+    k = 0
+    while k < len(wanted) and wanted[k][0] == 0:
+        out[wanted[k][1]] = start.astimezone(zone)
+        k += 1
+    if k == len(wanted):
+        return out
+    counted = 0  # counting time (microseconds) in the windows before the current one
+    for a, b in _windows_from(cal, start_us):
+        # The earliest instant a count is reached: one landing on a window's end stays there.
+        while wanted[k][0] - counted <= b - a:
+            out[wanted[k][1]] = _from_us(a + wanted[k][0] - counted, zone)
+            k += 1
+            if k == len(wanted):
+                return out
+        counted += b - a
     raise AssertionError("unreachable: _windows_from is endless")  # pragma: no cover
 
 

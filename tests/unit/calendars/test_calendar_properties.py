@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from ops.calendars import (
     Calendar,
     add_business_minutes,
+    add_business_minutes_each,
     business_minutes_between,
     is_open,
     next_open,
@@ -92,6 +93,34 @@ def test_elapsed_time_to_the_due_time_is_the_target(
     pauses = data.draw(pauses_after(start))
     due = add_business_minutes(cal, start, minutes, pauses)
     assert business_minutes_between(cal, start, due, pauses) == minutes
+
+
+@FAST
+@given(
+    cal=calendars(),
+    start=starts,
+    minutes=st.lists(st.one_of(st.integers(0, 5_000), st.floats(0, 5_000)), min_size=1, max_size=4),
+)
+def test_deadlines_from_one_walk_are_each_deadline_on_its_own(
+    cal: Calendar, start: datetime, minutes: list[float]
+) -> None:
+    # A ticket's first-response and resolution deadlines come from one walk of the calendar: in any order, with
+    # repeats and zeros, each is what adding its minutes alone gives, to the microsecond and in the same zone.
+    each = add_business_minutes_each(cal, start, minutes)
+    alone = [add_business_minutes(cal, start, m) for m in minutes]
+    assert each == alone
+    assert [d.tzinfo for d in each] == [d.tzinfo for d in alone]
+    in_utc = add_business_minutes_each(cal, start, minutes, UTC)
+    assert in_utc == alone
+    assert {d.tzinfo for d in in_utc} == {UTC}
+
+
+def test_deadlines_from_one_walk_refuse_what_adding_refuses() -> None:
+    cal = Calendar(timezone=ZoneInfo("UTC"), hours=(((540, 1020),),) * 7)
+    with pytest.raises(ValueError, match="minutes must be a finite number >= 0, got -1"):
+        add_business_minutes_each(cal, datetime(2026, 3, 2, tzinfo=UTC), [30, -1])
+    with pytest.raises(ValueError, match="start must be timezone-aware"):
+        add_business_minutes_each(cal, datetime(2026, 3, 2), [30])
 
 
 @FAST

@@ -74,8 +74,9 @@ class KeywordMatcher:
         """The keywords (as written in the rule) found in normalised text, in rule order."""
         if self._named is None:
             return ()
-        found = {m.lastgroup for m in self._named.finditer(normalized)}
-        return tuple(k for i, k in enumerate(self.keywords) if f"k{i}" in found)
+        # Each alternative is one top-level group, in keyword order: a match's group number names its keyword.
+        found = {m.lastindex or 0 for m in self._named.finditer(normalized)}
+        return tuple(self.keywords[i - 1] for i in sorted(found) if i)
 
 
 def _fold_codes(codes: Iterable[str]) -> frozenset[str]:

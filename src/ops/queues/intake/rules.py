@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from ops import bounds
-from ops.calendars import Calendar, add_business_minutes
+from ops.calendars import Calendar, add_business_minutes_each
 from ops.contracts.document import from_document
 from ops.contracts.schemas import VOICE_KINDS
 from ops.errors import DomainError, InvalidInputError
@@ -424,8 +424,9 @@ def build_row(intake: Intake, data: TicketData, *, now: datetime) -> tuple[dict[
     targets = Targets.from_policy(queue.sla, result.level)
     first_due = resolution_due = None
     if targets is not None:
-        first_due = add_business_minutes(queue.calendar, created, targets.first_response).astimezone(UTC)
-        resolution_due = add_business_minutes(queue.calendar, created, targets.resolution).astimezone(UTC)
+        first_due, resolution_due = add_business_minutes_each(
+            queue.calendar, created, (targets.first_response, targets.resolution), UTC
+        )
     reason_id = None
     if reason is not None:
         home = queue.code if (queue.code, reason) in intake.reason_ids else rules.reason_queues[reason][0]
