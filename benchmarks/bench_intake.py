@@ -386,9 +386,16 @@ NOTES = """Reading the figures:
   the process holds before the first statement; then one query for the contract, one existence query
   per 400 keys, one protocol reservation per day, the ids reserved, one executemany of the tickets and
   one INSERT ... SELECT of their created events per request, the news told from the rows (not read
-  back), the pushes left to a job; the answer is built from the rows. Per row, the rest is JSON in and
-  out, validation (`parse_ticket`, ~35 us) and the rules (`build_row`, ~50 us), and SQLAlchemy's bind
-  processing, which the raw insert pays too.
+  back), the pushes left to a job; the answer is built from the rows. On SQLite the server spends about
+  137 us of CPU a row (/proc over the phase; py-spy shares): validation (`parse_ticket`, ~20 us in
+  process) 13%, the rules (`build_row`, ~30 us) 19%, SQLAlchemy's bind processing 13% and SQLite's own
+  work 13% (both paid by the raw insert too, which needs ~34 us a row in all), the live news 5%, the
+  answer (a ticket view a row) 7%, the rest HTTP, JSON and the commit. Against the Core executemany the
+  bulk path stands at about a quarter (SQLite) and a third (PostgreSQL): 0.7 would leave the rules,
+  validation, events and answer about 15 us a row, which Python per-row code does not reach on this
+  machine. Until 2026-12-06 the "raw insert" here was the ORM's bulk INSERT (about 110 us a row on
+  SQLite, most of it the ORM's own per-row work), and bulk was reported at 0.68 / 0.92 of it; the ORM
+  column keeps that comparison readable.
 - Single: the token comes from a 5 s cache that revocation clears and the contract's rules from a cache
   checked against the contract's id and checksum. On PostgreSQL a delivery is then one statement (the
   checksum check, the key's lookup, the day's counter, the ticket and its created event, in data-modifying
@@ -431,8 +438,7 @@ NOTES = """Reading the figures:
 - The load average at the start of the run is printed beside the date: other work on this 2-core
   machine slows the server and the client alike, and from one run to the next on a quiet machine the
   rates move by a third; hence three runs and their medians. The raw insert is the same kind of
-  executemany the bulk path runs, measured before the server starts: a run where bulk beats it (a
-  ratio over 1) shows how far apart two measures of one thing land here.
+  executemany the bulk path runs, measured in the benchmark's own process before the server starts.
 """
 
 
