@@ -32,6 +32,9 @@ _ONE_DAY = timedelta(days=1)
 # A calendar with weekly hours is open at least once a week unless its holiday list blocks every
 # such day; scanning ten years of closed days means the data is wrong, not that work is slow.
 _MAX_CLOSED_DAYS = 3660
+# The most business minutes one count may add: ten years of every minute (an SLA target is hours or days). A count
+# past it is refused at once instead of walking the calendar towards the year 9999.
+MAX_MINUTES = 5_256_000
 _TIME_RE = re.compile(r"^(\d{2}):(\d{2})$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -341,6 +344,8 @@ def _windows_from(cal: Calendar, start_us: int) -> Iterator[Interval]:
         for a, b in intervals:
             if b > start_us:
                 yield max(a, start_us), b
+        if day == date.max:
+            raise CalendarError("hours: the count runs past the last date there is (9999-12-31)")
         day += _ONE_DAY
 
 
@@ -366,6 +371,8 @@ def _minutes_us(minutes: float) -> int:
     """Minutes as whole microseconds, rounded as `timedelta` rounds them."""
     if not math.isfinite(minutes) or minutes < 0:
         raise ValueError(f"minutes must be a finite number >= 0, got {minutes}")
+    if minutes > MAX_MINUTES:
+        raise ValueError(f"minutes must be at most {MAX_MINUTES} (ten years), got {minutes:g}")
     if isinstance(minutes, int) or minutes.is_integer():  # the usual target: exact without timedelta's arithmetic
         return int(minutes) * _US_PER_MINUTE
     return round(timedelta(minutes=minutes) / _US)

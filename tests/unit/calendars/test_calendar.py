@@ -228,8 +228,20 @@ def test_bad_pause_and_naive_times_are_rejected() -> None:
         add_business_minutes(cal, datetime(2025, 6, 2, 9), 10)
     with pytest.raises(ValueError, match="minutes must be a finite number >= 0"):
         add_business_minutes(cal, sp(2025, 6, 2, 9), -1)
+    with pytest.raises(ValueError, match=r"minutes must be at most 5256000 \(ten years\), got 1e\+20"):
+        add_business_minutes(cal, sp(2025, 6, 2, 9), 1e20)
     with pytest.raises(ValueError, match=r"end .* is before start"):
         business_minutes_between(cal, sp(2025, 6, 2, 9), sp(2025, 6, 2, 8))
+
+
+def test_a_count_past_the_last_date_is_an_error_not_an_overflow() -> None:
+    # One open minute a week, from the last weeks of the calendar: the count cannot end by 9999-12-31.
+    sparse = Calendar.from_dict({"timezone": "UTC", "hours": {"mon": [["09:00", "09:01"]]}})
+    with pytest.raises(CalendarError, match=r"the count runs past the last date there is \(9999-12-31\)"):
+        add_business_minutes(sparse, datetime(9999, 11, 1, tzinfo=UTC), 100)
+    assert add_business_minutes(sparse, datetime(9999, 11, 1, tzinfo=UTC), 3) == datetime(
+        9999, 11, 15, 9, 1, tzinfo=UTC
+    )
 
 
 def test_windows_ending_at_24_00_join_the_next_day() -> None:

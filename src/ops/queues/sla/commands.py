@@ -11,7 +11,7 @@ import click
 import yaml
 
 from ops import bounds
-from ops.calendars import Calendar, CalendarError, add_business_minutes, business_minutes_between
+from ops.calendars import MAX_MINUTES, Calendar, CalendarError, add_business_minutes, business_minutes_between
 
 Pause = tuple[datetime, datetime]
 
@@ -79,6 +79,8 @@ def _parse_pauses(ctx: click.Context, param: click.Parameter, values: tuple[str,
 def _parse_minutes(ctx: click.Context, param: click.Parameter, value: float) -> float:
     if not math.isfinite(value) or value < 0:
         raise click.BadParameter(f"{value} is not a number of minutes >= 0", ctx, param)
+    if value > MAX_MINUTES:
+        raise click.BadParameter(f"{value:g} minutes: at most {MAX_MINUTES} (ten years)", ctx, param)
     return value
 
 
@@ -116,7 +118,10 @@ def due(calendar: Calendar, start: datetime, minutes: float, pauses: list[Pause]
 
     A deadline that lands exactly at closing time stays at closing time; 0 minutes is START itself.
     """
-    moment = add_business_minutes(calendar, start, minutes, pauses)
+    try:
+        moment = add_business_minutes(calendar, start, minutes, pauses)
+    except CalendarError as exc:  # a calendar too sparse for the count: it would end past the year 9999
+        raise click.ClickException(str(exc)) from None
     click.echo(json.dumps({"due": moment.isoformat()}))
 
 

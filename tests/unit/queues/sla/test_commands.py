@@ -113,6 +113,7 @@ def test_elapsed_whole_minutes_print_as_an_integer(calendar_file: Path) -> None:
         (["--start", "yesterday", "--minutes", "10"], "'yesterday' is not an ISO 8601 timestamp"),
         (["--start", "2025-06-02T09:00Z", "--minutes", "-5"], "-5.0 is not a number of minutes >= 0"),
         (["--start", "2025-06-02T09:00Z", "--minutes", "nan"], "is not a number of minutes >= 0"),
+        (["--start", "2025-06-02T09:00Z", "--minutes", "1e20"], "1e+20 minutes: at most 5256000 (ten years)"),
         (["--start", "2025-06-02T09:00Z", "--minutes", "ten"], "'ten' is not a valid float"),
         (
             ["--start", "2025-06-02T09:00Z", "--minutes", "10", "--pause", "2025-06-02T10:00Z"],
