@@ -432,9 +432,15 @@ NOTES = """Reading the figures:
   even the first answer of a round comes after about 18 ms and the last after 20 times the cost of
   one pull (about 1.0 ms of the server's CPU and 0.55 ms of PostgreSQL's: measured from /proc over
   the phase). The median round ends after about 23 ms; p99 is the worst one or two rounds of the
-  hundred, where other work on the two shared cores stretches a round to 45-65 ms. Neither
-  `synchronous_commit = off` (so not the disk), a token cache that never expires, nor a session-less
-  claim (an upper bound measured in process: 11% less CPU) moved that tail by more than the noise.
+  hundred, where other work on the two shared cores stretches a round to 40-50 ms. One of those worst
+  rounds was of our making: the token cache kept every grant exactly 5 s, so the 20 agents' grants,
+  first read in the same round, expired in the same round, and every fifth second a round waited for 20
+  token reads (timing each round: the slowest of a run began at 5.0 or 10.0 s, 45-57 ms against 38-41
+  ms for the next). Each grant now lives a random 2.5-5 s (revocation still reaches every process
+  within 5 s), and the slowest rounds fall at no particular second. Neither `synchronous_commit = off`
+  (so not the disk) nor a session-less claim (an upper bound measured in process: 11% less CPU) moved
+  the tail by more than the noise; no autovacuum ran during the pulls (pg_stat_activity polled every
+  50 ms).
 - The load average at the start of the run is printed beside the date: other work on this 2-core
   machine slows the server and the client alike, and from one run to the next on a quiet machine the
   rates move by a third; hence three runs and their medians. The raw insert is the same kind of

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import secrets
 import time
 from dataclasses import dataclass
@@ -145,18 +146,23 @@ class TokenCache:
     """Grants of recently seen tokens and page sessions, for a few seconds: a request pays no database round trip
     for a credential checked a moment ago. One cache per application (so per process): a token revoked by
     `ops token revoke` stops working everywhere within `ttl` seconds, and an entry never outlives the credential's
-    own expiry. Unknown credentials are never cached: a wrong one always meets the database."""
+    own expiry. Unknown credentials are never cached: a wrong one always meets the database.
+
+    Each entry lives a random share of `ttl`, between half and all of it: credentials first seen together (a team
+    pressing Next at the start of a shift, a process's first burst) would otherwise all meet the database again in
+    the same instant, and the 20 agents of one round then waited for 20 token reads (every fifth second, that
+    round was the benchmark's slowest)."""
 
     def __init__(self, ttl: float = 5.0, size: int = 10_000) -> None:
         self.ttl, self.size = ttl, size
-        self.entries: dict[str, tuple[Grant, float]] = {}
+        self.entries: dict[str, tuple[Grant, float]] = {}  # digest -> (grant, monotonic deadline)
 
     def get(self, digest: str) -> Principal | None:
         found = self.entries.get(digest)
         if found is None:
             return None
-        grant, seen = found
-        if time.monotonic() - seen > self.ttl or grant.valid_until <= utcnow():
+        grant, deadline = found
+        if time.monotonic() > deadline or grant.valid_until <= utcnow():
             self.entries.pop(digest, None)
             return None
         return grant.principal
@@ -164,7 +170,8 @@ class TokenCache:
     def put(self, digest: str, grant: Grant) -> None:
         if len(self.entries) >= self.size:
             self.entries.clear()  # a burst of many tokens: start over rather than track ages
-        self.entries[digest] = (grant, time.monotonic())
+        lifetime = self.ttl * random.uniform(0.5, 1.0)  # a spread of expiries, not a secret
+        self.entries[digest] = (grant, time.monotonic() + lifetime)
 
     def forget(self, digest: str | None = None) -> None:
         if digest is None:
