@@ -12,10 +12,12 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
+    "MAX_MINUTES",
     "WEEKDAYS",
     "Calendar",
     "CalendarError",
     "add_business_minutes",
+    "add_business_minutes_each",
     "business_days_between",
     "business_minutes_between",
     "is_open",
@@ -35,6 +37,7 @@ _MAX_CLOSED_DAYS = 3660
 # The most business minutes one count may add: ten years of every minute (an SLA target is hours or days). A count
 # past it is refused at once instead of walking the calendar towards the year 9999.
 MAX_MINUTES = 5_256_000
+_LAST_DAY = date.max - timedelta(days=1)
 _TIME_RE = re.compile(r"^(\d{2}):(\d{2})$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -344,9 +347,9 @@ def _windows_from(cal: Calendar, start_us: int) -> Iterator[Interval]:
         for a, b in intervals:
             if b > start_us:
                 yield max(a, start_us), b
-        if day == date.max:
-            raise CalendarError("hours: the count runs past the last date there is (9999-12-31)")
         day += _ONE_DAY
+        if day >= _LAST_DAY:  # its windows could end past 9999-12-31 in UTC, which no datetime holds
+            raise CalendarError(f"hours: the count runs past the last date a count can reach ({_LAST_DAY})")
 
 
 def _open_segments(cal: Calendar, start_us: int, pauses: list[Interval]) -> Iterator[Interval]:

@@ -13,6 +13,7 @@ from ops.calendars import (
     Calendar,
     CalendarError,
     add_business_minutes,
+    add_business_minutes_each,
     business_days_between,
     business_minutes_between,
     is_open,
@@ -235,13 +236,18 @@ def test_bad_pause_and_naive_times_are_rejected() -> None:
 
 
 def test_a_count_past_the_last_date_is_an_error_not_an_overflow() -> None:
-    # One open minute a week, from the last weeks of the calendar: the count cannot end by 9999-12-31.
+    # One open minute a week, from the last weeks there are: the count cannot end in time. 9999-12-31 is a Friday,
+    # and a Friday window ending at 24:00, or late on a Friday behind UTC, would end past any datetime.
+    for hours, zone in (({"mon": [["09:00", "09:01"]]}, "UTC"), ({"fri": [["23:59", "24:00"]]}, "UTC")):
+        sparse = Calendar.from_dict({"timezone": zone, "hours": hours})
+        with pytest.raises(CalendarError, match=r"the count runs past the last date a count can reach \(9999-12-30\)"):
+            add_business_minutes(sparse, datetime(9999, 11, 1, tzinfo=UTC), 100)
+    late = Calendar.from_dict({"timezone": "America/Sao_Paulo", "hours": {"fri": [["22:00", "23:00"]]}})
+    with pytest.raises(CalendarError, match="the count runs past"):
+        add_business_minutes_each(late, datetime(9999, 11, 1, tzinfo=UTC), [30, 600])
     sparse = Calendar.from_dict({"timezone": "UTC", "hours": {"mon": [["09:00", "09:01"]]}})
-    with pytest.raises(CalendarError, match=r"the count runs past the last date there is \(9999-12-31\)"):
-        add_business_minutes(sparse, datetime(9999, 11, 1, tzinfo=UTC), 100)
-    assert add_business_minutes(sparse, datetime(9999, 11, 1, tzinfo=UTC), 3) == datetime(
-        9999, 11, 15, 9, 1, tzinfo=UTC
-    )
+    due = add_business_minutes(sparse, datetime(9999, 11, 1, tzinfo=UTC), 3)
+    assert due == datetime(9999, 11, 15, 9, 1, tzinfo=UTC)
 
 
 def test_windows_ending_at_24_00_join_the_next_day() -> None:
