@@ -398,23 +398,19 @@ def add_business_minutes(
     Zero minutes returns `start` itself (converted to the calendar's zone), even when the calendar is
     closed then: nothing has to happen, so nothing is late. Minutes are kept to the microsecond.
     """
-    remaining = _minutes_us(minutes)
-    start_us = _to_us(_aware(start, "start"))
-    if remaining == 0:
-        return start.astimezone(cal.timezone)
-    for a, b in _open_segments(cal, start_us, _merge_pauses(pauses)):
-        if b - a >= remaining:
-            return _from_us(a + remaining, cal.timezone)
-        remaining -= b - a
-    raise AssertionError("unreachable: _windows_from is endless")  # pragma: no cover
+    return add_business_minutes_each(cal, start, (minutes,), pauses)[0]
 
 
 def add_business_minutes_each(
-    cal: Calendar, start: datetime, minutes: Sequence[float], zone: tzinfo | None = None
+    cal: Calendar,
+    start: datetime,
+    minutes: Sequence[float],
+    pauses: Sequence[tuple[datetime, datetime]] = (),
+    zone: tzinfo | None = None,
 ) -> list[datetime]:
-    """`add_business_minutes(cal, start, m)` for every `m` of `minutes` (no pauses), from one walk of the calendar:
-    a ticket's first-response and resolution deadlines start at the same instant. Same instants, in the same order,
-    in `zone` (the calendar's by default)."""
+    """`add_business_minutes(cal, start, m, pauses)` for every `m` of `minutes`, in the same order, from one walk of
+    the calendar (a ticket's first-response and resolution deadlines start at the same instant); in `zone`, the
+    calendar's by default."""
     zone = zone or cal.timezone
     wanted = sorted((_minutes_us(m), i) for i, m in enumerate(minutes))
     start_us = _to_us(_aware(start, "start"))
@@ -425,9 +421,11 @@ def add_business_minutes_each(
         k += 1
     if k == len(wanted):
         return out
-    counted = 0  # counting time (microseconds) in the windows before the current one
-    for a, b in _windows_from(cal, start_us):
-        # The earliest instant a count is reached: one landing on a window's end stays there.
+    # Without pauses the counting time is the opening windows themselves (the usual case: a new ticket's deadlines).
+    segments = _open_segments(cal, start_us, _merge_pauses(pauses)) if pauses else _windows_from(cal, start_us)
+    counted = 0  # counting time (microseconds) in the segments before the current one
+    for a, b in segments:
+        # The earliest instant a count is reached: one landing on a segment's end stays there.
         while wanted[k][0] - counted <= b - a:
             out[wanted[k][1]] = _from_us(a + wanted[k][0] - counted, zone)
             k += 1

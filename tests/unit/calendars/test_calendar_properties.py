@@ -100,17 +100,19 @@ def test_elapsed_time_to_the_due_time_is_the_target(
     cal=calendars(),
     start=starts,
     minutes=st.lists(st.one_of(st.integers(0, 5_000), st.floats(0, 5_000)), min_size=1, max_size=4),
+    data=st.data(),
 )
 def test_deadlines_from_one_walk_are_each_deadline_on_its_own(
-    cal: Calendar, start: datetime, minutes: list[float]
+    cal: Calendar, start: datetime, minutes: list[float], data: st.DataObject
 ) -> None:
     # A ticket's first-response and resolution deadlines come from one walk of the calendar: in any order, with
-    # repeats and zeros, each is what adding its minutes alone gives, to the microsecond and in the same zone.
-    each = add_business_minutes_each(cal, start, minutes)
-    alone = [add_business_minutes(cal, start, m) for m in minutes]
+    # repeats, zeros and pauses, each is what adding its minutes alone gives, to the microsecond and in the same zone.
+    pauses = data.draw(pauses_after(start))
+    each = add_business_minutes_each(cal, start, minutes, pauses)
+    alone = [add_business_minutes(cal, start, m, pauses) for m in minutes]
     assert each == alone
     assert [d.tzinfo for d in each] == [d.tzinfo for d in alone]
-    in_utc = add_business_minutes_each(cal, start, minutes, UTC)
+    in_utc = add_business_minutes_each(cal, start, minutes, pauses, zone=UTC)
     assert in_utc == alone
     assert {d.tzinfo for d in in_utc} == {UTC}
 

@@ -425,7 +425,7 @@ def build_row(intake: Intake, data: TicketData, *, now: datetime) -> tuple[dict[
     first_due = resolution_due = None
     if targets is not None:
         first_due, resolution_due = add_business_minutes_each(
-            queue.calendar, created, (targets.first_response, targets.resolution), UTC
+            queue.calendar, created, (targets.first_response, targets.resolution), zone=UTC
         )
     reason_id = None
     if reason is not None:
