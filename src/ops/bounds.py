@@ -338,6 +338,10 @@ def struct_problems(struct: msgspec.Struct, multiline: frozenset[str] = frozense
                 problem = number_problem(item, low=-MAX_MONEY, high=MAX_MONEY)
             elif isinstance(item, float) and not _finite(item):
                 problem = f"{item} is not a finite number"
+            elif isinstance(item, int) and not isinstance(item, bool) and not -MAX_ID <= item <= MAX_ID:
+                # Every whole number a request carries (an id, a number, a count) lands in a 32-bit column or is
+                # compared with one: a larger one was a 500 from the database driver.
+                problem = f"{item} is out of range (at most {MAX_ID} either way)"
             if problem is not None:
                 yield name, problem
 

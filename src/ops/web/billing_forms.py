@@ -150,6 +150,11 @@ def explain_state(
     month = w.fmt.month(date.fromisoformat(f"{month}-01")) if month_or_none(month) else month
     if isinstance(exc, NotFoundError) and current is None:
         return _("There is no measurement of {month} yet.").format(month=month)
+    if isinstance(exc, measurements.PeriodNotOverError):
+        end = w.fmt.date(exc.ends_on)
+        return _("The period of {month} ends on {end}: its measurement is submitted after that day.").format(
+            month=month, end=end
+        )
     if field_of(exc) == "month" and exc.status_code == 422:
         return _("The period of {month} has not started yet.").format(month=month)
     if isinstance(exc, ConflictError) and current is not None:

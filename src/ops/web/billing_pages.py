@@ -227,8 +227,13 @@ async def billing_issue_invoice(
 
 
 def explain_payment(exc: DomainError, _current: Measurement | None, _month: str, w: Words) -> str | None:
+    if isinstance(exc, invoices.OverpaymentError):
+        left = w.fmt.money(exc.left, exc.currency)
+        return w._("The amount is more than what is left to pay on this invoice ({left}).").format(left=left)
     if isinstance(exc, ConflictError):
         return w._("The invoice is void: it takes no payment.")
+    if isinstance(exc, invoices.PaidAfterTodayError):
+        return w._("The payment date is after today: record a payment once the money has arrived.")
     if field_of(exc) == "paid_on":
         return w._("The payment date is before the invoice was issued.")
     if isinstance(exc, NotFoundError):

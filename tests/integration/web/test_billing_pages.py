@@ -5,9 +5,10 @@ reader's language with nothing changed; Portuguese and Spanish words and Babel's
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -139,11 +140,25 @@ async def test_a_failed_action_shows_its_error_in_the_page_language_and_changes_
     for far in ("0001-01-01", "9999-12-31"):  # outside the input window (issue 13)
         refused = await client.post("/billing/payments", data={**bad, "amount": "10,00", "paid_on": far})
         assert refused.status_code == 422 and "Informe uma data." in refused.text
+    ahead = str(date.fromisoformat(TODAY) + timedelta(days=2))  # a day of leeway for the clocks
+    ahead = await client.post("/billing/payments", data={**bad, "amount": "10,00", "paid_on": ahead})
+    assert ahead.status_code == 422 and "A data do pagamento é posterior a hoje" in ahead.text
+    # A cent more than the invoice's net is refused, saying what is left.
+    async with db() as session:
+        net = (await session.execute(select(Invoice.net))).scalar_one()
+    over = await client.post("/billing/payments", data={**bad, "amount": str(net + Decimal("0.01")).replace(".", ",")})
+    left = Formats("pt-BR").money(net, "BRL")
+    assert over.status_code == 409 and f"O valor é maior do que o que falta pagar nesta fatura ({left})." in over.text
     assert await _count(db, Payment) == 0
     future = await client.post("/billing/measurement/draft", data={"contract": "reference", "month": "2099-01"})
     assert future.status_code == 422 and "O período de janeiro de 2099 ainda não começou." in future.text
     junk = await client.get("/billing", params={"contract": "reference", "month": "2026-99"})
     assert junk.status_code == 422 and "Um mês se escreve AAAA-MM." in junk.text
+    month = f"{datetime.now(ZoneInfo('America/Sao_Paulo')):%Y-%m}"  # the month under way
+    current = {"contract": "reference", "month": month}
+    assert (await client.post("/billing/measurement/draft", data=current, follow_redirects=False)).status_code == 303
+    early = await client.post("/billing/measurement/submit", data={**current, "version": "1"})
+    assert early.status_code == 409 and "a medição é enviada depois desse dia." in early.text
 
 
 async def test_the_pages_speak_portuguese_and_spanish_with_babel_money(client: Client, db: Any) -> None:

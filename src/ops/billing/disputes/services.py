@@ -173,6 +173,8 @@ async def _line(
     measurement = await latest(session, contract_id=contract.id, month=month)
     if measurement is None:
         raise NotFoundError(f"no measurement of {contract.code} for {month}")
+    if measurement.state == "draft":  # the provider's working copy: nothing on it is billed or shown to the client
+        raise ConflictError(f"the measurement of {contract.code} for {month} is a draft: nothing on it is billed yet")
     line = next((x for x in measurement.lines if x.position == position), None)
     if line is None:
         problem = f"no line {position} in version {measurement.version} of {month} ({len(measurement.lines)} lines)"

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import bounds
 from ops.auth import Principal
 from ops.billing.invoices.chain import (
     GENESIS,
@@ -283,11 +284,15 @@ async def get_invoice(
     session: AsyncSession, *, code: str, number: int, principal: Principal | None, kind: str = "invoice"
 ) -> Invoice:
     contract = await get_contract(session, code=code, principal=principal)
-    row = (
-        await session.execute(
-            select(Invoice).where(Invoice.contract_id == contract.id, Invoice.kind == kind, Invoice.number == number)
-        )
-    ).scalar_one_or_none()
+    row = None
+    if bounds.id_problem(number) is None:  # a number no column holds names no document (and is no 500)
+        row = (
+            await session.execute(
+                select(Invoice).where(
+                    Invoice.contract_id == contract.id, Invoice.kind == kind, Invoice.number == number
+                )
+            )
+        ).scalar_one_or_none()
     if row is None:
         raise NotFoundError(f"no {kind.replace('_', ' ')} {number} of {code}")
     return row
@@ -309,6 +314,25 @@ async def payments(session: AsyncSession, *, invoice_id: int) -> list[Payment]:
         select(Payment).where(Payment.invoice_id == invoice_id).order_by(Payment.paid_on, Payment.id)
     )
     return list(rows.scalars())
+
+
+class OverpaymentError(ConflictError):
+    """A payment above what is left to pay: a mistyped amount, or the same payment recorded twice."""
+
+    def __init__(self, number: int, amount: Decimal, left: Decimal, currency: str) -> None:
+        paid = "" if left > 0 else " (it is paid)"
+        super().__init__(f"amount: {amount} is more than the {left} left to pay on invoice {number}{paid}")
+        self.left, self.currency = left, currency
+
+
+class PaidAfterTodayError(InvalidInputError):
+    """A payment dated after today: it is recorded once the money has arrived."""
+
+    def __init__(self, paid_on: date, today: date) -> None:
+        super().__init__(
+            f"paid_on: {paid_on} is in the future (today is {today} on the contract's clock)",
+            extra=[{"field": "paid_on", "problem": f"after today, {today}"}],
+        )
 
 
 async def record_payment(
@@ -334,6 +358,17 @@ async def record_payment(
             f"paid_on: {paid_on} is before the invoice was issued",
             extra=[{"field": "paid_on", "problem": "before issue"}],
         )
+    today = await contract_today(session, invoice)
+    # A payment is recorded when the money arrived, not when it is expected; a day of leeway for a clock ahead of the
+    # contract's (as for the issue day above).
+    if paid_on > today + timedelta(days=1):
+        raise PaidAfterTodayError(paid_on, today)
+    # The invoice's row locked (PostgreSQL; SQLite's writer lock is taken at BEGIN): two payments recorded at once
+    # are checked against the balance one after the other.
+    await session.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
+    left = max((await standing(session, invoice, today=today)).balance, ZERO)
+    if amount > left:
+        raise OverpaymentError(number, amount, left, invoice.currency)
     row = Payment(invoice_id=invoice.id, paid_on=paid_on, amount=amount, note=note, recorded_by=actor)
     session.add(row)
     await session.flush()

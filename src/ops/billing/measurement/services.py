@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -38,6 +38,14 @@ from ops.staffing.planning.execution import executed_shifts
 from ops.staffing.planning.oncall_requests import oncall_shifts, oncall_terms
 
 EDITABLE = ("draft",)
+
+
+class PeriodNotOverError(ConflictError):
+    """A measurement submitted before its period is over."""
+
+    def __init__(self, month: str, ends_on: date) -> None:
+        super().__init__(f"the period of {month} ends on {ends_on}: submit its measurement after that day")
+        self.ends_on = ends_on
 
 
 def period_of(terms: BillingTerms, month: str) -> Period:
@@ -301,6 +309,7 @@ async def get_measurement(
     contract, document = await _contract(session, code, principal)
     period_of(terms_of(document), month)
     query = select(Measurement).where(Measurement.contract_id == contract.id, Measurement.month == month)
+    query = _seen_by(query, principal)
     if version is not None:
         query = query.where(Measurement.version == version)
     row = (
@@ -313,11 +322,15 @@ async def get_measurement(
     return row
 
 
+def _seen_by(query: Select[tuple[Measurement]], principal: Principal | None) -> Select[tuple[Measurement]]:
+    """A draft is the provider's until it is submitted: the client's token does not see it (nor its version)."""
+    return query.where(Measurement.state != "draft") if principal is not None and principal.role == "client" else query
+
+
 async def list_measurements(session: AsyncSession, *, code: str, principal: Principal | None) -> list[Measurement]:
     contract, _ = await _contract(session, code, principal)
     rows = await session.execute(
-        select(Measurement)
-        .where(Measurement.contract_id == contract.id)
+        _seen_by(select(Measurement).where(Measurement.contract_id == contract.id), principal)
         .options(selectinload(Measurement.lines))
         .order_by(Measurement.month.desc(), Measurement.version.desc())
     )
@@ -439,7 +452,15 @@ async def _transition(
     return row
 
 
-async def submit(session: AsyncSession, *, code: str, month: str, actor: str) -> Measurement:
+async def submit(
+    session: AsyncSession, *, code: str, month: str, actor: str, now: datetime | None = None
+) -> Measurement:
+    """Send the draft to the client, once its period is over (what was delivered in it is known only then)."""
+    contract, _ = await _contract(session, code, None)
+    current = await latest(session, contract_id=contract.id, month=month)
+    today = (now or utcnow()).astimezone(ZoneInfo(contract.timezone)).date()
+    if current is not None and current.state == "draft" and current.period_end >= today:
+        raise PeriodNotOverError(month, current.period_end)
     return await _transition(
         session,
         code=code,

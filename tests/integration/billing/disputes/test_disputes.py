@@ -427,3 +427,33 @@ async def test_a_settled_dispute_frees_its_subject_for_a_new_one(db: Any) -> Non
         )
         second = await services.open_dispute(session, **{**args, "description": "not worked: new evidence"})
     assert second.id != first.id and second.state == "opened"
+
+
+async def test_a_number_no_column_holds_is_refused_naming_its_field(client: AsyncTestClient[Litestar], db: Any) -> None:
+    """Huge whole numbers were a 500 from the driver (SQLite: "Python int too large"; PostgreSQL past 2**31)."""
+    await _invoiced(db)
+    manager = bearer(await token(db, "manager"))
+    manual = {"origin": "manual", "description": "x", "disputed": "1.00"}
+    for field, value in (("invoice_number", 10**20), ("invoice_number", -(10**20)), ("ticket_id", 2**31)):
+        answer = await client.post(URL, json={**manual, field: value}, headers=manager)
+        assert answer.status_code == 422, (field, value, answer.text)
+        assert answer.json()["errors"][0]["field"] == field and "out of range" in answer.text
+    adjustment = await client.post(
+        "/api/contracts/reference/adjustments",
+        json={"amount": "1.00", "description": "x", "invoice": 10**20},
+        headers=manager,
+    )
+    assert (adjustment.status_code, adjustment.json()["errors"][0]["field"]) == (422, "invoice"), adjustment.text
+    opened = await client.post(URL, json=manual, headers=manager)
+    assert opened.status_code == 201, opened.text
+    advance = f"{URL}/{opened.json()['id']}/advance"
+    assert (await client.post(advance, json={"to": "submitted"}, headers=manager)).status_code == 200
+    granted = {"to": "recalculation_granted", "recalculation_number": "R-1", "resolution_date": "2026-11-20"}
+    assert (await client.post(advance, json=granted, headers=manager)).status_code == 200
+    for reference in ("credit_note:99999999999999999999", "invoice:99999999999999999999"):
+        credited = await client.post(
+            advance, json={"to": "credited", "credited_amount": "1.00", "credit_reference": reference}, headers=manager
+        )
+        assert credited.status_code == 422, credited.text
+        assert credited.json()["errors"][0]["field"] == "credit_reference"
+        assert "99999999999999999999 of reference" in credited.json()["errors"][0]["problem"]

@@ -4,9 +4,10 @@ credit notes, payments, voids and the NFS-e; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from litestar import Litestar
@@ -15,7 +16,9 @@ from sqlalchemy import text, update
 
 from ops.billing.invoices import services
 from ops.billing.invoices.models import Invoice, IssuedDocumentChanged
-from ops.errors import ConflictError
+from ops.billing.money import cents
+from ops.db import utcnow
+from ops.errors import ConflictError, InvalidInputError
 from tests.helpers import bearer, load_reference, token
 from tests.integration.billing.factories import measurement
 
@@ -132,18 +135,37 @@ async def test_payments_balance_overdue_void_and_nfse(db: Any) -> None:
         await measurement(session, month="2026-09")
         await measurement(session, month="2026-10")
     first, second = await _issue(db, "2026-09"), await _issue(db, "2026-10")
+    today = utcnow().astimezone(ZoneInfo("America/Sao_Paulo")).date()
     async with db.begin() as session:
         await services.record_payment(
-            session, code="reference", number=1, paid_on=first.due_on, amount=Decimal("100000.00"), actor="t"
+            session, code="reference", number=1, paid_on=today, amount=Decimal("100000.00"), actor="t"
         )
         row = await services.get_invoice(session, code="reference", number=1, principal=None)
         assert (await services.standing(session, row, today=first.due_on)).state == "open"
         late = await services.standing(session, row, today=first.due_on.replace(year=first.due_on.year + 1))
         assert (late.state, late.balance) == ("overdue", Decimal("41754.37"))
+    # More than is left to pay is refused (a mistyped amount, or the same payment recorded twice), as is a day
+    # after today: a payment is recorded when the money has arrived.
+    for amount, paid_on, error in (
+        ("41754.38", today, r"41754\.38 is more than the 41754\.37 left to pay on invoice 1"),
+        ("10.00", today + timedelta(days=2), "is in the future"),  # a day of leeway for the clocks
+    ):
+        with pytest.raises((ConflictError, InvalidInputError), match=error):
+            async with db.begin() as session:
+                await services.record_payment(
+                    session, code="reference", number=1, paid_on=paid_on, amount=Decimal(amount), actor="t"
+                )
+    async with db.begin() as session:
+        row = await services.get_invoice(session, code="reference", number=1, principal=None)
         await services.record_payment(
-            session, code="reference", number=1, paid_on=first.due_on, amount=Decimal("41754.37"), actor="t"
+            session, code="reference", number=1, paid_on=today, amount=Decimal("41754.37"), actor="t"
         )
         assert (await services.standing(session, row, today=first.due_on)).state == "paid"
+    with pytest.raises(ConflictError, match=r"more than the 0\.00 left to pay on invoice 1 \(it is paid\)"):
+        async with db.begin() as session:
+            await services.record_payment(
+                session, code="reference", number=1, paid_on=today, amount=Decimal("0.01"), actor="t"
+            )
     with pytest.raises(ConflictError, match="has payments: correct it with a credit note"):
         async with db.begin() as session:
             await services.void_invoice(session, code="reference", number=1, reason="typo", actor="t")
@@ -182,6 +204,31 @@ async def test_two_issues_at_once_on_postgresql_take_consecutive_numbers(databas
     assert sorted(r.chain_position for r in results) == [1, 2, 3, 4]
     async with db() as session:
         assert (await services.verify(session)).ok
+
+
+async def test_two_payments_at_once_never_pay_more_than_the_invoice(db: Any) -> None:
+    """Each of four payments of 40% of the net fits the balance read alone: the invoice's row lock (PostgreSQL) or
+    the writer lock (SQLite) makes them meet the balance one after the other, so two get in."""
+    await load_reference(db)
+    async with db.begin() as session:
+        await measurement(session)
+    invoice = await _issue(db)
+    part, today = cents(invoice.net * Decimal("0.4")), utcnow().astimezone(ZoneInfo("America/Sao_Paulo")).date()
+
+    async def pay() -> str:
+        try:
+            async with db.begin() as session:
+                await services.record_payment(
+                    session, code="reference", number=1, paid_on=today, amount=part, actor="t"
+                )
+        except services.OverpaymentError:
+            return "refused"
+        return "paid"
+
+    assert sorted(await asyncio.gather(*(pay() for _ in range(4)))) == ["paid", "paid", "refused", "refused"]
+    async with db() as session:
+        paid = sum(p.amount for p in await services.payments(session, invoice_id=invoice.id))
+    assert paid == 2 * part <= invoice.net
 
 
 async def test_the_client_sees_its_own_invoices_and_their_pdf_only(client: AsyncTestClient[Litestar], db: Any) -> None:

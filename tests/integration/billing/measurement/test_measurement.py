@@ -152,8 +152,19 @@ async def test_submitted_contested_corrected_approved(client: AsyncTestClient[Li
     stranger = bearer(await token(db, "client", "other"))
     url = "/api/contracts/reference/measurements/2026-11"
     assert (await client.post(url, headers=manager)).status_code == 200
+    # A draft is the provider's working copy: the client's token neither reads it, approves it nor disputes its lines.
     early = await client.post(f"{url}/approve", json={}, headers=customer)
-    assert early.status_code == 409 and "draft" in early.json()["detail"]
+    assert early.status_code == 404 and "no measurement of reference for 2026-11" in early.json()["detail"]
+    assert (await client.get(url, headers=manager)).json()["state"] == "draft"
+    assert (await client.get(url, headers=customer)).status_code == 404
+    assert (await client.get(f"{url}/document", params={"format": "json"}, headers=customer)).status_code == 404
+    listed = await client.get("/api/contracts/reference/measurements", headers=customer)
+    assert listed.status_code == 200 and "2026-11" not in [m["month"] for m in listed.json()]
+    dispute = {"origin": "measurement_line", "description": "x", "disputed": "1.00", "month": "2026-11"}
+    on_draft = await client.post(
+        "/api/contracts/reference/disputes", json={**dispute, "line_position": 1}, headers=customer
+    )
+    assert on_draft.status_code == 409 and "is a draft" in on_draft.json()["detail"]
     assert (await client.post(f"{url}/submit", headers=manager)).json()["state"] == "submitted"
     assert (await client.get(url, headers=stranger)).status_code == 404
     assert (
@@ -173,6 +184,8 @@ async def test_submitted_contested_corrected_approved(client: AsyncTestClient[Li
     assert (redrafted.json()["version"], redrafted.json()["state"]) == (2, "draft")
     first = await client.get(url, params={"version": 1}, headers=customer)
     assert first.json()["state"] == "superseded"
+    assert (await client.get(url, headers=customer)).json()["version"] == 1  # the new draft is not the client's yet
+    assert (await client.get(url, params={"version": 2}, headers=customer)).status_code == 404
     assert (await client.post(f"{url}/submit", headers=manager)).status_code == 200
     approved = await client.post(f"{url}/approve", json={}, headers=customer)
     assert (approved.json()["state"], approved.json()["decided_by"]) == ("approved", "client:t")
@@ -187,7 +200,11 @@ async def test_submitted_contested_corrected_approved(client: AsyncTestClient[Li
 
 async def test_bad_periods_are_refused_naming_the_month(db: Any) -> None:
     await load_reference(db)
-    for month, problem in (("2026-13", "month"), ("november", "month"), ("2099-01", "has not started")):
+    for month, problem in (
+        ("2026-13", "month"),
+        ("november", "month"),
+        ("2099-01", "has not started"),
+    ):
         with pytest.raises(InvalidInputError, match=problem):
             async with db.begin() as session:
                 await services.draft(session, code="reference", month=month, actor="test")
@@ -196,6 +213,19 @@ async def test_bad_periods_are_refused_naming_the_month(db: Any) -> None:
     async with db() as session:
         with pytest.raises(ConflictError, match="draft: it cannot be approved"):
             await services.approve(session, code="reference", month="2026-10", actor="test", by="Maria")
+    # A month is measured as it goes (a draft), but submitted to the client only once it is over.
+    today = datetime.now(SP).date()
+    month = f"{today:%Y-%m}"
+    async with db.begin() as session:
+        drafted = await services.draft(session, code="reference", month=month, actor="test")
+    with pytest.raises(ConflictError, match=f"the period of {month} ends on {drafted.period_end}: submit its"):
+        async with db.begin() as session:
+            await services.submit(session, code="reference", month=month, actor="test")
+    async with db.begin() as session:  # the day after its last
+        after = datetime.combine(drafted.period_end + timedelta(days=1), datetime.min.time(), SP)
+        assert (
+            await services.submit(session, code="reference", month=month, actor="t", now=after)
+        ).state == "submitted"
 
 
 def test_the_cli_measures_and_records_a_written_approval(reference_cli: CliRunner, tmp_path: Any) -> None:
