@@ -34,6 +34,7 @@ from ops.errors import DomainError
 from ops.faults import add_request_id, commit_at_response, server_error_handler
 from ops.health import live, ready
 from ops.http import at_the_edge
+from ops.idempotency.middleware import IdempotencyMiddleware
 from ops.l10n import negotiate, say
 from ops.limits import make_limiter
 from ops.openapi import CompletingJson, CompletingSwagger
@@ -194,7 +195,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[*ROUTE_HANDLERS, create_static_files_router(path="/static", directories=[STATIC])],
         template_config=template_config(),
         plugins=[SQLAlchemyPlugin(config=db_config)],
-        middleware=[SecurityHeadersMiddleware, DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[
+            SecurityHeadersMiddleware,
+            DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS),
+            # After auth (a key is the caller's), before the handler; stores in the session the commit commits.
+            DefineMiddleware(IdempotencyMiddleware, session_scope_key=db_config.session_scope_key),
+        ],
         guards=[csrf_guard],
         exception_handlers={
             DomainError: page_or_json(domain_error_handler),  # a page shows it as HTML (ops.web.errors)

@@ -13,6 +13,7 @@ from ops.runtime import Runtime, open_runtime
 # Every module that defines tables: imported so the metadata is whole for Alembic, the app and the tests.
 MODEL_MODULES = (
     "ops.auth_models",
+    "ops.idempotency.models",
     "ops.jobs.models",
     "ops.contracts.models",
     "ops.queues.models",

@@ -17,6 +17,8 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.routes import HTTPRoute
 
+from ops.idempotency import middleware as idempotency
+
 BODY = "openapi_body"  # a handler's opt: the Body it reads itself
 ERRORS = "openapi_errors"  # a handler's opt: {status: why} beyond the ones every operation of its kind has
 SUCCESS = "openapi_success"  # a handler's opt: {status: why} of every success it answers, when more than one
@@ -102,6 +104,18 @@ WHY: dict[int, str] = {
 }
 _FILE = {"type": "string", "format": "binary"}
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": idempotency.HEADER,
+    "in": "header",
+    "required": False,
+    "description": (
+        "Makes a retry safe: 1-255 visible ASCII characters, new for each new request. A retry with the same key, "
+        "path and body (within 24 h, same token) changes nothing and gets the first 2xx answer again, with "
+        f"`{idempotency.REPLAYED}: true`; the key sent with another path or body is a 422; a retry while the first "
+        "is still running may be a 409. An error answer is not kept: its retry runs afresh."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+}
 
 
 def api_operations(app: Litestar) -> Iterator[tuple[str, str, HTTPRouteHandler]]:
@@ -217,6 +231,8 @@ def complete(document: dict[str, Any], app: Litestar) -> dict[str, Any]:
             )  # fmt: skip
         elif (data := _json_body_type(handler)) is not None:
             strict |= {s.__name__ for s in _structs(data) if s.__struct_config__.forbid_unknown_fields}
+        if method == "post" and idempotency.honours(handler, path):
+            operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
         responses = operation.setdefault("responses", {})
         if successes := handler.opt.get(SUCCESS):
             generated = next(answer for status, answer in responses.items() if status.startswith("2"))

@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ops.errors",
             "ops.health",
             "ops.http",
+            "ops.idempotency",
             "ops.jobs",
             "ops.limits",
             "ops.migrate",

@@ -18,6 +18,7 @@ from ops.contracts.models import Contract
 from ops.db import statements_commit_alone
 from ops.errors import NotFoundError
 from ops.http import to_struct
+from ops.idempotency.middleware import OPT as IDEMPOTENCY_KEY
 from ops.queues import tickets
 from ops.queues.assignment import agents, pull
 from ops.queues.assignment.schemas import AgentEventOut, AgentOut, AgentStatusForceIn, AgentStatusIn
@@ -129,7 +130,12 @@ class AgentController(Controller):
     tags=["agents"],
     guards=[requires("agent")],
     status_code=200,
-    opt=openapi.succeeds(s200="The ticket claimed.", s204="No open ticket the agent may work in the queue."),
+    # Its claim commits by itself (below), so no stored answer could share its transaction: a retry finds the
+    # claimed ticket on the agent's list instead.
+    opt={
+        **openapi.succeeds(s200="The ticket claimed.", s204="No open ticket the agent may work in the queue."),
+        IDEMPOTENCY_KEY: False,
+    },
 )
 async def next_ticket(
     request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], queue: FromPath[str]

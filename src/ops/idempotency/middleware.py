@@ -1,0 +1,153 @@
+"""The HTTP seam of idempotent requests. A POST under /api/ with an `Idempotency-Key` header (Stripe's convention,
+the IETF draft-ietf-httpapi-idempotency-key-header) is answered normally the first time, and its 2xx answer is
+stored with the key in the request's own transaction, just before `ops.faults.commit_at_response` commits it:
+the effect and the stored answer commit together or not at all. A retry (same token, key, method, path and body)
+gets the stored answer again, with `Idempotent-Replayed: true`, and changes nothing.
+
+The handler's answer is held here until it is whole (the body is what gets stored), and only then let out
+towards the commit. Of two requests racing with one key, the second one's insert meets the unique key: its
+transaction rolls back, effect included, and it answers the first one's stored answer (or 409 when that cannot
+be read yet). Routes outside token auth (the signed CRM webhook) and routes that say `opt={OPT: False}` (the
+next-ticket claim, committed statement by statement) ignore the header."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state, set_aa_scope_state
+from litestar import Request
+from litestar.enums import ScopeType
+from litestar.handlers import HTTPRouteHandler
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ops.auth import Principal
+from ops.errors import ConflictError, InvalidInputError
+from ops.idempotency.services import HEADER, Answer, Ask, fingerprint, store_answer, stored_answer
+
+__all__ = ["HEADER", "OPT", "REPLAYED", "IdempotencyMiddleware", "honours", "key_problem"]
+
+OPT = "idempotency_key"  # a handler's opt: False when it does not honour the header
+REPLAYED = "Idempotent-Replayed"
+_RAW_HEADER = HEADER.lower().encode()
+_VISIBLE_ASCII = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def honours(handler: HTTPRouteHandler, path: str) -> bool:
+    """Whether the operation takes the header: a POST under /api/ that needs a token and does not opt out."""
+    return (
+        "POST" in handler.http_methods
+        and path.startswith("/api/")
+        and not handler.opt.get("exclude_from_auth")
+        and handler.opt.get(OPT, True) is not False
+    )
+
+
+def key_problem(values: list[str]) -> str | None:
+    """Why the header's values are not one key of 1-255 visible ASCII characters, else None."""
+    if len(values) > 1:
+        return "given more than once"
+    if not _VISIBLE_ASCII.match(values[0]):
+        return "must be 1 to 255 visible ASCII characters (no spaces or control characters)"
+    return None
+
+
+def _refuse(problem: str) -> InvalidInputError:
+    return InvalidInputError(f"{HEADER}: {problem}", extra=[{"field": HEADER, "problem": problem}])
+
+
+class IdempotencyMiddleware:
+    """Answers a keyed retry from the stored answer, and stores a keyed request's 2xx answer in its transaction.
+    Placed after the token authentication (it needs the caller) and before the handler; `session_scope_key` is
+    where advanced-alchemy keeps the request's session, the one `commit_at_response` commits."""
+
+    def __init__(self, app: ASGIApp, session_scope_key: str) -> None:
+        self.app = app
+        self.session_scope_key = session_scope_key
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        values = [v.decode("latin-1") for k, v in scope.get("headers", ()) if k == _RAW_HEADER]
+        handler = scope.get("route_handler")
+        principal = scope.get("user")
+        if (
+            not values
+            or not isinstance(principal, Principal)
+            or not isinstance(handler, HTTPRouteHandler)
+            or not honours(handler, scope["path"])
+        ):
+            await self.app(scope, receive, send)
+            return
+        if (problem := key_problem(values)) is not None:
+            raise _refuse(problem)
+        request: Request[Any, Any, Any] = Request(scope, receive)
+        body = await request.body()  # kept in the scope: the handler reads the same bytes
+        query = scope.get("query_string", b"").decode("latin-1")
+        ask = Ask(
+            token_id=principal.token_id,
+            key=values[0],
+            method="POST",
+            target=scope["path"] + (f"?{query}" if query else ""),
+            fingerprint=fingerprint(body),
+        )
+        session = self._session(scope, request)
+        found = await stored_answer(session, ask)
+        if found is not None:
+            await _replay(send, found)
+            return
+
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                # Nothing has left yet: an error met while storing can still be answered by the error handlers.
+                ScopeState.from_scope(scope).response_started = False
+            held.append(message)
+
+        await self.app(scope, receive, hold)
+        start = next((m for m in held if m["type"] == "http.response.start"), None)
+        if start is not None and 200 <= start["status"] < 300:
+            answer = Answer(
+                status_code=start["status"],
+                content_type=_header(start, b"content-type"),
+                body=b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body"),
+            )
+            await session.flush()  # the handler's own writes first: their errors are theirs, not the key's
+            try:
+                await store_answer(session, ask, answer)
+            except sa_exc.IntegrityError:
+                # Another request with this key committed first: this one's effect goes, its answer comes back.
+                await session.rollback()
+                found = await stored_answer(session, ask)
+                if found is None:
+                    raise ConflictError(f"a request with this {HEADER} is in progress; retry") from None
+                await _replay(send, found)
+                return
+        for message in held:
+            await send(message)
+
+    def _session(self, scope: Scope, request: Request[Any, Any, Any]) -> AsyncSession:
+        """The request's session (the handler's `db_session`), made now if nothing asked for it yet."""
+        session: AsyncSession | None = get_aa_scope_state(scope, self.session_scope_key)
+        if session is None:
+            session = request.app.state.sessionmaker()
+            set_aa_scope_state(scope, self.session_scope_key, session)
+        return session
+
+
+def _header(start: Message, name: bytes) -> str | None:
+    headers: list[tuple[bytes, bytes]] = start.get("headers", [])  # type: ignore[assignment]
+    return next((v.decode("latin-1") for k, v in headers if k.lower() == name), None)
+
+
+async def _replay(send: Send, answer: Answer) -> None:
+    headers = [(b"content-length", str(len(answer.body)).encode()), (REPLAYED.lower().encode(), b"true")]
+    if answer.content_type is not None:
+        headers.append((b"content-type", answer.content_type.encode("latin-1")))
+    await send({"type": "http.response.start", "status": answer.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body, "more_body": False})
