@@ -33,6 +33,7 @@ SCHEDULE = (
     FixedJob("giveback_tickets", "interval", {"minutes": 1}),
     FixedJob("assign_waiting_tickets", "interval", {"minutes": 1}),
     FixedJob("sla_watch", "cron", {"minute": "*"}),
+    FixedJob("forget_idempotency_keys", "cron", {"minute": 17}),
 )
 
 _wired = False
@@ -75,6 +76,7 @@ def wire() -> None:
 
     bulk.register_bulk_action(bulk_replies.ACTION, bulk_replies.send_canned_reply)
 
+    from ops.idempotency.jobs import forget_idempotency_keys
     from ops.jobs.registry import register_jobs
     from ops.queues.assignment.jobs import assign_waiting_tickets, giveback_tickets
     from ops.queues.sla.jobs import sla_watch
@@ -82,7 +84,13 @@ def wire() -> None:
     from ops.staffing.planning.jobs import compute_staffing_plan
 
     register_jobs(
-        giveback_tickets, assign_waiting_tickets, sla_watch, deliver_report, retry_report_sends, compute_staffing_plan
+        giveback_tickets,
+        assign_waiting_tickets,
+        sla_watch,
+        deliver_report,
+        retry_report_sends,
+        compute_staffing_plan,
+        forget_idempotency_keys,
     )
 
     import ops.queues.live.news  # noqa: F401 - its session hooks publish ticket news after each commit

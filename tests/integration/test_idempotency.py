@@ -190,3 +190,31 @@ async def test_a_retried_adjustment_is_added_once(client: AsyncTestClient[Litest
     assert (first.status_code, again.status_code) == (201, 201), first.text
     assert (again.content, again.headers["idempotent-replayed"]) == (first.content, "true")
     assert await _count(db, BillingAdjustment) == 1
+
+
+async def test_the_hourly_job_forgets_the_answers_past_their_day(client: AsyncTestClient[Litestar], db: Any) -> None:
+    from datetime import timedelta
+
+    from ops.composition import SCHEDULE
+    from ops.idempotency.jobs import forget_idempotency_keys
+    from ops.jobs.schedule import FixedJob
+
+    assert FixedJob("forget_idempotency_keys", "cron", {"minute": 17}) in SCHEDULE
+    await _invoiced(db)
+    manager = bearer(await token(db, "manager"))
+    for key in ("old", "new"):
+        assert (await client.post(PAYMENTS, json=PAYMENT, headers=_keyed(manager, key))).status_code == 201
+    # The second answer stored an hour after the first; the job runs a day and an hour after the first.
+    async with db() as session:
+        stored = dict((await session.execute(select(IdempotencyKey.key, IdempotencyKey.created_at))).tuples().all())
+    later = stored["old"] + timedelta(days=1, hours=1)
+    async with db.begin() as session:
+        await session.execute(
+            IdempotencyKey.__table__.update()
+            .where(IdempotencyKey.key == "new")
+            .values(created_at=stored["old"] + timedelta(hours=1, minutes=1))
+        )
+    assert await forget_idempotency_keys({"sessionmaker": db}, now=later.isoformat()) == 1
+    assert await _count(db, IdempotencyKey) == 1
+    again = await client.post(PAYMENTS, json=PAYMENT, headers=_keyed(manager, "new"))
+    assert again.headers["idempotent-replayed"] == "true" and await _count(db, Payment) == 2

@@ -6,7 +6,7 @@ shift. Unique per (token, key), so that of two requests racing with one key only
 
 Revision ID: 0016
 Revises: 0015
-Create Date: 2026-12-07 09:00:00.000000
+Create Date: 2026-12-06 22:00:00.000000
 """
 
 from __future__ import annotations
