@@ -225,6 +225,7 @@ def nfse(code: str, number: int, nfse_number: str, verification: str, link: str 
                 verification_code=verification,
                 link=link,
                 value=amount,
+                names=("--nfse-number", "--code"),
             )
             if row.nfse_value != row.gross:
                 return (

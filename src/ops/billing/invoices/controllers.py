@@ -265,6 +265,7 @@ class InvoiceController(Controller):
             verification_code=data.verification_code,
             link=data.link,
             value=_money(data.value, "value"),
+            names=("number", "verification_code"),
         )
         return await view_of(db_session, code, number, request.user)
 

@@ -398,19 +398,20 @@ async def record_nfse(
     verification_code: str,
     link: str | None,
     value: Decimal,
+    names: tuple[str, str] = ("nfse_number", "verification_code"),
 ) -> Invoice:
     """The fiscal service invoice the municipality's system issued for this invoice; its value is compared with
-    the invoice's gross (the approved measurement with its taxes)."""
+    the invoice's gross (the approved measurement with its taxes). `names` are what the caller calls the number and
+    the verification code (the API's `number`, the command line's `--nfse-number`): a refusal names the empty one
+    as its sender knows it."""
     invoice = await get_invoice(session, code=code, number=number, principal=None)
-    if not nfse_number.strip() or not verification_code.strip():
-        raise InvalidInputError(
-            "nfse_number, verification_code: both required",
-            extra=[
-                {"field": f, "problem": "empty"}
-                for f, v in (("nfse_number", nfse_number), ("verification_code", verification_code))
-                if not v.strip()
-            ],
-        )
+    bounds.refuse(
+        [
+            (name, "empty")
+            for name, text in zip(names, (nfse_number, verification_code), strict=True)
+            if not text.strip()
+        ]
+    )
     invoice.nfse_number, invoice.nfse_code, invoice.nfse_link = nfse_number.strip(), verification_code.strip(), link
     invoice.nfse_value, invoice.nfse_recorded_at = value, utcnow()
     await session.flush()

@@ -4,12 +4,15 @@ credit notes, payments, voids and the NFS-e; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text, update
@@ -19,8 +22,9 @@ from ops.billing.invoices.models import Invoice, IssuedDocumentChanged
 from ops.billing.money import cents
 from ops.db import utcnow
 from ops.errors import ConflictError, InvalidInputError
-from tests.helpers import bearer, load_reference, token
+from tests.helpers import REFERENCE_CONTRACT, bearer, load_reference, token
 from tests.integration.billing.factories import measurement
+from tests.integration.billing.indices.conftest import Ops
 
 
 async def _issue(db: Any, month: str = "2026-10", code: str = "reference") -> Any:
@@ -278,3 +282,33 @@ async def test_the_pdf_is_stored_at_issue_and_served_only_while_it_matches(
     stored.write_bytes(first.content.replace(b"%PDF", b"%PDF ", 1))
     tampered = await client.get("/api/contracts/reference/invoices/1/document", headers=manager)
     assert tampered.status_code == 409 and "no longer matches" in tampered.json()["detail"]
+
+
+@pytest.fixture
+def ops(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ops]:
+    from ops.config import get_settings
+
+    monkeypatch.setenv("OPS_DATABASE_URL", database_url)
+    monkeypatch.setenv("OPS_REPORTS_DIR", str(tmp_path / "reports"))
+    get_settings.cache_clear()
+    yield Ops(CliRunner(), database_url)
+    get_settings.cache_clear()
+
+
+def test_ops_invoice_nfse_names_the_empty_option_as_typed(ops: Ops, tmp_path: Path) -> None:
+    # The service is shared with the API (which names `number`) and the page (`nfse_number`): each names its own.
+    ops.load(tmp_path, REFERENCE_CONTRACT.read_text(encoding="utf-8"))
+    ops.query(_measured)
+    assert ops("invoice", "issue", "--contract", "reference", "--month", "2026-10").exit_code == 0
+    base = ["invoice", "nfse", "--contract", "reference", "1", "--value", "151043.55"]
+    number = ops(*base, "--nfse-number", " ", "--code", "AB12")
+    assert (number.exit_code, number.stderr.strip()) == (2, "error: --nfse-number: empty")
+    code = ops(*base, "--nfse-number", "2026/123", "--code", "")
+    assert (code.exit_code, code.stderr.strip()) == (2, "error: --code: empty")
+    recorded = ops(*base, "--nfse-number", "2026/123", "--code", "AB12")
+    assert recorded.exit_code == 0 and "values match" in recorded.stdout, recorded.output
+
+
+async def _measured(session: Any) -> None:
+    await measurement(session)
+    await session.commit()
