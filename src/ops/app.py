@@ -19,7 +19,6 @@ from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
-from ops import bounds
 from ops.auth import TokenCache
 from ops.authentication import TokenAuthMiddleware, csrf_guard
 from ops.billing.disputes import controllers as dispute_controllers
@@ -33,7 +32,7 @@ from ops.contracts.document import ContractFileError
 from ops.errors import DomainError
 from ops.faults import add_request_id, commit_at_response, server_error_handler
 from ops.health import live, ready
-from ops.http import at_the_edge
+from ops.http import EdgeRequest, at_the_edge, refused_values
 from ops.idempotency.middleware import IdempotencyMiddleware
 from ops.l10n import negotiate, say
 from ops.limits import make_limiter
@@ -112,17 +111,17 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
 
 def contract_file_error_handler(_: Request[Any, Any, Any], exc: ContractFileError) -> Response[dict[str, Any]]:
     return Response(
-        {"status_code": 422, "detail": str(exc), "errors": [{"field": exc.path, "problem": exc.problem}]},
+        # A problem of the whole document (not a mapping) names the body it came in.
+        {"status_code": 422, "detail": str(exc), "errors": [{"field": exc.path or "body", "problem": exc.problem}]},
         status_code=422,
     )
 
 
-def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
-    """A request value outside the bounds (ops.bounds) is a 422 naming the field, like every service's refusal;
-    anything else msgspec could not read stays Litestar's 400."""
-    extra = exc.extra if isinstance(exc.extra, list) else []
-    found = [bounds.decoding_problem(str(e.get("message", "")), e.get("key")) for e in extra if isinstance(e, dict)]
-    problems = [p for p in found if p is not None]
+def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    """Bad input Litestar's decoder found (a value of the wrong kind, an impossible date, a field missing or unknown,
+    a breach of ops.bounds) is the 422 naming each field as the client sent it, like every service's refusal.
+    What names nothing the client sent stays Litestar's 400."""
+    problems = refused_values(request, exc)
     if problems:
         errors = [{"field": f, "problem": p} for f, p in problems]
         detail = "; ".join(f"{f}: {p}" for f, p in problems)
@@ -210,7 +209,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             401: unauthorized_handler,
             500: server_error_handler,
             **PAGE_ERROR_HANDLERS,  # 400, 403, 404, 405, 409, 422: HTML on pages, Litestar's JSON on the API
-            # Litestar finds a handler by status before class: a request breaching the bounds is a 400 until
+            # Litestar finds a handler by status before class: a value its decoder refused is a 400 until
             # validation_error_handler makes it the 422 naming its field.
             400: page_or_json(bad_request_handler),
         },
@@ -234,5 +233,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         request_max_body_size=settings.max_body_bytes,
         before_request=at_the_edge,
+        request_class=EdgeRequest,  # a body that is not JSON: a 400 saying why (ops.http.EdgeRequest)
         debug=settings.debug,
     )

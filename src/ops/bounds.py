@@ -362,18 +362,6 @@ class Bounded(msgspec.Struct):
                 raise ValueError(f"{BOUND_MARK}{week}: {wrong}")
 
 
-# The prefix the app's handler recognises in a decoding error, to answer a bound's breach with 422 naming the
-# field rather than the generic 400 of a malformed body; msgspec's own range constraints read "Expected `float`
-# <= 1000.0".
+# The prefix the app's handler recognises in a decoding error (`ops.decoding.refused_value`), to answer a bound's
+# breach naming the field as the bound wrote it.
 BOUND_MARK = "out of bounds: "
-_RANGE = re.compile(r"^Expected `\w+` [<>]=? ")
-
-
-def decoding_problem(message: str, key: str | None) -> tuple[str, str] | None:
-    """(field, problem) when a decoding error is a breach of the bounds, else None (a malformed value)."""
-    if message.startswith(BOUND_MARK):
-        field, _, problem = message.removeprefix(BOUND_MARK).partition(": ")
-        return (f"{key}.{field}" if key and key != "data" else field), problem
-    if _RANGE.match(message):
-        return key or "", message
-    return None

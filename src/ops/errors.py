@@ -49,6 +49,13 @@ class InvalidInputError(DomainError):
     status_code = 422
 
 
+class MalformedBodyError(DomainError):
+    """A body that is not UTF-8 JSON at all (as opposed to JSON with bad fields, which is 422); `extra` names
+    `body` and says what is wrong with it."""
+
+    status_code = 400
+
+
 class UnsupportedMediaTypeError(DomainError):
     """A body of a kind (Content-Type) the operation does not read: refused before it is parsed as another."""
 

@@ -1,5 +1,6 @@
-"""What every controller shares at the HTTP edge: request values taken as text on purpose, and rows mapped
-onto response structs by field name (one mapping, instead of a field-by-field copy per controller)."""
+"""What every controller shares at the HTTP edge: request values taken as text on purpose, rows mapped onto
+response structs by field name (one mapping, instead of a field-by-field copy per controller), and what the decoder
+refused said by the names the client sent (a body that is not JSON, a value of the wrong kind)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request
+from litestar.exceptions import SerializationException, ValidationException
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import ParameterKwarg
 
-from ops import bounds, openapi
-from ops.errors import InvalidInputError, UnsupportedMediaTypeError
+from ops import bounds, decoding, openapi
+from ops.errors import InvalidInputError, MalformedBodyError, UnsupportedMediaTypeError
 
 S = TypeVar("S", bound=msgspec.Struct)
 _MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
@@ -102,3 +106,58 @@ def to_struct(cls: type[S], source: Any, /, **values: Any) -> S:
         elif hasattr(source, name):
             kwargs[name] = getattr(source, name)
     return cls(**kwargs)
+
+
+# --- what the decoder refused ---------------------------------------------------------------------
+
+
+class EdgeRequest(Request[Any, Any, Any]):
+    """The app's request: a JSON body that is not JSON at all is a 400 naming `body` and saying what breaks it, as
+    intake's own reading does (`decoding.decode_json`), where Litestar answered msgspec's bare words ("Input data
+    was truncated") with no field, and a body that is not UTF-8 was a 500 (msgspec raises UnicodeDecodeError,
+    which Litestar lets through)."""
+
+    async def json(self) -> Any:
+        try:
+            return await super().json()
+        except (SerializationException, UnicodeDecodeError) as exc:
+            decoding.decode_json(await self.body())  # raises MalformedBodyError saying why
+            raise MalformedBodyError(  # not reached: Litestar's decoder and ours refuse the same texts
+                f"body: malformed JSON: {exc}", extra=[{"field": "body", "problem": f"malformed JSON: {exc}"}]
+            ) from None
+
+
+_MISSING_PARAMETER = re.compile(r"^Missing required \w+ parameter (?P<quote>['\"])(?P<name>.*?)(?P=quote) for path ")
+
+
+def refused_values(request: Request[Any, Any, Any], exc: ValidationException) -> list[tuple[str, str]]:
+    """(field, problem) of every value Litestar's decoder refused, each field by the name the client sent: a body's
+    JSON path, or a parameter's own name where the handler's differs (`?open=` for `open_only`). Empty when the
+    refusal names nothing the client sent (Litestar's 400 stands)."""
+    if not isinstance(exc.extra, list):
+        found = _MISSING_PARAMETER.match(str(exc.detail))
+        return [(bounds.shown(found.group("name")), "required")] if found is not None else []
+    problems = []
+    for item in exc.extra:
+        if not isinstance(item, dict):
+            continue
+        message, key = str(item.get("message", "")), str(item.get("key", ""))
+        if item.get("source") == "body":
+            problems.append(decoding.refused_value(message, "" if key == "data" else key))
+        elif key:
+            name = _public_name(request, key)
+            sent = request.query_params.get(name) if item.get("source") == "query" else None
+            problems.append(decoding.refused_value(message, name, sent=sent))
+    return problems
+
+
+def _public_name(request: Request[Any, Any, Any], parameter: str) -> str:
+    """The name a handler's parameter has in the request: its alias (`QueryParameter(name="open")`), else its own."""
+    handler = request.scope.get("route_handler")
+    if not isinstance(handler, HTTPRouteHandler):
+        return parameter
+    declared = handler.parsed_fn_signature.parameters.get(parameter)
+    kwarg = declared.kwarg_definition if declared is not None else None
+    if isinstance(kwarg, ParameterKwarg):
+        return kwarg.name or kwarg.query or kwarg.header or kwarg.cookie or parameter
+    return parameter

@@ -85,20 +85,26 @@ ERROR_JSON: dict[str, Any] = {
                 "properties": {"field": {"type": "string"}, "problem": {"type": "string"}},
             },
         },
-        "extra": {"description": "what the decoder could not read, as Litestar reports it"},
+        "extra": {"description": "what Litestar could not read, when it names no field the client sent"},
         "request_id": {"type": "string"},
     },
 }
 
 WHY: dict[int, str] = {
-    400: "The body or a parameter cannot be read (malformed JSON, a value of the wrong type).",
+    400: (
+        "The body is not JSON at all (malformed, not UTF-8, nested too deeply; `errors` names `body`), or the request "
+        "itself cannot be read."
+    ),
     401: "No token, or a token unknown, expired or revoked.",
     403: "The token's role or contract does not allow this.",
     404: "What the path names does not exist or is not visible to the caller.",
     409: "The state does not allow it, or a concurrent request took the same key first.",
     413: "The body is larger than the server takes (OPS_MAX_BODY_BYTES).",
     415: "The body's Content-Type is not one this operation reads.",
-    422: "A value breaks the input bounds or a business rule; `errors` names each field.",
+    422: (
+        "A value is of the wrong type, missing, unknown, or breaks the input bounds or a business rule; `errors` "
+        "names each field as sent (the JSON key, the query parameter)."
+    ),
     429: "Too many calls (or bad tokens) from this address in a minute; Retry-After says when to come back.",
     503: "The database or Redis cannot be reached right now; Retry-After says when to try again.",
 }

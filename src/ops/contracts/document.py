@@ -15,7 +15,7 @@ import msgspec
 import msgspec.inspect
 import yaml
 
-from ops import bounds
+from ops import bounds, decoding
 from ops.calendars import Calendar, CalendarError
 from ops.contracts.schemas import VOICE_KINDS, ContractFile
 
@@ -72,8 +72,9 @@ def parse_contract(text: str | bytes, source: str = "<contract>") -> ContractFil
     except msgspec.ValidationError as exc:
         m = _MSGSPEC_PATH.match(str(exc))
         assert m is not None
-        path = (m.group("path") or "").lstrip(".")
-        problem = m.group("msg")
+        # Said as the API says it of any body ("not a valid date (YYYY-MM-DD)"), the missing field named itself.
+        path, problem = decoding.located(m.group("msg"), (m.group("path") or "").lstrip("."))
+        problem = decoding.worded(problem)
         allowed = _allowed_values(path)
         if allowed and problem.startswith("Invalid enum value"):
             problem += f" (allowed: {', '.join(allowed)})"

@@ -27,7 +27,7 @@ RECIPIENTS = "recipients: [sla-reports@cabonet.example]"
 DELIVERY = '{name: daily, cron: "0 8 * * *", period: yesterday, formats: [pdf]}'
 
 BAD_FILES = [
-    ("signed_on: 2026-01-15", "signed_on: 2026-02-30", "signed_on", "Invalid RFC3339 encoded date"),
+    ("signed_on: 2026-01-15", "signed_on: 2026-02-30", "signed_on", "not a valid date (YYYY-MM-DD)"),
     ("signed_on: 2026-01-15", "signed_on: 0001-01-01", "signed_on", "is outside 2000-01-01 to"),
     ("ends_on: 2028-01-31", "ends_on: 9999-12-31", "ends_on", "is outside 2000-01-01 to"),
     ("value: 4860000.00", "value: .inf", "value", "inf is not a finite number"),
@@ -164,4 +164,4 @@ async def test_a_billion_laughs_contract_file_is_refused_at_once(client: AsyncTe
     manager = bearer(await token(db, "manager"))
     response = await client.post("/api/contracts", content=body.encode(), headers=manager)
     assert response.status_code == 422, response.text
-    assert response.json()["errors"] == [{"field": "", "problem": "more than 100,000 values"}]
+    assert response.json()["errors"] == [{"field": "body", "problem": "more than 100,000 values"}]

@@ -49,7 +49,7 @@ def test_changed_file_is_recorded_with_who_and_what(cli: CliRunner, tmp_path: Pa
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("target: 0.80", "target: high", "queues[0].sla.voice.target: Expected `float`, got `str`"),
+        ("target: 0.80", "target: high", "queues[0].sla.voice.target: expected a number, got text"),
         (
             "kind: care",
             "kind: sales",
@@ -58,7 +58,7 @@ def test_changed_file_is_recorded_with_who_and_what(cli: CliRunner, tmp_path: Pa
         ),
         ('mon: [["08:00", "21:00"]]', 'mon: [["21:00", "08:00"]]', "calendars.voice.hours.mon[0]"),
         ("calendar: back_office", "calendar: backoffice", "queues[3].calendar: unknown calendar 'backoffice'"),
-        ("base_positions: 15", "base_positons: 15", "unknown field `base_positons`"),
+        ("base_positions: 15", "base_positons: 15", "queues[0].base_positons: unknown field"),
         ("timezone: America/Sao_Paulo\n", "timezone: America/Sao_Paul\n", "timezone: unknown time zone"),
         ("code: reference", "code: [reference", "line "),
         ("queue: bo_helpdesk", "queue: bo_helpdsk", "classification["),

@@ -219,7 +219,9 @@ async def test_the_api_keeps_its_json_and_a_page_asked_the_wrong_way_is_a_page(w
     refused = await world.client.get("/api/agents", headers=agent)
     assert refused.status_code == 403 and refused.json()["detail"]
     bad = await world.client.get("/api/tickets", params={"limit": "lots"}, headers=agent)
-    assert bad.status_code == 400 and bad.json()["detail"]
+    assert bad.status_code == 422 and bad.json()["errors"] == [
+        {"field": "limit", "problem": "'lots' is not a whole number"}
+    ]
     # Opening the next-ticket form's address (POST only) in the browser: a 405 page, with a way back to /work.
     wrong_way = await world.client.get("/work/next", headers={**agent, "referer": "http://testserver.local/work"})
     in_spanish(wrong_way, 405, "No disponible de esta forma", signed_in=False)  # routing answers before sign-in

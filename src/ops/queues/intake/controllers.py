@@ -13,7 +13,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, FromQuery, JSONBody, RawBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ops import openapi
+from ops import decoding, openapi
 from ops.auth import EVERYONE, STAFF, Principal, Role, requires
 from ops.config import Settings
 from ops.contracts.models import Contract
@@ -78,7 +78,7 @@ class TicketController(Controller):
     ) -> Response[TicketOut]:
         """Take one ticket from the CRM: 201 with its protocol, queue, priority and SLA due times,
         or 200 with the ticket already stored under the same (contract, source, external_id)."""
-        data = rules.decode_json(body)
+        data = decoding.decode_json(body)
         named = isinstance(data, Mapping) and isinstance(data.get("contract"), str)
         received = await services.receive_ticket(
             db_session,
@@ -102,7 +102,7 @@ class TicketController(Controller):
     ) -> BulkOut:
         """Take many tickets: a JSON list, or {"contract": ..., "tickets": [...]}. Good rows are
         stored, bad ones come back with their problems; one result per row, in order."""
-        data = rules.decode_json(body)
+        data = decoding.decode_json(body)
         contract = None
         if isinstance(data, Mapping):
             contract = data.get("contract") if isinstance(data.get("contract"), str) else None
@@ -207,7 +207,7 @@ async def crm_webhook(
     code = request.headers.get("x-ops-contract")
     data: Any = None
     if not code:
-        data = rules.decode_json(body)
+        data = decoding.decode_json(body)
         code = data.get("contract") if isinstance(data, Mapping) and isinstance(data.get("contract"), str) else None
     if not code:
         raise NotAuthorizedException("name the contract in X-Ops-Contract")
@@ -229,7 +229,7 @@ async def crm_webhook(
     if problem is not None:
         raise NotAuthorizedException(problem)
     if data is None:
-        data = rules.decode_json(body)
+        data = decoding.decode_json(body)
     received = await services.receive_ticket(
         db_session,
         contract_code=code,

@@ -1,8 +1,8 @@
 """Intake's pure rules: reading a CRM delivery, webhook signatures, and the ticket a contract makes of it.
 
-No I/O here: `parse_ticket` / `decode_json` check what arrived, `sign` / `signature_problem` judge a
-webhook delivery, `contract_rules` parses what intake needs of a contract once per version, and
-`build_row` turns a delivery into the column values of its ticket (classified, scored, with SLA dues).
+No I/O here: `parse_ticket` checks what arrived (`ops.decoding.decode_json` reads its JSON), `sign` /
+`signature_problem` judge a webhook delivery, `contract_rules` parses what intake needs of a contract once per
+version, and `build_row` turns a delivery into the column values of its ticket (classified, scored, with SLA dues).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from ops import bounds
 from ops.calendars import Calendar, add_business_minutes_each
 from ops.contracts.document import from_document
 from ops.contracts.schemas import VOICE_KINDS
-from ops.errors import DomainError, InvalidInputError
+from ops.errors import InvalidInputError
 from ops.queues.intake.classification import ClassificationRule, KeywordMatcher, classify, normalize_text, parse_rules
 from ops.queues.intake.outage import normalize_area
 from ops.queues.intake.priority import PriorityPolicy, parse_policy, prioritize, sort_key
@@ -38,12 +38,6 @@ CHANNELS = frozenset(
 MAX_BULK_ROWS = 1000
 # Clocks of CRMs drift: a creation time a little in the future is the sender's clock, not an error.
 FUTURE_TOLERANCE = timedelta(minutes=5)
-
-
-class MalformedBodyError(DomainError):
-    """A body that is not UTF-8 JSON at all (as opposed to JSON with bad fields, which is 422)."""
-
-    status_code = 400
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -207,29 +201,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
-
-
-def decode_json(body: bytes) -> Any:
-    """The JSON of a request body; MalformedBodyError (400) names where it breaks."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise MalformedBodyError(
-            f"body: not valid UTF-8 at byte {exc.start}",
-            extra=[{"field": "body", "problem": f"not valid UTF-8 at byte {exc.start}"}],
-        ) from None
-    if not text.strip():
-        raise MalformedBodyError("body: empty", extra=[{"field": "body", "problem": "empty, expected JSON"}])
-    try:
-        return msgspec.json.decode(text)
-    except RecursionError:
-        raise MalformedBodyError(
-            "body: JSON nested too deeply", extra=[{"field": "body", "problem": "JSON nested too deeply"}]
-        ) from None
-    except msgspec.DecodeError as exc:
-        raise MalformedBodyError(
-            f"body: malformed JSON ({exc})", extra=[{"field": "body", "problem": f"malformed JSON: {exc}"}]
-        ) from None
 
 
 # --- signed webhook ------------------------------------------------------------------------------

@@ -203,7 +203,8 @@ async def test_agents_see_and_set_their_status(api: AsyncTestClient[Litestar], q
     mine = (await api.get("/api/agents/me", headers=me)).json()
     assert (mine["id"], mine["status"], mine["skills"]) == (agent_id, "busy", {"bo_care": 1, "social": 2})
     bad = await api.put("/api/agents/me/status", json={"status": "sleeping"}, headers=me)
-    assert bad.status_code == 400
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "status"
     unknown = await api.put("/api/agents/me/status", json={"status": "available", "position": "nope"}, headers=me)
     assert unknown.status_code == 422
     assert unknown.json()["errors"][0]["field"] == "position"

@@ -146,6 +146,23 @@ async def test_unknown_contract_reason_and_future_times_are_refused(api: AsyncTe
     assert await count(qdb) == 0
 
 
+async def test_a_lone_surrogate_escape_is_named_not_called_truncated(api: AsyncTestClient[Litestar], qdb: Any) -> None:
+    # msgspec refuses half a surrogate pair (it said "Input data was truncated" of a complete body): a 400 naming it.
+    headers = {"content-type": "application/json"}
+    lone = b'{"external_id": "a", "channel": "email", "subject": "\\ud800"}'
+    response = await api.post("/api/tickets", content=lone, headers=headers)
+    assert response.status_code == 400, response.text
+    problem = "malformed JSON: a lone surrogate escape (\\ud800) is not valid text"
+    assert response.json()["errors"] == [{"field": "body", "problem": problem}]
+    assert response.json()["detail"] == f"body: {problem}"
+    # A whole pair (json.dumps escapes an emoji as one) is a character, and the ticket is taken.
+    whole = json.dumps(delivery(subject="Sem sinal \N{GRINNING FACE}")).encode()
+    assert b"\\ud83d\\ude00" in whole
+    taken = await api.post("/api/tickets", content=whole, headers=headers)
+    assert taken.status_code == 201, taken.text
+    assert taken.json()["subject"] == "Sem sinal \N{GRINNING FACE}"
+
+
 async def test_bodies_that_are_not_json_or_too_big_are_refused(
     api: AsyncTestClient[Litestar], qdb: Any, app: Litestar
 ) -> None:
