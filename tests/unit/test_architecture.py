@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ops.cli.support",
             "ops.config",
             "ops.db",
+            "ops.decoding",
             "ops.errors",
             "ops.health",
             "ops.http",
@@ -56,6 +57,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 PURE: frozenset[str] = frozenset(
     {
         "ops.bounds",
+        "ops.decoding",
         "ops.rows",
         "ops.calendars",
         "ops.contracts.schemas",
