@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -96,6 +96,22 @@ class Settings(BaseSettings):
     bad_tokens_per_minute: int = Field(default=500, gt=0, description="Wrong bearer tokens per address per minute.")
     webhook_calls_per_minute: int = Field(default=1200, gt=0, description="CRM webhook calls per address per minute.")
     debug: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, url: str) -> str:
+        """The two databases ops runs on, with their async drivers; an SQLite file in a folder that exists."""
+        if url.startswith("sqlite+aiosqlite://"):
+            path = url.removeprefix("sqlite+aiosqlite:///").split("?", 1)[0]
+            if path and path != ":memory:" and not Path(path).parent.is_dir():
+                raise ValueError(f"the folder of the SQLite file {path!r} does not exist")
+            return url
+        if url.startswith("postgresql+asyncpg://"):
+            return url
+        raise ValueError(
+            f"{hide_password(url)!r} is not a database ops runs on: "
+            "sqlite+aiosqlite:///path/to/file.sqlite3 or postgresql+asyncpg://user@host:5432/name"
+        )
 
     @property
     def is_sqlite(self) -> bool:

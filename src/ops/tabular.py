@@ -174,6 +174,18 @@ def detect_delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
+# How a separator is typed where a tab cannot be: `--delimiter tab`, or the escape `\t`.
+_NAMED_DELIMITERS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+
+def _one_character(path: Path, delimiter: str) -> str:
+    one = _NAMED_DELIMITERS.get(delimiter.lower(), delimiter)
+    if len(one) != 1:
+        named = ", ".join(_NAMED_DELIMITERS)
+        raise TableError(f"{path}: the delimiter must be one character or one of {named}, not {delimiter!r}")
+    return one
+
+
 def _open_csv(
     path: Path, *, max_rows: int, encoding: str | None, delimiter: str | None, lower: bool, data: bytes | None = None
 ) -> Table:
@@ -190,7 +202,7 @@ def _open_csv(
         header_line = handle.readline()
         if not header_line.strip():
             raise TableError(f"{path}: empty file (no header line)")
-        delimiter = delimiter or detect_delimiter(header_line)
+        delimiter = _one_character(path, delimiter) if delimiter else detect_delimiter(header_line)
         handle.seek(0)
         reader = csv.reader(handle, delimiter=delimiter)
         columns = _names(next(reader), lower)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import click
 
-from ops.cli.support import Duration, LazyGroup, domain_errors, fail, run, session_scope
+from ops.cli.support import PORT, Duration, LazyGroup, domain_errors, fail, run, session_scope, settings_or_exit
 
 # uvicorn's httptools protocol sending each answer in one write (ops/serving.py); named, so that uvicorn imports it
 # in each worker process and the CLI does not at start.
@@ -52,7 +52,7 @@ class OpsGroup(LazyGroup):
             from ops.config import get_settings
 
             wire()
-            settings = get_settings()
+            settings = settings_or_exit(get_settings)
             bounds.set_window(bounds.Window(settings.input_earliest, settings.input_future_years))
         return super().resolve_command(ctx, args)
 
@@ -81,8 +81,8 @@ def migrate() -> None:
 
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=PORT)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the HTTP API and the pages (migrates the database first)."""
     import uvicorn
@@ -177,8 +177,8 @@ def token_revoke(prefix: str) -> None:
 
 @main.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=PORT)
+@click.option("--seed", default=7, show_default=True, type=click.IntRange(0, 2**31 - 1))
 @click.option("--no-serve", is_flag=True, help="Prepare the data and print the tokens, but do not serve.")
 @click.option(
     "--trickle-every",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import click
 
-from ops.cli.support import fail
+from ops.cli.support import PORT, fail
 
 OPS = [sys.executable, "-c", "from ops.cli.main import entrypoint; entrypoint()"]
 
@@ -39,7 +39,7 @@ def processes(*, api_workers: int, job_workers: int, host: str, port: int) -> li
 @click.option("--api-workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--job-workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=PORT)
 def scale(api_workers: int, job_workers: int, host: str, port: int) -> None:
     """Run the API in several processes, several job workers and one scheduler (needs PostgreSQL and Redis);
     Ctrl-C or SIGTERM stops them all, and so does any one of them stopping."""

@@ -22,6 +22,12 @@ from ops.errors import DomainError
 if TYPE_CHECKING:  # the database stack is imported by the commands that use it, not by `ops --help`
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+# Whole numbers a command takes, bounded as the API bounds them: a row's id or a document's number (ops.bounds.MAX_ID,
+# written out here so that `ops --help` does not import the bounds), a TCP port. Past them a command met a traceback
+# from the database driver ("Python int too large to convert to SQLite INTEGER") or served on another port.
+ROW_ID = click.IntRange(1, 2**31 - 1)
+PORT = click.IntRange(1, 65_535)
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -124,6 +130,20 @@ def echo_json(value: Any) -> None:
 def fail(message: str, code: int = 2) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+def settings_or_exit(read: Callable[[], T]) -> T:
+    """The settings from the environment, or one line per wrong variable and exit status 2 (not pydantic's
+    traceback: a mistyped OPS_DATABASE_URL stopped every command with one)."""
+    from pydantic import ValidationError
+
+    try:
+        return read()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "OPS_" + "_".join(str(part) for part in error["loc"]).upper()
+            click.echo(f"error: {name}: {str(error['msg']).removeprefix('Value error, ')}", err=True)
+        sys.exit(2)
 
 
 def domain_errors(func: Callable[P, T]) -> Callable[P, T]:

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ops import bounds
-from ops.cli.support import actor, domain_errors, echo_json, fail, run, session_scope
+from ops.cli.support import ROW_ID, actor, domain_errors, echo_json, fail, run, session_scope
 
 dispute = click.Group("dispute", help="Disputes of what was billed: open, advance, list, show, alerts.")
 
@@ -55,10 +55,10 @@ def _print(view: dict[str, Any]) -> None:
 @click.option("--description", required=True, help="What is disputed and why.")
 @click.option("--disputed", required=True, help="The amount contested (1234.56 or 1.234,56).")
 @click.option("--billed", default=None, help="What was billed (default: the line, else the invoice's gross).")
-@click.option("--invoice", "invoice_number", type=int, default=None, help="The invoice's number.")
+@click.option("--invoice", "invoice_number", type=ROW_ID, default=None, help="The invoice's number.")
 @click.option("--month", default=None, help="measurement_line: the measured period, YYYY-MM.")
-@click.option("--line", "line_position", type=int, default=None, help="measurement_line: the line's number.")
-@click.option("--ticket", "ticket_id", type=int, default=None, help="ticket: the undue-charge ticket's id.")
+@click.option("--line", "line_position", type=ROW_ID, default=None, help="measurement_line: the line's number.")
+@click.option("--ticket", "ticket_id", type=ROW_ID, default=None, help="ticket: the undue-charge ticket's id.")
 @click.option("--audit-code", default=None, help="audit: the difference's code (e.g. price_not_contracted).")
 @click.option("--follow-up", default=None, help="The day to follow it up (default: 2 days before the deadline).")
 @domain_errors
@@ -117,7 +117,7 @@ def open_(
 
 @dispute.command("advance")
 @click.option("--contract", "code", required=True)
-@click.argument("dispute_id", type=int)
+@click.argument("dispute_id", type=ROW_ID)
 @click.option(
     "--to",
     "to",
@@ -198,7 +198,7 @@ def list_(code: str, open_only: bool) -> None:
 
 @dispute.command("show")
 @click.option("--contract", "code", required=True)
-@click.argument("dispute_id", type=int)
+@click.argument("dispute_id", type=ROW_ID)
 @domain_errors
 def show(code: str, dispute_id: int) -> None:
     """One dispute as JSON, with every step."""

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import bounds
 from ops.auth import Principal
 from ops.billing.disputes import states
 from ops.billing.disputes.models import Dispute, DisputeEvent
@@ -114,6 +115,8 @@ async def open_dispute(
                      if f not in _NEEDS[origin] and given[f] is not None]  # fmt: skip
     if not description.strip():
         problems.append({"field": "description", "problem": "empty: say what is disputed and why"})
+    elif (wrong := bounds.text_problem(description, multiline=True)) is not None:
+        problems.append({"field": "description", "problem": wrong})
     if audit_code is not None and audit_code not in AUDIT_CODES:
         problems.append({"field": "audit_code", "problem": f"{audit_code!r} is not a code of the invoice audit"})
     for field, value in (("disputed", disputed), ("billed", billed)):

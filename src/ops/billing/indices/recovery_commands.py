@@ -19,7 +19,13 @@ from ops.tabular import LOCALES
 @click.option("--on", "on", default=None, help="The day of the calculation, YYYY-MM-DD (default: today).")
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default=None, help="A document instead.")
-@click.option("--lang", default="pt-BR", show_default=True, help="The document's language: pt-BR, es-AR or en.")
+@click.option(
+    "--lang",
+    type=click.Choice(["pt-BR", "es-AR", "en"]),
+    default="pt-BR",
+    show_default=True,
+    help="The document's language: pt-BR, es-AR or en.",
+)
 @click.option("--out", type=OutFile(), help="Where to write the document.")
 @click.option(
     "--locale",

@@ -11,7 +11,7 @@ import click
 
 from ops import bounds
 from ops.billing.measurement.commands import check_out, write
-from ops.cli.support import OutFile, actor, domain_errors, echo_json, fail, run, session_scope
+from ops.cli.support import ROW_ID, OutFile, actor, domain_errors, echo_json, fail, run, session_scope
 from ops.tabular import LOCALES
 
 invoice = click.Group(
@@ -78,10 +78,16 @@ def issue(code: str, month: str) -> None:
 
 @invoice.command("show")
 @click.option("--contract", "code", required=True)
-@click.argument("number", type=int)
+@click.argument("number", type=ROW_ID)
 @click.option("--credit-note", is_flag=True, help="NUMBER is a credit note's.")
 @click.option("--format", "fmt", type=click.Choice(["json", "html", "pdf"]), default="json", show_default=True)
-@click.option("--lang", default="pt-BR", show_default=True, help="pt-BR, es-AR or en.")
+@click.option(
+    "--lang",
+    type=click.Choice(["pt-BR", "es-AR", "en"]),
+    default="pt-BR",
+    show_default=True,
+    help="pt-BR, es-AR or en.",
+)
 @click.option("--out", type=OutFile())
 @domain_errors
 def show(code: str, number: int, credit_note: bool, fmt: str, lang: str, out: Path | None) -> None:
@@ -128,7 +134,7 @@ def list_(code: str) -> None:
 
 @invoice.command("credit")
 @click.option("--contract", "code", required=True)
-@click.option("--invoice", "number", type=int, required=True)
+@click.option("--invoice", "number", type=ROW_ID, required=True)
 @click.option("--amount", required=True)
 @click.option("--reason", required=True)
 @domain_errors
@@ -157,7 +163,7 @@ def credit(code: str, number: int, amount: str, reason: str) -> None:
 
 @invoice.command("void")
 @click.option("--contract", "code", required=True)
-@click.argument("number", type=int)
+@click.argument("number", type=ROW_ID)
 @click.option("--reason", required=True)
 @domain_errors
 def void(code: str, number: int, reason: str) -> None:
@@ -174,7 +180,7 @@ def void(code: str, number: int, reason: str) -> None:
 
 @invoice.command("pay")
 @click.option("--contract", "code", required=True)
-@click.argument("number", type=int)
+@click.argument("number", type=ROW_ID)
 @click.option("--amount", required=True)
 @click.option("--on", "paid_on", required=True, help="Payment date, YYYY-MM-DD.")
 @domain_errors
@@ -203,7 +209,7 @@ def pay(code: str, number: int, amount: str, paid_on: str) -> None:
 
 @invoice.command("nfse")
 @click.option("--contract", "code", required=True)
-@click.argument("number", type=int)
+@click.argument("number", type=ROW_ID)
 @click.option("--nfse-number", required=True)
 @click.option("--code", "verification", required=True, help="The NFS-e's verification code.")
 @click.option("--link", default=None)

@@ -316,6 +316,14 @@ async def payments(session: AsyncSession, *, invoice_id: int) -> list[Payment]:
     return list(rows.scalars())
 
 
+def _money_problem(value: Decimal, *, positive: bool = False) -> str | None:
+    """Why an amount typed by a person is no amount: not finite, past the money bound (a trillion is a typo), or,
+    when it must be, not above zero."""
+    if positive and value.is_finite() and value <= 0:
+        return f"{value} is not above zero"
+    return bounds.number_problem(value, low=-bounds.MAX_MONEY, high=bounds.MAX_MONEY)
+
+
 class OverpaymentError(ConflictError):
     """A payment above what is left to pay: a mistyped amount, or the same payment recorded twice."""
 
@@ -348,9 +356,9 @@ async def record_payment(
     invoice = await get_invoice(session, code=code, number=number, principal=None)
     if invoice.voided_at is not None:
         raise ConflictError(f"invoice {number} is void: it takes no payment")
-    if amount <= 0 or cents(amount) != amount:
+    if _money_problem(amount, positive=True) is not None or cents(amount) != amount:
         raise InvalidInputError(
-            f"amount: {amount} must be a positive amount in cents",
+            f"amount: {amount} must be a positive amount in cents (at most {bounds.MAX_MONEY:,.0f})",
             extra=[{"field": "amount", "problem": "not > 0 in cents"}],
         )
     if paid_on < _local_day(invoice.issued_at, "UTC") - timedelta(days=1):
@@ -411,6 +419,7 @@ async def record_nfse(
             for name, text in zip(names, (nfse_number, verification_code), strict=True)
             if not text.strip()
         ]
+        + [("value", p) for p in [_money_problem(value, positive=True)] if p is not None]
     )
     invoice.nfse_number, invoice.nfse_code, invoice.nfse_link = nfse_number.strip(), verification_code.strip(), link
     invoice.nfse_value, invoice.nfse_recorded_at = value, utcnow()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ops.cli.support import OutFile, actor, domain_errors, fail, run, session_scope
+from ops.cli.support import ROW_ID, OutFile, actor, domain_errors, fail, run, session_scope
 
 FORMATS = ("json", "html", "pdf", "xlsx")
 
@@ -49,7 +49,13 @@ def render_measurement(view: dict[str, object], fmt: str, lang: str) -> bytes:
 @click.option("--contract", "code", required=True, help="Contract code.")
 @click.option("--month", required=True, help="The period, YYYY-MM (from the contract's cut-off day when it has one).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
-@click.option("--lang", default="pt-BR", show_default=True, help="pt-BR, es-AR or en.")
+@click.option(
+    "--lang",
+    type=click.Choice(["pt-BR", "es-AR", "en"]),
+    default="pt-BR",
+    show_default=True,
+    help="pt-BR, es-AR or en.",
+)
 @click.option("--out", type=OutFile(), help="Write here instead of stdout.")
 @click.option("--show", is_flag=True, help="Show the latest version as it is instead of drafting it again.")
 @domain_errors
@@ -115,7 +121,7 @@ def approve(code: str, month: str, by: str) -> None:
 @click.option("--contract", "code", required=True)
 @click.option("--amount", required=True, help="Signed amount, e.g. -120.50 (a credit) or 310.00.")
 @click.option("--description", required=True)
-@click.option("--invoice", "invoice_number", type=int, default=None, help="The invoice it corrects.")
+@click.option("--invoice", "invoice_number", type=ROW_ID, default=None, help="The invoice it corrects.")
 @domain_errors
 def adjust(code: str, amount: str, description: str, invoice_number: int | None) -> None:
     """An adjustment carried to the next measurement drafted (a late readjustment, a ticket resolved late)."""

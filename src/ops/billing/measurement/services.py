@@ -17,6 +17,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from ops import bounds
 from ops.auth import Principal
 from ops.billing.indices.prices import price_history, price_on
 from ops.billing.measurement import lines as L
@@ -542,8 +543,12 @@ async def add_adjustment(
     contract, _ = await _contract(session, code, None)
     if not description.strip():
         raise InvalidInputError("description: required", extra=[{"field": "description", "problem": "empty"}])
+    bounds.refuse([("description", p)] if (p := bounds.text_problem(description, multiline=True)) else [])
     if amount == 0:
         raise InvalidInputError("amount: must not be zero", extra=[{"field": "amount", "problem": "zero"}])
+    bounds.refuse(
+        [("amount", p) for p in [bounds.number_problem(amount, low=-bounds.MAX_MONEY, high=bounds.MAX_MONEY)] if p]
+    )
     row = BillingAdjustment(
         contract_id=contract.id,
         description=description.strip(),

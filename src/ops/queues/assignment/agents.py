@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import bounds
 from ops.auth import Principal, issue_token
 from ops.contracts.models import Contract, Queue
 from ops.db import utcnow
@@ -66,6 +67,17 @@ async def create_agent(
         raise InvalidInputError("capacity must be at least 1", extra=[{"field": "capacity", "problem": "< 1"}])
     if not name.strip():
         raise InvalidInputError("name must not be empty", extra=[{"field": "name", "problem": "empty"}])
+    bounds.refuse([("name", p)] if (p := bounds.text_problem(name, max_length=200)) is not None else [])
+    same = (
+        await session.execute(
+            select(Agent.id).where(Agent.contract_id == contract.id, func.lower(Agent.name) == name.strip().lower())
+        )
+    ).scalar()
+    if same is not None:  # a command run twice made a second agent and gave the first one's position new skills
+        raise ConflictError(
+            f"agent {same} of {contract_code} is named {name.strip()!r} already: give this one another name "
+            f"(a new token for agent {same}: ops agent token {same})"
+        )
     code = position_code or "pos-" + (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "agent")
     position = (
         await session.execute(select(Position).where(Position.contract_id == contract.id, Position.code == code))

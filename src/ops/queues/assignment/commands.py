@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import click
 
-from ops.cli.support import Duration, domain_errors, echo_json, fail, run, session_scope
+from ops.cli.support import ROW_ID, Duration, domain_errors, echo_json, fail, run, session_scope
 from ops.queues.assignment import agents
 
 agent = click.Group("agent", help="Agents of a contract: create them (with a token), list them, new tokens.")
@@ -16,7 +16,7 @@ agent = click.Group("agent", help="Agents of a contract: create them (with a tok
 @click.option("--contract", "contract_code", required=True)
 @click.option("--name", required=True)
 @click.option("--skills", required=True, help="Queues the agent works, with a level: care,bo_care:2 (level 1 default).")
-@click.option("--capacity", type=int, default=3, show_default=True, help="Open tickets at once.")
+@click.option("--capacity", type=click.IntRange(1, 10_000), default=3, show_default=True, help="Open tickets at once.")
 @click.option("--position", "position_code", default=None, help="Position code (default: one named after the agent).")
 @click.option("--supervisor", is_flag=True, help="The agent supervises the queue.")
 @domain_errors
@@ -75,7 +75,7 @@ def list_(contract_code: str) -> None:
 
 
 @agent.command("token")
-@click.argument("agent_id", type=int)
+@click.argument("agent_id", type=ROW_ID)
 @click.option("--expires-in", type=Duration(), default=None, help="e.g. 8h (default 12h: OPS_AGENT_TOKEN_HOURS).")
 @domain_errors
 def token(agent_id: int, expires_in: timedelta | None) -> None:

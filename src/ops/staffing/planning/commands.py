@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from ops import bounds
-from ops.cli.support import actor, domain_errors, echo_json, run, session_scope
+from ops.cli.support import ROW_ID, actor, domain_errors, echo_json, run, session_scope
 from ops.staffing.planning.erlang import ErlangInputError, Staffing, evaluate, required
 
 
@@ -295,7 +295,9 @@ def oncall() -> None:
 @click.option("--contract", "contract_code", required=True, help="Contract code.")
 @click.option("--start", "start_text", required=True, help="ISO time; without an offset, the contract's local time.")
 @click.option("--end", "end_text", required=True, help="ISO time; without an offset, the contract's local time.")
-@click.option("--specialists", type=int, default=1, show_default=True, help="Specialists on call (1 to 50).")
+@click.option(
+    "--specialists", type=click.IntRange(1, 50), default=1, show_default=True, help="Specialists on call (1 to 50)."
+)
 @click.option("--note", default=None, help="Why the shift was requested.")
 @domain_errors
 def oncall_add(contract_code: str, start_text: str, end_text: str, specialists: int, note: str | None) -> None:
@@ -322,7 +324,7 @@ def oncall_add(contract_code: str, start_text: str, end_text: str, specialists: 
 
 
 @oncall.command("end")
-@click.argument("shift_id", type=int)
+@click.argument("shift_id", type=ROW_ID)
 @click.option("--at", "at_text", required=True, help="ISO time; without an offset, the contract's local time.")
 @domain_errors
 def oncall_end(shift_id: int, at_text: str) -> None:

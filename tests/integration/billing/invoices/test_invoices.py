@@ -312,3 +312,34 @@ def test_ops_invoice_nfse_names_the_empty_option_as_typed(ops: Ops, tmp_path: Pa
 async def _measured(session: Any) -> None:
     await measurement(session)
     await session.commit()
+
+
+def test_ops_refuses_numbers_past_their_bounds_in_one_line(ops: Ops, tmp_path: Path) -> None:
+    """A number no column holds, an amount of 1e20 or a port past 65535 was a driver's traceback, an adjustment of
+    1e20 waiting for the next measurement, or a server on another port."""
+    ops.load(tmp_path, REFERENCE_CONTRACT.read_text(encoding="utf-8"))
+    ops.query(_measured)
+    assert ops("invoice", "issue", "--contract", "reference", "--month", "2026-10").exit_code == 0
+    huge = "99999999999999999999"
+    for args in (
+        ("invoice", "show", huge, "--contract", "reference"),
+        ("agent", "token", huge),
+        ("dispute", "show", huge, "--contract", "reference"),
+        ("serve", "--port", "70000"),
+    ):
+        refused = ops(*args)
+        assert refused.exit_code == 2 and "Traceback" not in refused.output, (args, refused.output)
+        assert "is not in the range" in refused.stderr, (args, refused.stderr)
+    for args, field in (
+        (("billing", "adjust", "--contract", "reference", "--amount", "1e20", "--description", "typo"), "amount"),
+        (("billing", "adjust", "--contract", "reference", "--amount", "1", "--description", "a\x07b"), "description"),
+        (("invoice", "nfse", "1", "--contract", "reference", "--nfse-number", "1", "--code", "A", "--value", "1e20"),
+         "value"),
+        (("invoice", "pay", "1", "--contract", "reference", "--amount", "1e20", "--on", "2026-12-01"), "amount"),
+    ):  # fmt: skip
+        refused = ops(*args)
+        assert refused.exit_code == 2 and refused.stderr.startswith(f"error: {field}:"), (args, refused.output)
+    # A language no document speaks was printed in pt-BR, with exit status 0.
+    for args in (("invoice", "show", "1"), ("billing", "measure", "--month", "2026-10")):
+        refused = ops(*args, "--contract", "reference", "--format", "html", "--lang", "fr")
+        assert refused.exit_code == 2 and "'fr' is not one of 'pt-BR', 'es-AR', 'en'" in refused.stderr, refused.output

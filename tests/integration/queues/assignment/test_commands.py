@@ -53,6 +53,17 @@ def test_agent_create_prints_a_token_that_works(reference_cli: CliRunner, sqlite
     )
     assert bad.exit_code == 2
     assert "unknown queue 'nowhere'" in bad.output
+    # The same command run twice made a second Ana Lima and gave the first one's position the new skills.
+    again = reference_cli.invoke(
+        main, ["agent", "create", "--contract", "reference", "--name", "ana lima", "--skills", "helpdesk"]
+    )
+    assert again.exit_code == 2 and "is named 'ana lima' already" in again.stderr, again.output
+    bell = reference_cli.invoke(
+        main, ["agent", "create", "--contract", "reference", "--name", "Ev\x01e", "--skills", "bo_care"]
+    )
+    assert bell.exit_code == 2 and "error: name: control character U+0001 at position 2" in bell.stderr, bell.output
+    listed = reference_cli.invoke(main, ["agent", "list", "--contract", "reference"]).stdout.splitlines()
+    assert [(a["name"], a["skills"]) for a in map(json.loads, listed)] == [("Ana Lima", {"bo_care": 1, "social": 2})]
 
 
 def test_an_agent_gets_a_fresh_token_for_the_next_shift(reference_cli: CliRunner, sqlite_url: str) -> None:

@@ -136,6 +136,18 @@ def test_a_file_read_the_wrong_way_names_its_encoding_and_separator(runner: CliR
     assert "(read as CSV, utf-8, ';'-separated; pass --encoding / --delimiter if that is wrong)" in result.stderr
 
 
+def test_a_separator_is_one_character_or_named(runner: CliRunner, database_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "tabs.csv"
+    path.write_text("external_id\tchannel\tsubject\nT1\temail\tSem sinal\n", encoding="utf-8")
+    for typed in ("tab", "\\t"):  # what a person types where a tab cannot be
+        result = runner.invoke(main, ["import", "tickets", str(path), "--contract", "reference", "--delimiter", typed])
+        assert result.exit_code == 0, result.output
+    assert counts(database_url)[1] == 1
+    wrong = runner.invoke(main, ["import", "tickets", str(path), "--contract", "reference", "--delimiter", ";;"])
+    assert wrong.exit_code == 2 and "Traceback" not in wrong.output  # it was csv's TypeError
+    assert "the delimiter must be one character or one of tab" in wrong.stderr and "not ';;'" in wrong.stderr
+
+
 def test_sigterm_stops_between_batches_and_the_rerun_adds_no_duplicates(
     runner: CliRunner, database_url: str, tmp_path: Path
 ) -> None:

@@ -1,0 +1,36 @@
+"""A wrong OPS_* variable is one line naming it, exit status 2, before any command runs (it was pydantic's
+traceback on every command, `ops migrate` included)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ops.cli.main import main
+from ops.config import get_settings
+
+WRONG = [
+    ("OPS_DATABASE_URL", "mysql://ops:secret@db/ops", "'mysql://ops:***@db/ops' is not a database ops runs on"),
+    (
+        "OPS_DATABASE_URL",
+        "sqlite+aiosqlite:////no/such/folder/ops.sqlite3",
+        "OPS_DATABASE_URL: the folder of the SQLite file '/no/such/folder/ops.sqlite3' does not exist",
+    ),
+    ("OPS_JOB_TIMEOUT_SECONDS", "ten", "error: OPS_JOB_TIMEOUT_SECONDS: Input should be a valid integer"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "said"), WRONG)
+def test_a_wrong_setting_is_named_in_one_line(
+    name: str, value: str, said: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(main, ["migrate"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert said in result.stderr and "secret" not in result.output  # the password is never printed
