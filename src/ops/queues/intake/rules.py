@@ -36,6 +36,7 @@ CHANNELS = frozenset(
     }
 )  # fmt: skip
 MAX_BULK_ROWS = 1000
+MAX_FOLLOWERS = 10**18  # as the API documents `customer.followers` (1e40 was taken, and raised the priority)
 # Clocks of CRMs drift: a creation time a little in the future is the sender's clock, not an error.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
@@ -125,6 +126,9 @@ def _followers(value: object, path: str, problems: Problems) -> int | None:
     number = bounds.integer_of(value)
     if number is None:
         _problem(problems, path, f"expected a non-negative integer, got {value!r}")
+    elif number >= MAX_FOLLOWERS:
+        _problem(problems, path, f"{value!r} is more followers than any account has (at most {MAX_FOLLOWERS - 1:,})")
+        return None
     return number
 
 

@@ -99,3 +99,14 @@ async def test_a_superscript_follower_count_on_the_webhook_is_a_422(
         {"field": "customer.followers", "problem": "expected a non-negative integer, got '²'"}
     ]
     assert await count(qdb) == 0
+
+
+async def test_a_follower_count_past_any_account_is_a_422(api: AsyncTestClient[Litestar], qdb: Any) -> None:
+    """The API documents `customer.followers` below 10**18: 1e40 was stored and made the ticket high priority."""
+    for followers in (1e40, 10**18):
+        response = await api.post("/api/tickets", json=delivery(customer={"name": "Ana", "followers": followers}))
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "customer.followers"
+        assert "more followers than any account has" in response.json()["errors"][0]["problem"]
+    ok = await api.post("/api/tickets", json=delivery(customer={"name": "Ana", "followers": 10**18 - 1}))
+    assert ok.status_code == 201, ok.text
