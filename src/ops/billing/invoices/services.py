@@ -329,7 +329,10 @@ class OverpaymentError(ConflictError):
 
     def __init__(self, number: int, amount: Decimal, left: Decimal, currency: str) -> None:
         paid = "" if left > 0 else " (it is paid)"
-        super().__init__(f"amount: {amount} is more than the {left} left to pay on invoice {number}{paid}")
+        super().__init__(
+            f"amount: {amount} is more than the {left} left to pay on invoice {number}{paid}",
+            extra=[{"field": "amount", "problem": f"more than the {left} left to pay{paid}"}],
+        )
         self.left, self.currency = left, currency
 
 

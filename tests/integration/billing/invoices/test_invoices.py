@@ -343,3 +343,19 @@ def test_ops_refuses_numbers_past_their_bounds_in_one_line(ops: Ops, tmp_path: P
     for args in (("invoice", "show", "1"), ("billing", "measure", "--month", "2026-10")):
         refused = ops(*args, "--contract", "reference", "--format", "html", "--lang", "fr")
         assert refused.exit_code == 2 and "'fr' is not one of 'pt-BR', 'es-AR', 'en'" in refused.stderr, refused.output
+
+
+async def test_the_api_names_the_amount_of_an_overpayment(client: AsyncTestClient[Litestar], db: Any) -> None:
+    await load_reference(db)
+    async with db.begin() as session:
+        await measurement(session)
+    invoice = await _issue(db)
+    manager = bearer(await token(db, "manager"))
+    today = utcnow().astimezone(ZoneInfo("America/Sao_Paulo")).date()
+    over = await client.post(
+        "/api/contracts/reference/invoices/1/payments",
+        json={"amount": str(invoice.net + Decimal("0.01")), "paid_on": str(today)},
+        headers=manager,
+    )
+    assert over.status_code == 409, over.text
+    assert over.json()["errors"] == [{"field": "amount", "problem": f"more than the {invoice.net} left to pay"}]
