@@ -44,6 +44,12 @@ def _report(result: ImportResult, as_json: bool) -> None:
         )
         for outcome, count in result.skipped_calls.items():
             click.echo(f"  skipped {count} {outcome} call records ({_SKIPPED.get(outcome, 'not counted')})")
+        for other, count in result.replaced.items():
+            click.echo(
+                f"warning: {count} intervals imported before from {other} were replaced: a call log is read as "
+                "whole days, so each day's calls go in one file (import the whole day's log again)",
+                err=True,
+            )
     if result.records == 0 and not result.rejected:
         # Nothing read is not a success a script should take for one: the wrong --format reads no line of a file.
         fail(f"{result.source}: no record found: is it the file and --format you meant?", code=1)

@@ -61,6 +61,9 @@ class ImportResult:
     last_interval: datetime | None
     rejected: list[RowProblem] = field(default_factory=list)
     skipped_calls: dict[str, int] = field(default_factory=dict)  # call records offered to no queue, by outcome
+    # Intervals this import changed that another file had stored, by that file: a call log is read as whole days,
+    # so a day split over two files keeps only the last one's calls.
+    replaced: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +78,7 @@ class ImportResult:
             "last_interval": self.last_interval.isoformat() if self.last_interval else None,
             "rejected": [{"line": p.line, "field": p.field, "problem": p.problem} for p in self.rejected],
             "skipped_calls": self.skipped_calls,
+            "replaced": self.replaced,
         }
 
 
@@ -236,38 +240,56 @@ def _same(existing: tuple[Any, ...], row: dict[str, Any]) -> bool:
     )
 
 
-async def upsert_intervals(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> tuple[int, int, int]:
-    """Insert or update IntervalStat rows by (queue_id, interval_start): (inserted, updated, unchanged).
+@dataclass(frozen=True)
+class Upserted:
+    """What an upsert of interval rows did; `replaced` counts the changed intervals another source had stored."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+    replaced: dict[str, int]
+
+
+async def upsert_intervals(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Upserted:
+    """Insert or update IntervalStat rows by (queue_id, interval_start).
 
     Rows equal to what is stored are not written at all, so importing a file twice writes nothing.
     Each row has queue_id, interval_start (aware), the count and sum columns, answer_within_seconds
     and source.
     """
     if not rows:
-        return 0, 0, 0
+        return Upserted(0, 0, 0, {})
     existing: dict[tuple[int, datetime], tuple[Any, ...]] = {}
+    sources: dict[tuple[int, datetime], str | None] = {}
     by_queue: dict[int, list[datetime]] = {}
     for row in rows:
         by_queue.setdefault(row["queue_id"], []).append(row["interval_start"])
     columns = [getattr(IntervalStat, c) for c in VALUE_COLUMNS]
     for queue_id, starts in by_queue.items():
-        query = select(IntervalStat.interval_start, *columns, IntervalStat.answer_within_seconds).where(
+        query = select(
+            IntervalStat.interval_start, *columns, IntervalStat.answer_within_seconds, IntervalStat.source
+        ).where(
             IntervalStat.queue_id == queue_id,
             IntervalStat.interval_start >= min(starts),
             IntervalStat.interval_start <= max(starts),
         )
         for found in await session.execute(query):
-            existing[(queue_id, found[0])] = tuple(found[1:])
+            existing[(queue_id, found[0])] = tuple(found[1:-1])
+            sources[(queue_id, found[0])] = found[-1]
     to_write: list[dict[str, Any]] = []
     inserted = updated = 0
+    replaced: dict[str, int] = {}
     for row in rows:
-        before = existing.get((row["queue_id"], row["interval_start"]))
+        key = (row["queue_id"], row["interval_start"])
+        before = existing.get(key)
         if before is None:
             inserted += 1
         elif _same(before, row):
             continue
         else:
             updated += 1
+            if (other := sources.get(key)) and other != row["source"]:
+                replaced[other] = replaced.get(other, 0) + 1
         to_write.append(row)
     if to_write:
         dialect = session.get_bind().dialect.name
@@ -279,7 +301,7 @@ async def upsert_intervals(session: AsyncSession, rows: Sequence[dict[str, Any]]
                 set_={c: stmt.excluded[c] for c in (*VALUE_COLUMNS, "answer_within_seconds", "source")},
             )
             await session.execute(stmt, list(to_write[first : first + _CHUNK]))
-    return inserted, updated, len(rows) - inserted - updated
+    return Upserted(inserted, updated, len(rows) - inserted - updated, replaced)
 
 
 def _span(rows: Iterable[dict[str, Any]]) -> tuple[datetime | None, datetime | None]:
@@ -319,7 +341,8 @@ async def import_intervals(
     for row in good:
         row["answer_within_seconds"] = within[row["queue_id"]]
         row["source"] = source[-200:]
-    inserted, updated, unchanged = await upsert_intervals(session, good)
+    upserted = await upsert_intervals(session, good)
+    inserted, updated, unchanged = upserted.inserted, upserted.updated, upserted.unchanged
     names = {q.id: q.code for q in queues}
     first, last = _span(good)
     return ImportResult(
@@ -333,6 +356,7 @@ async def import_intervals(
         first_interval=first,
         last_interval=last,
         rejected=problems,
+        replaced=upserted.replaced,
     )
 
 
@@ -408,7 +432,8 @@ async def import_calls(
         ) from exc
     name = source_name or str(source)
     rows = [row for within, counted in runs for row in _rows(counted.intervals, by_code, within, name)]
-    inserted, updated, unchanged = await upsert_intervals(session, rows)
+    upserted = await upsert_intervals(session, rows)
+    inserted, updated, unchanged = upserted.inserted, upserted.updated, upserted.unchanged
     first, last = _span(rows)
     records = runs[0][1].records
     outcomes = {k: sum(c.outcomes.get(k, 0) for _, c in runs) for k in ("unqueued", "phantom", "unfinished")}
@@ -424,6 +449,7 @@ async def import_calls(
         first_interval=first,
         last_interval=last,
         skipped_calls={k: v for k, v in outcomes.items() if v},
+        replaced=upserted.replaced,
     )
 
 

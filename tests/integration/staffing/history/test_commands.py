@@ -61,6 +61,16 @@ def test_import_calls_from_a_cdr_counts_answered_and_abandoned_in_the_queue_cloc
     assert (body["records"], body["intervals"], body["inserted"]) == (3, 48, 48)
     assert body["first_interval"] == "2026-03-02T03:00:00+00:00"  # local midnight, every interval of the day kept
     assert json.loads(reference_cli.invoke(main, args).stdout)["unchanged"] == 48
+    # The same day's later calls in a file of their own replace the day: the import says which file it replaced.
+    later = tmp_path / "later.csv"
+    later.write_text(
+        "call_id,queue_entered_at,wait_seconds,outcome,handle_seconds\n4,2026-03-02T15:00:00-03:00,5,answered,60\n",
+        encoding="utf-8",
+    )
+    replaced = reference_cli.invoke(main, [*args[:2], str(later), *args[3:-1]])
+    assert replaced.exit_code == 0, replaced.output
+    assert "(0 new, 3 updated, 45 unchanged)" in replaced.stdout
+    assert f"warning: 3 intervals imported before from {path.name} were replaced" in replaced.stderr
 
 
 def test_import_calls_from_an_asterisk_queue_log_maps_its_queues(reference_cli: CliRunner) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -128,6 +129,33 @@ async def test_anonymous_bank_calls_aggregate_to_the_counts_of_the_log_and_impor
     second = await go()
     assert (second.inserted, second.updated, second.unchanged) == (0, 0, 144)
     assert await _totals(sdb) == (144, 2191, 1966, 1470, 225)
+
+
+async def test_a_day_split_over_two_files_says_what_the_second_replaced(sdb: Any, tmp_path: Path) -> None:
+    """A call log is read as whole days (quiet intervals stored as zeros, so a file imported twice changes nothing):
+    a day's calls split over two files keep only the second's, and the import says so instead of replacing quietly."""
+    await load_reference(sdb)
+    lines = AB_SLICE.read_text(encoding="utf-8").splitlines(keepends=True)
+    first, second = tmp_path / "part1.csv", tmp_path / "part2.csv"
+    first.write_text("".join(lines[:1000]), encoding="utf-8")
+    second.write_text(lines[0] + "".join(lines[1000:]), encoding="utf-8")
+    results = []
+    for part in (first, second):
+        async with sdb.begin() as session:
+            results.append(
+                await import_calls(
+                    session,
+                    contract_code="reference",
+                    queue_code="care",
+                    source=part,
+                    fmt="anonymous-bank",
+                    timezone="Asia/Jerusalem",
+                    source_name=part.name,
+                )
+            )
+    assert results[0].replaced == {}
+    assert results[1].replaced == {"part1.csv": results[1].updated} and results[1].updated > 0
+    assert results[1].as_dict()["replaced"] == {"part1.csv": results[1].updated}
 
 
 async def test_calls_need_a_known_queue_and_zone(sdb: Any) -> None:
