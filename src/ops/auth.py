@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ops.auth_models import ApiToken, PageSession
 from ops.config import Settings, get_settings
 from ops.db import utcnow
-from ops.errors import ConflictError, NotFoundError
+from ops.errors import ConflictError, InvalidInputError, NotFoundError
 
 # People sign in with the first four; `telephony` is an integration's (the telephony platform posting its queues'
 # statistics), scoped to one contract like a client's, and opens no page.
@@ -27,6 +27,8 @@ Role = Literal["manager", "supervisor", "agent", "client", "telephony"]
 ROLES: tuple[Role, ...] = ("manager", "supervisor", "agent", "client", "telephony")
 PEOPLE: tuple[Role, ...] = ("manager", "supervisor", "agent", "client")
 TOKEN_PREFIX = "ops_"  # noqa: S105 - a marker that makes leaked tokens greppable, not a secret
+PREFIX_LENGTH = 12  # the visible start of a token kept in clear (`ops token list`), to name it for revocation
+MIN_PREFIX = 8  # "ops_" and four characters of the secret: enough to tell a site's tokens apart
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +86,7 @@ async def issue_token(
             contract_id=contract_id,
             agent_id=agent_id,
             token_hash=hash_token(token),
-            prefix=token[:12],
+            prefix=token[:PREFIX_LENGTH],
             expires_at=utcnow() + lifetime,
         )
     )
@@ -126,11 +128,19 @@ async def token_grant(session: AsyncSession, token: str, *, now: datetime | None
 async def revoke_token(session: AsyncSession, prefix: str) -> ApiToken:
     """Revoke the token whose visible prefix (its first 12 characters, as `ops token list` shows) is given, and
     every page session signed in with it."""
-    rows = list((await session.execute(select(ApiToken).where(ApiToken.prefix == prefix))).scalars())
+    # As `ops token list` prints it (with its "…"), a shorter start of it, or the whole token pasted.
+    given = prefix.strip().removesuffix("…").removesuffix("...")[:PREFIX_LENGTH]
+    if len(given) < MIN_PREFIX:
+        raise InvalidInputError(
+            f"prefix: give at least {MIN_PREFIX} characters of the token, as `ops token list` shows them",
+            extra=[{"field": "prefix", "problem": f"fewer than {MIN_PREFIX} characters"}],
+        )
+    found = select(ApiToken).where(ApiToken.prefix.startswith(given, autoescape=True))
+    rows = list((await session.execute(found)).scalars())
     if not rows:
-        raise NotFoundError(f"no token starts with {prefix!r}: `ops token list` shows each token's prefix")
+        raise NotFoundError(f"no token starts with {given!r}: `ops token list` shows each token's prefix")
     if len(rows) > 1:
-        raise ConflictError(f"{len(rows)} tokens start with {prefix!r}; revoke them by name in the database")
+        raise ConflictError(f"{len(rows)} tokens start with {given!r}: give more of the prefix `ops token list` shows")
     now = utcnow()
     if rows[0].revoked_at is None:
         rows[0].revoked_at = now

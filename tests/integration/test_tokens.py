@@ -35,6 +35,19 @@ def test_list_shows_prefixes_never_secrets_and_revoke_takes_a_prefix(reference_c
     unknown = reference_cli.invoke(main, ["token", "revoke", "ops_nothere"])
     assert unknown.exit_code == 2
     assert "no token starts with 'ops_nothere'" in unknown.output
+    again = reference_cli.invoke(main, ["token", "revoke", secret[:12]])
+    assert again.exit_code == 0 and "Ana (already revoked 20" in again.stdout, again.output
+    # As the list prints it (with its "…"), a shorter start of it, or the whole token: each names the one token.
+    for given in (lambda s: s[:12] + "…", lambda s: s[:9], lambda s: s):
+        other = reference_cli.invoke(
+            main, ["token", "create", "--role", "client", "--contract", "reference", "--name", "Bia"]
+        )
+        token = other.output.strip()
+        result = reference_cli.invoke(main, ["token", "revoke", given(token)])
+        assert result.stdout.strip() == "revoked: Bia", result.output
+        assert "(already" not in result.stdout
+    short = reference_cli.invoke(main, ["token", "revoke", "ops_"])
+    assert short.exit_code == 2 and "give at least 8 characters of the token" in short.stderr
 
 
 async def test_a_revoked_token_is_refused_once_the_cache_forgets_it(

@@ -164,13 +164,18 @@ def token_list() -> None:
 @click.argument("prefix")
 @domain_errors
 def token_revoke(prefix: str) -> None:
-    """Revoke a token by its prefix (the first 12 characters), and its page sessions. Every server refuses them
-    within 5 seconds."""
+    """Revoke a token by its prefix (as `ops token list` shows it, or its first 8 characters or more), and its page
+    sessions. Every server refuses them within 5 seconds."""
     from ops.auth import revoke_token
+    from ops.db import utcnow
 
     async def go() -> str:
         async with session_scope() as session:
-            return (await revoke_token(session, prefix)).name
+            before = utcnow()
+            row = await revoke_token(session, prefix)
+            at = row.revoked_at
+            already = at is not None and at < before
+            return f"{row.name} (already revoked {at:%Y-%m-%d %H:%M} UTC)" if already else row.name
 
     click.echo(f"revoked: {run(go())}")
 
