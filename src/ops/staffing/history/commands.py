@@ -31,7 +31,9 @@ def _queue_map(ctx: click.Context, param: click.Parameter, values: tuple[str, ..
     return pairs
 
 
-def _report(result: ImportResult, as_json: bool) -> None:
+def _report(
+    result: ImportResult, as_json: bool, *, nothing_read: str = "is it the file and --format you meant?"
+) -> None:
     if as_json:
         echo_json(result.as_dict())
     else:
@@ -52,11 +54,12 @@ def _report(result: ImportResult, as_json: bool) -> None:
             )
     if result.records == 0 and not result.rejected:
         # Nothing read is not a success a script should take for one: the wrong --format reads no line of a file.
-        fail(f"{result.source}: no record found: is it the file and --format you meant?", code=1)
+        fail(f"{result.source}: no record found: {nothing_read}", code=1)
     for problem in result.rejected:
         click.echo(f"rejected {problem}", err=True)
     if result.rejected:
-        click.echo(f"{len(result.rejected)} problems; the good lines were imported", err=True)
+        stored = "the good lines were imported" if result.intervals else "no line was good: nothing was imported"
+        click.echo(f"{len(result.rejected)} problems; {stored}", err=True)
         # The good lines are committed: 1 tells a script that some lines were left out, unlike 2 (nothing done).
         sys.exit(1)
 
@@ -96,7 +99,7 @@ def intervals(
                 )
 
         result = run(go())
-    _report(result, as_json)
+    _report(result, as_json, nothing_read="the file has a header and no line of intervals")
 
 
 @click.command("calls")
