@@ -33,9 +33,14 @@ def ami(code: str, host: str, port: int, username: str, secret_env: str, every: 
     if not secret:
         fail(f"--secret-env: the environment variable {secret_env} holding the AMI secret is not set")
         return
+    from ops.reports.wallboard.ami import AmiError
     from ops.reports.wallboard.polling import poll
 
-    done = run(poll(code=code, host=host, port=port, username=username, secret=secret, every=every, polls=polls,
-                    echo=click.echo))  # fmt: skip
+    try:
+        done = run(poll(code=code, host=host, port=port, username=username, secret=secret, every=every, polls=polls,
+                        echo=click.echo))  # fmt: skip
+    except AmiError as exc:  # the manager interface out of reach or refusing the login: nothing was polled
+        fail(str(exc))
+        return
     if done == 0 and polls:
         fail("no poll succeeded", code=1)

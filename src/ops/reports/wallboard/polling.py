@@ -64,8 +64,6 @@ async def poll(
                     log.warning("AMI poll %s failed: %s", tried, exc)
                 if polls == 0 or tried < polls:
                     await asyncio.sleep(every)
-    except AmiError as exc:
-        echo(f"error: {exc}")
     finally:
         await runtime.close()
     return stored

@@ -89,8 +89,27 @@ def test_a_refused_login_is_said_and_stores_nothing(
             ["telephony", "ami", "--contract", "reference", "--host", "127.0.0.1", "--port", str(asterisk.port),
              "--username", "ops", "--polls", "1"],
         )  # fmt: skip
-    assert result.exit_code == 1
-    assert "refused the login of 'ops'" in result.output
+    assert result.exit_code == 2  # nothing was polled: the one-line error of the CLI, on stderr
+    assert "refused the login of 'ops'" in result.stderr and result.stdout == ""
+    assert board()["care"].snapshot is None
+
+
+def test_an_asterisk_out_of_reach_is_one_line_on_stderr(
+    reference_cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("OPS_AMI_SECRET", "x")
+    result = reference_cli.invoke(
+        main,
+        ["telephony", "ami", "--contract", "reference", "--host", "127.0.0.1", "--port", str(port),
+         "--username", "ops", "--polls", "1"],
+    )  # fmt: skip
+    assert result.exit_code == 2 and result.stdout == "", result.output
+    assert result.stderr.startswith(f"error: cannot reach the manager interface at 127.0.0.1:{port}")
     assert board()["care"].snapshot is None
 
 
