@@ -17,7 +17,7 @@ from babel.dates import format_date, format_datetime, format_skeleton, format_ti
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
 
-from ops.errors import Said
+from ops.errors import InvalidInputError, Said
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 # The language tags the application speaks, first the default; each maps to its Babel locale.
@@ -27,6 +27,18 @@ DEFAULT = "pt-BR"
 CONTEXT_GLUE = "\x04"
 # Short forms people and browsers send: pt, es, en, pt_BR...
 _ALIASES = {"pt": "pt-BR", "pt-br": "pt-BR", "pt_br": "pt-BR", "es": "es-AR", "es-ar": "es-AR", "es_ar": "es-AR"}
+
+
+def asked_language(tag: str | None, field: str = "lang") -> str:
+    """The language a request names (`?lang=`), the default when it names none; one no document speaks is refused
+    naming the field (`fr` was answered in pt-BR without a word)."""
+    if tag is None or not tag.strip():
+        return DEFAULT
+    base = tag.strip().lower().replace("_", "-").split("-")[0]
+    if tag not in LANGUAGES and base not in ("pt", "es", "en"):
+        problem = f"{tag!r} is not one of {', '.join(LANGUAGES)}"
+        raise InvalidInputError(f"{field}: {problem}", extra=[{"field": field, "problem": problem}])
+    return language(tag)
 
 
 def language(tag: str | None) -> str:

@@ -22,7 +22,7 @@ from ops.contracts.services import get_contract
 from ops.db import utcnow
 from ops.errors import InvalidInputError
 from ops.http import parse_day, parse_month
-from ops.l10n import language
+from ops.l10n import asked_language
 
 STAFF = requires("manager", "supervisor")
 MANAGERS = requires("manager")
@@ -179,7 +179,7 @@ async def project_recovery(
     view = report.report_view(result)
     if fmt == "json":
         return Response(view)
-    html = documents.recovery_html(view, language(lang))
+    html = documents.recovery_html(view, asked_language(lang))
     if fmt == "html":
         return Response(html.encode(), media_type="text/html; charset=utf-8")
     content = await asyncio.to_thread(documents.pdf, html)  # layout is CPU work: off the loop

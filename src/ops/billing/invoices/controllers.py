@@ -20,7 +20,7 @@ from ops.billing.invoices.views import invoice_view
 from ops.billing.money import cents
 from ops.contracts.services import get_contract
 from ops.errors import InvalidInputError
-from ops.l10n import language
+from ops.l10n import asked_language
 
 READERS: tuple[Role, ...] = ("manager", "supervisor", "client")
 
@@ -157,7 +157,7 @@ class InvoiceController(Controller):
                     "X-Content-SHA256": row.pdf_sha256 or "",
                 }
                 return Response(stored, media_type="application/pdf", headers=headers)
-        html = documents.invoice_html(await view_of(db_session, code, number, request.user), language(lang))
+        html = documents.invoice_html(await view_of(db_session, code, number, request.user), asked_language(lang))
         content = html.encode() if fmt == "html" else documents.pdf(html)
         media = "application/pdf" if fmt == "pdf" else "text/html; charset=utf-8"
         return Response(

@@ -20,7 +20,7 @@ from ops.billing.measurement.views import measurement_view
 from ops.billing.money import cents
 from ops.contracts.services import get_contract
 from ops.errors import InvalidInputError
-from ops.l10n import language
+from ops.l10n import asked_language
 
 READERS: tuple[Role, ...] = ("manager", "supervisor", "client")
 MEDIA = {
@@ -93,7 +93,7 @@ class MeasurementController(Controller):
                 f"format: {fmt!r} is not pdf, html, xlsx or json", extra=[{"field": "format", "problem": "unknown"}]
             )
         view = await _view(db_session, code, month, request.user)
-        content = render_measurement(view, fmt, language(lang))
+        content = render_measurement(view, fmt, asked_language(lang))
         name = f"measurement-{code}-{month}-v{view['version']}.{fmt}"
         return Response(content, media_type=MEDIA[fmt], headers={"Content-Disposition": f'inline; filename="{name}"'})
 

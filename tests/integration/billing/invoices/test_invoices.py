@@ -345,7 +345,9 @@ def test_ops_refuses_numbers_past_their_bounds_in_one_line(ops: Ops, tmp_path: P
         assert refused.exit_code == 2 and "'fr' is not one of 'pt-BR', 'es-AR', 'en'" in refused.stderr, refused.output
 
 
-async def test_the_api_names_the_amount_of_an_overpayment(client: AsyncTestClient[Litestar], db: Any) -> None:
+async def test_the_api_names_an_overpayment_and_a_language_no_document_speaks(
+    client: AsyncTestClient[Litestar], db: Any
+) -> None:
     await load_reference(db)
     async with db.begin() as session:
         await measurement(session)
@@ -359,3 +361,11 @@ async def test_the_api_names_the_amount_of_an_overpayment(client: AsyncTestClien
     )
     assert over.status_code == 409, over.text
     assert over.json()["errors"] == [{"field": "amount", "problem": f"more than the {invoice.net} left to pay"}]
+    # A language no document speaks is named, not answered in pt-BR; an alias of one that does is taken.
+    for path in ("invoices/1/document", "measurements/2026-10/document"):
+        url = f"/api/contracts/reference/{path}"
+        french = await client.get(url, params={"format": "html", "lang": "fr"}, headers=manager)
+        assert french.status_code == 422, french.text
+        assert french.json()["errors"] == [{"field": "lang", "problem": "'fr' is not one of pt-BR, es-AR, en"}]
+        spanish = await client.get(url, params={"format": "html", "lang": "es"}, headers=manager)
+        assert spanish.status_code == 200 and 'lang="es-AR"' in spanish.text, spanish.text[:300]
