@@ -60,12 +60,14 @@ def row_ticket(
     row: Mapping[str, str], external_id: str, *, tz: ZoneInfo, reasons: Mapping[str, str] = REASONS
 ) -> TicketData:
     """One complaint as a closed ticket; ValueError names the field that does not parse."""
-    try:
-        opened = _date(row["data_abertura"])
-        answered = _date(row.get("data_resposta") or "")
-        closed = _date(row["data_finalizacao"])
-    except ValueError as exc:
-        raise ValueError(f"a date is not dd/mm/yyyy ({exc})") from None
+    dates: dict[str, date | None] = {}
+    for column in ("data_abertura", "data_resposta", "data_finalizacao"):
+        text = row.get(column) or ""
+        try:
+            dates[column] = _date(text)
+        except ValueError:
+            raise ValueError(f"{column}: {text.strip()!r} is not a date written dd/mm/yyyy") from None
+    opened, answered, closed = dates["data_abertura"], dates["data_resposta"], dates["data_finalizacao"]
     if opened is None or closed is None:
         raise ValueError("data_abertura and data_finalizacao are required")
     for name, day in (("data_abertura", opened), ("data_resposta", answered), ("data_finalizacao", closed)):

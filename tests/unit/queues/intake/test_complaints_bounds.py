@@ -34,3 +34,22 @@ def test_bad_lines_are_named_and_the_good_ones_read(tmp_path: Path) -> None:
     assert problems[4] == "nome_fantasia: control character U+0000 at position 1 is not allowed"
     assert problems[5] == "not a CSV row (field larger than field limit (131072))"
     assert sum(isinstance(t, TicketData) for t in items) == 2
+
+
+def test_a_date_that_does_not_parse_is_named_by_its_column(tmp_path: Path) -> None:
+    """A row has three dates: the problem said "a date is not dd/mm/yyyy" without saying which."""
+    rows = [dict(r) for r in ROWS[:3]]
+    rows[0]["data_finalizacao"] = "31/02/2015"
+    rows[1]["data_abertura"] = "2014-05-23"
+    path = tmp_path / "complaints.csv"
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    with open_table(path, max_rows=10) as table:
+        items = list(read_complaints(table, tz=ZoneInfo("America/Sao_Paulo")))
+    problems = {p.line: p.problem for p in items if isinstance(p, RowProblem)}
+    assert problems == {
+        2: "data_finalizacao: '31/02/2015' is not a date written dd/mm/yyyy",
+        3: "data_abertura: '2014-05-23' is not a date written dd/mm/yyyy",
+    }
