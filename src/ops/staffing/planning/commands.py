@@ -118,8 +118,8 @@ class DecimalType(click.ParamType[Decimal, object]):
 
     name = "number"
 
-    def __init__(self, high: float | None = None) -> None:
-        self.high = high
+    def __init__(self, high: float | None = None, low: float | None = None) -> None:
+        self.high, self.low = high, low
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> Decimal:
         if isinstance(value, Decimal):
@@ -132,12 +132,17 @@ class DecimalType(click.ParamType[Decimal, object]):
             self.fail(f"{value!r} is not a finite number", param, ctx)
         if self.high is not None and number > Decimal(str(self.high)):
             self.fail(f"{value!r} is more than {self.high:g}", param, ctx)
+        if self.low is not None and number < Decimal(str(self.low)):
+            self.fail(f"{value!r} is less than {self.low:g}", param, ctx)
         return number
 
 
 NUMBER = DecimalType()
 VOLUME = DecimalType(high=bounds.MAX_VOLUME)
 SECONDS = DecimalType(high=bounds.MAX_SECONDS)
+# A caller's mean patience: under a second nobody waits at all (1e-9 sent every caller away, and the search blamed
+# the target for it, past a numpy warning).
+PATIENCE = DecimalType(high=bounds.MAX_SECONDS, low=1)
 
 
 def _monday(value: datetime, param: str = "'--week'") -> datetime:
@@ -169,7 +174,7 @@ def _as_json(result: Staffing) -> str:
     show_default=True,
     help="Share of paid time off the phones.",
 )
-@click.option("--patience", type=SECONDS, default=None, help="Mean caller patience, seconds: Erlang A.")
+@click.option("--patience", type=PATIENCE, default=None, help="Mean caller patience, seconds (1 or more): Erlang A.")
 @click.option("--max-abandon", type=float, default=None, help="Highest abandonment allowed (Erlang A).")
 @click.option(
     "--agents",
