@@ -239,6 +239,7 @@ def import_complaints(
         open_table(file, max_rows=get_settings().import_max_rows, encoding=encoding, delimiter=delimiter) as table,
         StopSignals() as stop,
     ):
+        complaints.check_header(table)  # a file of something else is one line, before any progress
         created, existing, rejected, failure = run(_replay(table, contract_code, limit, progress, stop))
     summary = (
         f"{file.name}: {created} complaints replayed as tickets, {existing} already there, "

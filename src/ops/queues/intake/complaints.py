@@ -47,6 +47,14 @@ class RowProblem:
     problem: str
 
 
+def check_header(table: Table) -> None:
+    """TableError naming the file when its header is not consumidor.gov.br's."""
+    try:
+        table.require("uf", "data_abertura", "data_finalizacao", "grupo_problema")
+    except TableError as exc:
+        raise TableError(f"not a consumidor.gov.br file: {exc}") from None
+
+
 def _date(text: str) -> date | None:
     text = text.strip()
     return datetime.strptime(text, "%d/%m/%Y").date() if text else None
@@ -112,10 +120,7 @@ def read_complaints(
     table: Table, *, tz: ZoneInfo, reasons: Mapping[str, str] = REASONS
 ) -> Iterator[TicketData | RowProblem]:
     """Tickets (or the problem of a row, with its line number) from the file's rows, in file order."""
-    try:
-        table.require("uf", "data_abertura", "data_finalizacao", "grupo_problema")
-    except TableError as exc:
-        raise TableError(f"not a consumidor.gov.br file: {exc}") from None
+    check_header(table)
     seen: Counter[str] = Counter()
     for item in table:
         if item.problem is not None:

@@ -153,6 +153,18 @@ def test_replay_complaints_keeps_their_dates_reasons_and_states(reference_cli: C
     assert len(tickets(sqlite_url)) == 28
 
 
+def test_a_file_that_is_not_a_complaint_export_is_one_line(reference_cli: CliRunner, tmp_path: Path) -> None:
+    # It was a progress line, then "stopped: ...; committed before it: ... The same command again stores the rest."
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n", encoding="utf-8")
+    result = reference_cli.invoke(main, ["import", "complaints", str(other), "--contract", "reference"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: not a consumidor.gov.br file: {other}: missing column(s) uf, data_abertura, data_finalizacao, "
+        "grupo_problema; found a, b (read as CSV, utf-8, ','-separated; pass --encoding / --delimiter if that is wrong)"
+    ]
+
+
 def test_a_huge_field_and_a_year_1_date_cost_their_rows_only(
     reference_cli: CliRunner, sqlite_url: str, tmp_path: Path
 ) -> None:
