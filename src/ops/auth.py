@@ -13,7 +13,7 @@ from typing import Any, Literal
 from litestar.connection import ASGIConnection
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth_models import ApiToken, PageSession
@@ -128,14 +128,19 @@ async def token_grant(session: AsyncSession, token: str, *, now: datetime | None
 async def revoke_token(session: AsyncSession, prefix: str) -> ApiToken:
     """Revoke the token whose visible prefix (its first 12 characters, as `ops token list` shows) is given, and
     every page session signed in with it."""
-    # As `ops token list` prints it (with its "…"), a shorter start of it, or the whole token pasted.
-    given = prefix.strip().removesuffix("…").removesuffix("...")[:PREFIX_LENGTH]
+    # As `ops token list` prints it (with its "…"), a shorter start of it, or the whole token pasted (then its hash
+    # names it: another database's token is never taken for one that starts alike here).
+    typed = prefix.strip().removesuffix("…").removesuffix("...")
+    given = typed[:PREFIX_LENGTH]
     if len(given) < MIN_PREFIX:
         raise InvalidInputError(
             f"prefix: give at least {MIN_PREFIX} characters of the token, as `ops token list` shows them",
             extra=[{"field": "prefix", "problem": f"fewer than {MIN_PREFIX} characters"}],
         )
-    found = select(ApiToken).where(ApiToken.prefix.startswith(given, autoescape=True))
+    if len(typed) > PREFIX_LENGTH:
+        found = select(ApiToken).where(ApiToken.token_hash == hash_token(typed))
+    else:  # compared as typed: LIKE ignores case on SQLite, and a token differing only in case would be taken
+        found = select(ApiToken).where(func.substr(ApiToken.prefix, 1, len(given)) == given)
     rows = list((await session.execute(found)).scalars())
     if not rows:
         raise NotFoundError(f"no token starts with {given!r}: `ops token list` shows each token's prefix")

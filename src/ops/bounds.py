@@ -319,7 +319,9 @@ Share = Annotated[float, msgspec.Meta(gt=0, le=1)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
 
 
-def struct_problems(struct: msgspec.Struct, multiline: frozenset[str] = frozenset()) -> Iterator[tuple[str, str]]:
+def struct_problems(
+    struct: msgspec.Struct, multiline: frozenset[str] = frozenset(), amounts: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, str]]:
     """The bound problems of a struct's own fields (nested structs check themselves; free-form objects are
     checked as trees)."""
     for name in struct.__struct_fields__:
@@ -338,10 +340,12 @@ def struct_problems(struct: msgspec.Struct, multiline: frozenset[str] = frozense
                 problem = number_problem(item, low=-MAX_MONEY, high=MAX_MONEY)
             elif isinstance(item, float) and not _finite(item):
                 problem = f"{item} is not a finite number"
-            elif isinstance(item, int) and not isinstance(item, bool) and not -MAX_ID <= item <= MAX_ID:
-                # Every whole number a request carries (an id, a number, a count) lands in a 32-bit column or is
-                # compared with one: a larger one was a 500 from the database driver.
-                problem = f"{item} is out of range (at most {MAX_ID} either way)"
+            elif isinstance(item, int) and not isinstance(item, bool):
+                # A whole number a request carries (an id, a number, a count) lands in a 32-bit column or is compared
+                # with one: a larger one was a 500 from the database driver. An amount (`amounts`) is money.
+                high = MAX_MONEY if name in amounts else MAX_ID
+                if not -high <= item <= high:
+                    problem = f"{item} is out of range (at most {high:,.0f} either way)"
             if problem is not None:
                 yield name, problem
 
@@ -353,9 +357,10 @@ class Bounded(msgspec.Struct):
 
     __multiline__: ClassVar[frozenset[str]] = frozenset()
     __weeks__: ClassVar[frozenset[str]] = frozenset()
+    __amounts__: ClassVar[frozenset[str]] = frozenset()  # whole numbers that are money, bounded as money
 
     def __post_init__(self) -> None:
-        for name, problem in struct_problems(self, self.__multiline__):
+        for name, problem in struct_problems(self, self.__multiline__, self.__amounts__):
             raise ValueError(f"{BOUND_MARK}{name}: {problem}")
         for week in self.__weeks__:
             if (wrong := week_problem(getattr(self, week))) is not None:

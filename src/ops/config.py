@@ -7,7 +7,6 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,7 +18,8 @@ class Settings(BaseSettings):
     Secrets are SecretStr so that a settings object printed in a log never shows them.
     """
 
-    model_config = SettingsConfigDict(env_prefix="OPS_", env_file=None, extra="ignore")
+    # A refused value is never echoed in the error: OPS_DATABASE_URL carries a password.
+    model_config = SettingsConfigDict(env_prefix="OPS_", env_file=None, extra="ignore", hide_input_in_errors=True)
 
     database_url: str = Field(
         default="sqlite+aiosqlite:///./ops.sqlite3",
@@ -127,12 +127,13 @@ URL_FIELDS = frozenset({"database_url", "redis_url"})
 
 
 def hide_password(url: str) -> str:
-    """The URL with the password of its user info replaced by ***."""
-    parts = urlsplit(url)
-    userinfo, at, host = parts.netloc.rpartition("@")
-    if not at or ":" not in userinfo:
+    """The URL with the password of its user info replaced by ***. Split by hand, not by urlsplit: a password with
+    an unencoded "#", "/" or "?" ends urlsplit's netloc early, and it was printed whole."""
+    scheme, sep, rest = url.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in userinfo:
         return url
-    return urlunsplit(parts._replace(netloc=f"{userinfo.split(':', 1)[0]}:***@{host}"))
+    return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}"
 
 
 @lru_cache(maxsize=1)

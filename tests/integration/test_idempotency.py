@@ -5,7 +5,9 @@ key is its own; without a key nothing changes. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -22,7 +24,9 @@ from tests.integration.billing.factories import measurement
 
 PAYMENTS = "/api/contracts/reference/invoices/1/payments"
 CREDIT_NOTES = "/api/contracts/reference/invoices/1/credit-notes"
-PAYMENT = {"amount": "100.00", "paid_on": "2026-12-05", "note": "TED 123"}
+# Paid today on the contract's clock: a payment is never dated before its invoice's issue, nor after tomorrow.
+TODAY = datetime.now(ZoneInfo("America/Sao_Paulo")).date()
+PAYMENT = {"amount": "100.00", "paid_on": str(TODAY), "note": "TED 123"}
 
 
 async def _invoiced(db: Any, *months: str) -> None:

@@ -46,6 +46,16 @@ def test_list_shows_prefixes_never_secrets_and_revoke_takes_a_prefix(reference_c
         result = reference_cli.invoke(main, ["token", "revoke", given(token)])
         assert result.stdout.strip() == "revoked: Bia", result.output
         assert "(already" not in result.stdout
+    # Case counts (SQLite's LIKE ignores it), and a whole token of another database names no token here.
+    last = reference_cli.invoke(
+        main, ["token", "create", "--role", "client", "--contract", "reference", "--name", "Cai"]
+    )
+    token = last.output.strip()
+    for wrong in (token[:4] + token[4:12].swapcase(), token[:12] + "not-this-one"):
+        if wrong[:12] == token[:12] and len(wrong) == 12:
+            continue  # no letter to swap (digits and symbols only)
+        missed = reference_cli.invoke(main, ["token", "revoke", wrong])
+        assert missed.exit_code == 2 and "no token starts with" in missed.stderr, (wrong, missed.output)
     short = reference_cli.invoke(main, ["token", "revoke", "ops_"])
     assert short.exit_code == 2 and "give at least 8 characters of the token" in short.stderr
 

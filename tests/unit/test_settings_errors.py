@@ -34,3 +34,19 @@ def test_a_wrong_setting_is_named_in_one_line(
         get_settings.cache_clear()
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert said in result.stderr and "secret" not in result.output  # the password is never printed
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://app:s3cr#et@db/ops", "mysql://app:s3cr/et?@db/ops", "postgresql://app:s3cret@db:5432/ops?ssl=1"],
+)
+def test_a_password_is_never_shown_in_a_settings_error(url: str) -> None:
+    """pydantic's error echoed the refused value, and a password with "#", "/" or "?" slipped past the mask."""
+    from pydantic import ValidationError
+
+    from ops.config import Settings, hide_password
+
+    assert "s3cr" not in hide_password(url) and hide_password(url).startswith(url.split(":")[0] + "://app:***@")
+    with pytest.raises(ValidationError) as refused:
+        Settings(database_url=url)
+    assert "s3cr" not in str(refused.value)

@@ -124,6 +124,7 @@ class OverpaidLineIn(bounds.Bounded, forbid_unknown_fields=True):
     or DD/MM/YYYY, `doubled` null for the contract's default (false: a justifiable error, refunded once)."""
 
     __multiline__ = frozenset({"description"})
+    __amounts__ = frozenset({"amount"})
 
     description: str
     paid_on: str

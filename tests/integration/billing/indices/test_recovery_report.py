@@ -203,6 +203,12 @@ async def test_the_api_projects_for_the_contract_s_manager_and_client(
     bad = {**body, "lines": [{**body["lines"][0]}, {**body["lines"][1], "amount": "1,2,3"}]}  # type: ignore[dict-item]
     refused = await client.post(url, json=bad, headers=mine)
     assert (refused.status_code, refused.json()["errors"][0]["field"]) == (422, "lines[1].amount")
+    # A whole number is money here, held to the money bound (not to an id's 2**31, as "3000000000" in text is not).
+    large = {**body, "lines": [{**body["lines"][0], "amount": 3_000_000_000}]}
+    assert (await client.post(url, json=large, headers=mine)).status_code == 200
+    huge = {**body, "lines": [{**body["lines"][0], "amount": 10**13}]}
+    refused = await client.post(url, json=huge, headers=mine)
+    assert (refused.status_code, refused.json()["errors"][0]["field"]) == (422, "lines[0].amount"), refused.text
     late = {**body, "on": "2022-05-01"}
     refused = await client.post(url, json=late, headers=mine)
     assert refused.status_code == 422 and "was paid on 2022-07-05, after 2022-05-01" in refused.json()["detail"]
