@@ -324,6 +324,14 @@ def _money_problem(value: Decimal, *, positive: bool = False) -> str | None:
     return bounds.number_problem(value, low=-bounds.MAX_MONEY, high=bounds.MAX_MONEY)
 
 
+async def _locked(session: AsyncSession, invoice: Invoice) -> Invoice:
+    """The invoice's row locked and read again (PostgreSQL; SQLite's writer lock is taken at BEGIN): payments and a
+    void met at once are judged one after the other, each seeing what the other did (two payments could both fit
+    a balance read before either, and a void and a payment could both pass)."""
+    query = select(Invoice).where(Invoice.id == invoice.id).with_for_update()
+    return (await session.execute(query.execution_options(populate_existing=True))).scalar_one()
+
+
 class OverpaymentError(ConflictError):
     """A payment above what is left to pay: a mistyped amount, or the same payment recorded twice."""
 
@@ -356,7 +364,7 @@ async def record_payment(
     actor: str,
     note: str | None = None,
 ) -> Payment:
-    invoice = await get_invoice(session, code=code, number=number, principal=None)
+    invoice = await _locked(session, await get_invoice(session, code=code, number=number, principal=None))
     if invoice.voided_at is not None:
         raise ConflictError(f"invoice {number} is void: it takes no payment")
     if _money_problem(amount, positive=True) is not None or cents(amount) != amount:
@@ -374,9 +382,6 @@ async def record_payment(
     # contract's (as for the issue day above).
     if paid_on > today + timedelta(days=1):
         raise PaidAfterTodayError(paid_on, today)
-    # The invoice's row locked (PostgreSQL; SQLite's writer lock is taken at BEGIN): two payments recorded at once
-    # are checked against the balance one after the other.
-    await session.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
     left = max((await standing(session, invoice, today=today)).balance, ZERO)
     if amount > left:
         raise OverpaymentError(number, amount, left, invoice.currency)
@@ -388,7 +393,7 @@ async def record_payment(
 
 async def void_invoice(session: AsyncSession, *, code: str, number: int, reason: str, actor: str) -> Invoice:
     """Void an invoice that nothing was paid on (its number stays used and its document in the chain)."""
-    invoice = await get_invoice(session, code=code, number=number, principal=None)
+    invoice = await _locked(session, await get_invoice(session, code=code, number=number, principal=None))
     if invoice.voided_at is not None:
         raise ConflictError(f"invoice {number} was voided on {invoice.voided_at:%Y-%m-%d} by {invoice.voided_by}")
     if await payments(session, invoice_id=invoice.id):

@@ -235,6 +235,43 @@ async def test_two_payments_at_once_never_pay_more_than_the_invoice(db: Any) -> 
     assert paid == 2 * part <= invoice.net
 
 
+async def test_a_void_and_a_payment_at_once_never_both_pass(db: Any) -> None:
+    """A voided invoice takes no payment and a paid one is not voided: met at once, one of the two is refused."""
+    await load_reference(db)
+    async with db.begin() as session:
+        await measurement(session)
+    await _issue(db)
+    today = utcnow().astimezone(ZoneInfo("America/Sao_Paulo")).date()
+
+    async def pay() -> str:
+        try:
+            async with db.begin() as session:
+                await services.record_payment(
+                    session, code="reference", number=1, paid_on=today, amount=Decimal("10.00"), actor="t"
+                )
+        except ConflictError:
+            return "refused"
+        return "done"
+
+    async def void() -> str:
+        try:
+            async with db.begin() as session:
+                await services.void_invoice(session, code="reference", number=1, reason="wrong month", actor="t")
+        except ConflictError:
+            return "refused"
+        return "done"
+
+    for _ in range(3):
+        outcomes = await asyncio.gather(pay(), void())
+        assert "refused" in outcomes, outcomes
+        async with db() as session:
+            row = await services.get_invoice(session, code="reference", number=1, principal=None)
+            paid = await services.payments(session, invoice_id=row.id)
+        assert not (row.voided_at is not None and paid), (row.voided_at, paid)
+        if row.voided_at is not None:
+            break
+
+
 async def test_the_client_sees_its_own_invoices_and_their_pdf_only(client: AsyncTestClient[Litestar], db: Any) -> None:
     await load_reference(db)
     await load_reference(db, code="other")
