@@ -169,6 +169,23 @@ async def test_two_identical_keyed_requests_at_once_make_one_payment(app: Litest
             assert await _count(db, Payment) == round_ + 1
 
 
+async def test_a_retry_of_a_payment_in_full_sent_while_the_first_runs_gets_its_answer(app: Litestar, db: Any) -> None:
+    """The retry waits for the invoice's lock, then finds the invoice paid: it answered its own 409 ("more than the
+    0.00 left to pay"), and a client that gave up on the first request took the payment for refused."""
+    await _invoiced(db)
+    manager = bearer(await token(db, "manager"))
+    async with db() as session:
+        net = (await session.execute(select(Invoice.net))).scalar_one()
+    whole = {**PAYMENT, "amount": str(net)}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
+        headers = _keyed(manager, "pay-in-full")
+        answers = await asyncio.gather(*(client.post(PAYMENTS, json=whole, headers=headers) for _ in range(2)))
+    assert sorted(a.status_code for a in answers) in ([201, 201], [201, 409]), [a.text for a in answers]
+    assert all("left to pay" not in a.text for a in answers), [a.text for a in answers]
+    assert await _count(db, Payment) == 1
+
+
 async def test_the_next_ticket_claim_and_unauthenticated_routes_ignore_the_header(
     client: AsyncTestClient[Litestar], db: Any
 ) -> None:

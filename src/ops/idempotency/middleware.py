@@ -111,7 +111,15 @@ class IdempotencyMiddleware:
 
         await self.app(scope, receive, hold)
         start = next((m for m in held if m["type"] == "http.response.start"), None)
-        if start is not None and 200 <= start["status"] < 300:
+        if start is not None and not 200 <= start["status"] < 300:
+            # Refused, maybe because the same request with this key got in first (a retry sent while the first was
+            # still running waits for its locks, then finds the payment made): its answer, once stored, is this one's.
+            await session.rollback()
+            found = await stored_answer(session, ask)
+            if found is not None:
+                await _replay(send, found)
+                return
+        elif start is not None:
             answer = Answer(
                 status_code=start["status"],
                 content_type=_header(start, b"content-type"),
