@@ -73,10 +73,23 @@ main.add_command(
 def migrate() -> None:
     """Bring the database (OPS_DATABASE_URL) to the latest schema."""
     from ops.config import get_settings
+
+    _upgrade(get_settings().database_url)
+    click.echo("database is at the latest revision")
+
+
+def _upgrade(url: str) -> None:
+    """Migrate, or one line saying the database is out of reach (it was SQLAlchemy's traceback)."""
+    from sqlalchemy.exc import OperationalError
+
+    from ops.config import hide_password
     from ops.migrate import upgrade
 
-    upgrade(get_settings().database_url)
-    click.echo("database is at the latest revision")
+    try:
+        upgrade(url)
+    except OperationalError as exc:
+        said = str(exc.orig or exc).strip().splitlines()[0]
+        fail(f"cannot open the database {hide_password(url)}: {said}")
 
 
 @main.command("serve")
@@ -88,9 +101,8 @@ def serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from ops.config import get_settings
-    from ops.migrate import upgrade
 
-    upgrade(get_settings().database_url)
+    _upgrade(get_settings().database_url)
     uvicorn.run(
         "ops.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info", http=HTTP_PROTOCOL
     )

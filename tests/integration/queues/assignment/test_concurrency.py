@@ -116,8 +116,8 @@ async def test_one_agent_pressing_next_twice_at_once_gets_one_ticket_at_its_last
         await intake.create_tickets(
             session, contract_code="reference", rows=[delivery() for _ in range(4)], source_kind="bulk"
         )
-    for _ in range(3):
-        agent_id = (await make_agent(qdb, "Dup", {"bo_care": 1}, capacity=1, status="busy"))[0]
+    for attempt in range(3):
+        agent_id = (await make_agent(qdb, f"Dup {attempt}", {"bo_care": 1}, capacity=1, status="busy"))[0]
         outcomes = await asyncio.gather(one_pull(qdb, agent_id), one_pull(qdb, agent_id))
         assert "at capacity" in outcomes and sum(isinstance(o, int) for o in outcomes) == 1, outcomes
         async with qdb() as session:
