@@ -126,8 +126,8 @@ async def token_grant(session: AsyncSession, token: str, *, now: datetime | None
 
 
 async def revoke_token(session: AsyncSession, prefix: str) -> ApiToken:
-    """Revoke the token whose visible prefix (its first 12 characters, as `ops token list` shows) is given, and
-    every page session signed in with it."""
+    """Revoke the token named by its visible prefix (as `ops token list` shows it, or any start of it of 8 characters
+    or more) or by the whole token, and every page session signed in with it."""
     # As `ops token list` prints it (with its "…"), a shorter start of it, or the whole token pasted (then its hash
     # names it: another database's token is never taken for one that starts alike here).
     typed = prefix.strip().removesuffix("…").removesuffix("...")

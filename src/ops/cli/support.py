@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # the database stack is imported by the commands that use it,
 # from the database driver ("Python int too large to convert to SQLite INTEGER") or served on another port.
 ROW_ID = click.IntRange(1, 2**31 - 1)
 PORT = click.IntRange(1, 65_535)
+# The languages a document is written in (ops.l10n.LANGUAGES, written out here for the same reason).
+LANGUAGE = click.Choice(["pt-BR", "es-AR", "en"])
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ops import bounds
-from ops.cli.support import OutFile, domain_errors, echo_json, fail, run, session_scope
+from ops.cli.support import LANGUAGE, OutFile, domain_errors, echo_json, fail, run, session_scope
 
 report = click.Group(name="report", help="SLA compliance reports and their delivery.")
 
@@ -39,7 +39,7 @@ def _date(value: str, option: str) -> date:
 @click.option("--out", type=OutFile(), help="Write here instead of stdout.")
 @click.option(
     "--lang",
-    type=click.Choice(["pt-BR", "es-AR", "en"]),
+    type=LANGUAGE,
     default=None,
     help="Language of the report's words and numbers [default: the contract's].",
 )

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ops.cli.support import OutFile, domain_errors, fail, run, session_scope
+from ops.cli.support import LANGUAGE, OutFile, domain_errors, fail, run, session_scope
 from ops.tabular import LOCALES
 
 
@@ -21,7 +21,7 @@ from ops.tabular import LOCALES
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default=None, help="A document instead.")
 @click.option(
     "--lang",
-    type=click.Choice(["pt-BR", "es-AR", "en"]),
+    type=LANGUAGE,
     default="pt-BR",
     show_default=True,
     help="The document's language: pt-BR, es-AR or en.",

@@ -11,7 +11,7 @@ import click
 
 from ops import bounds
 from ops.billing.measurement.commands import check_out, write
-from ops.cli.support import ROW_ID, OutFile, actor, domain_errors, echo_json, fail, run, session_scope
+from ops.cli.support import LANGUAGE, ROW_ID, OutFile, actor, domain_errors, echo_json, fail, run, session_scope
 from ops.tabular import LOCALES
 
 invoice = click.Group(
@@ -83,7 +83,7 @@ def issue(code: str, month: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["json", "html", "pdf"]), default="json", show_default=True)
 @click.option(
     "--lang",
-    type=click.Choice(["pt-BR", "es-AR", "en"]),
+    type=LANGUAGE,
     default="pt-BR",
     show_default=True,
     help="pt-BR, es-AR or en.",

@@ -427,7 +427,7 @@ async def record_nfse(
             for name, text in zip(names, (nfse_number, verification_code), strict=True)
             if not text.strip()
         ]
-        + [("value", p) for p in [_money_problem(value, positive=True)] if p is not None]
+        + ([("value", wrong)] if (wrong := _money_problem(value, positive=True)) is not None else [])
     )
     invoice.nfse_number, invoice.nfse_code, invoice.nfse_link = nfse_number.strip(), verification_code.strip(), link
     invoice.nfse_value, invoice.nfse_recorded_at = value, utcnow()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ops.cli.support import ROW_ID, OutFile, actor, domain_errors, fail, run, session_scope
+from ops.cli.support import LANGUAGE, ROW_ID, OutFile, actor, domain_errors, fail, run, session_scope
 
 FORMATS = ("json", "html", "pdf", "xlsx")
 
@@ -51,7 +51,7 @@ def render_measurement(view: dict[str, object], fmt: str, lang: str) -> bytes:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
 @click.option(
     "--lang",
-    type=click.Choice(["pt-BR", "es-AR", "en"]),
+    type=LANGUAGE,
     default="pt-BR",
     show_default=True,
     help="pt-BR, es-AR or en.",

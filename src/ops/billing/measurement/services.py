@@ -546,9 +546,8 @@ async def add_adjustment(
     bounds.refuse([("description", p)] if (p := bounds.text_problem(description, multiline=True)) else [])
     if amount == 0:
         raise InvalidInputError("amount: must not be zero", extra=[{"field": "amount", "problem": "zero"}])
-    bounds.refuse(
-        [("amount", p) for p in [bounds.number_problem(amount, low=-bounds.MAX_MONEY, high=bounds.MAX_MONEY)] if p]
-    )
+    wrong = bounds.number_problem(amount, low=-bounds.MAX_MONEY, high=bounds.MAX_MONEY)
+    bounds.refuse([("amount", wrong)] if wrong is not None else [])
     row = BillingAdjustment(
         contract_id=contract.id,
         description=description.strip(),

@@ -5,7 +5,6 @@ roles and the command line; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -13,7 +12,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -323,17 +321,6 @@ async def test_alerts_for_a_follow_up_due_a_deadline_passed_and_a_disputed_invoi
 
 
 # --- the command line -------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def ops(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ops]:
-    from ops.config import get_settings
-
-    monkeypatch.setenv("OPS_DATABASE_URL", database_url)
-    monkeypatch.setenv("OPS_REPORTS_DIR", str(tmp_path / "reports"))
-    get_settings.cache_clear()
-    yield Ops(CliRunner(), database_url)
-    get_settings.cache_clear()
 
 
 def test_ops_dispute_open_advance_list_show(ops: Ops, tmp_path: Path) -> None:

@@ -4,12 +4,11 @@ moved to years the real index fixture covers."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pytest
 from click.testing import CliRunner, Result
 
 from tests.conftest import FIXTURES
@@ -77,14 +76,3 @@ class Ops:
                 await runtime.close()
 
         return asyncio.run(go())
-
-
-@pytest.fixture
-def ops(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ops]:
-    from ops.config import get_settings
-
-    monkeypatch.setenv("OPS_DATABASE_URL", database_url)
-    monkeypatch.setenv("OPS_REPORTS_DIR", str(tmp_path / "reports"))
-    get_settings.cache_clear()
-    yield Ops(CliRunner(), database_url)
-    get_settings.cache_clear()

@@ -9,14 +9,12 @@ import asyncio
 import csv
 import io
 import json
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -48,17 +46,6 @@ MAY_2024 = (
 # Total 305390.12; ISS 5 % on top 15269.51, gross 320659.63; IRRF 1.5 % = 4809.89445 -> 4809.89, CSRF 4.65 % =
 # 14910.672795 -> 14910.67.
 WITHHELD = {"IRRF": "4809.89", "CSRF": "14910.67"}
-
-
-@pytest.fixture
-def ops(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ops]:
-    from ops.config import get_settings
-
-    monkeypatch.setenv("OPS_DATABASE_URL", database_url)
-    monkeypatch.setenv("OPS_REPORTS_DIR", str(tmp_path / "reports"))
-    get_settings.cache_clear()
-    yield Ops(CliRunner(), database_url)
-    get_settings.cache_clear()
 
 
 async def _contract(db: Any) -> None:

@@ -4,7 +4,6 @@ credit notes, payments, voids and the NFS-e; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +11,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text, update
@@ -319,17 +317,6 @@ async def test_the_pdf_is_stored_at_issue_and_served_only_while_it_matches(
     stored.write_bytes(first.content.replace(b"%PDF", b"%PDF ", 1))
     tampered = await client.get("/api/contracts/reference/invoices/1/document", headers=manager)
     assert tampered.status_code == 409 and "no longer matches" in tampered.json()["detail"]
-
-
-@pytest.fixture
-def ops(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ops]:
-    from ops.config import get_settings
-
-    monkeypatch.setenv("OPS_DATABASE_URL", database_url)
-    monkeypatch.setenv("OPS_REPORTS_DIR", str(tmp_path / "reports"))
-    get_settings.cache_clear()
-    yield Ops(CliRunner(), database_url)
-    get_settings.cache_clear()
 
 
 def test_ops_invoice_nfse_names_the_empty_option_as_typed(ops: Ops, tmp_path: Path) -> None:
