@@ -47,7 +47,10 @@ async def test_the_invoice_states_gross_each_withholding_and_net(db: Any) -> Non
         Decimal("141754.37"),
     )
     assert (invoice.number, invoice.chain_position, invoice.previous_sha256) == (1, 1, "0" * 64)
-    assert invoice.due_on == invoice.issued_at.date() + (date(2026, 1, 31) - date(2026, 1, 1))  # 30 days
+    # The issue day is the contract's (America/Sao_Paulo), which is not UTC's for three hours each night.
+    issued_on = invoice.issued_at.astimezone(ZoneInfo("America/Sao_Paulo")).date()
+    assert invoice.document["issued_on"] == issued_on.isoformat()
+    assert invoice.due_on == issued_on + timedelta(days=30)
 
 
 async def test_issuing_a_month_twice_changes_nothing_and_only_an_approved_measurement_is_invoiced(db: Any) -> None:
