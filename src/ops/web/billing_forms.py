@@ -155,6 +155,10 @@ def explain_state(
         return _("The period of {month} ends on {end}: its measurement is submitted after that day.").format(
             month=month, end=end
         )
+    if isinstance(exc, measurements.OutsideContractError):
+        return _("The contract runs from {start} to {end}: {month} is outside it.").format(
+            start=w.fmt.date(exc.starts_on), end=w.fmt.date(exc.ends_on), month=month
+        )
     if field_of(exc) == "month" and exc.status_code == 422:
         return _("The period of {month} has not started yet.").format(month=month)
     if isinstance(exc, ConflictError) and current is not None:

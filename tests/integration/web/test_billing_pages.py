@@ -150,8 +150,19 @@ async def test_a_failed_action_shows_its_error_in_the_page_language_and_changes_
     left = Formats("pt-BR").money(net, "BRL")
     assert over.status_code == 409 and f"O valor é maior do que o que falta pagar nesta fatura ({left})." in over.text
     assert await _count(db, Payment) == 0
-    future = await client.post("/billing/measurement/draft", data={"contract": "reference", "month": "2099-01"})
-    assert future.status_code == 422 and "O período de janeiro de 2099 ainda não começou." in future.text
+    today = datetime.now(ZoneInfo("America/Sao_Paulo")).date()
+    following = (today.replace(day=1) + timedelta(days=31)).replace(day=1)  # next month, still inside the term
+    future = await client.post(
+        "/billing/measurement/draft", data={"contract": "reference", "month": f"{following:%Y-%m}"}
+    )
+    said = f"O período de {Formats('pt-BR').month(following)} ainda não começou."
+    assert future.status_code == 422 and said in future.text
+    term = (
+        f"O contrato vigora de {Formats('pt-BR').date(date(2026, 2, 1))} a {Formats('pt-BR').date(date(2028, 1, 31))}"
+    )
+    for outside in ("2099-01", "1999-02"):
+        refused = await client.post("/billing/measurement/draft", data={"contract": "reference", "month": outside})
+        assert refused.status_code == 422 and term in refused.text, refused.text
     junk = await client.get("/billing", params={"contract": "reference", "month": "2026-99"})
     assert junk.status_code == 422 and "Um mês se escreve AAAA-MM." in junk.text
     month = f"{datetime.now(ZoneInfo('America/Sao_Paulo')):%Y-%m}"  # the month under way

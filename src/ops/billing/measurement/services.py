@@ -49,6 +49,16 @@ class PeriodNotOverError(ConflictError):
         self.ends_on = ends_on
 
 
+class OutsideContractError(InvalidInputError):
+    """A measurement asked for a period that shares no day with the contract's term."""
+
+    def __init__(self, month: str, period: Period, starts_on: date, ends_on: date) -> None:
+        side = "ends before the contract starts" if period.end < starts_on else "starts after the contract ends"
+        problem = f"{month} ({period}) {side}: the contract runs {starts_on}..{ends_on}"
+        super().__init__(f"month: {problem}", extra=[{"field": "month", "problem": problem}])
+        self.starts_on, self.ends_on = starts_on, ends_on
+
+
 def period_of(terms: BillingTerms, month: str) -> Period:
     try:
         return measurement_period(month, terms.cutoff_day)
@@ -358,6 +368,8 @@ async def draft(
     contract, document = await _contract(session, code, None)
     terms = terms_of(document)
     period = period_of(terms, month)
+    if period.end < document.starts_on or period.start > document.ends_on:
+        raise OutsideContractError(month, period, document.starts_on, document.ends_on)
     if period.start > now.astimezone(ZoneInfo(contract.timezone)).date():
         raise InvalidInputError(
             f"month: {month} ({period}) has not started", extra=[{"field": "month", "problem": "a future period"}]

@@ -4,7 +4,7 @@ versions, the client's approval and contest; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 
+from ops import bounds
 from ops.billing.measurement import services
 from ops.cli.main import main
 from ops.contracts.models import ContractChange
@@ -120,10 +121,20 @@ async def test_november_is_measured_line_by_line_from_what_was_delivered(db: Any
 
 
 async def test_february_1999_credits_equal_the_reports_adjustment_to_the_cent(
-    cli: CliRunner, client: AsyncTestClient[Litestar], db: Any, sqlite_url: str
+    cli: CliRunner, client: AsyncTestClient[Litestar], db: Any, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The README's worked example: the care queue's February 1999 costs 12,150.00 + 3,645.00 in service credits."""
-    await load_reference(db)
+    """The README's worked example: the care queue's February 1999 costs 12,150.00 + 3,645.00 in service credits,
+    measured under the reference contract as if it had been in force then (OPS_INPUT_EARLIEST lets 1999 in)."""
+    monkeypatch.setattr(bounds, "_window", bounds.Window(earliest=date(1990, 1, 1)))
+    # The same 24 months (so the same monthly fee of 202,500.00), 27 years earlier.
+    text = (
+        REFERENCE_CONTRACT.read_text(encoding="utf-8")
+        .replace("signed_on: 2026-01-15", "signed_on: 1999-01-15")
+        .replace("starts_on: 2026-02-01", "starts_on: 1999-02-01")
+        .replace("ends_on: 2028-01-31", "ends_on: 2001-01-31")
+        .replace("anniversary: 2027-02-01", "anniversary: 2000-02-01")
+    )
+    await load_reference(db, text=text)
     manager = bearer(await token(db, "manager"))
     async with db.begin() as session:
         from ops.staffing.history.services import import_intervals
@@ -141,7 +152,19 @@ async def test_february_1999_credits_equal_the_reports_adjustment_to_the_cent(
     credit = next(x for x in body["lines"] if x["kind"] == "sla_credit")
     assert credit["amount"] == "-15795.00"
     assert body["report_sha256"] and f"sha256:{body['report_sha256']}" in credit["sources"]
-    assert not [x for x in body["lines"] if x["kind"] == "positions"]  # the contract had not started in 1999
+
+
+async def test_a_month_outside_the_contracts_term_is_not_measured(client: AsyncTestClient[Litestar], db: Any) -> None:
+    """The reference contract runs 2026-02-01..2028-01-31: February 1999 and March 2028 are no month of it, while
+    its first month is measured."""
+    await load_reference(db)
+    manager = bearer(await token(db, "manager"))
+    for month, said in (("1999-02", "ends before the contract starts"), ("2028-02", "starts after the contract ends")):
+        refused = await client.post(f"/api/contracts/reference/measurements/{month}", headers=manager)
+        assert refused.status_code == 422, refused.text
+        assert said in refused.json()["detail"], refused.text
+    first = await client.post("/api/contracts/reference/measurements/2026-02", headers=manager)
+    assert first.status_code == 200, first.text
 
 
 async def test_submitted_contested_corrected_approved(client: AsyncTestClient[Litestar], db: Any) -> None:
@@ -200,10 +223,13 @@ async def test_submitted_contested_corrected_approved(client: AsyncTestClient[Li
 
 async def test_bad_periods_are_refused_naming_the_month(db: Any) -> None:
     await load_reference(db)
+    next_month = (datetime.now(SP).date().replace(day=1) + timedelta(days=31)).replace(day=1)
     for month, problem in (
         ("2026-13", "month"),
         ("november", "month"),
-        ("2099-01", "has not started"),
+        (f"{next_month:%Y-%m}", "has not started"),
+        ("2099-01", "starts after the contract ends"),
+        ("1999-02", "ends before the contract starts"),
     ):
         with pytest.raises(InvalidInputError, match=problem):
             async with db.begin() as session:
