@@ -199,6 +199,7 @@ async def test_the_next_ticket_claim_and_unauthenticated_routes_ignore_the_heade
     assert takes_key("/api/contracts/{code}/invoices/{number}/payments")
     assert takes_key("/api/contracts/{code}/invoices/{number}/credit-notes")
     assert not takes_key("/api/queues/{queue}/next")
+    assert not takes_key("/api/contracts/{code}/recovery")  # stores nothing: a retry computes it again
     assert not takes_key("/api/webhooks/crm")
 
 

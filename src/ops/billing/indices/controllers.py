@@ -22,6 +22,7 @@ from ops.contracts.services import get_contract
 from ops.db import utcnow
 from ops.errors import InvalidInputError
 from ops.http import parse_day, parse_month
+from ops.idempotency.middleware import OPT as IDEMPOTENCY_KEY
 from ops.l10n import asked_language
 
 STAFF = requires("manager", "supervisor")
@@ -143,7 +144,8 @@ class ReadjustmentController(Controller):
     guards=[requires("manager", "client")],
     status_code=200,
     media_type="application/json",
-    opt=openapi.renders("application/json", "text/html", "application/pdf"),
+    # It stores nothing: a retry computes the same answer again (a PDF with its file name) rather than a stored copy.
+    opt={**openapi.renders("application/json", "text/html", "application/pdf"), IDEMPOTENCY_KEY: False},
 )
 async def project_recovery(
     request: Request[Principal, str, State],

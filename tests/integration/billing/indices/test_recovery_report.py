@@ -198,6 +198,13 @@ async def test_the_api_projects_for_the_contract_s_manager_and_client(
     spanish = await client.post(url, json=body, params={"format": "html", "lang": "es-AR"}, headers=mine)
     assert spanish.status_code == 200 and "Recuperación de cobros indebidos" in spanish.text
     assert "Deflación: factor mantenido en 1" in spanish.text
+    # It stores nothing, so a keyed retry is computed again: the PDF comes back with its file name each time.
+    keyed = {**mine, "Idempotency-Key": "recovery-pdf-1"}
+    for _ in range(2):
+        pdf = await client.post(url, json=body, params={"format": "pdf"}, headers=keyed)
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+        assert pdf.headers["content-disposition"] == f'inline; filename="recovery-reference-{ON}.pdf"'
+        assert "idempotent-replayed" not in pdf.headers
     assert (await client.post(url, json=body, headers=theirs)).status_code == 404
     assert (await client.post(url, json=body, headers=supervisor)).status_code == 403
     bad = {**body, "lines": [{**body["lines"][0]}, {**body["lines"][1], "amount": "1,2,3"}]}  # type: ignore[dict-item]
