@@ -133,7 +133,7 @@ async def open_dispute(
             raise ConflictError(f"invoice {invoice_number} is void: nothing to dispute on it")
     if origin == "measurement_line":
         assert month is not None and line_position is not None
-        line, line_invoice = await _line(session, contract, month, line_position)
+        line, line_invoice = await _line(session, contract, month, line_position, principal)
         if billed is not None and billed != line.amount:
             raise _invalid([{"field": "billed", "problem": f"line {line_position} of {month} bills {line.amount}"}])
         if invoice is not None and line_invoice is not None and invoice.id != line_invoice.id:
@@ -170,10 +170,11 @@ async def open_dispute(
 
 
 async def _line(
-    session: AsyncSession, contract: Contract, month: str, position: int
+    session: AsyncSession, contract: Contract, month: str, position: int, principal: Principal | None
 ) -> tuple[MeasurementLine, Invoice | None]:
-    """The line at `position` of the month's latest measurement, and the invoice it was billed on (if any)."""
-    measurement = await latest(session, contract_id=contract.id, month=month)
+    """The line at `position` of the month's latest measurement (of those the `principal` may see), and the invoice
+    it was billed on (if any)."""
+    measurement = await latest(session, contract_id=contract.id, month=month, principal=principal)
     if measurement is None:
         raise NotFoundError(f"no measurement of {contract.code} for {month}")
     if measurement.state == "draft":  # the provider's working copy: nothing on it is billed or shown to the client

@@ -164,7 +164,7 @@ async def audit_invoice(
         ) from None
     except ValueError as error:
         raise _bad_file(name, str(error)) from None
-    expected, version = await expected_for(session, contract, billed.period)
+    expected, version = await expected_for(session, contract, billed.period, principal)
     try:
         found = audit.audit(billed, expected)
     except ValueError as error:  # a measured kind the contract no longer prices
@@ -172,13 +172,16 @@ async def audit_invoice(
     return AuditResult(contract.code, contract.currency, billed.period, version, found, expected.price_candidates)
 
 
-async def expected_for(session: AsyncSession, contract: Contract, month: str) -> tuple[audit.Expected, int]:
+async def expected_for(
+    session: AsyncSession, contract: Contract, month: str, principal: Principal | None = None
+) -> tuple[audit.Expected, int]:
     """What the invoice of `month` should say: the approved measurement's lines, the contracted prices on the period's
-    first day, the prices a wrong one may be, and the withholdings; with the measurement's version."""
+    first day, the prices a wrong one may be, and the withholdings; with the measurement's version (of those the
+    `principal` may see)."""
     document = from_document(contract.document)
     terms = terms_of(document)
     period = period_of(terms, month)
-    measurement = await latest(session, contract_id=contract.id, month=month)
+    measurement = await latest(session, contract_id=contract.id, month=month, principal=principal)
     if measurement is None:
         raise NotFoundError(
             f"no measurement of {contract.code} for {month}: an invoice is audited against the approved measurement",

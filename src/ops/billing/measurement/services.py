@@ -302,11 +302,15 @@ async def _carried(session: AsyncSession, contract: Contract, month: str | None)
 # --- the measurement's life -----------------------------------------------------------------------
 
 
-async def latest(session: AsyncSession, *, contract_id: int, month: str) -> Measurement | None:
+async def latest(
+    session: AsyncSession, *, contract_id: int, month: str, principal: Principal | None = None
+) -> Measurement | None:
+    """The month's newest version; for a client's token, the newest one it may see (a draft is not shown)."""
     return (
         await session.execute(
-            select(Measurement)
-            .where(Measurement.contract_id == contract_id, Measurement.month == month)
+            _seen_by(
+                select(Measurement).where(Measurement.contract_id == contract_id, Measurement.month == month), principal
+            )
             .options(selectinload(Measurement.lines))
             .order_by(Measurement.version.desc())
             .limit(1)

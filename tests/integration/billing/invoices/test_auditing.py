@@ -328,5 +328,13 @@ async def test_the_api_audits_an_upload_or_a_raw_body_for_the_contract_s_own_rea
         "row 5, column amount: 'muito' is not a number as pt-BR writes it",
     ]
     assert (await client.post(url, content=planted_file().encode(), headers=theirs)).status_code == 404
+    # A month measured only in draft is the provider's: to the client it is not measured yet.
+    async with db.begin() as session:
+        await measurement(session, month="2024-07", lines=MAY_2024, state="draft")
+    july = clean_file().replace("05/2024", "07/2024").encode()
+    hidden = await client.post(url, content=july, headers=mine)
+    assert hidden.status_code == 404 and "no measurement of reference for 2024-07" in hidden.json()["detail"]
+    drafted = await client.post(url, content=july, headers=supervisor)
+    assert drafted.status_code == 409 and "is draft" in drafted.json()["detail"]
     no_file = await client.post(url, files={"other": ("x.csv", b"x")}, headers=mine)
     assert (no_file.status_code, no_file.json()["errors"][0]["field"]) == (422, "file")

@@ -187,6 +187,10 @@ async def test_submitted_contested_corrected_approved(client: AsyncTestClient[Li
     on_draft = await client.post(
         "/api/contracts/reference/disputes", json={**dispute, "line_position": 1}, headers=customer
     )
+    assert on_draft.status_code == 404 and "no measurement of reference for 2026-11" in on_draft.json()["detail"]
+    on_draft = await client.post(
+        "/api/contracts/reference/disputes", json={**dispute, "line_position": 1}, headers=manager
+    )
     assert on_draft.status_code == 409 and "is a draft" in on_draft.json()["detail"]
     assert (await client.post(f"{url}/submit", headers=manager)).json()["state"] == "submitted"
     assert (await client.get(url, headers=stranger)).status_code == 404
