@@ -302,28 +302,49 @@ def oncall() -> None:
 @click.option("--end", "end_text", required=True, help="ISO time; without an offset, the contract's local time.")
 @click.option("--specialists", type=int, default=1, show_default=True, help="Specialists on call (1 to 50).")
 @click.option("--note", default=None, help="Why the shift was requested.")
+@click.option(
+    "--again",
+    is_flag=True,
+    help="Record it even if a shift with the same start, end and specialists is recorded (a second team).",
+)
 @domain_errors
-def oncall_add(contract_code: str, start_text: str, end_text: str, specialists: int, note: str | None) -> None:
-    """Record an on-call shift and print its id."""
-    from ops.staffing.planning.oncall_requests import add_oncall, contract_zone
+def oncall_add(
+    contract_code: str, start_text: str, end_text: str, specialists: int, note: str | None, again: bool
+) -> None:
+    """Record an on-call shift and print its id. Run again with the same start, end and specialists (a retry), it
+    records nothing and prints the recorded shift's id, unless --again."""
+    from ops.staffing.planning.oncall_requests import add_oncall, contract_zone, recorded_oncall
 
     start, end = _iso(start_text, "'--start'"), _iso(end_text, "'--end'")
 
-    async def go() -> int:
+    async def go() -> tuple[int, bool]:
         async with session_scope() as session:
             zone = await contract_zone(session, contract_code=contract_code)
+            begin, finish = _local(start, zone), _local(end, zone)
+            found = await recorded_oncall(
+                session, contract_code=contract_code, start=begin, end=finish, specialists=specialists
+            )
+            if found is not None and not again:
+                return found.id, False
             row = await add_oncall(
                 session,
                 contract_code=contract_code,
-                start=_local(start, zone),
-                end=_local(end, zone),
+                start=begin,
+                end=finish,
                 specialists=specialists,
                 note=note,
                 actor=actor(),
             )
-            return row.id
+            return row.id, True
 
-    click.echo(run(go()))
+    shift_id, recorded = run(go())
+    if not recorded:
+        click.echo(
+            f"on-call shift {shift_id} has this start, end and specialists already: not recorded again "
+            "(--again records a second one)",
+            err=True,
+        )
+    click.echo(shift_id)
 
 
 @oncall.command("end")

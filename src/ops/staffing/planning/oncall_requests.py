@@ -109,6 +109,27 @@ async def add_oncall(
     return row
 
 
+async def recorded_oncall(
+    session: AsyncSession, *, contract_code: str, start: datetime, end: datetime, specialists: int
+) -> OnCallShift | None:
+    """A shift of the contract already recorded with this start, scheduled end and number of specialists (the
+    command line's retry finds it instead of recording the shift twice)."""
+    contract = await get_contract(session, code=contract_code, principal=None)
+    return (
+        await session.execute(
+            select(OnCallShift)
+            .where(
+                OnCallShift.contract_id == contract.id,
+                OnCallShift.start == aware(start, "start").astimezone(UTC),
+                OnCallShift.scheduled_end == aware(end, "end").astimezone(UTC),
+                OnCallShift.specialists == specialists,
+            )
+            .order_by(OnCallShift.id)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
 async def get_oncall(
     session: AsyncSession, *, shift_id: int, contract_code: str | None = None, principal: Principal | None = None
 ) -> tuple[OnCallShift, Contract]:

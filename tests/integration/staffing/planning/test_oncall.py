@@ -253,3 +253,17 @@ def test_ending_twice_on_the_command_line_says_so(reference_cli: CliRunner) -> N
     again = reference_cli.invoke(main, ["oncall", "end", shift_id, "--at", "2026-03-07T11:00"])
     assert again.exit_code == 2
     assert "already ended" in again.stderr
+
+
+def test_the_same_shift_added_twice_on_the_command_line_is_recorded_once(reference_cli: CliRunner) -> None:
+    """A retry (the same start, end and specialists) prints the recorded shift's id; --again records a second team."""
+    add = ["oncall", "add", "--contract", "reference", "--start", "2026-03-07T08:00", "--end", "2026-03-07T18:00"]
+    first = reference_cli.invoke(main, add)
+    retry = reference_cli.invoke(main, [*add[:-2], "--end", "2026-03-07T18:00:00-03:00"])  # the same instant
+    assert (retry.exit_code, retry.stdout) == (0, first.stdout)
+    assert f"on-call shift {first.stdout.strip()} has this start, end and specialists already" in retry.stderr
+    more = reference_cli.invoke(main, [*add, "--specialists", "2"])
+    second = reference_cli.invoke(main, [*add, "--again"])
+    assert more.exit_code == second.exit_code == 0 and len({first.stdout, more.stdout, second.stdout}) == 3
+    listed = reference_cli.invoke(main, ["oncall", "list", "--contract", "reference", "--month", "2026-03", "--json"])
+    assert len(listed.stdout.splitlines()) == 3
