@@ -72,7 +72,12 @@ def amount_in(text: str | None, w: Words, field: str) -> Decimal:
         value = parse_decimal((text or "").strip(), locale=w.fmt.locale, strict=True)
     except NumberFormatError:
         raise Refused(problem, field=field) from None
-    if not value.is_finite() or value <= 0 or cents(value) != value:
+    if not value.is_finite() or value <= 0:
+        raise Refused(problem, field=field)
+    if value > bounds.MAX_MONEY:  # 1e30 is read as a number; quantizing it to cents would overflow
+        top = w.fmt.number(bounds.MAX_MONEY, 2)
+        raise Refused(w._("An amount is at most {top}.").format(top=top), field=field)
+    if cents(value) != value:
         raise Refused(problem, field=field)
     return value
 

@@ -303,10 +303,12 @@ def _status(response: Template, error: DomainError | None) -> Template:
 
 
 def _week(value: str | None) -> date | None:
+    """A day typed in the week field, or None when it is none (or outside the input window, as 0001-01-01 is)."""
     try:
-        return date.fromisoformat(value or "")
+        day = date.fromisoformat(value or "")
     except ValueError:
         return None
+    return day if bounds.date_problem(day) is None else None
 
 
 def _back(code: str, week: date | None, anchor: str) -> Redirect:

@@ -149,6 +149,9 @@ async def test_a_failed_action_shows_its_error_in_the_page_language_and_changes_
     over = await client.post("/billing/payments", data={**bad, "amount": str(net + Decimal("0.01")).replace(".", ",")})
     left = Formats("pt-BR").money(net, "BRL")
     assert over.status_code == 409 and f"O valor é maior do que o que falta pagar nesta fatura ({left})." in over.text
+    for huge in ("1e30", "1E400"):  # read as numbers, past the money bound: refused, not a 500
+        refused = await client.post("/billing/payments", data={**bad, "amount": huge})
+        assert refused.status_code == 422 and "Um valor é de no máximo 1.000.000.000.000,00." in refused.text
     assert await _count(db, Payment) == 0
     today = datetime.now(ZoneInfo("America/Sao_Paulo")).date()
     following = (today.replace(day=1) + timedelta(days=31)).replace(day=1)  # next month, still inside the term

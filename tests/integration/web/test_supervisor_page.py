@@ -75,6 +75,10 @@ async def test_a_bulk_transfer_keeps_the_tickets_it_moved_and_lists_the_others(
         kept = await session.get(Ticket, closed.id)
         assert moved is not None and kept is not None
         assert (moved.queue_id != kept.queue_id, kept.status) == (True, "closed")
+    # A ticket number no row can hold is a ticket that does not exist, listed as such (it was a 500).
+    huge = {**form, f"ticket_{10**22}": "1"}
+    response = await client.post("/supervisor/tickets", data=huge, headers=PT, follow_redirects=False)
+    assert response.status_code == 409 and f"não há chamado {10**22}" in response.text, response.status_code
     nothing = await client.post("/supervisor/tickets", data={"action": "assign"}, headers=PT, follow_redirects=False)
     assert nothing.status_code == 422
     assert "Selecione ao menos um chamado." in nothing.text
@@ -175,6 +179,8 @@ async def test_the_mass_outage_is_extended_and_resolved_from_the_page(
     base = f"/supervisor/incidents/{incident_id}"
     bad = await client.post(f"{base}/extend", data={"forecast_end": "amanhã"}, headers=PT, follow_redirects=False)
     assert bad.status_code == 422 and "Escreva o fim previsto como data e hora." in bad.text
+    far = await client.post(f"{base}/extend", data={"forecast_end": "9999-12-31T23:59"}, headers=PT)
+    assert far.status_code == 422 and "previsão de fim: a data está fora das datas aceitas" in far.text
     ok = await client.post(f"{base}/extend", data={"forecast_end": "2026-03-02T20:30"}, follow_redirects=False)
     assert ok.status_code == 303, ok.text
     resolved = await client.post(f"{base}/resolve", data={"back": "breached=1"}, headers=PT, follow_redirects=False)

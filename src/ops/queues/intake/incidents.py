@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ops import bounds
 from ops.auth import Principal
 from ops.contracts.models import Contract
 from ops.db import utcnow
@@ -168,6 +169,11 @@ async def extend_incident(
     if incident.status != "open":
         raise InvalidInputError(
             Said(N_("incident is resolved")), extra=[{"field": "forecast_end", "problem": "incident resolved"}]
+        )
+    if (problem := bounds.date_problem(forecast_end)) is not None:
+        raise InvalidInputError(
+            Said(N_("forecast_end is outside the dates accepted")),
+            extra=[{"field": "forecast_end", "problem": problem}],
         )
     if forecast_end.tzinfo is None or forecast_end <= incident.opened_at:
         raise InvalidInputError(

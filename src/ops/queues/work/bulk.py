@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import bounds
 from ops.auth import Principal
 from ops.contracts.models import Queue
 from ops.db import utcnow
@@ -87,7 +88,7 @@ async def run_bulk(
     handler = BULK_ACTIONS[action]
     result = BulkResult()
     for ticket_id in ticket_ids:
-        ticket = await session.get(Ticket, ticket_id)
+        ticket = await session.get(Ticket, ticket_id) if 0 < ticket_id <= bounds.MAX_ID else None  # no row is larger
         if ticket is None or principal.role == "client" or not principal.may_see(ticket.contract_id):
             result.refused.append(
                 (ticket_id, str(ticket_id), NotFoundError(Said(N_("no ticket {ticket}"), {"ticket": str(ticket_id)})))

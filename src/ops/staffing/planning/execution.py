@@ -12,9 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import bounds
 from ops.auth import Principal
 from ops.contracts.models import Contract
 from ops.contracts.services import get_contract
+from ops.db import utcnow
 from ops.errors import ConflictError, NotFoundError
 from ops.staffing.planning.models import ExecutedShift, PlanExecution, StaffingPlan
 from ops.staffing.planning.oncall_requests import aware, refuse
@@ -50,9 +52,15 @@ def _already(row: PlanExecution, zone: ZoneInfo) -> ConflictError:
     )
 
 
-def _check_week(week: date) -> None:
+def _check_week(week: date, today: date | None = None) -> None:
+    """A Monday within the input window and, given the contract's `today`, not after it: a week is confirmed as
+    worked once it is under way (on its last days, or after)."""
+    if (problem := bounds.date_problem(week)) is not None:
+        raise refuse("week", problem)
     if week.weekday() != 0:
         raise refuse("week", f"must be a Monday, {week} is a {week:%A}")
+    if today is not None and week > today:
+        raise refuse("week", f"the week of {week} has not started: it is confirmed as executed once worked")
 
 
 def _plan_shifts(plan: StaffingPlan | None, week: date) -> list[dict[str, Any]]:
@@ -119,7 +127,7 @@ async def confirm_week(
     (`oncall_requests.add_oncall`); they are listed in the changes as `oncall_not_executed`."""
     contract = await get_contract(session, code=contract_code, principal=principal)
     zone = ZoneInfo(contract.timezone)
-    _check_week(week)
+    _check_week(week, utcnow().astimezone(zone).date())
     existing = await _execution_row(session, contract_id=contract.id, week=week)
     if existing is not None:
         raise _already(existing, zone)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ops import bounds
 from ops.auth import Principal
 from ops.calendars import Calendar
 from ops.contracts.document import from_document
@@ -88,8 +89,10 @@ async def add_oncall(
     1 to 50 specialists). Billed whether or not anyone is called: see `list_oncall` for its hours."""
     contract = await get_contract(session, code=contract_code, principal=principal)
     oncall_terms(contract)
-    aware(start, "start")
-    aware(end, "end")
+    for value, field in ((start, "start"), (end, "end")):
+        aware(value, field)
+        if (problem := bounds.date_problem(value)) is not None:
+            raise refuse(field, problem)
     if end <= start:
         raise refuse("end", f"must be after the start ({start.isoformat()}), got {end.isoformat()}")
     if end - start > timedelta(days=MAX_DAYS):

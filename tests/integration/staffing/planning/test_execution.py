@@ -158,10 +158,16 @@ def added(start: str, end: str, queue: str = "care", **more: Any) -> dict[str, A
     return {"add": [{"queue": queue, "start": start, "end": end, **more}]}
 
 
+def _monday_after_next() -> str:
+    today = datetime.now(ZoneInfo("America/Sao_Paulo")).date()
+    return (today + timedelta(days=14 - today.weekday())).isoformat()
+
+
 @pytest.mark.parametrize(
     ("week", "body", "field"),
     [
         ("2026-03-10", {}, "week"),  # a Tuesday
+        (_monday_after_next(), {}, "week"),  # not worked yet
         ("2026-03-09", {"skip": [4]}, "skip"),
         ("2026-03-09", {"skip": [-1]}, "skip"),
         ("2026-03-09", added("2026-03-10T08:00:00-03:00", "2026-03-10T12:00:00-03:00", "nope"), "add[0].queue"),
@@ -224,6 +230,9 @@ async def test_the_staffing_page_confirms_the_week_with_shifts_ticked_as_not_wor
         "add_start": "2026-03-12T18:00",
         "add_end": "2026-03-12T22:00",
     }
+    for far in ("0001-01-01", "9999-12-27"):  # no week the page can show: refused on next week's page, not a 500
+        refused = await client.post("/staffing/execution", data={**form, "week_of": far}, follow_redirects=False)
+        assert refused.status_code == 422, refused.text
     bad = await client.post("/staffing/execution", data={**form, "add_agents": "muitos"}, follow_redirects=False)
     assert bad.status_code == 422 and "<b>add_agents</b>" in bad.text
     assert await stored(db) == (0, 0)

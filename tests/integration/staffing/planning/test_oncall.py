@@ -188,6 +188,9 @@ async def test_the_staffing_page_lists_and_records_on_call_shifts(client: Client
     bad = await client.post("/staffing/oncall", data={**form, "end": "2026-03-07T07:00"}, follow_redirects=False)
     assert bad.status_code == 422
     assert "<b>end</b>" in bad.text
+    for far in ("0001-01-01T00:00", "9999-12-31T23:00"):  # outside the input window: named, not stored (or a 500)
+        refused = await client.post("/staffing/oncall", data={**form, "start": far}, follow_redirects=False)
+        assert refused.status_code == 422 and f"{far[:10]}" in refused.text and "is outside" in refused.text
     assert await count(db) == 1
 
 
