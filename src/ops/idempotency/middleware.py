@@ -8,10 +8,16 @@ The handler's answer is held here until it is whole (the body is what gets store
 towards the commit. Of two requests racing with one key, the second one's insert meets the unique key: its
 transaction rolls back, effect included, and it answers the first one's stored answer (or 409 when that cannot
 be read yet). Routes outside token auth (the signed CRM webhook) and routes that say `opt={OPT: False}` (the
-next-ticket claim, committed statement by statement) ignore the header."""
+next-ticket claim, committed statement by statement) ignore the header.
+
+A page form carries its key in a hidden field (`FORM_FIELD`, one fresh key per form shown, from `csrf_field()`):
+its answer (a 303 to the page to show next, or a 2xx page) is kept the same way, so a double click or a resent
+POST is sent to the same page instead of recording a second payment, dispute or shift."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Any
 
@@ -25,12 +31,15 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal
-from ops.errors import ConflictError, InvalidInputError
+from ops.authentication import FORM_TYPES
+from ops.errors import ConflictError, InvalidInputError, Said
 from ops.idempotency.services import HEADER, Answer, Ask, fingerprint, store_answer, stored_answer
+from ops.l10n import N_
 
-__all__ = ["HEADER", "OPT", "REPLAYED", "IdempotencyMiddleware", "honours", "key_problem"]
+__all__ = ["FORM_FIELD", "HEADER", "OPT", "REPLAYED", "IdempotencyMiddleware", "honours", "key_problem"]
 
 OPT = "idempotency_key"  # a handler's opt: False when it does not honour the header
+FORM_FIELD = "_form_key"  # a page form's key, a hidden field
 REPLAYED = "Idempotent-Replayed"
 _RAW_HEADER = HEADER.lower().encode()
 _VISIBLE_ASCII = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -38,9 +47,13 @@ _VISIBLE_ASCII = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 def honours(handler: HTTPRouteHandler, path: str) -> bool:
     """Whether the operation takes the header: a POST under /api/ that needs a token and does not opt out."""
+    return path.startswith("/api/") and _keyed(handler)
+
+
+def _keyed(handler: HTTPRouteHandler) -> bool:
+    """A POST that needs a token (a page's session included) and does not opt out."""
     return (
         "POST" in handler.http_methods
-        and path.startswith("/api/")
         and not handler.opt.get("exclude_from_auth")
         and handler.opt.get(OPT, True) is not False
     )
@@ -72,31 +85,34 @@ class IdempotencyMiddleware:
         if scope["type"] != ScopeType.HTTP or scope.get("method") != "POST":
             await self.app(scope, receive, send)
             return
-        values = [v.decode("latin-1") for k, v in scope.get("headers", ()) if k == _RAW_HEADER]
         handler = scope.get("route_handler")
         principal = scope.get("user")
-        if (
-            not values
-            or not isinstance(principal, Principal)
-            or not isinstance(handler, HTTPRouteHandler)
-            or not honours(handler, scope["path"])
-        ):
+        if not isinstance(principal, Principal) or not isinstance(handler, HTTPRouteHandler) or not _keyed(handler):
             await self.app(scope, receive, send)
             return
-        if (problem := key_problem(values)) is not None:
-            raise _refuse(problem)
         request: Request[Any, Any, Any] = Request(scope, receive)
-        body = await request.body()  # kept in the scope: the handler reads the same bytes
+        page = not scope["path"].startswith("/api/")
+        keyed = await (_form_key(request) if page else _header_key(request))
+        if keyed is None:
+            await self.app(scope, receive, send)
+            return
+        key, body_print = keyed
         query = scope.get("query_string", b"").decode("latin-1")
         ask = Ask(
             token_id=principal.token_id,
-            key=values[0],
+            key=f"form:{key}" if page else key,
             method="POST",
             target=scope["path"] + (f"?{query}" if query else ""),
-            fingerprint=fingerprint(body),
+            fingerprint=body_print,
         )
         session = self._session(scope, request)
-        found = await stored_answer(session, ask)
+        try:
+            found = await stored_answer(session, ask)
+        except InvalidInputError:
+            if not page:
+                raise
+            # The form was sent, then changed and sent again from the same page shown (the Back button).
+            raise ConflictError(Said(N_("This form was sent already: open the page again to send another."))) from None
         if found is not None:
             await _replay(send, found)
             return
@@ -111,7 +127,7 @@ class IdempotencyMiddleware:
 
         await self.app(scope, receive, hold)
         start = next((m for m in held if m["type"] == "http.response.start"), None)
-        if start is not None and not 200 <= start["status"] < 300:
+        if start is not None and not (200 <= start["status"] < 300 or (page and start["status"] == 303)):
             # Refused, maybe because the same request with this key got in first (a retry sent while the first was
             # still running waits for its locks, then finds the payment made): its answer, once stored, is this one's.
             await session.rollback()
@@ -124,6 +140,7 @@ class IdempotencyMiddleware:
                 status_code=start["status"],
                 content_type=_header(start, b"content-type"),
                 body=b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body"),
+                location=_header(start, b"location"),
             )
             await session.flush()  # the handler's own writes first: their errors are theirs, not the key's
             try:
@@ -148,6 +165,31 @@ class IdempotencyMiddleware:
         return session
 
 
+async def _header_key(request: Request[Any, Any, Any]) -> tuple[str, str] | None:
+    """An API request's key (its header) and its body's fingerprint; None without the header."""
+    values = [v.decode("latin-1") for k, v in request.scope.get("headers", ()) if k == _RAW_HEADER]
+    if not values:
+        return None
+    if (problem := key_problem(values)) is not None:
+        raise _refuse(problem)
+    return values[0], fingerprint(await request.body())  # the body is kept in the scope: the handler reads it too
+
+
+async def _form_key(request: Request[Any, Any, Any]) -> tuple[str, str] | None:
+    """A page form's key (its hidden field) and its fields' fingerprint; None for a form without one (or no form).
+    The parsed form is kept in the scope: the CSRF guard and the handler read it too."""
+    if request.content_type[0] not in FORM_TYPES:
+        return None
+    form = await request.form()
+    key = form.get(FORM_FIELD)
+    if not isinstance(key, str) or key_problem([key]) is not None:
+        return None
+    fields = sorted(
+        (k, v if isinstance(v, str) else f"file:{getattr(v, 'filename', '')}") for k, v in form.multi_items()
+    )
+    return key, hashlib.sha256(json.dumps(fields).encode()).hexdigest()
+
+
 def _header(start: Message, name: bytes) -> str | None:
     headers: list[tuple[bytes, bytes]] = start.get("headers", [])  # type: ignore[assignment]
     return next((v.decode("latin-1") for k, v in headers if k.lower() == name), None)
@@ -157,5 +199,7 @@ async def _replay(send: Send, answer: Answer) -> None:
     headers = [(b"content-length", str(len(answer.body)).encode()), (REPLAYED.lower().encode(), b"true")]
     if answer.content_type is not None:
         headers.append((b"content-type", answer.content_type.encode("latin-1")))
+    if answer.location is not None:
+        headers.append((b"location", answer.location.encode("latin-1")))
     await send({"type": "http.response.start", "status": answer.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": answer.body, "more_body": False})

@@ -27,4 +27,5 @@ class IdempotencyKey(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     content_type: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[bytes] = mapped_column(LargeBinary)
+    location: Mapped[str | None] = mapped_column(Text)  # a page form's 303: where it sent the reader
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -34,6 +34,7 @@ class Answer:
     status_code: int
     content_type: str | None
     body: bytes
+    location: str | None = None
 
 
 def fingerprint(body: bytes) -> str:
@@ -58,7 +59,7 @@ async def stored_answer(session: AsyncSession, ask: Ask, *, now: datetime | None
     if (row.method, row.target, row.fingerprint) != (ask.method, ask.target, ask.fingerprint):
         problem = "already used for a different request (another path or body): use a new key for a new request"
         raise InvalidInputError(f"{HEADER}: {problem}", extra=[{"field": HEADER, "problem": problem}])
-    return Answer(row.status_code, row.content_type, row.body)
+    return Answer(row.status_code, row.content_type, row.body, row.location)
 
 
 async def store_answer(session: AsyncSession, ask: Ask, answer: Answer, *, now: datetime | None = None) -> None:
@@ -79,6 +80,7 @@ async def store_answer(session: AsyncSession, ask: Ask, answer: Answer, *, now: 
             status_code=answer.status_code,
             content_type=answer.content_type,
             body=answer.body,
+            location=answer.location,
             created_at=now,
         )
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +15,7 @@ from markupsafe import Markup
 
 from ops.auth import Principal
 from ops.authentication import PageAuth
+from ops.idempotency.middleware import FORM_FIELD
 from ops.l10n import Formats
 from ops.sessions import CSRF_FIELD
 from ops.web.headers import csp_nonce
@@ -42,7 +44,10 @@ def page(request: Request[Any, Any, Any], name: str, **context: Any) -> Template
             # Every form that posts carries the session's CSRF token; scripts send it as X-CSRF-Token.
             "csrf": csrf,
             "csp_nonce": csp_nonce(request),
-            "csrf_field": lambda: Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, csrf),
+            # ... and a key of its own, fresh for each form shown: sent twice, the form acts once (ops.idempotency).
+            "csrf_field": lambda: Markup(
+                '<input type="hidden" name="{}" value="{}"><input type="hidden" name="{}" value="{}">'
+            ).format(CSRF_FIELD, csrf, FORM_FIELD, secrets.token_hex(16)),
             "fmt": Formats(locale_tag(lang)),  # numbers, money, percentages and dates by Babel
             # Where the language switch comes back to: the page as shown, its query included; a page re-rendered
             # by a form's POST (whose address answers only POST) goes back to the page the form was on.

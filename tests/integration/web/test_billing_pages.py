@@ -309,3 +309,48 @@ async def test_a_nul_in_a_page_form_is_a_422_naming_the_field_and_records_nothin
     assert approved.status_code == 422, approved.text
     assert "control character U+0000 at position 5 is not allowed" in approved.text  # on the error page
     assert (await _latest(db)).state == "submitted"
+
+
+def _form_key(page: str, action: str) -> str:
+    """The key the page gave the form posting to `action` (each form shown gets a fresh one)."""
+    form = re.search(rf'<form[^>]*action="{re.escape(action)}".*?</form>', page, re.S)
+    assert form is not None, f"no form posts to {action}"
+    key = re.search(r'name="_form_key" value="([0-9a-f]{32})"', form.group(0))
+    assert key is not None
+    return key.group(1)
+
+
+async def test_a_payment_form_sent_twice_records_one_payment(client: Client, db: Any) -> None:
+    """A double click (or a resent POST) on the same form shown acts once and lands on the same page; the form
+    changed and sent again from that page is refused; the page shown again takes the next payment."""
+    await load_reference(db)
+    await _measured(db, submit=True)
+    async with db.begin() as session:
+        await services.approve(session, code="reference", month="2026-10", actor="test", by="Maria")
+    await sign_in(client, await token(db, "manager"))
+    client.cookies.set("ops_lang", "pt")
+    assert (await client.post("/billing/invoices", data={**OCTOBER, "version": "1"})).status_code == 200
+    page = (await client.get("/billing", params=OCTOBER)).text
+    keys = re.findall(r'name="_form_key" value="([0-9a-f]{32})"', page)
+    assert len(keys) == len(set(keys)) > 1  # one key per form
+    paid = {
+        **OCTOBER,
+        "invoice": "1",
+        "paid_on": TODAY,
+        "amount": "10,00",
+        "_form_key": _form_key(page, "/billing/payments"),
+    }
+    first = await client.post("/billing/payments", data=paid, follow_redirects=False)
+    second = await client.post("/billing/payments", data=paid, follow_redirects=False)
+    assert first.status_code == second.status_code == 303, second.text
+    assert second.headers["location"] == first.headers["location"]
+    assert second.headers.get("idempotent-replayed") == "true"
+    assert await _count(db, Payment) == 1
+    changed = await client.post("/billing/payments", data={**paid, "amount": "20,00"}, follow_redirects=False)
+    assert changed.status_code == 409
+    assert "Este formulário já foi enviado: abra a página de novo para enviar outro." in changed.text
+    assert await _count(db, Payment) == 1
+    page = (await client.get("/billing", params=OCTOBER)).text
+    again = {**paid, "amount": "20,00", "_form_key": _form_key(page, "/billing/payments")}
+    assert (await client.post("/billing/payments", data=again, follow_redirects=False)).status_code == 303
+    assert await _count(db, Payment) == 2

@@ -13,11 +13,15 @@ WITHOUT_SESSION = {("login.html", "/login")}
 
 def test_every_posting_form_carries_the_csrf_field() -> None:
     texts = {path.name: path.read_text(encoding="utf-8") for path in sorted(TEMPLATES.glob("*.html"))}
-    # Hidden-field blocks set once per page ({% set hidden %}{{ csrf_field() }}...) and passed to macros as such.
+    # Hidden-field macros ({% macro hidden() %}{{ csrf_field() }}...), called by a form or passed to a macro that
+    # calls them. Not a {% set %} block: that renders csrf_field() once, and its forms would share one form key
+    # (ops.idempotency), so that the second form sent from the page is refused as the first sent again.
     carriers = {
-        name for text in texts.values() for name in re.findall(r"{%\s*set (\w+)\s*%}{{ csrf_field\(\) }}", text)
+        name for text in texts.values() for name in re.findall(r"{%\s*macro (\w+)\(\)\s*%}{{ csrf_field\(\) }}", text)
     }
-    assert carriers, "no hidden-field block carries the token any more: check this test"
+    assert carriers, "no hidden-field macro carries the token any more: check this test"
+    shared = [name for name, text in texts.items() if re.search(r"{%\s*set \w+\s*%}{{ csrf_field\(\) }}", text)]
+    assert shared == []
     missing, seen = [], 0
     for name, text in texts.items():
         for form in re.finditer(r"<form\b[^>]*>", text):
