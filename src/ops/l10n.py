@@ -207,3 +207,10 @@ class Formats:
     def month(self, value: dt.date) -> str:
         """A month in words: novembro de 2026, noviembre de 2026, November 2026."""
         return format_date(value, format="LLLL 'de' yyyy" if self.lang != "en" else "LLLL yyyy", locale=self.locale)
+
+    def month_named(self, value: str) -> str:
+        """A month written YYYY-MM (a measurement's, an invoice's) in words, as `month` names it; other text as is."""
+        try:
+            return self.month(dt.date.fromisoformat(f"{value}-01"))
+        except ValueError:
+            return value

@@ -5,6 +5,7 @@ and every line with the sources it came from."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -85,12 +86,26 @@ def describe(kind: str, detail: Mapping[str, str], fallback: str, _: Callable[[s
             id=d["id"], when=when, people=d["agents"], hours=d["hours"]
         )
     if kind == "sla_credit":
-        return _("SLA service credits (report {report})").format(report=d["report"])
+        return _("SLA service credits (report {report})").format(report=_report(d["report"], fmt))
     if kind == "sla_bonus":
-        return _("SLA bonuses (report {report})").format(report=d["report"])
+        return _("SLA bonuses (report {report})").format(report=_report(d["report"], fmt))
     if kind == "adjustment":
         return d.get("text", fallback)
     return fallback
+
+
+_PERIOD = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
+
+
+def _report(name: str, fmt: Formats) -> str:
+    """A report's name as a measurement line keeps it ('sla 2026-11-01..2026-11-30'), its period in the reader's
+    dates (01/11/2026 – 30/11/2026)."""
+    return _PERIOD.sub(
+        lambda m: (
+            f"{fmt.date(date.fromisoformat(m[1]), style='short')} – {fmt.date(date.fromisoformat(m[2]), style='short')}"
+        ),
+        name,
+    )
 
 
 def _context(lang: str) -> dict[str, Any]:

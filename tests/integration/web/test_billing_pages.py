@@ -333,6 +333,7 @@ async def test_a_payment_form_sent_twice_records_one_payment(client: Client, db:
     page = (await client.get("/billing", params=OCTOBER)).text
     keys = re.findall(r'name="_form_key" value="([0-9a-f]{32})"', page)
     assert len(keys) == len(set(keys)) > 1  # one key per form
+    assert "1 · outubro de 2026</option>" in page and "· 2026-10</option>" not in page  # the invoice choices
     paid = {
         **OCTOBER,
         "invoice": "1",

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ops.contracts.document import ContractFileError, parse_contract
 from ops.db import utcnow
 from ops.queues.models import Ticket, TicketEvent
-from tests.helpers import REFERENCE_CONTRACT, bearer, load_reference, sign_in
+from tests.helpers import REFERENCE_CONTRACT, bearer, load_reference, sign_in, token
 from tests.integration.queues.factories import make_agent, make_ticket
 
 Client = AsyncTestClient[Litestar]
@@ -228,3 +228,15 @@ async def test_the_customer_fields_are_named_in_the_readers_language(client: Cli
     }
     page = await client.get(f"/work/tickets/{desk['ticket']}", headers=PT)
     assert "Seguidores: 12.500" in page.text and "Código do cliente: C-100" in page.text
+
+
+async def test_back_leads_each_reader_to_a_page_of_their_own(client: Client, db: Any, desk: Any) -> None:
+    """An agent goes back to /work; a manager, who reads tickets from /supervisor and may not open /work, there."""
+    page = (await client.get(f"/work/tickets/{desk['ticket']}", headers=PT)).text
+    assert '<a href="/work" id="back-link">' in page
+    await sign_in(client, await token(db, "manager"))
+    for url in (f"/work/tickets/{desk['ticket']}", "/work/queues/bo_care"):
+        page = (await client.get(url, headers=PT)).text
+        assert '<a href="/supervisor" id="back-link">' in page, url
+    assert (await client.get("/supervisor", headers=PT)).status_code == 200
+    assert (await client.get("/work", headers=PT, follow_redirects=False)).status_code == 403

@@ -54,7 +54,7 @@
     }
     if (pendingG) {
       pendingG = false;
-      if (event.key === "w") { event.preventDefault(); window.location.assign("/work"); }
+      if (event.key === "w") { event.preventDefault(); window.location.assign(document.getElementById("back-link")?.getAttribute("href") || "/work"); }
       return;
     }
     if (event.key === "?") { event.preventDefault(); openHelp(); return; }
