@@ -148,6 +148,8 @@ def explain_dispute(exc: DomainError, _current: Measurement | None, _month: str,
         return w._("The credit is above what that credit note credits.")
     if field == "disputed":
         return w._("The disputed amount is above what was billed.")
+    if field == "resolution_date":
+        return w._("The resolution date is before the dispute reached this step.")
     if isinstance(exc, ConflictError) and "void" in exc.message:
         return w._("The invoice is void: nothing to dispute on it.")
     if isinstance(exc, ConflictError):

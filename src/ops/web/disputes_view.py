@@ -37,9 +37,9 @@ STEPS = {
 }
 
 
-def _origin(view: dict[str, Any], w: Words) -> str:
+def _origin(view: dict[str, Any], w: Words, opened_by: str = "") -> str:
     """What the dispute came from, in words: a measurement line, an undue-charge ticket, an audit difference of an
-    invoice, or by hand (on an invoice or not)."""
+    invoice, or by hand (on an invoice or not; the client's own from its portal)."""
     _, fmt = w._, w.fmt
     line, ticket, invoice = view["measurement_line"], view["ticket"], view["invoice_number"]
     if line is not None:
@@ -49,6 +49,8 @@ def _origin(view: dict[str, Any], w: Words) -> str:
         return _("Undue-charge ticket {protocol}").format(protocol=ticket["protocol"])
     if view["audit_code"] is not None:
         return _("Audit of invoice {number}: {code}").format(number=invoice, code=view["audit_code"])
+    if invoice is not None and opened_by.startswith("client:"):
+        return _("Opened by the client on invoice {number}").format(number=invoice)
     if invoice is not None:
         return _("Opened by hand on invoice {number}").format(number=invoice)
     return _("Opened by hand")
@@ -78,7 +80,7 @@ async def disputes_shown(
                 "state": row.state,
                 "state_label": w._(DISPUTE_STATES.get(row.state, row.state)),
                 "open": row.state not in disputes.SETTLED,
-                "origin": _origin(view, w),
+                "origin": _origin(view, w, row.opened_by),
                 "description": row.description,
                 "billed": money(row.billed, currency),
                 "disputed": money(row.disputed, currency),
@@ -156,7 +158,12 @@ async def alerts_shown(
             continue
         state = _(DISPUTE_STATES.get(alert.state or "", alert.state or ""))
         if alert.kind == "invoice_due":
-            text = _("Invoice {number} falls due on {day} with a dispute open: {payable} is payable on it.").format(
+            said = (
+                _("Invoice {number} fell due on {day} with a dispute open: {payable} was payable on it.")
+                if alert.on < today
+                else _("Invoice {number} falls due on {day} with a dispute open: {payable} is payable on it.")
+            )
+            text = said.format(
                 number=alert.invoice_number, day=fmt.date(alert.on), payable=fmt.money(alert.payable, currency)
             )
         elif alert.kind == "deadline_passed":

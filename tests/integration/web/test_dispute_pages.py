@@ -88,11 +88,17 @@ async def test_a_manager_moves_a_dispute_through_its_states_and_the_client_follo
     assert submitted.status_code == 200 and (await _dispute(db)).protocol == "CAB-771"
 
     # A grant without its number: refused in Portuguese, what was typed kept, nothing changed.
-    grant = {**step, "state": "submitted", "to": "recalculation_granted", "resolution_date": "2026-12-20"}
+    resolution = str(today + timedelta(days=14))
+    grant = {**step, "state": "submitted", "to": "recalculation_granted", "resolution_date": resolution}
     missing = await client.post("/billing/disputes/advance", data=grant)
     assert missing.status_code == 422
     assert "A disputa não avançou." in missing.text and "Informe o número do recálculo." in missing.text
-    assert 'value="2026-12-20"' in missing.text
+    assert f'value="{resolution}"' in missing.text
+    early = await client.post(
+        "/billing/disputes/advance", data={**grant, "recalculation_number": "RC-1", "resolution_date": "2020-01-01"}
+    )
+    assert early.status_code == 422
+    assert "A data de resolução é anterior à chegada da disputa a esta etapa." in early.text
     assert (await _dispute(db)).state == "submitted" and await _count(db, DisputeEvent) == 2
     # A step from a state the page no longer shows: 409, the current state named.
     stale = await client.post("/billing/disputes/advance", data={**grant, "state": "opened"})
@@ -105,7 +111,7 @@ async def test_a_manager_moves_a_dispute_through_its_states_and_the_client_follo
     assert (row.state, row.recalculation_number, str(row.resolution_date)) == (
         "recalculation_granted",
         "RC-5521",
-        "2026-12-20",
+        resolution,
     )
 
     async with db.begin() as session:
@@ -195,6 +201,7 @@ async def test_the_client_opens_a_dispute_on_an_invoice_from_the_portal(client: 
     page = (await client.get("/portal/billing")).text
     card = _article(page, row.id)
     assert "Reforço não prestado" in card and "R$\xa0496,00" in card and 'data-state="opened"' in card
+    assert "Aberta pelo cliente na fatura 1" in card
     assert re.search(r'<tr data-invoice="1" data-kind="invoice">.*?data-state="disputed"', page, re.S)
 
     # The client submits it with its own protocol; any other step is the provider's, refused with nothing moved.
@@ -208,6 +215,20 @@ async def test_the_client_opens_a_dispute_on_an_invoice_from_the_portal(client: 
     again = await client.post("/portal/billing/disputes/submit", data={**step, "state": "submitted"})
     assert again.status_code == 403 and "Esse passo é do fornecedor, não do cliente." in again.text
     assert (await _dispute(db)).state == "submitted" and await _count(db, DisputeEvent) == 2
+
+
+async def test_a_disputed_invoice_past_its_due_date_is_said_to_have_fallen_due(client: Client, db: Any) -> None:
+    await _invoiced(db, issued=utcnow() - timedelta(days=40))  # due ten days ago
+    await sign_in(client, await token(db, "manager"))
+    await client.post(
+        "/billing/disputes", data={**OCTOBER, "invoice": "1", "description": "x", "disputed": "1,000.00"}, headers=EN
+    )
+    async with db() as session:
+        invoice = await invoices.get_invoice(session, code="reference", number=1, principal=None)
+    page = await client.get("/billing", params=OCTOBER, headers=PT)
+    alert = re.search(r'<div class="card alert-box" role="status" id="dispute-alerts">.*?</div>', page.text, re.S)
+    assert alert is not None and f"A fatura 1 venceu em {Formats('pt-BR').date(invoice.due_on)}" in alert.group(0)
+    assert "vence em" not in alert.group(0)
 
 
 async def test_a_disputed_invoice_falling_due_raises_an_alert(client: Client, db: Any) -> None:

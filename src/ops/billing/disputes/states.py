@@ -136,6 +136,11 @@ def transition(
         resolution = given["resolution_date"]
         if not isinstance(resolution, date) or isinstance(resolution, datetime):
             raise DisputeError(f"resolution_date must be a date, got {resolution!r}")
+        # Not before the dispute reached this step (a day of leeway: the entry is UTC, the date the reader's).
+        if dispute.entered_at is not None and resolution < dispute.entered_at.date() - timedelta(days=1):
+            raise DisputeError(
+                f"resolution_date {resolution} is before the dispute was {dispute.state} ({dispute.entered_at.date()})"
+            )
         changes["resolution_date"] = resolution
     elif to == CREDITED:
         changes["credited_amount"] = _credited(given["credited_amount"], dispute.disputed)

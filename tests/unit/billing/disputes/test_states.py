@@ -136,6 +136,12 @@ def test_refused_keeps_its_reason() -> None:
             "recalculation_number must be non-empty",
         ),
         (SUBMITTED, RECALCULATION_GRANTED, {"recalculation_number": "RC-1"}, "requires resolution_date"),
+        (
+            SUBMITTED,
+            RECALCULATION_GRANTED,
+            {"recalculation_number": "RC-1", "resolution_date": date(2020, 1, 1)},
+            "resolution_date 2020-01-01 is before the dispute was submitted",
+        ),
         (SUBMITTED, RECALCULATION_GRANTED, {}, "requires recalculation_number, resolution_date"),
         (
             SUBMITTED,
