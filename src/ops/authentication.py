@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ops.auth import Grant, Principal, TokenCache, hash_token, token_grant
 from ops.config import Settings
+from ops.errors import Said, StaleFormError
+from ops.l10n import N_
 from ops.limits import Limiter, address, too_many
 from ops.sessions import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, csrf_matches, csrf_token, session_grant
 
@@ -71,7 +73,7 @@ async def csrf_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
         value = (await connection.form()).get(CSRF_FIELD)
         offered = value if isinstance(value, str) else None
     if not csrf_matches(auth.secret, offered):
-        raise PermissionDeniedException("the form's CSRF token is missing or wrong: reload the page and try again")
+        raise StaleFormError(Said(N_("the form's CSRF token is missing or wrong: open the page again and resend it")))
 
 
 class TokenAuthMiddleware(AbstractAuthenticationMiddleware):

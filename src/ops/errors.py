@@ -43,6 +43,12 @@ class ConflictError(DomainError):
     status_code = 409
 
 
+class StaleFormError(DomainError):
+    """A page's write without this sign-in's CSRF token: a form shown before a new sign-in, or one of another site."""
+
+    status_code = 403
+
+
 class InvalidInputError(DomainError):
     """Input that reached a service but breaks a business rule; `extra` lists {field, problem}."""
 

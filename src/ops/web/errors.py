@@ -13,7 +13,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.exceptions.responses import create_exception_response
 
-from ops.errors import DomainError
+from ops.errors import DomainError, StaleFormError
 from ops.l10n import N_, gettext
 from ops.web.i18n import locale_tag, pick_language, told
 from ops.web.render import came_from, page
@@ -34,6 +34,13 @@ EXPLAINED: dict[int, tuple[str, str]] = {
     409: (N_("Changed in the meantime"), N_("Someone changed this in the meantime: go back, reload and try again.")),
     422: (N_("Invalid value"), N_("A value sent is not valid: correct it and try again.")),
 }
+STALE_FORM = (
+    N_("Form out of date"),
+    N_(
+        "This form was shown before your current sign-in (or comes from another site): "
+        "open the page again and resend it."
+    ),
+)
 GO_BACK, HOME, WHAT_WRONG, ERROR = N_("Go back"), N_("Home page"), N_("What is wrong"), N_("Error {status}")
 
 Handler = Callable[[Request[Any, Any, Any], Any], Response[Any]]
@@ -74,6 +81,8 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
         detail = ""
     _ = gettext(locale_tag(lang))
     title, explanation = EXPLAINED.get(status, (N_("Request refused"), N_("The request was refused.")))
+    if isinstance(exc, StaleFormError):  # not a question of access: the form is older than this sign-in
+        (title, explanation), detail = STALE_FORM, ""
     response = page(
         request,
         "error.html",

@@ -20,6 +20,7 @@ from tests.helpers import bearer, load_reference, sign_in, token
 from tests.integration.queues.factories import make_agent
 
 Client = AsyncTestClient[Litestar]
+PT = {"accept-language": "pt-BR"}
 
 
 async def test_the_cookie_holds_a_session_id_stored_only_hashed_never_the_token(client: Client, db: Any) -> None:
@@ -136,6 +137,10 @@ async def test_a_forged_cross_site_form_post_changes_nothing(client: Client, db:
         response = await client.post("/work/status", data=form, headers=headers, follow_redirects=False)
         assert response.status_code == 403, (headers, form, response.text)
         assert "CSRF" in response.text or "another site" in response.text
+    # A form shown before the current sign-in is out of date, not a matter of access: said so in the reader's words.
+    stale = await client.post("/work/status", data={"status": "offline", "csrf": "0" * 64}, headers=PT)
+    assert stale.status_code == 403 and "Formulário desatualizado" in stale.text
+    assert "Seu acesso não permite" not in stale.text
     async with db() as session:
         assert (await session.get(Agent, agent.id)).status == "busy"  # type: ignore[union-attr]
     # The page's own form carries the token: the same post goes through.
