@@ -21,13 +21,13 @@ from ops import bounds
 from ops.auth import Principal, requires
 from ops.contracts.services import get_contract, list_contracts
 from ops.db import utcnow
-from ops.errors import DomainError, InvalidInputError
-from ops.l10n import N_, Formats
+from ops.errors import ConflictError, DomainError, InvalidInputError
+from ops.l10n import N_, Formats, gettext
 from ops.staffing.planning import execution, oncall_requests, services
 from ops.staffing.planning.controllers import plan_out
 from ops.staffing.planning.schemas import ShiftIn
 from ops.web.actions import attempt
-from ops.web.i18n import locale_tag, pick_language, translate
+from ops.web.i18n import locale_tag, pick_language, told, translate
 from ops.web.render import page
 from ops.web.staffing_view import beside_forecast, plan_json, timed
 
@@ -212,10 +212,15 @@ async def _render(
         "contract": None,
         "week": None,
         "data": None,
-        "error": error.message if error else None,
+        "error": None,
+        "error_detail": None,
         "problems": problems,
         "form": form or {},
     }
+    if error is not None:
+        context["error"], context["error_detail"] = _said(
+            error, pick_language(dict(request.cookies), request.headers.get("accept-language"))
+        )
     if not codes:
         return _status(page(request, "staffing.html", **context), error)
     code = contract if contract in codes else codes[0]
@@ -291,6 +296,42 @@ async def _render(
         },
     )
     return _status(page(request, "staffing.html", **context), error)
+
+
+# A refused form's field -> what the manager reads (the service's own words stay below it, in English).
+_FIELD_SAID: dict[str, str] = {
+    "contract": N_("Choose a contract that bills on-call shifts."),
+    "start": N_("Give the start as a date and time within the accepted dates."),
+    "end": N_("Give the end as a date and time after the start; a shift lasts at most 14 days."),
+    "specialists": N_("Specialists: a whole number from 1 to 50."),
+    "at": N_("Give when the shift ended: after its start, not after its scheduled end."),
+    "week": N_("Give the Monday of a week that has started, within the accepted dates."),
+    "skip": N_("A shift ticked as not worked is not one of the saved plan's."),
+    "add": N_("This week has no saved plan: add the shift that was worked."),
+    "add_start": N_("Give the added shift's start as a date and time."),
+    "add_end": N_("Give the added shift's end as a date and time."),
+    "add_agents": N_("Agents: a whole number of at least 1."),
+    "add[0].queue": N_("Choose one of the contract's queues."),
+    "add[0].start": N_("The added shift starts inside the week shown."),
+    "add[0].end": N_("The added shift ends after its start, at most 24 hours later."),
+    "add[0].agents": N_("Agents: a whole number of at least 1."),
+}
+
+
+def _said(error: DomainError, lang: str) -> tuple[str, str | None]:
+    """A refusal as the page heads it, in the reader's language, and the service's English below it (or None)."""
+    problems = error.extra if isinstance(error.extra, list) else []
+    field = next((p.get("field") for p in problems if isinstance(p, dict)), None)
+    _ = gettext(locale_tag(lang))
+    if isinstance(error, ConflictError):
+        if field == "at":
+            return _("This on-call shift has already ended."), error.message
+        if field == "week":
+            return _("This week was already confirmed as executed."), error.message
+        return _("Changed in the meantime: check the page and try again."), error.message
+    if isinstance(field, str) and field in _FIELD_SAID:
+        return _(_FIELD_SAID[field]), error.message
+    return told(error, lang), None
 
 
 def _status(response: Template, error: DomainError | None) -> Template:

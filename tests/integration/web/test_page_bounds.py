@@ -25,7 +25,8 @@ async def test_the_staffing_page_names_a_week_outside_the_window(manager: AsyncT
         "/staffing", params={"contract": "reference", "week": week}, headers={"accept-language": "en"}
     )
     assert page.status_code == 422
-    assert f"week: {week} is outside 2000-01-01 to" in page.text
+    assert "Give the Monday of a week that has started, within the accepted dates." in page.text
+    assert f"<b>week</b>: {week} is outside 2000-01-01 to" in page.text
 
 
 @pytest.mark.parametrize("month", ["0001-01", "9999-12"])

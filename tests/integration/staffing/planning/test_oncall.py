@@ -185,9 +185,12 @@ async def test_the_staffing_page_lists_and_records_on_call_shifts(client: Client
     ended = await client.post(f"/staffing/oncall/{row.id}/end", data={**posted, "at": "2026-03-07T10:00"})
     assert ended.status_code == 200  # followed to the page
     assert '<td class="num hours">4</td>' in ended.text
-    bad = await client.post("/staffing/oncall", data={**form, "end": "2026-03-07T07:00"}, follow_redirects=False)
+    bad = await client.post(
+        "/staffing/oncall", data={**form, "end": "2026-03-07T07:00"}, headers={"accept-language": "pt-BR"}
+    )
     assert bad.status_code == 422
-    assert "<b>end</b>" in bad.text
+    assert "Informe o fim como data e hora depois do início; um sobreaviso dura no máximo 14 dias." in bad.text
+    assert "<b>end</b>" in bad.text  # and the service's own words below
     for far in ("0001-01-01T00:00", "9999-12-31T23:00"):  # outside the input window: named, not stored (or a 500)
         refused = await client.post("/staffing/oncall", data={**form, "start": far}, follow_redirects=False)
         assert refused.status_code == 422 and f"{far[:10]}" in refused.text and "is outside" in refused.text
