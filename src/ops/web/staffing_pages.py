@@ -187,12 +187,21 @@ async def staffing_page(
     request: Request[Principal, str, State],
     db_session: NamedDependency[AsyncSession],
     contract: FromQuery[str | None] = None,
-    week: FromQuery[date | None] = None,
+    week: FromQuery[str | None] = None,
 ) -> Template:
-    if week is not None and (problem := bounds.date_problem(week)) is not None:  # 9999-12-27 was a 500
-        error = InvalidInputError(f"week: {problem}", extra=[{"field": "week", "problem": problem}])
-        return await _render(request, db_session, contract, None, error=error)
-    return await _render(request, db_session, contract, week)
+    """The week shown: `week` is any day of it (YYYY-MM-DD); read here, so that a wrong one (2026-02-30) is said
+    on the page in the reader's words, next week shown, rather than in the framework's English."""
+    if not week:
+        return await _render(request, db_session, contract, None)
+    try:
+        day = date.fromisoformat(week)
+    except ValueError:
+        problem: str | None = f"{week!r} is not a date YYYY-MM-DD"
+    else:
+        if (problem := bounds.date_problem(day)) is None:  # 9999-12-27 was a 500
+            return await _render(request, db_session, contract, day)
+    error = InvalidInputError(f"week: {problem}", extra=[{"field": "week", "problem": problem}])
+    return await _render(request, db_session, contract, None, error=error)
 
 
 async def _render(

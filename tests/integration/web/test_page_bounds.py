@@ -35,3 +35,14 @@ async def test_the_portal_names_a_month_it_cannot_report(manager: AsyncTestClien
     assert page.status_code == 422, page.text
     assert "is outside 1970-01-01 to" in page.text  # the error page names the month
     assert (await manager.get("/portal", params={"month": "1999-02"})).status_code == 200
+
+
+async def test_an_impossible_week_on_the_staffing_page_is_said_in_the_readers_words(
+    manager: AsyncTestClient[Litestar],
+) -> None:
+    page = await manager.get(
+        "/staffing", params={"contract": "reference", "week": "2026-02-30"}, headers={"accept-language": "es-AR"}
+    )
+    assert page.status_code == 422
+    assert "Indicá el lunes de una semana ya empezada, dentro de las fechas aceptadas." in page.text
+    assert "Validation failed" not in page.text
