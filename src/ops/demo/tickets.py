@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal
@@ -15,7 +15,7 @@ from ops.contracts.models import Contract, Reason
 from ops.demo.voice import ticket_payloads
 from ops.queues.assignment import agents
 from ops.queues.intake import services as intake
-from ops.queues.models import Agent, Ticket
+from ops.queues.models import Agent, Ticket, TicketEvent
 from ops.queues.work import actions
 
 DEMO_AGENTS: tuple[tuple[str, dict[str, int], bool], ...] = (
@@ -48,6 +48,13 @@ async def seed(session: AsyncSession, *, contract: Contract, now: datetime, seed
     await session.flush()
     rng = np.random.default_rng([seed, 7])
     ids = [r.ticket.id for r in results if r.ticket is not None]
+    # Delivered as they were opened, over the two weeks, not all at once now: the staffing page forecasts the
+    # back-office queues from when their tickets arrived.
+    opened = select(Ticket.created_at).where(Ticket.id == TicketEvent.ticket_id).scalar_subquery()
+    await session.execute(update(Ticket).where(Ticket.id.in_(ids)).values(received_at=Ticket.created_at))
+    await session.execute(
+        update(TicketEvent).where(TicketEvent.ticket_id.in_(ids), TicketEvent.action == "created").values(at=opened)
+    )
     await _work_history(session, contract=contract, ticket_ids=ids, workers=[a for a, _ in made], now=now, rng=rng)
     return {"agent": made[0][1], "agent (supervisor)": made[3][1]}
 

@@ -98,3 +98,24 @@ async def test_on_call_covers_the_evening_when_reinforcement_is_not_allowed(sdb:
         assert Decimal(s["hourly_rate"]) == Decimal("240")
     late_after = [u for u in with_oncall.result["uncovered"] if u["interval_start"][11:16] in ("21:00", "21:30")]
     assert late_after == []
+
+
+async def test_the_demo_back_office_forecast_follows_when_its_tickets_arrived(sdb: Any) -> None:
+    """The demo's two weeks of tickets arrive as they were opened: next week's back-office forecast is spread over
+    the days, not one spike at the moment the demo was prepared."""
+    from datetime import UTC, datetime
+
+    from ops.demo.prepare import demo_tickets_and_agents
+
+    await load_reference(sdb)
+    now = datetime(2026, 11, 22, 21, 30, tzinfo=UTC)  # a Sunday evening
+    async with sdb.begin() as session:
+        contract = await get_contract(session, code="reference", principal=None)
+        await demo_tickets_and_agents(session, contract=contract, now=now, seed=7)
+    async with sdb.begin() as session:
+        forecast = await services.forecast_week(session, contract_code="reference", week=date(2026, 11, 23))
+    care = next(q for q in forecast["queues"] if q["code"] == "bo_care")
+    offered = [float(i["offered"] or 0) for i in care["intervals"]]
+    days = {i["interval_start"][:10] for i, o in zip(care["intervals"], offered, strict=True) if o > 0}
+    assert sum(offered) > 0 and max(offered) < 0.2 * sum(offered), max(offered)
+    assert len(days) >= 5, days
