@@ -48,3 +48,11 @@ async def test_signing_in_from_a_link_lands_on_the_page_and_its_query(
         "/login", data={"token": value, "next": "/portal?contract=reference&month=2026-02"}, follow_redirects=False
     )
     assert signed.headers["location"] == "/portal?contract=reference&month=2026-02"
+
+
+async def test_every_page_names_the_icon_it_serves(client: AsyncTestClient[Litestar]) -> None:
+    """Browsers ask for an icon on every page: it is the one the page names, served (there was a 404 each time)."""
+    page = await client.get("/login")
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page.text
+    icon = await client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
