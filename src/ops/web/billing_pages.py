@@ -90,7 +90,7 @@ async def _render(
     context: dict[str, Any] = {"_": w._, "fmt": w.fmt, "contracts": codes, "contract": None, "failed": failed}
     context["form"] = form or {}
     if codes:
-        code = contract if contract in codes else codes[0]
+        code = contract or codes[0]  # a contract named but not the reader's is a 404, not another one shown
         row = await get_contract(session, code=code, principal=request.user)
         context.update(await _contract_context(session, row, month, w))
         # The language switch comes back to this contract and month, also from a form's failure.

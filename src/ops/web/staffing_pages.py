@@ -232,7 +232,7 @@ async def _render(
         )
     if not codes:
         return _status(page(request, "staffing.html", **context), error)
-    code = contract if contract in codes else codes[0]
+    code = contract or codes[0]  # a contract named but not the reader's is a 404, not another one shown
     shown = await get_contract(db_session, code=code, principal=request.user)  # with its queues
     zone = ZoneInfo(shown.timezone)
     # By default the week a planner plans: the next one on the contract's clock. A day picked in the date field

@@ -46,3 +46,12 @@ async def test_an_impossible_week_on_the_staffing_page_is_said_in_the_readers_wo
     assert page.status_code == 422
     assert "Indicá el lunes de una semana ya empezada, dentro de las fechas aceptadas." in page.text
     assert "Validation failed" not in page.text
+
+
+@pytest.mark.parametrize("path", ["/staffing", "/billing"])
+async def test_a_contract_that_is_not_the_readers_is_not_found_rather_than_another_shown(
+    manager: AsyncTestClient[Litestar], path: str
+) -> None:
+    page = await manager.get(path, params={"contract": "zzz"}, headers={"accept-language": "pt-BR"})
+    assert page.status_code == 404 and "Não encontrado" in page.text
+    assert (await manager.get(path, params={"contract": "reference"})).status_code == 200
