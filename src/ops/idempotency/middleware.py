@@ -11,8 +11,9 @@ be read yet). Routes outside token auth (the signed CRM webhook) and routes that
 next-ticket claim, committed statement by statement) ignore the header.
 
 A page form carries its key in a hidden field (`FORM_FIELD`, one fresh key per form shown, from `csrf_field()`):
-its answer (a 303 to the page to show next, or a 2xx page) is kept the same way, so a double click or a resent
-POST is sent to the same page instead of recording a second payment, dispute or shift."""
+its success (the 303 to the page to show next) is kept the same way, so a double click or a resent POST is sent
+to the same page instead of recording a second payment, dispute or shift. Pages are answered `no-store`
+(ops.web.headers): the Back button fetches a page again, with fresh keys."""
 
 from __future__ import annotations
 
@@ -31,7 +32,6 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ops.auth import Principal
-from ops.authentication import FORM_TYPES
 from ops.errors import ConflictError, InvalidInputError, Said
 from ops.idempotency.services import HEADER, Answer, Ask, fingerprint, store_answer, stored_answer
 from ops.l10n import N_
@@ -43,6 +43,7 @@ FORM_FIELD = "_form_key"  # a page form's key, a hidden field
 REPLAYED = "Idempotent-Replayed"
 _RAW_HEADER = HEADER.lower().encode()
 _VISIBLE_ASCII = re.compile(r"^[\x21-\x7e]{1,255}$")
+_FORM_KEY = re.compile(r"[0-9a-f]{32}")  # secrets.token_hex(16), as csrf_field() writes it
 
 
 def honours(handler: HTTPRouteHandler, path: str) -> bool:
@@ -73,7 +74,8 @@ def _refuse(problem: str) -> InvalidInputError:
 
 
 class IdempotencyMiddleware:
-    """Answers a keyed retry from the stored answer, and stores a keyed request's 2xx answer in its transaction.
+    """Answers a keyed retry from the stored answer, and stores a keyed request's 2xx answer (a page form's 303) in
+    its transaction.
     Placed after the token authentication (it needs the caller) and before the handler; `session_scope_key` is
     where advanced-alchemy keeps the request's session, the one `commit_at_response` commits."""
 
@@ -127,7 +129,9 @@ class IdempotencyMiddleware:
 
         await self.app(scope, receive, hold)
         start = next((m for m in held if m["type"] == "http.response.start"), None)
-        if start is not None and not (200 <= start["status"] < 300 or (page and start["status"] == 303)):
+        # A page form's success is its 303 to the next page: a 2xx page is a refusal or a notice shown in place
+        # ("no ticket to take"), whose resending runs afresh, as an API error's does.
+        if start is not None and not (start["status"] == 303 if page else 200 <= start["status"] < 300):
             # Refused, maybe because the same request with this key got in first (a retry sent while the first was
             # still running waits for its locks, then finds the payment made): its answer, once stored, is this one's.
             await session.rollback()
@@ -178,15 +182,13 @@ async def _header_key(request: Request[Any, Any, Any]) -> tuple[str, str] | None
 async def _form_key(request: Request[Any, Any, Any]) -> tuple[str, str] | None:
     """A page form's key (its hidden field) and its fields' fingerprint; None for a form without one (or no form).
     The parsed form is kept in the scope: the CSRF guard and the handler read it too."""
-    if request.content_type[0] not in FORM_TYPES:
+    if request.content_type[0] != "application/x-www-form-urlencoded":  # no page form uploads a file
         return None
     form = await request.form()
     key = form.get(FORM_FIELD)
-    if not isinstance(key, str) or key_problem([key]) is not None:
+    if not isinstance(key, str) or not _FORM_KEY.fullmatch(key):  # only what csrf_field() writes
         return None
-    fields = sorted(
-        (k, v if isinstance(v, str) else f"file:{getattr(v, 'filename', '')}") for k, v in form.multi_items()
-    )
+    fields = sorted((k, v) for k, v in form.multi_items() if isinstance(v, str))
     return key, hashlib.sha256(json.dumps(fields).encode()).hexdigest()
 
 

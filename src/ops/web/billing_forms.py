@@ -128,15 +128,22 @@ async def act(
             raise Refused(w._("A month is written YYYY-MM."), field="month")
         await attempt(session, run(row, month or "", w))
     except DomainError as exc:
-        current = await measurements.latest(session, contract_id=row.id, month=month) if month else None
+        current = (
+            await measurements.latest(session, contract_id=row.id, month=month, principal=request.user)
+            if month
+            else None
+        )
         failed = failure(exc, w._(headline), explain(exc, current, month or "", w))
         return await render(code, month, replace(failed, where=place), data)
     return Redirect(back(code, month or ""), status_code=303)
 
 
-async def same_version(session: AsyncSession, row: Contract, month: str, data: dict[str, str], w: Words) -> None:
-    """The form acts on the version the page showed: a measurement changed meanwhile is shown again first."""
-    current = await measurements.latest(session, contract_id=row.id, month=month)
+async def same_version(
+    session: AsyncSession, row: Contract, month: str, data: dict[str, str], w: Words, principal: Principal
+) -> None:
+    """The form acts on the version the page showed: a measurement changed meanwhile is shown again first (of the
+    versions the reader may see: the client is never told of a draft)."""
+    current = await measurements.latest(session, contract_id=row.id, month=month, principal=principal)
     if current is not None and data.get("version", "") not in ("", str(current.version)):
         raise Refused(
             w._("The measurement changed since the page was shown: check version {version} and try again.").format(

@@ -176,7 +176,7 @@ async def billing_draft(
     """Draft the month from what was delivered (a draft is recomputed; a contested one becomes a new version)."""
 
     async def run(row: Contract, month: str, w: Words) -> Any:
-        await same_version(db_session, row, month, data, w)
+        await same_version(db_session, row, month, data, w, request.user)
         return await measurements.draft(db_session, code=row.code, month=month, actor=actor(request.user))
 
     return await _act(request, db_session, data, N_("The measurement was not drafted."), "measurement", run)
@@ -189,7 +189,7 @@ async def billing_submit(
     """Submit the draft to the client, who approves it or contests its lines in the portal."""
 
     async def run(row: Contract, month: str, w: Words) -> Any:
-        await same_version(db_session, row, month, data, w)
+        await same_version(db_session, row, month, data, w, request.user)
         return await measurements.submit(db_session, code=row.code, month=month, actor=actor(request.user))
 
     return await _act(request, db_session, data, N_("The measurement was not submitted."), "measurement", run)
@@ -205,7 +205,7 @@ async def billing_record_approval(
         by = (data.get("by") or "").strip()
         if not by:
             raise Refused(w._("Write who approved it, and where (a letter, an e-mail)."), field="by")
-        await same_version(db_session, row, month, data, w)
+        await same_version(db_session, row, month, data, w, request.user)
         return await measurements.approve(
             db_session, code=row.code, month=month, actor=actor(request.user), principal=request.user, by=by
         )
@@ -220,7 +220,7 @@ async def billing_issue_invoice(
     """Issue the invoice of the month's approved measurement (issuing it twice changes nothing)."""
 
     async def run(row: Contract, month: str, w: Words) -> Any:
-        await same_version(db_session, row, month, data, w)
+        await same_version(db_session, row, month, data, w, request.user)
         return await invoices.issue_invoice(db_session, code=row.code, month=month, actor=actor(request.user))
 
     return await _act(request, db_session, data, N_("The invoice was not issued."), "invoices", run)

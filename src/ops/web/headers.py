@@ -1,5 +1,6 @@
 """Security headers of every answer: a Content-Security-Policy whose scripts are this site's files and the
-inline scripts carrying the request's nonce, no framing by other sites, no MIME sniffing, HTTPS remembered."""
+inline scripts carrying the request's nonce, no framing by other sites, no MIME sniffing, HTTPS remembered; and
+pages (HTML) never stored by the browser."""
 
 from __future__ import annotations
 
@@ -73,6 +74,10 @@ class SecurityHeadersMiddleware:
                 headers = MutableScopeHeaders.from_message(message)
                 for name, value in security_headers(path, nonce, https=https).items():
                     headers[name] = value
+                # A page is the reader's own and its forms carry one-use keys: never kept, so that the Back button
+                # fetches it again (with fresh keys) instead of showing a copy whose forms were already sent.
+                if headers.get("content-type", "").startswith("text/html") and "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -170,7 +170,7 @@ async def portal_approve(
     """The client approves the submitted measurement it was shown."""
 
     async def run(row: Contract, month: str, w: Words) -> Any:
-        await same_version(db_session, row, month, data, w)
+        await same_version(db_session, row, month, data, w, request.user)
         return await measurements.approve(
             db_session, code=row.code, month=month, actor=actor(request.user), principal=request.user
         )
@@ -210,7 +210,7 @@ async def portal_contest(
 
     async def run(row: Contract, month: str, w: Words) -> Any:
         reasons = contested_lines(data, w)
-        await same_version(db_session, row, month, data, w)
+        await same_version(db_session, row, month, data, w, request.user)
         return await measurements.contest(
             db_session, code=row.code, month=month, principal=request.user, actor=actor(request.user), reasons=reasons
         )

@@ -21,7 +21,7 @@ from ops import bounds
 from ops.auth import Principal, requires
 from ops.contracts.services import get_contract, list_contracts
 from ops.db import utcnow
-from ops.errors import ConflictError, DomainError, InvalidInputError
+from ops.errors import ConflictError, DomainError, InvalidInputError, Said
 from ops.l10n import N_, Formats, gettext
 from ops.staffing.planning import execution, oncall_requests, services
 from ops.staffing.planning.controllers import plan_out
@@ -200,7 +200,8 @@ async def staffing_page(
     else:
         if (problem := bounds.date_problem(day)) is None:  # 9999-12-27 was a 500
             return await _render(request, db_session, contract, day)
-    error = InvalidInputError(f"week: {problem}", extra=[{"field": "week", "problem": problem}])
+    said = Said(N_("Give a day of the week to show (YYYY-MM-DD), within the accepted dates."))
+    error = InvalidInputError(said, extra=[{"field": "week", "problem": problem}])
     return await _render(request, db_session, contract, None, error=error)
 
 
@@ -332,6 +333,8 @@ def _said(error: DomainError, lang: str) -> tuple[str, str | None]:
     problems = error.extra if isinstance(error.extra, list) else []
     field = next((p.get("field") for p in problems if isinstance(p, dict)), None)
     _ = gettext(locale_tag(lang))
+    if error.said is not None:  # said in the catalogue's words already
+        return told(error, lang), None
     if isinstance(error, ConflictError):
         if field == "at":
             return _("This on-call shift has already ended."), error.message
@@ -352,13 +355,14 @@ def _status(response: Template, error: DomainError | None) -> Template:
 # --- the page's forms ---------------------------------------------------------------------------------
 
 
-def _week(value: str | None) -> date | None:
-    """A day typed in the week field, or None when it is none (or outside the input window, as 0001-01-01 is)."""
+def _week(value: str | None) -> tuple[date | None, str | None]:
+    """A day typed in the week field, or None and why not (not a date, or outside the input window: 0001-01-01)."""
     try:
         day = date.fromisoformat(value or "")
     except ValueError:
-        return None
-    return day if bounds.date_problem(day) is None else None
+        return None, f"{value!r} is not a date YYYY-MM-DD"
+    problem = bounds.date_problem(day)
+    return (day, None) if problem is None else (None, problem)
 
 
 def _back(code: str, week: date | None, anchor: str) -> Redirect:
@@ -397,7 +401,7 @@ async def staffing_add_oncall(
     request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
 ) -> Response[Any]:
     """Record an on-call shift from the page's form (local times of the contract)."""
-    code, week = data.get("contract", ""), _week(data.get("week_of"))
+    code, (week, _) = data.get("contract", ""), _week(data.get("week_of"))
     try:
         zone = await _zone(db_session, code, request.user)
         start, end = _time(data, "start", zone), _time(data, "end", zone)
@@ -434,7 +438,7 @@ async def staffing_end_oncall(
     data: Form,
 ) -> Response[Any]:
     """End an on-call shift early from the page."""
-    code, week = data.get("contract", ""), _week(data.get("week_of"))
+    code, (week, _) = data.get("contract", ""), _week(data.get("week_of"))
     try:
         zone = await _zone(db_session, code, request.user)
         at = _time(data, "at", zone)
@@ -466,11 +470,11 @@ async def staffing_confirm_week(
     request: Request[Principal, str, State], db_session: NamedDependency[AsyncSession], data: Form
 ) -> Response[Any]:
     """Confirm the shown week as executed: the plan's shifts but the ticked ones, plus at most one added."""
-    code, week = data.get("contract", ""), _week(data.get("week_of"))
+    code, (week, problem) = data.get("contract", ""), _week(data.get("week_of"))
     try:
         zone = await _zone(db_session, code, request.user)
         if week is None:
-            raise oncall_requests.refuse("week", f"{data.get('week_of')!r} is not a date YYYY-MM-DD")
+            raise oncall_requests.refuse("week", problem or "missing")
         skip = sorted(int(k.removeprefix("skip_")) for k in data if k.startswith("skip_") and k[5:].isdigit())
         add = []
         if (data.get("add_queue") or "").strip():

@@ -242,8 +242,15 @@ async def test_the_client_approves_or_contests_lines_in_its_portal(client: Clien
     late = await client.post("/portal/billing/approve", data={**OCTOBER, "version": "1"}, headers=EN)
     assert late.status_code == 409 and "is in state: contested" in late.text
 
-    # The manager corrects it into version 2 and submits it; the client approves that one.
-    await _measured(db, submit=True)
+    # The manager drafts version 2: to the client it does not exist yet, whatever version its form names.
+    await _measured(db)
+    for version in ("1", "2"):
+        blind = await client.post("/portal/billing/approve", data={**OCTOBER, "version": version}, headers=EN)
+        assert blind.status_code == 409 and "version 1" in blind.text, blind.text
+        assert "version 2" not in blind.text and "draft" not in blind.text
+    # The manager submits it; the client approves that one.
+    async with db.begin() as session:
+        await services.submit(session, code="reference", month="2026-10", actor="test")
     corrected = await client.get("/portal/billing", headers=EN)
     assert 'data-state="submitted"' in corrected.text
     assert 'data-state="superseded"' in corrected.text and reason in corrected.text  # version 1 kept with its reason
@@ -355,3 +362,7 @@ async def test_a_payment_form_sent_twice_records_one_payment(client: Client, db:
     again = {**paid, "amount": "20,00", "_form_key": _form_key(page, "/billing/payments")}
     assert (await client.post("/billing/payments", data=again, follow_redirects=False)).status_code == 303
     assert await _count(db, Payment) == 2
+    # Only a key as the page writes it is kept: a hand-made one (longer than the column holds) is no key at all.
+    forged = {**again, "amount": "1,00", "_form_key": "f" * 255}
+    assert (await client.post("/billing/payments", data=forged, follow_redirects=False)).status_code == 303
+    assert await _count(db, Payment) == 3

@@ -162,6 +162,22 @@ async def test_next_ticket_at_capacity_shows_the_tickets_held_and_what_comes_nex
     assert protocol in answer.text  # the ticket the agent holds is on the page
     assert f"agent {agent_id}" not in answer.text and "capacity" not in answer.text
     assert 'id="work-error"' not in answer.text
+    # A notice shown in place is not what a form key keeps: the same form sent again, capacity freed, claims.
+    home = (await client.get("/work", headers=PT)).text
+    assert home and (await client.get("/work")).headers["cache-control"] == "no-store"  # Back fetches it again
+    key = re.search(r'action="/work/next".*?name="_form_key" value="([0-9a-f]{32})"', home, re.S)
+    assert key is not None
+    keyed = {"queue": "bo_care", "_form_key": key.group(1)}
+    assert (await client.post("/work/next", data=keyed, headers=PT, follow_redirects=False)).status_code == 200
+    async with db.begin() as session:
+        stored = await session.get(Agent, agent_id)
+        assert stored is not None
+        stored.capacity = 2
+    claimed = await client.post("/work/next", data=keyed, headers=PT, follow_redirects=False)
+    assert claimed.status_code == 303 and "idempotent-replayed" not in claimed.headers
+    again = await client.post("/work/next", data=keyed, headers=PT, follow_redirects=False)
+    assert (again.status_code, again.headers["location"]) == (303, claimed.headers["location"])
+    assert again.headers["idempotent-replayed"] == "true"  # a double click claims one ticket, not two
 
 
 async def test_next_ticket_on_a_break_says_what_to_do_in_spanish(client: AsyncTestClient[Litestar], db: Any) -> None:

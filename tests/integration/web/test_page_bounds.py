@@ -25,7 +25,7 @@ async def test_the_staffing_page_names_a_week_outside_the_window(manager: AsyncT
         "/staffing", params={"contract": "reference", "week": week}, headers={"accept-language": "en"}
     )
     assert page.status_code == 422
-    assert "Give the Monday of a week that has started, within the accepted dates." in page.text
+    assert "Give a day of the week to show (YYYY-MM-DD), within the accepted dates." in page.text
     assert f"<b>week</b>: {week} is outside 2000-01-01 to" in page.text
 
 
@@ -44,7 +44,7 @@ async def test_an_impossible_week_on_the_staffing_page_is_said_in_the_readers_wo
         "/staffing", params={"contract": "reference", "week": "2026-02-30"}, headers={"accept-language": "es-AR"}
     )
     assert page.status_code == 422
-    assert "Indicá el lunes de una semana ya empezada, dentro de las fechas aceptadas." in page.text
+    assert "Indicá un día de la semana a mostrar (AAAA-MM-DD), dentro de las fechas aceptadas." in page.text
     assert "Validation failed" not in page.text
 
 

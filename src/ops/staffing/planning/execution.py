@@ -54,7 +54,7 @@ def _already(row: PlanExecution, zone: ZoneInfo) -> ConflictError:
 
 def _check_week(week: date, today: date | None = None) -> None:
     """A Monday within the input window and, given the contract's `today`, not after it: a week is confirmed as
-    worked once it is under way (on its last days, or after)."""
+    worked from its Monday on (a manager may confirm the reinforcement of a week under way)."""
     if (problem := bounds.date_problem(week)) is not None:
         raise refuse("week", problem)
     if week.weekday() != 0:
@@ -117,8 +117,9 @@ async def confirm_week(
     add: Sequence[ShiftIn] = (),
     actor: str,
     principal: Principal | None = None,
+    now: datetime | None = None,
 ) -> Execution:
-    """Confirm the week starting on Monday `week` as executed: every reinforcement shift of the saved plan
+    """Confirm the week starting on Monday `week` as executed (by `now`, the clock's time by default): every reinforcement shift of the saved plan
     was worked but those at the `skip` indexes, plus the `add`ed ones. Writes one PlanExecution (the
     changes: plan, skipped, added) and one ExecutedShift per shift worked. Once per contract and week: a
     second confirmation is a 409 saying when and by whom. A week without a saved plan needs added shifts.
@@ -127,7 +128,7 @@ async def confirm_week(
     (`oncall_requests.add_oncall`); they are listed in the changes as `oncall_not_executed`."""
     contract = await get_contract(session, code=contract_code, principal=principal)
     zone = ZoneInfo(contract.timezone)
-    _check_week(week, utcnow().astimezone(zone).date())
+    _check_week(week, (now or utcnow()).astimezone(zone).date())
     existing = await _execution_row(session, contract_id=contract.id, week=week)
     if existing is not None:
         raise _already(existing, zone)

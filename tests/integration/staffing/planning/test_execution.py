@@ -232,7 +232,7 @@ async def test_the_staffing_page_confirms_the_week_with_shifts_ticked_as_not_wor
     }
     for far in ("0001-01-01", "9999-12-27"):  # no week the page can show: refused on next week's page, not a 500
         refused = await client.post("/staffing/execution", data={**form, "week_of": far}, follow_redirects=False)
-        assert refused.status_code == 422, refused.text
+        assert refused.status_code == 422 and f"{far} is outside 2000-01-01 to" in refused.text
     bad = await client.post("/staffing/execution", data={**form, "add_agents": "muitos"}, follow_redirects=False)
     assert bad.status_code == 422 and "<b>add_agents</b>" in bad.text
     assert await stored(db) == (0, 0)
