@@ -119,10 +119,11 @@ async def confirm_week(
     principal: Principal | None = None,
     now: datetime | None = None,
 ) -> Execution:
-    """Confirm the week starting on Monday `week` as executed (by `now`, the clock's time by default): every reinforcement shift of the saved plan
-    was worked but those at the `skip` indexes, plus the `add`ed ones. Writes one PlanExecution (the
-    changes: plan, skipped, added) and one ExecutedShift per shift worked. Once per contract and week: a
-    second confirmation is a 409 saying when and by whom. A week without a saved plan needs added shifts.
+    """Confirm the week starting on Monday `week` as executed (by `now`, the clock's time by default): every
+    reinforcement shift of the saved plan was worked but those at the `skip` indexes, plus the `add`ed ones. Writes
+    one PlanExecution (the changes: plan, skipped, added) and one ExecutedShift per shift worked. Once per contract
+    and week: a second confirmation is a 409 saying when and by whom. A week without a saved plan needs added
+    shifts; a week that has not started is refused.
 
     The plan's on-call shifts are not executed shifts: on-call is billed from the shifts the manager records
     (`oncall_requests.add_oncall`); they are listed in the changes as `oncall_not_executed`."""
