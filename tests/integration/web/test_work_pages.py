@@ -21,6 +21,21 @@ async def test_a_supervisor_without_an_agent_is_told_so_in_portuguese(
     assert "Este acesso não é de um agente." in response.text
 
 
+async def test_a_queue_that_does_not_exist_is_named_in_the_readers_words(
+    client: AsyncTestClient[Litestar], db: Any
+) -> None:
+    from tests.integration.queues.factories import make_agent
+
+    await load_reference(db)
+    async with db.begin() as session:
+        _, secret = await make_agent(session, name="Ana", skills={"bo_care": 1}, status="available")
+    await sign_in(client, secret)
+    response = await client.post("/work/next", data={"queue": "nope"}, headers={"accept-language": "pt-BR"})
+    assert response.status_code == 404 and "não há fila &#39;nope&#39;" in response.text, response.text
+    listed = await client.get("/work/queues/nope", headers={"accept-language": "es-AR"})
+    assert listed.status_code == 404
+
+
 async def test_a_failed_page_action_leaves_nothing_behind(client: AsyncTestClient[Litestar], db: Any) -> None:
     """Resolving an undue-charge ticket without its recalculation number fails after the action claimed the
     ticket's version: the page answers 422 with the problem, and the ticket is as it was (same version), so

@@ -334,7 +334,7 @@ async def claim_next(
 async def _not_found(session: AsyncSession, agent_id: int, queue_code: str) -> NotFoundError:
     if await session.get(Agent, agent_id) is None:
         return NotFoundError(f"no agent {agent_id}")
-    return NotFoundError(f"no queue {queue_code!r}")
+    return NotFoundError(Said(N_("no queue {queue}"), {"queue": repr(queue_code)}))
 
 
 async def _claimed(

@@ -14,7 +14,8 @@ from ops.auth import Principal
 from ops.calendars import Calendar, business_minutes_between, open_windows
 from ops.contracts.models import Contract, Queue, Reason
 from ops.db import utcnow
-from ops.errors import NotFoundError
+from ops.errors import NotFoundError, Said
+from ops.l10n import N_
 from ops.queues.assignment.agents import agent_skills
 from ops.queues.models import ACTIVE, Agent, Incident, Ticket, TicketEvent, TimeEntry
 from ops.queues.sla.clock import Clocks, Targets
@@ -271,7 +272,7 @@ async def queue_board(
         query = query.where(Queue.contract_id == principal.contract_id)
     queue = (await session.execute(query.order_by(Queue.contract_id).limit(1))).scalar_one_or_none()
     if queue is None or principal.role == "client":
-        raise NotFoundError(f"no queue {queue_code!r}")
+        raise NotFoundError(Said(N_("no queue {queue}"), {"queue": repr(queue_code)}))
     tickets = (
         select(Ticket)
         .where(Ticket.queue_id == queue.id, Ticket.status.in_(ACTIVE))
