@@ -129,9 +129,8 @@ class IdempotencyMiddleware:
 
         await self.app(scope, receive, hold)
         start = next((m for m in held if m["type"] == "http.response.start"), None)
-        # A page form's success is its 303 to the next page: a 2xx page is a refusal or a notice shown in place
-        # ("no ticket to take"), whose resending runs afresh, as an API error's does.
-        if start is not None and not (start["status"] == 303 if page else 200 <= start["status"] < 300):
+        status = start["status"] if start is not None else 0
+        if status >= 400:
             # Refused, maybe because the same request with this key got in first (a retry sent while the first was
             # still running waits for its locks, then finds the payment made): its answer, once stored, is this one's.
             await session.rollback()
@@ -139,7 +138,10 @@ class IdempotencyMiddleware:
             if found is not None:
                 await _replay(send, found)
                 return
-        elif start is not None:
+        # What a key keeps: an API call's 2xx; a page form's 303 to the next page. A page shown in place (200) is
+        # let through unkept: a notice ("no ticket to take"), or a result whose page is only worth once (a bulk
+        # action's), so the form sent again runs afresh.
+        elif start is not None and (status == 303 if page else 200 <= status < 300):
             answer = Answer(
                 status_code=start["status"],
                 content_type=_header(start, b"content-type"),

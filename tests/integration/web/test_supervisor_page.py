@@ -84,6 +84,29 @@ async def test_a_bulk_transfer_keeps_the_tickets_it_moved_and_lists_the_others(
     assert "Selecione ao menos um chamado." in nothing.text
 
 
+async def test_a_bulk_action_sent_from_the_page_with_its_form_key_keeps_what_it_did(
+    client: AsyncTestClient[Litestar], db: Any
+) -> None:
+    """A bulk action partly refused answers its result in place (200): the form's key lets it through unkept, and
+    what it did stays done."""
+    ids = await _world(db)
+    async with db.begin() as session:
+        closed = await make_ticket(session, created_at=sp(2, 9), status="closed")
+    await sign_in(client, await token(db, "supervisor", "reference"))
+    page = (await client.get("/supervisor", headers=PT)).text
+    key = re.search(r'id="sv-bulk">.*?name="_form_key" value="([0-9a-f]{32})"', page, re.S)
+    assert key is not None
+    form = {"action": "transfer", "queue": "bo_helpdesk", f"ticket_{ids['late']}": "1", f"ticket_{closed.id}": "1"}
+    form["_form_key"] = key.group(1)
+    response = await client.post("/supervisor/tickets", data=form, headers=PT, follow_redirects=False)
+    assert response.status_code == 200 and "Chamados alterados: 1." in response.text
+    async with db() as session:
+        events = (
+            await session.execute(select(TicketEvent.action).where(TicketEvent.ticket_id == ids["late"]))
+        ).scalars()
+        assert "transfer" in list(events)  # kept: it had been rolled back with the key's unkept answer
+
+
 async def test_a_forced_status_needs_a_reason_and_is_recorded_with_who_and_why(
     client: AsyncTestClient[Litestar], db: Any
 ) -> None:
