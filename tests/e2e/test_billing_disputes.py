@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -128,11 +130,12 @@ def test_a_manager_moves_a_dispute_through_its_states_and_the_client_follows_it(
     assert _state(manager, dispute) == ("submitted", words["submitted"])
 
     # The recalculation without its number: refused in the page's language, the date kept, nothing moved.
-    manager.fill(f"#dispute-{number}-resolution", "2026-12-20")
+    resolves = str(datetime.now(ZoneInfo("America/Sao_Paulo")).date() + timedelta(days=14))  # after the step
+    manager.fill(f"#dispute-{number}-resolution", resolves)
     manager.click(f"#do-recalculation_granted-{number}")
     error = manager.locator("#page-error")
     assert words["required"] in error.inner_text()
-    assert manager.locator(f"#dispute-{number}-resolution").input_value() == "2026-12-20"
+    assert manager.locator(f"#dispute-{number}-resolution").input_value() == resolves
     assert _state(manager, dispute)[0] == "submitted"
     manager.fill(f"#dispute-{number}-recalculation", "RC-5521")
     manager.click(f"#do-recalculation_granted-{number}")

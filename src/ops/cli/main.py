@@ -80,16 +80,31 @@ def migrate() -> None:
 
 def _upgrade(url: str) -> None:
     """Migrate, or one line saying the database is out of reach (it was SQLAlchemy's traceback)."""
+    import sqlite3
+
     from sqlalchemy.exc import OperationalError
 
     from ops.config import hide_password
     from ops.migrate import upgrade
 
     try:
+        _open_sqlite_file(url)
         upgrade(url)
-    except OperationalError as exc:
-        said = str(exc.orig or exc).strip().splitlines()[0]
+    except (OperationalError, sqlite3.OperationalError) as exc:
+        said = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         fail(f"cannot open the database {hide_password(url)}: {said}")
+
+
+def _open_sqlite_file(url: str) -> None:
+    """An SQLite file is opened here first, without a thread or an event loop: a folder that does not exist is said
+    at once. (Failing inside aiosqlite, its worker thread could outlive the migration's event loop and crash.)"""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        sqlite3.connect(parsed.database).close()
 
 
 @main.command("serve")

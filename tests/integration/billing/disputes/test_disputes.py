@@ -27,6 +27,8 @@ from tests.integration.queues.factories import make_ticket
 D = Decimal
 SP = ZoneInfo("America/Sao_Paulo")
 URL = "/api/contracts/reference/disputes"
+# A recalculation resolves after the dispute reached its step: two weeks from today on the contract's clock.
+RESOLVES = str(datetime.now(SP).date() + timedelta(days=14))
 # The factory's October: 15 positions x 9800.00 = 147000.00, reinforcement 8 x 62.00 = 496.00 (line 2), SLA credit
 # -3645.00; services 143851.00, gross with ISS 151043.55, withheld 9289.18, net 141754.37.
 GROSS, NET = D("151043.55"), D("141754.37")
@@ -76,7 +78,7 @@ async def test_a_contested_line_goes_from_opened_to_closed_with_a_real_credit_no
     assert refused.status_code == 403  # the provider answers, not the client
 
     missing = await client.post(
-        f"{URL}/{number}/advance", json=step("recalculation_granted", resolution_date="2026-12-20"), headers=manager
+        f"{URL}/{number}/advance", json=step("recalculation_granted", resolution_date=RESOLVES), headers=manager
     )
     assert missing.status_code == 422
     assert missing.json()["errors"] == [
@@ -85,7 +87,7 @@ async def test_a_contested_line_goes_from_opened_to_closed_with_a_real_credit_no
     unchanged = (await client.get(f"{URL}/{number}", headers=manager)).json()
     assert (unchanged["state"], len(unchanged["steps"])) == ("submitted", 2)
 
-    granted = step("recalculation_granted", recalculation_number="RC-5521", resolution_date="2026-12-20")
+    granted = step("recalculation_granted", recalculation_number="RC-5521", resolution_date=RESOLVES)
     response = await client.post(f"{URL}/{number}/advance", json=granted, headers=manager)
     assert (response.status_code, response.json()["recalculation_number"]) == (200, "RC-5521")
     illegal = await client.post(f"{URL}/{number}/advance", json=step("closed"), headers=manager)
@@ -435,7 +437,7 @@ async def test_a_number_no_column_holds_is_refused_naming_its_field(client: Asyn
     assert opened.status_code == 201, opened.text
     advance = f"{URL}/{opened.json()['id']}/advance"
     assert (await client.post(advance, json={"to": "submitted"}, headers=manager)).status_code == 200
-    granted = {"to": "recalculation_granted", "recalculation_number": "R-1", "resolution_date": "2026-11-20"}
+    granted = {"to": "recalculation_granted", "recalculation_number": "R-1", "resolution_date": RESOLVES}
     assert (await client.post(advance, json=granted, headers=manager)).status_code == 200
     for reference in ("credit_note:99999999999999999999", "invoice:99999999999999999999"):
         credited = await client.post(
