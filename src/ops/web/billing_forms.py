@@ -159,7 +159,7 @@ def explain_state(
     """A measurement action refused for the measurement's state (or its absence), in the reader's words; with
     `advice`, what the manager does next."""
     _ = w._
-    month = w.fmt.month(date.fromisoformat(f"{month}-01")) if month_or_none(month) else month
+    month = w.fmt.month_named(month)
     if isinstance(exc, NotFoundError) and current is None:
         return _("There is no measurement of {month} yet.").format(month=month)
     if isinstance(exc, measurements.PeriodNotOverError):

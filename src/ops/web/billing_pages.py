@@ -4,7 +4,6 @@ failed one shows the page again at its own status with what was typed."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -116,15 +115,13 @@ async def _contract_context(session: AsyncSession, row: Contract, month: str | N
         "contract": row.code,
         "client": row.client.name,
         "month": month,
-        "month_label": w.fmt.month(date.fromisoformat(f"{month}-01")),
+        "month_label": w.fmt.month_named(month),
         "m": measurement_shown(current, w, row.timezone) if current is not None else None,
         "versions": [(m.version, w._(m.state)) for m in versions[1:]],
         "events": [
             (w.fmt.datetime(e.at, row.timezone, "short"), e.actor, w._(e.action), w._(e.to_state)) for e in events
         ],
-        "others": [
-            (m.month, w.fmt.month(date.fromisoformat(f"{m.month}-01")), w._(m.state), m.state) for m in latest.values()
-        ],
+        "others": [(m.month, w.fmt.month_named(m.month), w._(m.state), m.state) for m in latest.values()],
         "invoice": invoice,
         "documents": {kind: document_link(row.code, month, kind, w.lang) for kind in ("pdf", "xlsx")},
         "invoices": await invoices_shown(session, issued, code=row.code, today=today, zone=row.timezone, w=w),

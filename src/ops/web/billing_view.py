@@ -99,7 +99,7 @@ def measurement_shown(m: Measurement, w: Words, zone: str) -> dict[str, Any]:
         "row": m,
         "state": m.state,
         "state_label": _(STATES.get(m.state, m.state)),
-        "month_label": fmt.month(date.fromisoformat(f"{m.month}-01")),
+        "month_label": fmt.month_named(m.month),
         "period": f"{fmt.date(m.period_start, 'short')} – {fmt.date(m.period_end, 'short')}",
         "total": fmt.money(m.total, currency),
         "created": fmt.datetime(m.created_at, zone, "short"),
@@ -149,7 +149,7 @@ async def invoices_shown(
                 "kind": _(KINDS.get(row.kind, row.kind)),
                 "is_invoice": row.kind == "invoice",
                 "month": row.month,
-                "month_label": fmt.month(_first_of(row.month)),
+                "month_label": fmt.month_named(row.month),
                 "issued": fmt.date(row.issued_at.astimezone(ZoneInfo(zone)).date()),
                 "due": fmt.date(row.due_on) if row.kind == "invoice" else "",
                 "gross": fmt.money(row.gross, row.currency),
@@ -207,7 +207,7 @@ def _entry(p: ReadjustPreview, code: str, today: date, w: Words) -> dict[str, An
         "status_label": _("applied") if p.status == "applied" else _("preview (not applied)"),
         "overdue": p.status != "applied" and p.anniversary <= today,
         "index": p.index,
-        "months": f"{fmt.month(_first_of(p.months[0]))} – {fmt.month(_first_of(p.months[-1]))}" if p.months else "",
+        "months": f"{fmt.month_named(p.months[0])} – {fmt.month_named(p.months[-1])}" if p.months else "",
         "factor": fmt.number(p.factor, 8),
         "change": fmt.percent(change, 2),
         "floored": p.floored,
@@ -230,9 +230,9 @@ def _unavailable(day: date, index: str, exc: DomainError, w: Words) -> dict[str,
     extra = exc.extra[0] if isinstance(exc.extra, list) and exc.extra and isinstance(exc.extra[0], dict) else {}
     if extra.get("months"):
         missing = sorted(str(m) for m in extra["months"])
-        months = w.fmt.month(_first_of(missing[0]))
+        months = w.fmt.month_named(missing[0])
         if len(missing) > 1:
-            months += f" – {w.fmt.month(_first_of(missing[-1]))} ({len(missing)})"
+            months += f" – {w.fmt.month_named(missing[-1])} ({len(missing)})"
         reason = _("{index} is not published yet for {months}.").format(index=index, months=months)
     elif exc.status_code == 409:
         reason = _("An earlier readjustment is not applied yet: prices compound, so that one is applied first.")
@@ -248,10 +248,6 @@ def _unavailable(day: date, index: str, exc: DomainError, w: Words) -> dict[str,
         "prices": [],
         "notices": [],
     }
-
-
-def _first_of(month: str) -> date:
-    return date.fromisoformat(f"{month}-01")
 
 
 def _notices(code: str, on: date, lang: str) -> list[tuple[str, str]]:

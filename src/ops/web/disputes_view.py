@@ -43,7 +43,7 @@ def _origin(view: dict[str, Any], w: Words, opened_by: str = "") -> str:
     _, fmt = w._, w.fmt
     line, ticket, invoice = view["measurement_line"], view["ticket"], view["invoice_number"]
     if line is not None:
-        month = fmt.month(date.fromisoformat(f"{line['month']}-01"))
+        month = fmt.month_named(line["month"])
         return _("Line {line} of the measurement of {month}").format(line=line["position"], month=month)
     if ticket is not None:
         return _("Undue-charge ticket {protocol}").format(protocol=ticket["protocol"])

@@ -217,26 +217,8 @@ async def test_the_client_opens_a_dispute_on_an_invoice_from_the_portal(client: 
     assert (await _dispute(db)).state == "submitted" and await _count(db, DisputeEvent) == 2
 
 
-async def test_a_disputed_invoice_past_its_due_date_is_said_to_have_fallen_due(client: Client, db: Any) -> None:
-    await _invoiced(db, issued=utcnow() - timedelta(days=40))  # due ten days ago
-    await sign_in(client, await token(db, "manager"))
-    await client.post(
-        "/billing/disputes", data={**OCTOBER, "invoice": "1", "description": "x", "disputed": "1,000.00"}, headers=EN
-    )
-    async with db() as session:
-        invoice = await invoices.get_invoice(session, code="reference", number=1, principal=None)
-    page = await client.get("/billing", params=OCTOBER, headers=PT)
-    alert = re.search(r'<div class="card alert-box" role="status" id="dispute-alerts">.*?</div>', page.text, re.S)
-    assert alert is not None and f"A fatura 1 venceu em {Formats('pt-BR').date(invoice.due_on)}" in alert.group(0)
-    assert "vence em" not in alert.group(0)
-
-
-async def test_a_disputed_invoice_falling_due_raises_an_alert(client: Client, db: Any) -> None:
-    # Issued 27 days ago with 30 days to pay: due in 3 days, within the contract's 5-day alert.
-    await _invoiced(db, issued=utcnow() - timedelta(days=27))
-    await sign_in(client, await token(db, "manager"))
-    quiet = await client.get("/billing", params=OCTOBER, headers=EN)
-    assert 'id="dispute-alerts"' not in quiet.text  # not disputed: no alert
+async def _disputed_alert(client: Client, db: Any) -> tuple[Any, str]:
+    """Invoice 1 disputed for 1,000.00 by the manager, and the alert the billing page shows of it in Portuguese."""
     await client.post(
         "/billing/disputes", data={**OCTOBER, "invoice": "1", "description": "x", "disputed": "1,000.00"}, headers=EN
     )
@@ -245,9 +227,26 @@ async def test_a_disputed_invoice_falling_due_raises_an_alert(client: Client, db
     page = await client.get("/billing", params=OCTOBER, headers=PT)
     alert = re.search(r'<div class="card alert-box" role="status" id="dispute-alerts">.*?</div>', page.text, re.S)
     assert alert is not None
+    return invoice, alert.group(0)
+
+
+async def test_a_disputed_invoice_past_its_due_date_is_said_to_have_fallen_due(client: Client, db: Any) -> None:
+    await _invoiced(db, issued=utcnow() - timedelta(days=40))  # due ten days ago
+    await sign_in(client, await token(db, "manager"))
+    invoice, alert = await _disputed_alert(client, db)
+    assert f"A fatura 1 venceu em {Formats('pt-BR').date(invoice.due_on)}" in alert and "vence em" not in alert
+
+
+async def test_a_disputed_invoice_falling_due_raises_an_alert(client: Client, db: Any) -> None:
+    # Issued 27 days ago with 30 days to pay: due in 3 days, within the contract's 5-day alert.
+    await _invoiced(db, issued=utcnow() - timedelta(days=27))
+    await sign_in(client, await token(db, "manager"))
+    quiet = await client.get("/billing", params=OCTOBER, headers=EN)
+    assert 'id="dispute-alerts"' not in quiet.text  # not disputed: no alert
+    invoice, alert = await _disputed_alert(client, db)
     pt = Formats("pt-BR")
     payable = pt.money(invoice.net - Decimal("1000.00"), "BRL")
-    assert f"A fatura 1 vence em {pt.date(invoice.due_on)} com uma disputa em aberto: {payable}" in alert.group(0)
+    assert f"A fatura 1 vence em {pt.date(invoice.due_on)} com uma disputa em aberto: {payable}" in alert
     # The client is shown it too in its portal (the undisputed part is owed on the due date), and nothing else.
     await sign_in(client, await token(db, "client", "reference"))
     portal = await client.get("/portal/billing", headers=PT)
